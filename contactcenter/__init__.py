@@ -1,0 +1,1 @@
+"""Contact-center engine: one sans-I/O routing core, driven live (asyncio) or simulated (SimPy)."""

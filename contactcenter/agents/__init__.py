@@ -1,0 +1,23 @@
+"""The agent model: presence, per-contact slots, capacity and blocking (see ``state``)."""
+
+from contactcenter.agents.state import (
+    PRESENCE_MOVES,
+    SLOT_MOVES,
+    Agent,
+    AgentError,
+    CapacityExceeded,
+    IllegalTransition,
+    Presence,
+    SlotState,
+)
+
+__all__ = [
+    "PRESENCE_MOVES",
+    "SLOT_MOVES",
+    "Agent",
+    "AgentError",
+    "CapacityExceeded",
+    "IllegalTransition",
+    "Presence",
+    "SlotState",
+]

@@ -1,0 +1,172 @@
+"""Typed configuration of a contact center.
+
+Vocabulary (one meaning each):
+
+* **skill**: something an agent can do (``billing``, ``spanish``), with a proficiency 1-5.
+* **tier** (customer tier): how much a customer matters to routing (``vip``, ``gold``,
+  ``standard``); it gives a waiting contact its base priority and its weight when an agent
+  chooses between queues.
+* **tier level** (of an agent in a queue): 1 is the queue's primary team, 2 the backup, ...
+  Escalation steps widen a contact's eligible agents by tier level and proficiency.
+* **answer target**: a contact should be answered within ``threshold_seconds``;
+  ``goal_percent`` of contacts should meet that (the service level goal).
+* **escalation step**: from ``after_seconds`` of waiting in the queue on, who may be offered
+  the contact, and what else happens (priority raise, overflow, callback offer).
+* **wrap-up**: after-contact work; the agent's slot stays taken until it ends.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Channel = Literal["voice", "chat", "email"]
+CHANNELS: tuple[Channel, ...] = ("voice", "chat", "email")
+Strategy = Literal["longest_idle", "least_occupied", "most_skilled", "round_robin"]
+
+Proficiency = Annotated[int, Field(ge=1, le=5)]
+TierLevel = Annotated[int, Field(ge=1, le=9)]
+Capacity = Annotated[int, Field(ge=0, le=50)]
+Identifier = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class _Model(BaseModel):
+    """Frozen, and unknown keys are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Skill(_Model):
+    id: str = Identifier
+    name: str = ""
+
+
+class Tier(_Model):
+    """A customer tier; ``priority`` orders contacts inside a queue (higher first)."""
+
+    id: str = Identifier
+    priority: int = Field(ge=0, le=1000)
+    weight: float = Field(default=1.0, gt=0, le=1000)
+
+
+class ChannelSettings(_Model):
+    """Per-channel defaults; ``blocks`` lists channels a contact of this channel shuts out."""
+
+    capacity: int = Field(ge=1, le=50)
+    blocks: tuple[Channel, ...] = ()
+    answer_threshold_seconds: float = Field(gt=0)
+    answer_goal_percent: float = Field(default=80.0, gt=0, le=100)
+
+
+def _default_channels() -> dict[Channel, ChannelSettings]:
+    return {
+        "voice": ChannelSettings(capacity=1, blocks=("chat", "email"), answer_threshold_seconds=30),
+        "chat": ChannelSettings(capacity=3, blocks=("voice",), answer_threshold_seconds=10),
+        "email": ChannelSettings(capacity=2, blocks=(), answer_threshold_seconds=86_400),
+    }
+
+
+class RoutingSettings(_Model):
+    """Center-wide routing rules."""
+
+    no_answer_limit: int = Field(default=2, ge=1, le=100)
+    """Consecutive ring timeouts after which the agent is set away with reason ``no-answer``."""
+    reoffer_delay_seconds: float = Field(default=10.0, gt=0)
+    """How long a contact is not offered again to an agent who declined or missed it."""
+    short_abandon_seconds: float = Field(default=5.0, ge=0)
+    """Abandons faster than this are not held against the service level (one SL definition)."""
+
+
+class CenterSettings(_Model):
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+    skills: tuple[Skill, ...]
+    tiers: tuple[Tier, ...]
+    default_tier: str = "standard"
+    away_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting", "no-answer")
+    channels: dict[Channel, ChannelSettings] = Field(default_factory=_default_channels)
+    routing: RoutingSettings = RoutingSettings()
+
+    @field_validator("channels", mode="after")
+    @classmethod
+    def _fill_channels(
+        cls, given: dict[Channel, ChannelSettings]
+    ) -> dict[Channel, ChannelSettings]:
+        """Channels not configured keep their defaults, so every channel is always present."""
+        return {**_default_channels(), **given}
+
+
+class AnswerTarget(_Model):
+    """``threshold_seconds`` None means the channel default (voice 30 s, chat 10 s, email 24 h)."""
+
+    threshold_seconds: float | None = Field(default=None, gt=0)
+    goal_percent: float | None = Field(default=None, gt=0, le=100)
+
+
+class EscalationStep(_Model):
+    """Who may take the contact from ``after_seconds`` of waiting on; steps only ever widen.
+
+    ``dedicated_only``: only the customer's dedicated agent (skipped when there is none).
+    ``max_tier``: agents whose tier level in the queue is at most this (None: every level).
+    ``min_proficiency``: overrides the queue's minimum proficiency for this step.
+    ``any_agent``: agents with the skills may take it even if not members of the queue.
+    """
+
+    after_seconds: float = Field(ge=0)
+    dedicated_only: bool = False
+    max_tier: int | None = Field(default=None, ge=1, le=9)
+    min_proficiency: int | None = Field(default=None, ge=1, le=5)
+    any_agent: bool = False
+    raise_priority: int = Field(default=0, ge=0, le=1000)
+    overflow_to: str | None = None
+    offer_callback: bool = False
+
+
+class MaxWait(_Model):
+    """What happens to a contact that has waited ``seconds`` in the queue."""
+
+    seconds: float = Field(gt=0)
+    action: Literal["overflow", "callback", "disconnect"] = "disconnect"
+    overflow_to: str | None = None
+
+
+class QueueConfig(_Model):
+    id: str = Identifier
+    name: str = ""
+    channel: Channel
+    skills: dict[str, Proficiency] = Field(min_length=1)
+    """Required skill -> minimum proficiency (1-5)."""
+    priority: int = Field(default=0, ge=0, le=1000)
+    answer_target: AnswerTarget = AnswerTarget()
+    escalation: tuple[EscalationStep, ...] = ()
+    ring_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    wrap_up_seconds: float = Field(default=30.0, ge=0, le=3600)
+    max_wait: MaxWait | None = None
+    selection: Strategy = "longest_idle"
+    when_no_agents: Literal["wait", "overflow", "disconnect"] = "wait"
+    no_agents_overflow_to: str | None = None
+
+
+class AgentConfig(_Model):
+    id: str = Identifier
+    name: str = ""
+    extension: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_.+-]{1,32}$")
+    skills: dict[str, Proficiency] = Field(default_factory=dict)
+    """Skill -> proficiency 1-5."""
+    queues: dict[str, TierLevel] = Field(default_factory=dict)
+    """Queue -> tier level (1 = primary team)."""
+    capacity: dict[Channel, Capacity] = Field(default_factory=dict)
+    """Channel -> how many at once; channels not named take the center default."""
+    dedicated_customers: tuple[str, ...] = ()
+
+
+class Customer(_Model):
+    """A seed customer record for the CRM (the store owns customers at run time)."""
+
+    id: str = Identifier
+    name: str = Field(min_length=1)
+    tier: str = "standard"
+    phone: str | None = None
+    email: str | None = None
+    account_number: str | None = Field(default=None, pattern=r"^[0-9]{4,16}$")

@@ -1,0 +1,217 @@
+"""The domain events every layer speaks.
+
+The routing core returns these; the runtime fans them out to the store, metrics, MQTT bus and
+wallboard, and the planner computes its statistics from the very same stream. Each event is
+stamped with ``at``: the driver's clock in seconds (monotonic live, ``env.now`` simulated).
+Events that are also instructions to the driver say so (``ContactOffered``: ring the agent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+ChannelName = Literal["voice", "chat", "email"]
+RejectReason = Literal["declined", "timeout", "agent_left", "contact_left", "moved"]
+TransferReason = Literal["overflow", "max_wait", "no_agents", "supervisor"]
+RemoveReason = Literal["max_wait", "no_agents", "callback_accepted"]
+RemoveOutcome = Literal["callback", "disconnect"]
+
+
+class AgentActivity(StrEnum):
+    """What an agent is doing, as supervisors and metrics see it."""
+
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    AWAY = "away"
+    RINGING = "ringing"
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactQueued:
+    """A contact entered a queue (on arrival, overflow or transfer). ``arrived_at`` is the
+    original arrival, which answer-time targets are measured from."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    priority: int
+    tier: str
+    arrived_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ContactOffered:
+    """Action: ring ``agent_id`` (it is reserved) until ``ring_deadline``."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    ring_deadline: float
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRejected:
+    """The offer ended unanswered. After ``declined``, ``timeout`` or ``agent_left`` the contact
+    is back in its place in the queue; after ``contact_left`` it is gone; after ``moved`` it
+    is queued elsewhere."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    reason: RejectReason
+
+
+@dataclass(frozen=True, slots=True)
+class ContactAnswered:
+    """The agent accepted the offer; ``wait_seconds`` counts from the original arrival."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    wait_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEscalated:
+    """The contact reached escalation ``step`` (index into the queue's steps)."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class TargetBreached:
+    """The contact has waited past its queue's answer threshold."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    threshold_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOffered:
+    """Action: offer the waiting customer a callback (an escalation step asked for it)."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+
+
+@dataclass(frozen=True, slots=True)
+class ContactAbandoned:
+    """The customer left before being answered (also while an agent was being rung)."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    wait_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTransferred:
+    """The contact moved to another queue; a ContactQueued for ``to_queue`` follows."""
+
+    at: float
+    contact_id: str
+    from_queue: str
+    to_queue: str
+    channel: ChannelName
+    reason: TransferReason
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRemoved:
+    """The center took the contact out of the queue unanswered.
+
+    Action for ``outcome``: ``callback`` -> schedule a call back; ``disconnect`` -> say sorry
+    and end the contact.
+    """
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    reason: RemoveReason
+    outcome: RemoveOutcome
+    wait_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCompleted:
+    """The conversation ended (hang-up); wrap-up starts."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    handle_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpEnded:
+    """After-contact work is done; the agent's slot is free. ``disposition`` None: timed out."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    disposition: str | None
+    wrap_up_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    at: float
+    agent_id: str
+    previous: AgentActivity
+    state: AgentActivity
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityChanged:
+    at: float
+    contact_id: str
+    queue: str
+    previous: int
+    priority: int
+    reason: Literal["tier", "escalation"]
+
+
+Event = (
+    ContactQueued
+    | ContactOffered
+    | OfferRejected
+    | ContactAnswered
+    | ContactEscalated
+    | TargetBreached
+    | CallbackOffered
+    | ContactAbandoned
+    | ContactTransferred
+    | ContactRemoved
+    | ContactCompleted
+    | WrapUpEnded
+    | AgentStateChanged
+    | PriorityChanged
+)

@@ -1,0 +1,92 @@
+"""A contact as the routing core tracks it, from arrival until its wrap-up ends."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from contactcenter.events import ChannelName
+
+
+class ContactState(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ACTIVE = "active"
+    WRAP_UP = "wrap_up"
+    ENDED = "ended"
+
+
+class Contact:
+    """Mutable routing record of one contact; the router is its only writer.
+
+    ``arrived_at`` is the original arrival (answer-time targets count from it, also after a
+    requeue or overflow); ``queued_at`` is when it entered its current queue (escalation steps
+    count from it). ``version`` changes whenever its place in a waiting list changes, so stale
+    heap entries can be recognised; ``epoch`` changes when it changes queue or leaves, so stale
+    timers can be.
+    """
+
+    __slots__ = (
+        "agent",
+        "answered_at",
+        "arrived_at",
+        "boost",
+        "breached",
+        "channel",
+        "completed_at",
+        "customer_id",
+        "epoch",
+        "excluded",
+        "id",
+        "max_wait_due",
+        "overflow_due",
+        "preferred_agent",
+        "priority",
+        "queue",
+        "queued_at",
+        "seq",
+        "state",
+        "step",
+        "tier",
+        "version",
+    )
+
+    def __init__(
+        self,
+        contact_id: str,
+        queue: str,
+        channel: ChannelName,
+        tier: str,
+        customer_id: str | None,
+        preferred_agent: str | None,
+        arrived_at: float,
+        seq: int,
+    ) -> None:
+        self.id = contact_id
+        self.queue = queue
+        self.channel: ChannelName = channel
+        self.tier = tier
+        self.customer_id = customer_id
+        self.preferred_agent = preferred_agent
+        self.arrived_at = arrived_at
+        self.queued_at = arrived_at
+        self.seq = seq
+        self.state = ContactState.WAITING
+        self.step = 0
+        self.priority = 0
+        self.boost = 0
+        self.version = 0
+        self.epoch = 0
+        self.breached = False
+        self.agent: str | None = None
+        self.answered_at: float | None = None
+        self.completed_at: float | None = None
+        self.excluded: dict[str, float] = {}
+        self.overflow_due: str | None = None
+        self.max_wait_due = False
+
+    def wait(self, now: float) -> float:
+        return now - self.arrived_at
+
+    def is_excluded(self, agent_id: str, now: float) -> bool:
+        until = self.excluded.get(agent_id)
+        return until is not None and until > now

@@ -1,0 +1,862 @@
+"""The routing core: queues, escalation, matching and offers, with no clock and no I/O.
+
+A driver (the asyncio runtime or the SimPy planner) calls the ``Router`` with inputs stamped
+``now`` and carries out the events it returns; ``next_deadline()`` says when to call
+``advance(now)`` at the latest. Every input first fires the timers due by ``now``.
+
+Rules, in the order a contact meets them:
+
+* **Queueing.** A contact's priority is its tier's priority + its queue's priority + the raises
+  of the escalation steps it has reached; inside a queue, higher priority first, then FIFO by
+  original arrival.
+* **Escalation.** From each step's ``after_seconds`` in the queue on, that step decides who may
+  be offered the contact (dedicated agent only, tier level, proficiency, non-members). The
+  dedicated agent may always take their customer's contact and is preferred when ready.
+* **Matching is work-conserving.** After every input no waiting contact has a ready agent
+  that is eligible for it; an agent who becomes ready takes, among all queues it may serve, the
+  contact with the highest ``tier weight * wait / answer threshold`` (its own dedicated
+  customers first), so no queue starves: every waiting contact's score grows without bound.
+* **Offers are reservations.** An agent rings one contact at a time. Decline or ring timeout
+  put the contact back in its place (original arrival time) and keep that agent away from it
+  for ``reoffer_delay_seconds``; ``no_answer_limit`` consecutive timeouts set the agent away
+  with reason ``no-answer``.
+* **Wrap-up** keeps the slot taken for the queue's ``wrap_up_seconds`` or until the agent
+  sends a disposition.
+
+Events produced before an input is refused (an exception) are returned by the next call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from contactcenter.agents import Agent, Presence
+from contactcenter.config import (
+    Center,
+    QueueConfig,
+    can_serve_at_step,
+)
+from contactcenter.events import (
+    AgentActivity,
+    AgentStateChanged,
+    CallbackOffered,
+    ChannelName,
+    ContactAbandoned,
+    ContactAnswered,
+    ContactCompleted,
+    ContactEscalated,
+    ContactOffered,
+    ContactQueued,
+    ContactRemoved,
+    ContactTransferred,
+    Event,
+    OfferRejected,
+    PriorityChanged,
+    RejectReason,
+    RemoveOutcome,
+    RemoveReason,
+    TargetBreached,
+    TransferReason,
+    WrapUpEnded,
+)
+from contactcenter.routing.contact import Contact, ContactState
+from contactcenter.routing.explain import Explanation, explain
+from contactcenter.routing.selection import choose_agent
+from contactcenter.routing.timers import TimerKind, Timers
+from contactcenter.routing.waiting import WaitingList
+
+
+class RoutingError(Exception):
+    """An input the router refuses; its state is unchanged by the refused part."""
+
+
+class UnknownContact(RoutingError):
+    pass
+
+
+class UnknownAgent(RoutingError):
+    pass
+
+
+class UnknownQueue(RoutingError):
+    pass
+
+
+class InvalidInput(RoutingError):
+    """The input does not fit the current state (e.g. accepting an offer that is not open)."""
+
+
+class ClockWentBackwards(RoutingError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """A read-only look at a contact, for drivers and tests."""
+
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    state: ContactState
+    tier: str
+    priority: int
+    step: int
+    arrived_at: float
+    queued_at: float
+    agent: str | None
+
+
+class QueueState:
+    """A queue's static eligibility tables and its waiting lists (one per escalation step)."""
+
+    __slots__ = (
+        "cfg",
+        "first_open_step",
+        "first_step",
+        "lists",
+        "rr_last",
+        "staffed",
+        "threshold",
+    )
+
+    def __init__(self, cfg: QueueConfig, center: Center) -> None:
+        self.cfg = cfg
+        steps = cfg.escalation
+        self.first_open_step = next(i for i, s in enumerate(steps) if not s.dedicated_only)
+        self.lists = [WaitingList() for _ in steps]
+        threshold = cfg.answer_target.threshold_seconds
+        assert threshold is not None  # resolved by the config loader
+        self.threshold = threshold
+        self.first_step: dict[str, int] = {}
+        """Agent id -> first step at which the agent is eligible (steps only widen)."""
+        for agent in center.agents.values():
+            if center.capacity(agent, cfg.channel) <= 0:
+                continue
+            for i in range(self.first_open_step, len(steps)):
+                if can_serve_at_step(agent, cfg, steps[i]):
+                    self.first_step[agent.id] = i
+                    break
+        self.staffed = 0
+        """Logged-in agents who are eligible at some step."""
+        self.rr_last = -1
+
+
+class Router:
+    """The sans-I/O routing core of one center."""
+
+    def __init__(self, center: Center) -> None:
+        self.center = center
+        settings = center.settings
+        self._tiers = center.tiers
+        self._routing = settings.routing
+        self._now = 0.0
+        self._seq = 0
+        self._out: list[Event] = []
+        self._timers = Timers()
+        self.queues: dict[str, QueueState] = {
+            qid: QueueState(q, center) for qid, q in center.queues.items()
+        }
+        self.contacts: dict[str, Contact] = {}
+        self._dedicated_of = center.dedicated_agent
+        blocks = {ch: s.blocks for ch, s in settings.channels.items()}
+        self.agents: dict[str, Agent] = {
+            a.id: Agent(a.id, {ch: center.capacity(a, ch) for ch in settings.channels}, blocks)
+            for a in center.agents.values()
+        }
+        self._order = {aid: i for i, aid in enumerate(center.agents)}
+        self._agent_queues: dict[str, list[tuple[QueueState, int]]] = {a: [] for a in self.agents}
+        for qs in self.queues.values():
+            for aid, first in qs.first_step.items():
+                self._agent_queues[aid].append((qs, first))
+        self._dedicated_lists: dict[str, WaitingList] = {a: WaitingList() for a in self.agents}
+        self._ready: dict[ChannelName, dict[str, None]] = {ch: {} for ch in settings.channels}
+        self._activity: dict[str, AgentActivity] = dict.fromkeys(self.agents, AgentActivity.OFFLINE)
+        self._pending_agents: dict[str, None] = {}
+        self._pending_contacts: dict[str, None] = {}
+
+    # == driver inputs =======================================================================
+
+    def advance(self, now: float) -> list[Event]:
+        """Time passed: fire every timer due by ``now``."""
+        self._begin(now)
+        return self._finish()
+
+    def next_deadline(self) -> float | None:
+        """When the router must next be called (None: only on the next input)."""
+        timers = self._timers
+        while (top := timers.peek()) is not None and self._timer_is_stale(top[2], top[3], top[4]):
+            timers.pop()
+        return top[0] if top is not None else None
+
+    def contact_arrived(
+        self,
+        now: float,
+        contact_id: str,
+        queue: str,
+        *,
+        tier: str | None = None,
+        customer_id: str | None = None,
+        preferred_agent: str | None = None,
+        arrived_at: float | None = None,
+    ) -> list[Event]:
+        """A contact asks to be served by ``queue``.
+
+        ``tier`` defaults to the center's default tier; ``preferred_agent`` to the customer's
+        dedicated agent from the config. ``arrived_at`` (at most ``now``) restores a contact
+        that was waiting before a restart with its original arrival time.
+        """
+        self._begin(now)
+        if contact_id in self.contacts:
+            raise InvalidInput(f"contact {contact_id} is already known")
+        qs = self._queue(queue)
+        tier_id = tier if tier is not None else self.center.settings.default_tier
+        if tier_id not in self._tiers:
+            raise InvalidInput(f"unknown tier {tier_id!r}")
+        if preferred_agent is None and customer_id is not None:
+            preferred_agent = self._dedicated_of.get(customer_id)
+        if preferred_agent is not None and preferred_agent not in self.agents:
+            raise UnknownAgent(f"unknown preferred agent {preferred_agent!r}")
+        start = now if arrived_at is None else min(arrived_at, now)
+        self._seq += 1
+        contact = Contact(
+            contact_id,
+            queue,
+            qs.cfg.channel,
+            tier_id,
+            customer_id,
+            preferred_agent,
+            start,
+            self._seq,
+        )
+        self.contacts[contact_id] = contact
+        self._enter_queue(contact, qs, now, queued_at=start)
+        return self._finish()
+
+    def contact_abandoned(self, now: float, contact_id: str) -> list[Event]:
+        """The customer left before being answered (hung up, closed the chat)."""
+        self._begin(now)
+        c = self._contact(contact_id)
+        if c.state is ContactState.OFFERED:
+            self._withdraw_offer(c, "contact_left", no_answer=False, requeue=False)
+        elif c.state is not ContactState.WAITING:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not waiting")
+        self._out.append(ContactAbandoned(now, c.id, c.queue, c.channel, now - c.arrived_at))
+        self._forget(c)
+        return self._finish()
+
+    def accept_callback(self, now: float, contact_id: str) -> list[Event]:
+        """The waiting customer took the callback offer: they leave the queue, to be called."""
+        self._begin(now)
+        c = self._contact(contact_id)
+        if c.state is ContactState.OFFERED:
+            self._withdraw_offer(c, "contact_left", no_answer=False, requeue=False)
+        elif c.state is not ContactState.WAITING:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not waiting")
+        self._remove(c, "callback_accepted", "callback")
+        return self._finish()
+
+    def offer_accepted(self, now: float, contact_id: str) -> list[Event]:
+        self._begin(now)
+        c = self._offered(contact_id)
+        assert c.agent is not None
+        agent = self.agents[c.agent]
+        agent.accept(now, c.id)
+        c.state = ContactState.ACTIVE
+        c.answered_at = now
+        c.version += 1
+        self._out.append(
+            ContactAnswered(now, c.id, c.queue, c.channel, agent.id, now - c.arrived_at)
+        )
+        self._refresh(agent)
+        return self._finish()
+
+    def offer_declined(self, now: float, contact_id: str) -> list[Event]:
+        self._begin(now)
+        c = self._offered(contact_id)
+        self._withdraw_offer(c, "declined", no_answer=False, requeue=True)
+        return self._finish()
+
+    def contact_completed(self, now: float, contact_id: str) -> list[Event]:
+        """The conversation ended (either side hung up); wrap-up starts."""
+        self._begin(now)
+        c = self._contact(contact_id)
+        if c.state is not ContactState.ACTIVE or c.agent is None:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not active")
+        agent = self.agents[c.agent]
+        agent.complete(now, c.id)
+        c.state = ContactState.WRAP_UP
+        c.completed_at = now
+        c.version += 1
+        assert c.answered_at is not None
+        self._out.append(
+            ContactCompleted(now, c.id, c.queue, c.channel, agent.id, now - c.answered_at)
+        )
+        wrap = self.queues[c.queue].cfg.wrap_up_seconds
+        if wrap <= 0:
+            self._end_wrap_up(c, None)
+        else:
+            self._timers.add(now + wrap, TimerKind.WRAP_UP, c.id, c.version)
+            self._refresh(agent)
+        return self._finish()
+
+    def wrap_up_done(self, now: float, contact_id: str, disposition: str | None) -> list[Event]:
+        """The agent finished after-contact work with ``disposition``."""
+        self._begin(now)
+        c = self._contact(contact_id)
+        if c.state is not ContactState.WRAP_UP:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not in wrap-up")
+        self._end_wrap_up(c, disposition)
+        return self._finish()
+
+    def agent_logged_in(
+        self,
+        now: float,
+        agent_id: str,
+        presence: Presence = Presence.AVAILABLE,
+        reason: str | None = None,
+    ) -> list[Event]:
+        self._begin(now)
+        agent = self._agent(agent_id)
+        if agent.presence is not Presence.OFFLINE:
+            raise InvalidInput(f"agent {agent_id} is already logged in")
+        if presence is Presence.OFFLINE:
+            raise InvalidInput("log in as available or away")
+        self._check_reason(presence, reason)
+        agent.set_presence(now, presence, reason)
+        for qs, _ in self._agent_queues[agent_id]:
+            qs.staffed += 1
+        self._refresh(agent, reason)
+        return self._finish()
+
+    def agent_logged_out(self, now: float, agent_id: str) -> list[Event]:
+        """Log out; a ringing offer is withdrawn first. Refused while holding contacts."""
+        self._begin(now)
+        agent = self._agent(agent_id)
+        if agent.presence is Presence.OFFLINE:
+            raise InvalidInput(f"agent {agent_id} is not logged in")
+        held = [cid for cid in agent.slots if cid != agent.offered_contact]
+        if held:
+            raise InvalidInput(f"agent {agent_id} still holds contacts {sorted(held)}")
+        if agent.offered_contact is not None:
+            c = self.contacts[agent.offered_contact]
+            self._withdraw_offer(c, "agent_left", no_answer=False, requeue=True)
+        agent.set_presence(now, Presence.OFFLINE)
+        self._refresh(agent)
+        unstaffed = []
+        for qs, _ in self._agent_queues[agent_id]:
+            qs.staffed -= 1
+            if qs.staffed == 0:
+                unstaffed.append(qs)
+        for c in self._dedicated_lists[agent_id].live():
+            qs = self.queues[c.queue]
+            if qs.cfg.escalation[c.step].dedicated_only:
+                self._advance_step(c, qs, qs.first_open_step)
+        for qs in unstaffed:
+            self._apply_no_agents(qs, [c for lst in qs.lists for c in lst.live()])
+        return self._finish()
+
+    def set_agent_presence(
+        self, now: float, agent_id: str, presence: Presence, reason: str | None = None
+    ) -> list[Event]:
+        """Available or away (with a reason); use the log-in/out inputs for offline."""
+        self._begin(now)
+        agent = self._agent(agent_id)
+        if agent.presence is Presence.OFFLINE or presence is Presence.OFFLINE:
+            raise InvalidInput("use agent_logged_in / agent_logged_out to change offline")
+        self._check_reason(presence, reason)
+        agent.set_presence(now, presence, reason)
+        if presence is Presence.AVAILABLE:
+            agent.consecutive_no_answers = 0
+        self._refresh(agent, reason)
+        return self._finish()
+
+    def customer_tier_changed(self, now: float, customer_id: str, tier: str) -> list[Event]:
+        """Re-prioritise the customer's waiting contacts at once."""
+        self._begin(now)
+        if tier not in self._tiers:
+            raise InvalidInput(f"unknown tier {tier!r}")
+        for c in list(self.contacts.values()):
+            if c.customer_id == customer_id and c.tier != tier:
+                self._set_tier(c, tier)
+        return self._finish()
+
+    def contact_tier_changed(self, now: float, contact_id: str, tier: str) -> list[Event]:
+        self._begin(now)
+        if tier not in self._tiers:
+            raise InvalidInput(f"unknown tier {tier!r}")
+        self._set_tier(self._contact(contact_id), tier)
+        return self._finish()
+
+    def transfer(self, now: float, contact_id: str, queue: str) -> list[Event]:
+        """A supervisor moves a waiting (or ringing) contact to another queue of its channel."""
+        self._begin(now)
+        c = self._contact(contact_id)
+        target = self._queue(queue)
+        if target.cfg.channel != c.channel:
+            raise InvalidInput(f"queue {queue} is {target.cfg.channel}, contact is {c.channel}")
+        if queue == c.queue:
+            raise InvalidInput(f"contact {contact_id} is already in queue {queue}")
+        if c.state is ContactState.OFFERED:
+            self._withdraw_offer(c, "moved", no_answer=False, requeue=False)
+        elif c.state is not ContactState.WAITING:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not waiting")
+        self._move(c, target, "supervisor")
+        return self._finish()
+
+    # == queries =============================================================================
+
+    def contact(self, contact_id: str) -> ContactView:
+        c = self._contact(contact_id)
+        return ContactView(
+            c.id, c.queue, c.channel, c.state, c.tier, c.priority, c.step, c.arrived_at,
+            c.queued_at, c.agent,
+        )  # fmt: skip
+
+    def agent(self, agent_id: str) -> Agent:
+        """The agent's live state (read it; change it only through the router's inputs)."""
+        return self._agent(agent_id)
+
+    def waiting(self, queue: str) -> list[str]:
+        """Ids of the contacts waiting in ``queue``, in the order the queue would serve them."""
+        qs = self._queue(queue)
+        live = [c for lst in qs.lists for c in lst.live()]
+        live.sort(key=lambda c: (-c.priority, c.arrived_at, c.seq))
+        return [c.id for c in live]
+
+    def is_eligible(self, contact_id: str, agent_id: str) -> bool:
+        """Whether the agent may be offered the contact now, by every rule (for tests)."""
+        c = self._contact(contact_id)
+        agent = self._agent(agent_id)
+        return agent.can_take(c.channel) and self._eligible_at_step(c, agent_id)
+
+    def explain(self, contact_id: str) -> Explanation:
+        """The candidates considered for a contact and why each is (not) eligible now."""
+        return explain(self, self._contact(contact_id))
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+    # == internals: bookkeeping ===============================================================
+
+    def _begin(self, now: float) -> None:
+        if now < self._now:
+            raise ClockWentBackwards(f"now={now} is before the last input at {self._now}")
+        self._now = now
+        self._fire_due(now)
+
+    def _finish(self) -> list[Event]:
+        self._fire_due(self._now)
+        self._match()
+        out, self._out = self._out, []
+        return out
+
+    def _contact(self, contact_id: str) -> Contact:
+        c = self.contacts.get(contact_id)
+        if c is None:
+            raise UnknownContact(f"unknown contact {contact_id!r}")
+        return c
+
+    def _offered(self, contact_id: str) -> Contact:
+        c = self._contact(contact_id)
+        if c.state is not ContactState.OFFERED:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not offered")
+        return c
+
+    def _agent(self, agent_id: str) -> Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgent(f"unknown agent {agent_id!r}")
+        return agent
+
+    def _queue(self, queue: str) -> QueueState:
+        qs = self.queues.get(queue)
+        if qs is None:
+            raise UnknownQueue(f"unknown queue {queue!r}")
+        return qs
+
+    def _check_reason(self, presence: Presence, reason: str | None) -> None:
+        if presence is Presence.AWAY and reason not in self.center.settings.away_reasons:
+            allowed = ", ".join(self.center.settings.away_reasons)
+            raise InvalidInput(f"away needs a reason, one of: {allowed}")
+
+    def _refresh(self, agent: Agent, reason: str | None = None) -> None:
+        """Re-derive the agent's readiness per channel and announce activity changes."""
+        aid = agent.id
+        became_ready = False
+        for ch, ready in self._ready.items():
+            if agent.can_take(ch):
+                if aid not in ready:
+                    ready[aid] = None
+                    became_ready = True
+            else:
+                ready.pop(aid, None)
+        if became_ready:
+            self._pending_agents[aid] = None
+        activity = agent.activity
+        previous = self._activity[aid]
+        if activity is not previous:
+            self._activity[aid] = activity
+            why = agent.away_reason if activity is AgentActivity.AWAY else reason
+            self._out.append(AgentStateChanged(self._now, aid, previous, activity, why))
+
+    def _forget(self, c: Contact) -> None:
+        c.version += 1
+        c.epoch += 1
+        c.state = ContactState.ENDED
+        del self.contacts[c.id]
+
+    # == internals: queueing =================================================================
+
+    def _priority(self, c: Contact, qs: QueueState) -> int:
+        return self._tiers[c.tier].priority + qs.cfg.priority + c.boost
+
+    def _enter_queue(self, c: Contact, qs: QueueState, now: float, queued_at: float) -> None:
+        c.queue = qs.cfg.id
+        c.queued_at = queued_at
+        c.epoch += 1
+        epoch = c.epoch
+        c.boost = 0
+        c.overflow_due = None
+        c.max_wait_due = False
+        c.state = ContactState.WAITING
+        c.agent = None
+        c.priority = self._priority(c, qs)
+        self._out.append(
+            ContactQueued(now, c.id, c.queue, c.channel, c.priority, c.tier, c.arrived_at)
+        )
+        start = 0 if self._dedicated_usable(c) else qs.first_open_step
+        if qs.cfg.max_wait is not None:
+            self._timers.add(queued_at + qs.cfg.max_wait.seconds, TimerKind.MAX_WAIT, c.id, epoch)
+        if not c.breached:
+            self._timers.add(c.arrived_at + qs.threshold, TimerKind.BREACH, c.id, epoch)
+        self._schedule_step(c, qs, start + 1)
+        if not self._reach_step(c, qs, start, announce=False):
+            return
+        if qs.staffed == 0 and not self._dedicated_usable(c):
+            self._apply_no_agents(qs, [c])
+            if c.epoch != epoch:
+                return
+        self._insert(c)
+
+    def _insert(self, c: Contact) -> None:
+        """Put a waiting contact in its waiting lists and have it matched."""
+        c.version += 1
+        qs = self.queues[c.queue]
+        if not qs.cfg.escalation[c.step].dedicated_only:
+            qs.lists[c.step].push(c)
+        if c.preferred_agent is not None:
+            self._dedicated_lists[c.preferred_agent].push(c)
+        self._pending_contacts[c.id] = None
+
+    def _dedicated_usable(self, c: Contact) -> bool:
+        if c.preferred_agent is None:
+            return False
+        agent = self.agents[c.preferred_agent]
+        return agent.presence is not Presence.OFFLINE and agent.capacity.get(c.channel, 0) > 0
+
+    def _schedule_step(self, c: Contact, qs: QueueState, step: int) -> None:
+        steps = qs.cfg.escalation
+        if step < len(steps):
+            self._timers.add(c.queued_at + steps[step].after_seconds, TimerKind.STEP, c.id, c.epoch)
+
+    def _advance_step(self, c: Contact, qs: QueueState, step: int) -> None:
+        """Move a contact (waiting or ringing) on to ``step`` and re-list it."""
+        if self._reach_step(c, qs, step, announce=True) and c.state is ContactState.WAITING:
+            self._insert(c)
+
+    def _reach_step(self, c: Contact, qs: QueueState, step: int, *, announce: bool) -> bool:
+        """Set ``c`` at escalation ``step`` and carry out the step's actions.
+
+        Returns False when the step moved the contact to another queue.
+        """
+        c.step = step
+        spec = qs.cfg.escalation[step]
+        if announce:
+            self._out.append(ContactEscalated(self._now, c.id, c.queue, c.channel, step))
+        if spec.raise_priority:
+            old = c.priority
+            c.boost += spec.raise_priority
+            c.priority = self._priority(c, qs)
+            self._out.append(
+                PriorityChanged(self._now, c.id, c.queue, old, c.priority, "escalation")
+            )
+        if spec.offer_callback:
+            self._out.append(CallbackOffered(self._now, c.id, c.queue, c.channel))
+        if spec.overflow_to is not None:
+            if c.state is ContactState.WAITING:
+                self._move(c, self.queues[spec.overflow_to], "overflow")
+                return False
+            c.overflow_due = spec.overflow_to
+        return True
+
+    def _move(self, c: Contact, target: QueueState, reason: TransferReason) -> None:
+        """Take a waiting contact out of its queue and queue it in ``target``."""
+        self._out.append(
+            ContactTransferred(self._now, c.id, c.queue, target.cfg.id, c.channel, reason)
+        )
+        c.version += 1
+        self._enter_queue(c, target, self._now, queued_at=self._now)
+
+    def _remove(self, c: Contact, reason: RemoveReason, outcome: RemoveOutcome) -> None:
+        wait = self._now - c.arrived_at
+        self._out.append(ContactRemoved(self._now, c.id, c.queue, c.channel, reason, outcome, wait))
+        self._forget(c)
+
+    def _apply_no_agents(self, qs: QueueState, contacts: Iterable[Contact]) -> None:
+        """Carry out ``when_no_agents`` for contacts of a queue nobody who could serve is in."""
+        policy = qs.cfg.when_no_agents
+        if policy == "wait":
+            return
+        target = self._overflow_for_no_agents(qs) if policy == "overflow" else None
+        for c in contacts:
+            if self._dedicated_usable(c):
+                continue
+            if policy == "disconnect":
+                self._remove(c, "no_agents", "disconnect")
+            elif target is not None:
+                self._move(c, target, "no_agents")
+
+    def _overflow_for_no_agents(self, qs: QueueState) -> QueueState | None:
+        """Follow ``no_agents_overflow_to`` to a queue that can take the contact; None when the
+        chain only leads back through unstaffed overflow queues (then the contact waits)."""
+        seen = {qs.cfg.id}
+        target = qs.cfg.no_agents_overflow_to
+        while target is not None and target not in seen:
+            nxt = self.queues[target]
+            if nxt.staffed > 0 or nxt.cfg.when_no_agents != "overflow":
+                return nxt
+            seen.add(target)
+            target = nxt.cfg.no_agents_overflow_to
+        return None
+
+    def _set_tier(self, c: Contact, tier: str) -> None:
+        c.tier = tier
+        if c.state not in (ContactState.WAITING, ContactState.OFFERED):
+            return
+        qs = self.queues[c.queue]
+        old = c.priority
+        c.priority = self._priority(c, qs)
+        if c.priority != old:
+            self._out.append(PriorityChanged(self._now, c.id, c.queue, old, c.priority, "tier"))
+        if c.state is ContactState.WAITING:
+            self._insert(c)
+
+    # == internals: offers ===================================================================
+
+    def _offer(self, c: Contact, agent: Agent) -> None:
+        now = self._now
+        agent.offer(now, c.id, c.channel)
+        c.state = ContactState.OFFERED
+        c.agent = agent.id
+        c.version += 1
+        qs = self.queues[c.queue]
+        order = self._order[agent.id]
+        qs.rr_last = order
+        deadline = now + qs.cfg.ring_timeout_seconds
+        self._timers.add(deadline, TimerKind.RING, c.id, c.version)
+        self._out.append(ContactOffered(now, c.id, c.queue, c.channel, agent.id, deadline, c.step))
+        self._refresh(agent)
+
+    def _withdraw_offer(
+        self, c: Contact, reason: RejectReason, *, no_answer: bool, requeue: bool
+    ) -> None:
+        assert c.agent is not None
+        agent = self.agents[c.agent]
+        agent.withdraw_offer(self._now, c.id, no_answer=no_answer)
+        self._out.append(OfferRejected(self._now, c.id, c.queue, c.channel, agent.id, reason))
+        c.state = ContactState.WAITING
+        c.agent = None
+        if reason in ("declined", "timeout"):
+            until = self._now + self._routing.reoffer_delay_seconds
+            c.excluded[agent.id] = until
+            self._timers.add(until, TimerKind.REOFFER, c.id, c.epoch)
+        if no_answer and agent.consecutive_no_answers >= self._routing.no_answer_limit:
+            agent.set_presence(self._now, Presence.AWAY, "no-answer")
+            agent.consecutive_no_answers = 0
+        self._refresh(agent)
+        if not requeue:
+            return
+        qs = self.queues[c.queue]
+        if c.overflow_due is not None:
+            self._move(c, self.queues[c.overflow_due], "overflow")
+        elif c.max_wait_due:
+            self._max_wait(c, qs)
+        else:
+            self._insert(c)
+
+    def _end_wrap_up(self, c: Contact, disposition: str | None) -> None:
+        assert c.agent is not None and c.completed_at is not None
+        agent = self.agents[c.agent]
+        agent.end_wrap_up(self._now, c.id)
+        self._out.append(
+            WrapUpEnded(
+                self._now,
+                c.id,
+                c.queue,
+                c.channel,
+                agent.id,
+                disposition,
+                self._now - c.completed_at,
+            )
+        )
+        self._forget(c)
+        self._refresh(agent)
+
+    # == internals: timers ===================================================================
+
+    def _timer_is_stale(self, kind: TimerKind, contact_id: str, stamp: int) -> bool:
+        c = self.contacts.get(contact_id)
+        if c is None:
+            return True
+        if kind is TimerKind.RING:
+            return c.state is not ContactState.OFFERED or c.version != stamp
+        if kind is TimerKind.WRAP_UP:
+            return c.state is not ContactState.WRAP_UP or c.version != stamp
+        if c.epoch != stamp or c.state not in (ContactState.WAITING, ContactState.OFFERED):
+            return True
+        return kind is TimerKind.BREACH and c.breached
+
+    def _fire_due(self, now: float) -> None:
+        timers = self._timers
+        while (top := timers.peek()) is not None and top[0] <= now:
+            due, _, kind, cid, stamp = timers.pop()
+            if self._timer_is_stale(kind, cid, stamp):
+                continue
+            self._now = due
+            self._fire(kind, self.contacts[cid])
+            self._match()
+        self._now = now
+
+    def _fire(self, kind: TimerKind, c: Contact) -> None:
+        qs = self.queues[c.queue]
+        if kind is TimerKind.STEP:
+            step = c.step + 1
+            steps = qs.cfg.escalation
+            if step >= len(steps):
+                return
+            if c.queued_at + steps[step].after_seconds > self._now:
+                self._schedule_step(c, qs, step)  # moved ahead early (dedicated agent left)
+                return
+            self._schedule_step(c, qs, step + 1)
+            self._advance_step(c, qs, step)
+        elif kind is TimerKind.BREACH:
+            c.breached = True
+            self._out.append(TargetBreached(self._now, c.id, c.queue, c.channel, qs.threshold))
+        elif kind is TimerKind.MAX_WAIT:
+            if c.state is ContactState.OFFERED:
+                c.max_wait_due = True
+            else:
+                self._max_wait(c, qs)
+        elif kind is TimerKind.RING:
+            self._withdraw_offer(c, "timeout", no_answer=True, requeue=True)
+        elif kind is TimerKind.WRAP_UP:
+            self._end_wrap_up(c, None)
+        elif kind is TimerKind.REOFFER:
+            now = self._now
+            c.excluded = {a: until for a, until in c.excluded.items() if until > now}
+            if c.state is ContactState.WAITING:
+                self._pending_contacts[c.id] = None
+
+    def _max_wait(self, c: Contact, qs: QueueState) -> None:
+        rule = qs.cfg.max_wait
+        assert rule is not None
+        if rule.action == "overflow" and rule.overflow_to is not None:
+            self._move(c, self.queues[rule.overflow_to], "max_wait")
+        else:
+            self._remove(c, "max_wait", "callback" if rule.action == "callback" else "disconnect")
+
+    # == internals: matching =================================================================
+
+    def _eligible_at_step(self, c: Contact, agent_id: str) -> bool:
+        if c.is_excluded(agent_id, self._now):
+            return False
+        if agent_id == c.preferred_agent:
+            return True
+        first = self.queues[c.queue].first_step.get(agent_id)
+        return first is not None and first <= c.step
+
+    def _match(self) -> None:
+        """Offer until no waiting contact has a ready eligible agent (work conservation)."""
+        pa, pc = self._pending_agents, self._pending_contacts
+        while pa or pc:
+            while pa:
+                aid = next(iter(pa))
+                del pa[aid]
+                agent = self.agents[aid]
+                c = self._best_contact_for(agent)
+                if c is not None:
+                    self._offer(c, agent)
+            while pc and not pa:
+                cid = next(iter(pc))
+                del pc[cid]
+                contact = self.contacts.get(cid)
+                if contact is not None and contact.state is ContactState.WAITING:
+                    chosen = self._best_agent_for(contact)
+                    if chosen is not None:
+                        self._offer(contact, chosen)
+
+    def _best_agent_for(self, c: Contact) -> Agent | None:
+        ready = self._ready[c.channel]
+        if not ready:
+            return None
+        now = self._now
+        pref = c.preferred_agent
+        if pref is not None and pref in ready and not c.is_excluded(pref, now):
+            return self.agents[pref]
+        qs = self.queues[c.queue]
+        if qs.cfg.escalation[c.step].dedicated_only:
+            return None
+        first = qs.first_step
+        step = c.step
+        candidates = [
+            self.agents[aid]
+            for aid in ready
+            if (f := first.get(aid)) is not None and f <= step and not c.is_excluded(aid, now)
+        ]
+        if not candidates:
+            return None
+        skills = self.center.agents
+        return choose_agent(
+            qs.cfg.selection,
+            candidates,
+            now=now,
+            queue=qs.cfg,
+            proficiency=lambda aid, s: skills[aid].skills.get(s, 0),
+            order=self._order.__getitem__,
+            round_robin_last=qs.rr_last,
+            member_count=len(self._order),
+        )
+
+    def _best_contact_for(self, agent: Agent) -> Contact | None:
+        now = self._now
+        aid = agent.id
+        own = self._dedicated_lists[aid].first(
+            lambda c: agent.can_take(c.channel) and not c.is_excluded(aid, now)
+        )
+        if own is not None:
+            return own
+        best: Contact | None = None
+        best_key: tuple[float, int, float, int] | None = None
+        for qs, first in self._agent_queues[aid]:
+            if not agent.can_take(qs.cfg.channel):
+                continue
+            top: Contact | None = None
+            lists = qs.lists
+            for s in range(first, len(lists)):
+                c = lists[s].head()
+                if c is not None and c.is_excluded(aid, now):
+                    c = lists[s].first(lambda x: not x.is_excluded(aid, now))
+                if c is not None and (
+                    top is None
+                    or (-c.priority, c.arrived_at, c.seq) < (-top.priority, top.arrived_at, top.seq)
+                ):
+                    top = c
+            if top is None:
+                continue
+            score = self._tiers[top.tier].weight * (now - top.arrived_at) / qs.threshold
+            key = (-score, -top.priority, top.arrived_at, top.seq)
+            if best_key is None or key < best_key:
+                best, best_key = top, key
+        return best
