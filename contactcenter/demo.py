@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from contactcenter.config import Center
 from contactcenter.events import (
@@ -78,23 +79,25 @@ def run_demo(center: Center, *, contacts: int = 12, seed: int = 1) -> Iterator[s
     agents = list(center.agents)[:12]
     sleepy = agents[-1]  # never answers: shows ring timeout and the no-answer rule
     for aid in agents:
-        at(0.0, lambda now, a=aid: router.agent_logged_in(now, a))
+        at(0.0, partial(router.agent_logged_in, agent_id=aid))
     vip = next((c for c in center.customers.values() if c.id in center.dedicated_agent), None)
     for i in range(contacts):
         cid = f"demo-{i + 1:02d}"
         queue = rng.choice(chat if i % 4 == 3 else voice).id
         arrive = 5.0 + i * rng.uniform(2, 8)
         if i == 2 and vip is not None and "vip" in center.queues:
-            at(
-                arrive,
-                lambda now, c=cid, k=vip: router.contact_arrived(
-                    now, c, "vip", customer_id=k.id, tier=k.tier
-                ),
+            arrival = partial(
+                router.contact_arrived,
+                contact_id=cid,
+                queue="vip",
+                customer_id=vip.id,
+                tier=vip.tier,
             )
         else:
-            at(arrive, lambda now, c=cid, q=queue: router.contact_arrived(now, c, q))
+            arrival = partial(router.contact_arrived, contact_id=cid, queue=queue)
+        at(arrive, arrival)
         if i == contacts - 1:
-            at(arrive + 40, lambda now, c=cid: _abandon_if_waiting(router, now, c))
+            at(arrive + 40, partial(_abandon_if_waiting, router, cid=cid))
 
     yield f"demo of {center.settings.name}: {len(agents)} agents, {contacts} contacts"
     while True:
@@ -110,10 +113,11 @@ def run_demo(center: Center, *, contacts: int = 12, seed: int = 1) -> Iterator[s
             if isinstance(e, ContactOffered) and e.agent_id != sleepy:
                 ring = rng.uniform(2, 6)
                 talk = rng.uniform(60, 240)
-                at(e.at + ring, lambda t, c=e.contact_id: _accept(router, t, c))
-                at(e.at + ring + talk, lambda t, c=e.contact_id: _complete(router, t, c))
+                at(e.at + ring, partial(_accept, router, cid=e.contact_id))
+                at(e.at + ring + talk, partial(_complete, router, cid=e.contact_id))
             if isinstance(e, ContactCompleted):
-                at(e.at + 10, lambda t, c=e.contact_id: router.wrap_up_done(t, c, "resolved"))
+                done = partial(router.wrap_up_done, contact_id=e.contact_id, disposition="resolved")
+                at(e.at + 10, done)
             line = describe(e)
             if line:
                 yield f"[{e.at:7.1f}s] {line}"

@@ -152,6 +152,12 @@ def build_center(
         issues.add(cf, "default_tier", f"unknown tier {settings.default_tier!r}")
 
     queue_by_id = {q.id: q for q in queues}
+    for topic, qid in settings.chat_topics.items():
+        target = queue_by_id.get(qid)
+        if target is None and qid not in unchecked_queues:
+            issues.add(cf, f"chat_topics.{topic}", f"unknown queue {qid!r}")
+        elif target is not None and target.channel != "chat":
+            issues.add(cf, f"chat_topics.{topic}", f"queue {qid!r} is not a chat queue")
     for i, q in enumerate(queues):
         _check_queue(issues, qf, f"queues[{i}]", q, skills, queue_by_id, unchecked_queues)
 

@@ -87,6 +87,8 @@ class CenterSettings(_Model):
     away_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting", "no-answer")
     channels: dict[Channel, ChannelSettings] = Field(default_factory=_default_channels)
     routing: RoutingSettings = RoutingSettings()
+    chat_topics: dict[str, str] = Field(default_factory=dict)
+    """What a customer picks when starting a chat -> the chat queue it goes to."""
 
     @field_validator("channels", mode="after")
     @classmethod

@@ -1,0 +1,100 @@
+"""KPI definitions shared by the live engine and the planner, computed from domain events.
+
+* **offered** (to a queue): contacts that entered it (arrival, overflow or transfer in) and did
+  not leave it for another queue. A contact that overflows counts in the queue that finally
+  answers, abandons or removes it, so summing over queues counts every contact once.
+* **answered within T**: ``ContactAnswered.wait_seconds <= T`` (T = the queue's answer
+  threshold); the wait counts from the original arrival.
+* **service level** (two definitions, both reported):
+  ``sl_offered = answered within T / offered`` and
+  ``sl_excl_short = answered within T / (offered - abandoned within the short-abandon time)``.
+* **ASA**: mean wait of answered contacts. **Abandon rate**: abandoned / offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from contactcenter.events import (
+    ContactAbandoned,
+    ContactAnswered,
+    ContactQueued,
+    ContactRemoved,
+    ContactTransferred,
+    Event,
+)
+
+
+@dataclass
+class QueueTally:
+    """Running counts for one queue (or one queue and interval)."""
+
+    threshold: float
+    short_abandon: float
+    entered: int = 0
+    answered: int = 0
+    answered_within: int = 0
+    abandoned: int = 0
+    abandoned_short: int = 0
+    removed: int = 0
+    transferred_out: int = 0
+    wait_answered_sum: float = 0.0
+    wait_abandoned_sum: float = 0.0
+
+    @property
+    def offered(self) -> int:
+        return self.entered - self.transferred_out
+
+    def sl_offered(self) -> float | None:
+        return self.answered_within / self.offered if self.offered else None
+
+    def sl_excl_short(self) -> float | None:
+        base = self.offered - self.abandoned_short
+        return self.answered_within / base if base > 0 else None
+
+    def asa(self) -> float | None:
+        return self.wait_answered_sum / self.answered if self.answered else None
+
+    def abandon_rate(self) -> float | None:
+        return self.abandoned / self.offered if self.offered else None
+
+
+@dataclass
+class Tally:
+    """Per-queue tallies from a stream of domain events."""
+
+    thresholds: Mapping[str, float]
+    short_abandon: float
+    queues: dict[str, QueueTally] = field(default_factory=dict)
+
+    def queue(self, queue: str) -> QueueTally:
+        tally = self.queues.get(queue)
+        if tally is None:
+            tally = QueueTally(self.thresholds[queue], self.short_abandon)
+            self.queues[queue] = tally
+        return tally
+
+    def observe(self, e: Event) -> None:
+        if isinstance(e, ContactQueued):
+            self.queue(e.queue).entered += 1
+        elif isinstance(e, ContactTransferred):
+            self.queue(e.from_queue).transferred_out += 1
+        elif isinstance(e, ContactAnswered):
+            t = self.queue(e.queue)
+            t.answered += 1
+            t.wait_answered_sum += e.wait_seconds
+            if e.wait_seconds <= t.threshold:
+                t.answered_within += 1
+        elif isinstance(e, ContactAbandoned):
+            t = self.queue(e.queue)
+            t.abandoned += 1
+            t.wait_abandoned_sum += e.wait_seconds
+            if e.wait_seconds <= t.short_abandon:
+                t.abandoned_short += 1
+        elif isinstance(e, ContactRemoved):
+            self.queue(e.queue).removed += 1
+
+    def observe_all(self, events: Iterable[Event]) -> None:
+        for e in events:
+            self.observe(e)

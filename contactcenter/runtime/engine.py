@@ -1,0 +1,392 @@
+"""The asyncio driver of the routing core: the one place that owns the ``Router``.
+
+Edges (HTTP API, chat, voice) call the engine; the engine stamps each input with the event
+loop's monotonic clock, calls the core, persists the resulting domain events, updates metrics
+and publishes them on the hub, and sleeps until the core's next deadline or the next input.
+Wall-clock time is recorded separately for the store.
+
+Durability: a chat is written to the store before the customer is told it is queued; after a
+crash, waiting chats are put back in their queues with their original arrival times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from contactcenter.agents import Presence
+from contactcenter.config import Center
+from contactcenter.events import (
+    ContactAbandoned,
+    ContactAnswered,
+    ContactCompleted,
+    ContactOffered,
+    ContactRemoved,
+    Event,
+    OfferRejected,
+    WrapUpEnded,
+)
+from contactcenter.kpi import Tally
+from contactcenter.routing import ContactState, InvalidInput, Router
+from contactcenter.runtime.hub import Hub
+from contactcenter.runtime.ports import MetricsLike, StoreLike
+from contactcenter.runtime.transcripts import ChatLine, TranscriptWriter
+
+log = logging.getLogger(__name__)
+
+
+class Forbidden(Exception):
+    """The caller may not act on that contact or agent (e.g. another agent's offer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatClosed:
+    """The chat ended; ``by`` is who ended it ("customer", "agent", "center")."""
+
+    contact_id: str
+    by: str
+
+
+Input = Callable[[float], list[Event]]
+
+
+class Engine:
+    """Runs one center: router, store, metrics and live subscribers."""
+
+    def __init__(
+        self,
+        center: Center,
+        store: StoreLike,
+        *,
+        metrics: MetricsLike | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.center = center
+        self.router = Router(center)
+        self.store = store
+        self.metrics = metrics
+        self.hub = Hub()
+        self._wall = wall
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._timer_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        thresholds = {
+            q.id: q.answer_target.threshold_seconds or 0.0 for q in center.queues.values()
+        }
+        self.today = Tally(thresholds, center.settings.routing.short_abandon_seconds)
+        self.chat_agents: dict[str, str] = {}
+        """Chat contact id -> agent talking with the customer (set on answer)."""
+        self.offers: dict[str, ContactOffered] = {}
+        """Agent id -> the offer ringing there."""
+        self.transcripts = TranscriptWriter(store)
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def now(self) -> float:
+        loop = self._loop or asyncio.get_running_loop()
+        return loop.time()
+
+    async def start(self) -> None:
+        """Restore waiting chats with their original arrival times, then start the timer."""
+        self._loop = asyncio.get_running_loop()
+        now, wall = self.now(), self._wall()
+        restored = await self.store.waiting_contacts("chat")
+        for rec in restored:
+            if rec.queue not in self.center.queues:
+                log.warning("waiting chat in unknown queue %s dropped from routing", rec.queue)
+                continue
+            arrived = now - max(0.0, wall - rec.arrived_wall)
+            events = self.router.contact_arrived(
+                now,
+                rec.contact_id,
+                rec.queue,
+                tier=rec.tier if rec.tier in self.center.tiers else None,
+                customer_id=rec.customer_id,
+                arrived_at=arrived,
+            )
+            await self._dispatch(events)
+        if restored:
+            log.info("restored %d waiting chat(s)", len(restored))
+        if self.metrics is not None:
+            self.metrics.bind_router(self.router, self.now)
+        self._timer_task = asyncio.create_task(self._timer_loop(), name="routing-timer")
+        self.transcripts.start()
+
+    async def stop(self) -> None:
+        await self.transcripts.stop()
+        if self._timer_task is not None:
+            self._timer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer_task
+            self._timer_task = None
+
+    # -- the one door into the core ---------------------------------------------------------
+
+    async def submit(self, call: Input) -> list[Event]:
+        """Run one core input at the current monotonic time and carry out its events.
+
+        A RoutingError from the core propagates (the API turns it into a 4xx); events the core
+        produced before refusing are delivered with the next input.
+        """
+        async with self._lock:
+            events = call(self.now())
+            await self._dispatch(events)
+        self._wake.set()
+        return events
+
+    async def _dispatch(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        await self.store.record_events(events, self._wall())
+        self.today.observe_all(events)
+        if self.metrics is not None:
+            self.metrics.observe_all(events)
+        for e in events:
+            self._act(e)
+            self.hub.publish(e)
+
+    def _act(self, e: Event) -> None:
+        """Bookkeeping the edges rely on; the notices themselves go out on the hub."""
+        if isinstance(e, ContactOffered):
+            self.offers[e.agent_id] = e
+        elif isinstance(e, OfferRejected):
+            self.offers.pop(e.agent_id, None)
+        if isinstance(e, ContactAnswered):
+            self.offers.pop(e.agent_id, None)
+            if e.channel == "chat":
+                self.chat_agents[e.contact_id] = e.agent_id
+        elif isinstance(e, ContactAbandoned | ContactRemoved | WrapUpEnded):
+            self.chat_agents.pop(e.contact_id, None)
+            if isinstance(e, ContactRemoved) and e.channel == "chat":
+                self.hub.publish(ChatClosed(e.contact_id, "center"))
+        elif isinstance(e, ContactCompleted) and e.channel == "chat":
+            self.hub.publish(ChatClosed(e.contact_id, "agent"))
+
+    async def _timer_loop(self) -> None:
+        while True:
+            deadline = self.router.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self.now())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
+            deadline = self.router.next_deadline()
+            if deadline is not None and deadline <= self.now():
+                try:
+                    await self.submit(self.router.advance)
+                except Exception:  # keep the clock running whatever one timer did
+                    log.exception("routing timer failed")
+
+    # -- agents -----------------------------------------------------------------------------
+
+    async def agent_login(self, agent_id: str) -> None:
+        await self.submit(lambda now: self.router.agent_logged_in(now, agent_id))
+
+    async def agent_logout(self, agent_id: str) -> None:
+        await self.submit(lambda now: self.router.agent_logged_out(now, agent_id))
+
+    async def agent_presence(self, agent_id: str, presence: Presence, reason: str | None) -> None:
+        await self.submit(
+            lambda now: self.router.set_agent_presence(now, agent_id, presence, reason)
+        )
+
+    def _held_by(self, agent_id: str, contact_id: str, *states: ContactState) -> None:
+        view = self.router.contact(contact_id)
+        if view.agent != agent_id:
+            raise Forbidden(f"contact {contact_id} is not with agent {agent_id}")
+        if states and view.state not in states:
+            raise InvalidInput(f"contact {contact_id} is {view.state}")
+
+    async def accept(self, agent_id: str, contact_id: str) -> None:
+        self._held_by(agent_id, contact_id, ContactState.OFFERED)
+        await self.submit(lambda now: self.router.offer_accepted(now, contact_id))
+
+    async def decline(self, agent_id: str, contact_id: str) -> None:
+        self._held_by(agent_id, contact_id, ContactState.OFFERED)
+        await self.submit(lambda now: self.router.offer_declined(now, contact_id))
+
+    async def hang_up(self, agent_id: str, contact_id: str) -> None:
+        self._held_by(agent_id, contact_id, ContactState.ACTIVE)
+        await self.submit(lambda now: self.router.contact_completed(now, contact_id))
+
+    async def wrap_up(
+        self, agent_id: str, contact_id: str, disposition: str, notes: str | None = None
+    ) -> None:
+        self._held_by(agent_id, contact_id, ContactState.WRAP_UP)
+        if notes:
+            await self.store.set_disposition_notes(contact_id, notes)
+        await self.submit(lambda now: self.router.wrap_up_done(now, contact_id, disposition))
+
+    def agent_contacts(self, agent_id: str) -> list[tuple[str, str, str]]:
+        """(contact id, channel, slot state) of everything the agent holds."""
+        agent = self.router.agent(agent_id)
+        return [(cid, ch, str(state)) for cid, (ch, state) in agent.slots.items()]
+
+    def open_offer(self, agent_id: str) -> ContactOffered | None:
+        """The offer ringing at the agent right now, if any."""
+        return self.offers.get(agent_id)
+
+    # -- customers' chats -------------------------------------------------------------------
+
+    async def start_chat(
+        self,
+        *,
+        name: str,
+        topic: str,
+        customer_id: str | None = None,
+        email: str | None = None,
+    ) -> str:
+        """Queue a new chat; it is in the store before this returns. Returns the contact id."""
+        queue = self.center.settings.chat_topics.get(topic)
+        if queue is None:
+            raise InvalidInput(f"unknown topic {topic!r}")
+        customer = None
+        if customer_id is not None:
+            customer = await self.store.customer(customer_id)
+        elif email:
+            customer = await self.store.find_customer(email=email)
+        tier = (
+            customer.tier if customer is not None and customer.tier in self.center.tiers else None
+        )
+        preferred = customer.dedicated_agent if customer is not None else None
+        if preferred is not None and preferred not in self.center.agents:
+            preferred = None
+        contact_id = f"chat-{secrets.token_hex(8)}"
+        await self.store.create_contact(
+            contact_id,
+            channel="chat",
+            queue=queue,
+            arrived_wall=self._wall(),
+            customer_id=customer.id if customer is not None else None,
+            tier=tier or self.center.settings.default_tier,
+            customer_name=name,
+            topic=topic,
+        )
+        await self.submit(
+            lambda now: self.router.contact_arrived(
+                now,
+                contact_id,
+                queue,
+                tier=tier,
+                customer_id=customer.id if customer is not None else None,
+                preferred_agent=preferred,
+            )
+        )
+        return contact_id
+
+    async def customer_says(self, contact_id: str, text: str) -> ChatLine:
+        self.router.contact(contact_id)  # unknown contact -> UnknownContact
+        return self._chat_line(contact_id, "customer", text, self.chat_agents.get(contact_id))
+
+    async def agent_says(self, agent_id: str, contact_id: str, text: str) -> ChatLine:
+        self._held_by(agent_id, contact_id, ContactState.ACTIVE)
+        return self._chat_line(contact_id, "agent", text, agent_id)
+
+    def _chat_line(self, contact_id: str, sender: str, text: str, agent_id: str | None) -> ChatLine:
+        line = ChatLine(contact_id, sender, text, agent_id, self._wall())
+        self.transcripts.add(line)
+        self.hub.publish(line)
+        return line
+
+    async def customer_left(self, contact_id: str) -> None:
+        """The customer closed the chat: an abandon while waiting, the end of it when active."""
+        view = self.router.contact(contact_id)
+        if view.state in (ContactState.WAITING, ContactState.OFFERED):
+            await self.submit(lambda now: self.router.contact_abandoned(now, contact_id))
+        elif view.state is ContactState.ACTIVE:
+            await self.submit(lambda now: self.router.contact_completed(now, contact_id))
+        self.hub.publish(ChatClosed(contact_id, "customer"))
+
+    def position(self, contact_id: str) -> tuple[int, float | None]:
+        """(1-based place in its queue or 0 when no longer waiting, expected wait seconds)."""
+        view = self.router.contact(contact_id)
+        if view.state is not ContactState.WAITING:
+            return 0, None
+        order = self.router.waiting(view.queue)
+        place = order.index(contact_id) + 1
+        tally = self.today.queues.get(view.queue)
+        asa = tally.asa() if tally is not None else None
+        return place, (asa * place if asa is not None else None)
+
+    # -- supervisors ------------------------------------------------------------------------
+
+    async def supervise_presence(
+        self, actor: str, agent_id: str, presence: Presence, reason: str | None
+    ) -> None:
+        router = self.router
+        if presence is Presence.OFFLINE:
+            await self.submit(lambda now: router.agent_logged_out(now, agent_id))
+        elif router.agent(agent_id).presence is Presence.OFFLINE:
+            await self.submit(lambda now: router.agent_logged_in(now, agent_id, presence, reason))
+        else:
+            await self.submit(
+                lambda now: router.set_agent_presence(now, agent_id, presence, reason)
+            )
+        await self._audit(actor, "agent_state", agent_id, {"state": presence, "reason": reason})
+
+    async def move_contact(self, actor: str, contact_id: str, queue: str) -> None:
+        await self.submit(lambda now: self.router.transfer(now, contact_id, queue))
+        await self._audit(actor, "move_contact", contact_id, {"queue": queue})
+
+    async def set_customer_tier(self, actor: str, customer_id: str, tier: str) -> None:
+        if tier not in self.center.tiers:
+            raise InvalidInput(f"unknown tier {tier!r}")
+        await self.store.set_customer_tier(customer_id, tier)
+        await self.submit(lambda now: self.router.customer_tier_changed(now, customer_id, tier))
+        await self._audit(actor, "customer_tier", customer_id, {"tier": tier})
+
+    async def _audit(self, actor: str, action: str, target: str, detail: dict[str, object]) -> None:
+        await self.store.audit(actor, action, target, detail, self._wall())
+
+    def queue_snapshot(self) -> list[dict[str, object]]:
+        """Per queue: waiting, oldest waiting age, today's service level, ASA, abandons."""
+        now = self.now()
+        rows: list[dict[str, object]] = []
+        for qid, q in self.center.queues.items():
+            waiting = self.router.waiting(qid)
+            oldest = max((now - self.router.contact(c).arrived_at for c in waiting), default=0.0)
+            t = self.today.queue(qid)
+            rows.append(
+                {
+                    "queue": qid,
+                    "name": q.name,
+                    "channel": q.channel,
+                    "waiting": len(waiting),
+                    "oldest_wait_seconds": round(oldest, 1),
+                    "offered": t.offered,
+                    "answered": t.answered,
+                    "abandoned": t.abandoned,
+                    "service_level": t.sl_offered(),
+                    "service_level_goal": (q.answer_target.goal_percent or 0) / 100,
+                    "answer_threshold_seconds": t.threshold,
+                    "asa_seconds": t.asa(),
+                }
+            )
+        return rows
+
+    def agent_snapshot(self) -> list[dict[str, object]]:
+        now = self.now()
+        rows: list[dict[str, object]] = []
+        for aid, cfg in self.center.agents.items():
+            a = self.router.agent(aid)
+            rows.append(
+                {
+                    "agent": aid,
+                    "name": cfg.name,
+                    "state": str(a.activity),
+                    "reason": a.away_reason,
+                    "since": round(now - a.presence_since, 1),
+                    "contacts": [
+                        {"contact_id": cid, "channel": ch, "state": str(st)}
+                        for cid, (ch, st) in a.slots.items()
+                    ],
+                    "handled": a.handled,
+                    "occupancy": round(a.occupancy(now), 3),
+                }
+            )
+        return rows
