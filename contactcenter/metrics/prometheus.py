@@ -1,0 +1,574 @@
+"""Prometheus metrics of one center, computed from the domain events.
+
+``Metrics.observe(event)`` updates counters and histograms; a custom collector adds, at scrape
+time, what is a state rather than a history (contacts waiting, oldest waiting age, agents per
+activity, in-progress agent-state time) plus the config values the recording rules need
+(``config/prometheus/rules.yml``).
+
+Labels are ``queue`` and ``channel`` (and ``state``, ``reason``, ``outcome``, ``to_queue``,
+``step``), all bounded by the config and the event vocabulary. Contact, customer and agent ids,
+phone numbers and dispositions (free text) never become label values; a queue id that is not
+in the config is counted as ``queue="_unknown"``. Every series a rule divides by or takes
+``increase()`` of is created at zero up front (``increase()`` cannot see the first increment
+of a series that appears with value 1).
+
+KPI definitions are those of ``contactcenter.kpi`` (wallboard and planner alike):
+
+* offered (to a queue) = ``contacts_queued_total`` - ``contacts_transferred_out_total``;
+* answered within T = the ``answer_wait_seconds`` bucket at ``le`` = the queue's answer
+  threshold (every queue's threshold is a bucket edge; ``queue_answer_threshold_seconds``
+  carries that edge's ``le`` string as label ``bucket_le``, so one rule serves all queues);
+* abandoned within the short-abandon time = the ``abandon_wait_seconds`` bucket at the
+  ``bucket_le`` of ``short_abandon_threshold_seconds``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
+
+from contactcenter.config import CHANNELS, Center
+from contactcenter.events import (
+    AgentActivity,
+    AgentStateChanged,
+    CallbackOffered,
+    ContactAbandoned,
+    ContactAnswered,
+    ContactCompleted,
+    ContactEscalated,
+    ContactOffered,
+    ContactQueued,
+    ContactRemoved,
+    ContactTransferred,
+    Event,
+    OfferRejected,
+    RejectReason,
+    TargetBreached,
+    TransferReason,
+    WrapUpEnded,
+)
+from contactcenter.metrics.live import LiveState, QueueLoad, StateSource, router_state
+from contactcenter.routing import Router
+
+log = logging.getLogger(__name__)
+
+PREFIX = "contactcenter_"
+UNKNOWN_QUEUE = "_unknown"
+
+WAIT_SPREAD: tuple[float, ...] = (
+    1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 600, 900, 1200, 1800,
+    3600, 7200, 14400, 28800, 86400, 172800,
+)  # fmt: skip
+"""Wait-time bucket edges (seconds) besides the configured thresholds: sub-minute detail for
+voice and chat, hours and days for e-mail."""
+HANDLE_BUCKETS: tuple[float, ...] = (
+    15, 30, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 2700, 3600, 7200,
+)  # fmt: skip
+WRAP_UP_SPREAD: tuple[float, ...] = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800)
+"""Wrap-up edges besides each queue's ``wrap_up_seconds`` (a wrap-up that timed out lands
+exactly on its queue's edge)."""
+SURVEY_BUCKETS: tuple[float, ...] = tuple(float(i) for i in range(11))
+"""Survey scores 0-10 (fits 1-5 CSAT and 0-10 NPS-style questions alike)."""
+
+AGENT_STATES: tuple[AgentActivity, ...] = tuple(AgentActivity)
+REJECT_REASONS: tuple[RejectReason, ...] = (
+    "declined", "timeout", "agent_left", "contact_left", "moved",
+)  # fmt: skip
+TRANSFER_REASONS: tuple[TransferReason, ...] = ("overflow", "max_wait", "no_agents", "supervisor")
+REMOVALS: tuple[tuple[str, str], ...] = (
+    ("max_wait", "callback"),
+    ("max_wait", "disconnect"),
+    ("no_agents", "disconnect"),
+    ("callback_accepted", "callback"),
+)
+"""(reason, outcome) pairs the router emits; pre-created so rates exist before the first one."""
+
+
+def config_flows(center: Center) -> set[tuple[str, str, str]]:
+    """(from queue, to queue, reason) moves the config itself can cause (supervisor moves
+    are any pair of queues of a channel, so they are not listed)."""
+    flows: set[tuple[str, str, str]] = set()
+    queues = center.queues
+    for qid, q in queues.items():
+        for step in q.escalation:
+            if step.overflow_to is not None:
+                flows.add((qid, step.overflow_to, "overflow"))
+        if q.max_wait is not None and q.max_wait.overflow_to is not None:
+            flows.add((qid, q.max_wait.overflow_to, "max_wait"))
+        seen = {qid}
+        target = q.no_agents_overflow_to
+        while target is not None and target not in seen and target in queues:
+            flows.add((qid, target, "no_agents"))
+            seen.add(target)
+            target = queues[target].no_agents_overflow_to
+    return flows
+
+
+def wait_buckets(center: Center, spread: Iterable[float] = WAIT_SPREAD) -> tuple[float, ...]:
+    """Bucket edges for answer and abandon waits: ``spread`` plus every queue's answer
+    threshold plus the short-abandon threshold."""
+    edges = {float(x) for x in spread}
+    edges.add(float(center.settings.routing.short_abandon_seconds))
+    for q in center.queues.values():
+        if q.answer_target.threshold_seconds is not None:
+            edges.add(float(q.answer_target.threshold_seconds))
+    return tuple(sorted(edges))
+
+
+def wrap_up_buckets(center: Center, spread: Iterable[float] = WRAP_UP_SPREAD) -> tuple[float, ...]:
+    edges = {float(x) for x in spread}
+    edges.update(float(q.wrap_up_seconds) for q in center.queues.values() if q.wrap_up_seconds > 0)
+    return tuple(sorted(edges))
+
+
+def le_label(seconds: float) -> str:
+    """The ``le`` label value a histogram bucket at ``seconds`` is exposed with."""
+    label: str = floatToGoString(seconds)  # type: ignore[no-untyped-call]
+    return label
+
+
+@dataclass(slots=True)
+class _Unanswered:
+    queue: str
+    arrived_at: float
+    ringing: bool = False
+
+
+class _QueueSeries:
+    """The children of one queue's label set, looked up once."""
+
+    __slots__ = (
+        "abandon_wait",
+        "abandoned",
+        "answer_wait",
+        "answered",
+        "breached",
+        "callbacks",
+        "channel",
+        "handle",
+        "offers",
+        "queue",
+        "queued",
+        "survey",
+        "wrap_timeouts",
+        "wrap_up",
+    )
+
+    def __init__(self, m: Metrics, queue: str, channel: str) -> None:
+        self.queue = queue
+        self.channel = channel
+        self.queued = m.queued.labels(queue, channel)
+        self.offers = m.offers.labels(queue, channel)
+        self.answered = m.answered.labels(queue, channel)
+        self.abandoned = m.abandoned.labels(queue, channel)
+        self.breached = m.breached.labels(queue, channel)
+        self.callbacks = m.callbacks_offered.labels(queue, channel)
+        self.wrap_timeouts = m.wrap_up_timeouts.labels(queue, channel)
+        self.answer_wait = m.answer_wait.labels(queue, channel)
+        self.abandon_wait = m.abandon_wait.labels(queue, channel)
+        self.handle = m.handle_time.labels(queue, channel)
+        self.wrap_up = m.wrap_up_time.labels(queue, channel)
+        self.survey = m.survey_score.labels(queue, channel)
+        for rejected in REJECT_REASONS:
+            m.offers_rejected.labels(queue, channel, rejected)
+        for removed, outcome in REMOVALS:
+            m.removed.labels(queue, channel, removed, outcome)
+        for moved in TRANSFER_REASONS:
+            m.transferred_out.labels(queue, channel, moved)
+        cfg = m.center.queues.get(queue)
+        for step in range(1, len(cfg.escalation) if cfg is not None else 0):
+            m.escalated.labels(queue, channel, str(step))
+
+
+class Metrics:
+    """Prometheus metrics of ``center`` fed by its domain events.
+
+    ``registry``: where to register (default: a new ``CollectorRegistry``, so several
+    instances, e.g. in tests or simulation replications, never clash; pass
+    ``prometheus_client.REGISTRY`` to share the process-wide one).
+
+    Live state comes from ``bind_router``/``bind_source``; until one is bound it is derived from
+    the events seen, stamped ``clock()`` when given, else the last event's ``at``.
+    """
+
+    def __init__(
+        self,
+        center: Center,
+        registry: CollectorRegistry | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        wait_spread: Iterable[float] = WAIT_SPREAD,
+        survey_buckets: Sequence[float] = SURVEY_BUCKETS,
+    ) -> None:
+        self.center = center
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._clock = clock
+        self._source: StateSource | None = None
+        self.wait_buckets = wait_buckets(center, wait_spread)
+        reg = self.registry
+        qc = ("queue", "channel")
+
+        def counter(name: str, doc: str, labels: Sequence[str] = qc) -> Counter:
+            return Counter(PREFIX + name, doc, labels, registry=reg)
+
+        def histogram(name: str, doc: str, buckets: Sequence[float]) -> Histogram:
+            return Histogram(PREFIX + name, doc, qc, buckets=buckets, registry=reg)
+
+        self.queued = counter(
+            "contacts_queued_total",
+            "Contacts that entered a queue (arrival, overflow or transfer in).",
+        )
+        self.offers = counter(
+            "offers_total", "Offers of a contact to an agent (the agent was rung)."
+        )
+        self.offers_rejected = counter(
+            "offers_rejected_total",
+            "Offers that ended unanswered, by reason.",
+            (*qc, "reason"),
+        )
+        self.answered = counter("contacts_answered_total", "Contacts answered by an agent.")
+        self.abandoned = counter(
+            "contacts_abandoned_total", "Contacts whose customer left before being answered."
+        )
+        self.transferred_out = counter(
+            "contacts_transferred_out_total",
+            "Contacts moved out of the queue to another (overflow, max wait, no agents, "
+            "supervisor); offered = queued - transferred out.",
+            (*qc, "reason"),
+        )
+        self.transferred = counter(
+            "contacts_transferred_total",
+            "Contacts moved from `queue` to `to_queue`, by reason (the flows; series of "
+            "supervisor moves appear at their first move).",
+            ("queue", "to_queue", "channel", "reason"),
+        )
+        self.removed = counter(
+            "contacts_removed_total",
+            "Contacts the center took out of the queue unanswered, by reason and outcome.",
+            (*qc, "reason", "outcome"),
+        )
+        self.breached = counter(
+            "target_breaches_total",
+            "Contacts that waited past their queue's answer threshold (counted once each).",
+        )
+        self.escalated = counter(
+            "contacts_escalated_total",
+            "Contacts that reached an escalation step (index into the queue's steps).",
+            (*qc, "step"),
+        )
+        self.callbacks_offered = counter(
+            "callbacks_offered_total", "Callback offers made to waiting customers."
+        )
+        self.wrap_up_timeouts = counter(
+            "wrap_up_timeouts_total", "Wrap-ups that ended by timeout (no disposition)."
+        )
+        self.answer_wait = histogram(
+            "answer_wait_seconds",
+            "Wait from original arrival to answer, of answered contacts.",
+            self.wait_buckets,
+        )
+        self.abandon_wait = histogram(
+            "abandon_wait_seconds",
+            "Wait from original arrival to abandon, of abandoned contacts.",
+            self.wait_buckets,
+        )
+        self.handle_time = histogram(
+            "handle_time_seconds", "Conversation time from answer to hang-up.", HANDLE_BUCKETS
+        )
+        self.wrap_up_time = histogram(
+            "wrap_up_time_seconds",
+            "After-contact work time from hang-up to the end of wrap-up.",
+            wrap_up_buckets(center),
+        )
+        self.survey_score = histogram(
+            "survey_score", "Customer survey scores (unitless, 0-10).", survey_buckets
+        )
+
+        self._queues: dict[str, _QueueSeries] = {
+            qid: _QueueSeries(self, qid, q.channel) for qid, q in center.queues.items()
+        }
+        for src, dst, reason in sorted(config_flows(center)):
+            self.transferred.labels(src, dst, center.queues[src].channel, reason)
+        self._unknown: dict[str, _QueueSeries] = {}
+        self._unanswered: dict[str, _Unanswered] = {}
+        self._agents: dict[str, tuple[AgentActivity, float]] = {}
+        """Agent id -> (activity, since), from AgentStateChanged."""
+        self._state_seconds: dict[AgentActivity, float] = dict.fromkeys(AGENT_STATES, 0.0)
+        """Closed intervals: seconds agents spent in each activity."""
+        self._state_emitted: dict[AgentActivity, float] = dict.fromkeys(AGENT_STATES, 0.0)
+        self._last_at: float | None = None
+        self._handlers: dict[type, Callable[[Event], None]] = {
+            ContactQueued: self._on_queued,  # type: ignore[dict-item]
+            ContactOffered: self._on_offered,  # type: ignore[dict-item]
+            OfferRejected: self._on_rejected,  # type: ignore[dict-item]
+            ContactAnswered: self._on_answered,  # type: ignore[dict-item]
+            ContactAbandoned: self._on_abandoned,  # type: ignore[dict-item]
+            ContactTransferred: self._on_transferred,  # type: ignore[dict-item]
+            ContactRemoved: self._on_removed,  # type: ignore[dict-item]
+            TargetBreached: self._on_breached,  # type: ignore[dict-item]
+            ContactEscalated: self._on_escalated,  # type: ignore[dict-item]
+            CallbackOffered: self._on_callback_offered,  # type: ignore[dict-item]
+            ContactCompleted: self._on_completed,  # type: ignore[dict-item]
+            WrapUpEnded: self._on_wrap_up_ended,  # type: ignore[dict-item]
+            AgentStateChanged: self._on_agent_state,  # type: ignore[dict-item]
+        }
+        reg.register(_LiveCollector(self))
+
+    # == inputs ==============================================================================
+
+    def observe(self, event: Event) -> None:
+        """Count one domain event (events the metrics do not use are ignored)."""
+        at = event.at
+        if self._last_at is None or at > self._last_at:
+            self._last_at = at
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def observe_all(self, events: Iterable[Event]) -> None:
+        for e in events:
+            self.observe(e)
+
+    def observe_survey(self, queue: str, channel: str, score: float) -> None:
+        """A customer's survey answer for a contact of ``queue``."""
+        if queue not in self._queues:
+            raise ValueError(f"unknown queue {queue!r}")
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        if not math.isfinite(score):
+            raise ValueError(f"survey score must be a finite number, got {score!r}")
+        series = self._queues[queue]
+        if channel == series.channel:
+            series.survey.observe(score)
+        else:
+            self.survey_score.labels(queue, channel).observe(score)
+
+    def bind_source(self, source: StateSource | None) -> None:
+        """Read live state from ``source`` at every scrape (None: back to event-derived)."""
+        self._source = source
+
+    def bind_router(self, router: Router, now: Callable[[], float]) -> None:
+        """Read waiting contacts and agent activities from ``router`` at scrape time;
+        ``now`` is the driver's clock (the one the events are stamped with)."""
+        self._clock = now
+        self._source = router_state(router, now)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition (format 0.0.4) of this registry."""
+        from contactcenter.metrics.exposition import render
+
+        return render(self.registry)
+
+    # == live state ===========================================================================
+
+    def live_state(self) -> LiveState:
+        """What the collector reports: from the bound source, else from the events seen."""
+        if self._source is not None:
+            return self._source()
+        return self._event_state()
+
+    def _event_state(self) -> LiveState:
+        now = self._clock() if self._clock is not None else (self._last_at or 0.0)
+        loads: dict[str, QueueLoad] = {}
+        for w in self._unanswered.values():
+            load = loads.get(w.queue)
+            if load is None:
+                load = loads[w.queue] = QueueLoad()
+            if w.ringing:
+                load.ringing += 1
+            else:
+                load.waiting += 1
+                if load.oldest_arrived_at is None or w.arrived_at < load.oldest_arrived_at:
+                    load.oldest_arrived_at = w.arrived_at
+        agents: dict[AgentActivity, int] = {}
+        for activity, _ in self._agents.values():
+            agents[activity] = agents.get(activity, 0) + 1
+        unseen = sum(1 for a in self.center.agents if a not in self._agents)
+        if unseen:
+            agents[AgentActivity.OFFLINE] = agents.get(AgentActivity.OFFLINE, 0) + unseen
+        return LiveState(now, loads, agents)
+
+    def agent_state_seconds(self, now: float | None) -> dict[AgentActivity, float]:
+        """Seconds agents spent per activity: closed intervals plus, when ``now`` is given,
+        the time each agent has been in its current activity. Never decreases between calls
+        (a clock slightly behind the last event cannot make the counter go back)."""
+        totals = dict(self._state_seconds)
+        if now is not None:
+            for activity, since in self._agents.values():
+                if now > since:
+                    totals[activity] += now - since
+        emitted = self._state_emitted
+        for state, value in totals.items():
+            if value < emitted[state]:
+                totals[state] = emitted[state]
+            else:
+                emitted[state] = value
+        return totals
+
+    # == event handlers ======================================================================
+
+    def _series(self, queue: str, channel: str) -> _QueueSeries:
+        series = self._queues.get(queue)
+        if series is not None:
+            return series
+        series = self._unknown.get(channel)
+        if series is None:
+            log.warning(
+                "metrics: event for a queue not in the config; counted as %s", UNKNOWN_QUEUE
+            )
+            series = self._unknown[channel] = _QueueSeries(self, UNKNOWN_QUEUE, channel)
+        return series
+
+    def _queue_label(self, queue: str) -> str:
+        return queue if queue in self._queues else UNKNOWN_QUEUE
+
+    def _on_queued(self, e: ContactQueued) -> None:
+        self._series(e.queue, e.channel).queued.inc()
+        self._unanswered[e.contact_id] = _Unanswered(e.queue, e.arrived_at)
+
+    def _on_offered(self, e: ContactOffered) -> None:
+        self._series(e.queue, e.channel).offers.inc()
+        w = self._unanswered.get(e.contact_id)
+        if w is not None:
+            w.ringing = True
+
+    def _on_rejected(self, e: OfferRejected) -> None:
+        self.offers_rejected.labels(self._queue_label(e.queue), e.channel, e.reason).inc()
+        w = self._unanswered.get(e.contact_id)
+        if w is not None:
+            w.ringing = False
+
+    def _on_answered(self, e: ContactAnswered) -> None:
+        s = self._series(e.queue, e.channel)
+        s.answered.inc()
+        s.answer_wait.observe(e.wait_seconds)
+        self._unanswered.pop(e.contact_id, None)
+
+    def _on_abandoned(self, e: ContactAbandoned) -> None:
+        s = self._series(e.queue, e.channel)
+        s.abandoned.inc()
+        s.abandon_wait.observe(e.wait_seconds)
+        self._unanswered.pop(e.contact_id, None)
+
+    def _on_transferred(self, e: ContactTransferred) -> None:
+        source = self._queue_label(e.from_queue)
+        self.transferred_out.labels(source, e.channel, e.reason).inc()
+        self.transferred.labels(source, self._queue_label(e.to_queue), e.channel, e.reason).inc()
+        self._unanswered.pop(e.contact_id, None)  # the ContactQueued that follows re-adds it
+
+    def _on_removed(self, e: ContactRemoved) -> None:
+        self.removed.labels(self._queue_label(e.queue), e.channel, e.reason, e.outcome).inc()
+        self._unanswered.pop(e.contact_id, None)
+
+    def _on_breached(self, e: TargetBreached) -> None:
+        self._series(e.queue, e.channel).breached.inc()
+
+    def _on_escalated(self, e: ContactEscalated) -> None:
+        self.escalated.labels(self._queue_label(e.queue), e.channel, str(e.step)).inc()
+
+    def _on_callback_offered(self, e: CallbackOffered) -> None:
+        self._series(e.queue, e.channel).callbacks.inc()
+
+    def _on_completed(self, e: ContactCompleted) -> None:
+        self._series(e.queue, e.channel).handle.observe(e.handle_seconds)
+
+    def _on_wrap_up_ended(self, e: WrapUpEnded) -> None:
+        s = self._series(e.queue, e.channel)
+        s.wrap_up.observe(e.wrap_up_seconds)
+        if e.disposition is None:
+            s.wrap_timeouts.inc()
+
+    def _on_agent_state(self, e: AgentStateChanged) -> None:
+        known = self._agents.get(e.agent_id)
+        if known is not None:
+            activity, since = known
+            if e.at > since:
+                self._state_seconds[activity] += e.at - since
+        self._agents[e.agent_id] = (e.state, e.at)
+
+
+class _LiveCollector:
+    """Scrape-time gauges (and the agent-state-seconds counter) of one ``Metrics``."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.m = metrics
+
+    def describe(self) -> Iterator[Metric]:
+        return self._families(None)
+
+    def collect(self) -> Iterator[Metric]:
+        return self._families(self.m.live_state())
+
+    def _families(self, live: LiveState | None) -> Iterator[Metric]:
+        m = self.m
+        center = m.center
+        qc = ["queue", "channel"]
+        waiting = GaugeMetricFamily(
+            PREFIX + "contacts_waiting",
+            "Contacts waiting in the queue, not being offered (as the wallboard counts them).",
+            labels=qc,
+        )
+        ringing = GaugeMetricFamily(
+            PREFIX + "contacts_ringing",
+            "Contacts of the queue being offered to an agent right now.",
+            labels=qc,
+        )
+        oldest = GaugeMetricFamily(
+            PREFIX + "oldest_waiting_age_seconds",
+            "Wait so far (from original arrival) of the longest-waiting contact; 0 if none.",
+            labels=qc,
+        )
+        agents = GaugeMetricFamily(PREFIX + "agents", "Agents by activity.", labels=["state"])
+        state_seconds = CounterMetricFamily(
+            PREFIX + "agent_state_seconds_total",
+            "Seconds agents spent in each activity, summed over agents (from state changes; "
+            "includes the current stretch).",
+            labels=["state"],
+        )
+        threshold = GaugeMetricFamily(
+            PREFIX + "queue_answer_threshold_seconds",
+            "The queue's answer threshold (config); `bucket_le` is the `le` of that edge of the "
+            "wait histograms.",
+            labels=[*qc, "bucket_le"],
+        )
+        goal = GaugeMetricFamily(
+            PREFIX + "queue_service_level_goal_ratio",
+            "The queue's service level goal as a ratio (config).",
+            labels=qc,
+        )
+        short = GaugeMetricFamily(
+            PREFIX + "short_abandon_threshold_seconds",
+            "Abandons within this are short abandons (config); `bucket_le` is the `le` of that "
+            "edge of the abandon-wait histogram.",
+            labels=["bucket_le"],
+        )
+        if live is not None:
+            for qid, q in center.queues.items():
+                load = live.queues.get(qid) or QueueLoad()
+                labels = [qid, q.channel]
+                waiting.add_metric(labels, load.waiting)
+                ringing.add_metric(labels, load.ringing)
+                age = 0.0
+                if load.oldest_arrived_at is not None:
+                    age = max(0.0, live.now - load.oldest_arrived_at)
+                oldest.add_metric(labels, age)
+                t = (
+                    q.answer_target.threshold_seconds
+                    or center.channel(q.channel).answer_threshold_seconds
+                )
+                g = q.answer_target.goal_percent or center.channel(q.channel).answer_goal_percent
+                threshold.add_metric([*labels, le_label(t)], t)
+                goal.add_metric(labels, g / 100.0)
+            for state in AGENT_STATES:
+                agents.add_metric([state.value], live.agents.get(state, 0))
+            for state, seconds in m.agent_state_seconds(live.now).items():
+                state_seconds.add_metric([state.value], seconds)
+            s = center.settings.routing.short_abandon_seconds
+            short.add_metric([le_label(s)], s)
+        yield from (waiting, ringing, oldest, agents, state_seconds, threshold, goal, short)
