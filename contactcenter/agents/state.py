@@ -150,7 +150,7 @@ class Agent:
             if n and other != channel and channel in self.blocks.get(other, ()):
                 return f"blocked by a {other} contact"
         if self._counts.get(channel, 0) >= self.capacity[channel]:
-            in_wrap = any(s is SlotState.WRAP_UP for _, s in self.slots.values())
+            in_wrap = any(ch == channel and s is SlotState.WRAP_UP for ch, s in self.slots.values())
             return "in wrap-up" if in_wrap else "at capacity"
         return None
 

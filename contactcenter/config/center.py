@@ -130,12 +130,14 @@ def build_center(
     *,
     file_names: Mapping[str, str] = FILES,
     unchecked_queues: frozenset[str] = frozenset(),
+    check_coverage: bool = True,
 ) -> Center:
     """Cross-check the parts of a center and resolve defaults; raise ConfigError with all issues.
 
     List positions in the key paths are those of the lists passed in (the files' order).
     ``unchecked_queues`` are ids of queues that failed their own validation: references to them
-    are not reported again.
+    are not reported again. ``check_coverage`` False skips "no agent can serve queue" (for
+    when the agents could not be read at all).
     """
     issues = _Issues()
     cf, qf, af, kf = (file_names[k] for k in ("center", "queues", "agents", "customers"))
@@ -201,7 +203,7 @@ def build_center(
     resolved = {q.id: resolve_queue(q, settings) for q in queues}
     troubled = {i.path.split(".")[0] for i in issues.items if i.file == qf}
     for i, q in enumerate(queues):
-        if f"queues[{i}]" not in troubled:
+        if check_coverage and f"queues[{i}]" not in troubled:
             rq = resolved[q.id]
             widest = rq.escalation[-1]
             if not any(
