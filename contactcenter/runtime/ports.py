@@ -10,17 +10,25 @@ from contactcenter.routing import Router
 
 
 class CustomerLike(Protocol):
-    id: str
-    tier: str
-    dedicated_agent: str | None
+    @property
+    def id(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def dedicated_agent(self) -> str | None: ...
 
 
 class WaitingLike(Protocol):
-    contact_id: str
-    queue: str
-    tier: str
-    customer_id: str | None
-    arrived_wall: float
+    @property
+    def contact_id(self) -> str: ...
+    @property
+    def queue(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def customer_id(self) -> str | None: ...
+    @property
+    def arrived_wall(self) -> float: ...
 
 
 class StoreLike(Protocol):

@@ -1,0 +1,184 @@
+"""The database schema as an ordered list of migrations.
+
+``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``; the version lives in
+SQLite's ``PRAGMA user_version`` and is set in the same transaction as the step's statements,
+so a step is applied completely or not at all, and reopening a database applies only what is
+missing. Never edit a released step: append a new one.
+
+Tables are STRICT (SQLite >= 3.37): a value of the wrong type is an error, not a surprise.
+Contacts, messages, callbacks and surveys deliberately have no foreign key to customers or
+contacts: a record that must not be lost is never refused because of a gap elsewhere.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from contactcenter.store.errors import SchemaTooNew
+
+Migration = tuple[str, ...]
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # 1: everything the first release stores
+    (
+        """CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            dedicated_agent TEXT,
+            phone TEXT,
+            email TEXT,
+            account_number TEXT
+        ) STRICT""",
+        "CREATE INDEX customers_phone ON customers (phone)",
+        "CREATE INDEX customers_email ON customers (email COLLATE NOCASE)",
+        "CREATE INDEX customers_account ON customers (account_number)",
+        """CREATE TABLE customer_notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            customer_id TEXT NOT NULL REFERENCES customers (id)
+                ON DELETE CASCADE ON UPDATE CASCADE,
+            text TEXT NOT NULL,
+            author TEXT,
+            wall_time REAL NOT NULL
+        ) STRICT""",
+        "CREATE INDEX customer_notes_customer ON customer_notes (customer_id, id)",
+        """CREATE TABLE contacts (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            contact_id TEXT NOT NULL UNIQUE,
+            channel TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            first_queue TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            customer_id TEXT,
+            customer_name TEXT,
+            topic TEXT,
+            arrived_wall REAL NOT NULL,
+            queued_wall REAL,
+            offered_wall REAL,
+            answered_wall REAL,
+            abandoned_wall REAL,
+            removed_wall REAL,
+            completed_wall REAL,
+            ended_wall REAL,
+            agent_id TEXT,
+            offers INTEGER NOT NULL DEFAULT 0,
+            rejections INTEGER NOT NULL DEFAULT 0,
+            transfers INTEGER NOT NULL DEFAULT 0,
+            transferred_from TEXT,
+            transferred_to TEXT,
+            wait_seconds REAL,
+            talk_seconds REAL,
+            wrap_up_seconds REAL,
+            disposition TEXT,
+            disposition_notes TEXT,
+            breached INTEGER NOT NULL DEFAULT 0,
+            removed_reason TEXT,
+            end_reason TEXT,
+            outcome TEXT
+        ) STRICT""",
+        "CREATE INDEX contacts_arrival ON contacts (arrived_wall, seq)",
+        "CREATE INDEX contacts_customer ON contacts (customer_id, arrived_wall, seq)",
+        # the contacts still waiting: small, and what a restart reads
+        """CREATE INDEX contacts_waiting ON contacts (channel, arrived_wall, seq)
+            WHERE answered_wall IS NULL AND abandoned_wall IS NULL
+              AND removed_wall IS NULL AND completed_wall IS NULL AND ended_wall IS NULL""",
+        """CREATE TABLE agent_state_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            agent_id TEXT NOT NULL,
+            previous TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT,
+            wall_time REAL NOT NULL
+        ) STRICT""",
+        "CREATE INDEX agent_state_log_agent ON agent_state_log (agent_id, id)",
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            contact_id TEXT NOT NULL,
+            sender TEXT NOT NULL CHECK (sender IN ('customer', 'agent', 'system')),
+            text TEXT NOT NULL,
+            wall_time REAL NOT NULL,
+            agent_id TEXT
+        ) STRICT""",
+        "CREATE INDEX messages_contact ON messages (contact_id, id)",
+        """CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'admin')),
+            agent_id TEXT
+        ) STRICT""",
+        """CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            username TEXT NOT NULL REFERENCES users (username)
+                ON DELETE CASCADE ON UPDATE CASCADE,
+            expires_wall REAL NOT NULL
+        ) STRICT""",
+        "CREATE INDEX sessions_user ON sessions (username)",
+        "CREATE INDEX sessions_expiry ON sessions (expires_wall)",
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            wall_time REAL NOT NULL
+        ) STRICT""",
+        """CREATE TABLE callbacks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            contact_id TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            customer_id TEXT,
+            phone TEXT,
+            due_wall REAL NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0,
+            done_wall REAL
+        ) STRICT""",
+        "CREATE INDEX callbacks_due ON callbacks (due_wall, id) WHERE done = 0",
+        """CREATE TABLE surveys (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            contact_id TEXT NOT NULL,
+            score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+            comment TEXT,
+            wall_time REAL NOT NULL
+        ) STRICT""",
+        "CREATE INDEX surveys_contact ON surveys (contact_id, id)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    """The version the database is at (0: empty)."""
+    async with db.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply the missing migrations, each in its own transaction; returns how many ran.
+
+    ``db`` must be in autocommit mode (``isolation_level=None``). ``BEGIN IMMEDIATE`` takes the
+    write lock before the version is read, so two processes opening one file do not race.
+    """
+    applied = 0
+    while True:
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            version = await schema_version(db)
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNew(
+                    f"database schema version {version} is newer than this program's "
+                    f"{SCHEMA_VERSION}"
+                )
+            if version == SCHEMA_VERSION:
+                await db.execute("ROLLBACK")
+                return applied
+            for statement in MIGRATIONS[version]:
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {version + 1:d}")
+            await db.execute("COMMIT")
+            applied += 1
+        except BaseException:
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+            raise

@@ -1,0 +1,689 @@
+"""The embedded store: one SQLite file, reached through aiosqlite from the asyncio runtime.
+
+Durability: the file runs in WAL mode with ``synchronous=FULL``, so every committed
+transaction is on disk (fsync'd) when the call that made it returns; a contact whose
+``create_contact`` returned survives ``kill -9`` and a power cut. Each public call is one
+transaction; calls are serialized on the one connection by an asyncio lock, so concurrent
+coroutines never see or commit each other's half-done work.
+
+Wall-clock times (``*_wall``, ``wall_time``) are passed in by the caller; the store never
+reads a clock. Persistence only: no routing or business rules live here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import fields
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from contactcenter.config.models import Customer
+from contactcenter.events import Event
+from contactcenter.store import passwords
+from contactcenter.store.errors import (
+    DuplicateContact,
+    StoreError,
+    UnknownCallback,
+    UnknownContact,
+    UnknownCustomer,
+    UnknownUser,
+)
+from contactcenter.store.lifecycle import statement
+from contactcenter.store.records import (
+    ROLES,
+    SENDERS,
+    AgentStateRecord,
+    AuditRecord,
+    CallbackRecord,
+    ContactRecord,
+    CustomerNote,
+    CustomerRecord,
+    Message,
+    Role,
+    Sender,
+    SessionRecord,
+    SurveyRecord,
+    UserRecord,
+)
+from contactcenter.store.schema import migrate
+
+NewMessage = tuple[str, str, str, float, str | None]
+"""A chat line to add: (contact id, sender, text, wall time, agent id or None)."""
+
+_CONTACT_COLUMNS = ", ".join(f.name for f in fields(ContactRecord))
+_CUSTOMER_COLUMNS = "id, name, tier, dedicated_agent, phone, email, account_number"
+_WAITING = (
+    "answered_wall IS NULL AND abandoned_wall IS NULL AND removed_wall IS NULL"
+    " AND completed_wall IS NULL AND ended_wall IS NULL"
+)
+
+
+def _contact(row: sqlite3.Row) -> ContactRecord:
+    values = dict(zip(row.keys(), row, strict=True))
+    values["breached"] = bool(values["breached"])
+    return ContactRecord(**values)
+
+
+def _message(row: sqlite3.Row) -> Message:
+    return Message(
+        row["id"], row["contact_id"], row["sender"], row["text"], row["wall_time"], row["agent_id"]
+    )
+
+
+def _callback(row: sqlite3.Row) -> CallbackRecord:
+    return CallbackRecord(
+        id=row["id"],
+        contact_id=row["contact_id"],
+        queue=row["queue"],
+        customer_id=row["customer_id"],
+        phone=row["phone"],
+        due_wall=row["due_wall"],
+        done=bool(row["done"]),
+        done_wall=row["done_wall"],
+    )
+
+
+def _check_sender(sender: str) -> None:
+    if sender not in SENDERS:
+        raise ValueError(f"sender must be one of {', '.join(SENDERS)}, not {sender!r}")
+
+
+class Store:
+    """Customers, contact records, transcripts, users, sessions, audit, callbacks, surveys.
+
+    Open with ``await Store.open(path)`` (or ``async with await Store.open(path) as store``).
+    """
+
+    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
+        """Use ``Store.open``; this only wraps an already prepared connection."""
+        self._db: aiosqlite.Connection | None = db
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str]) -> Store:
+        """Open (creating file and parent directories) and migrate the database at ``path``."""
+        where = os.fspath(path)
+        if where != ":memory:":
+            Path(where).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(where, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            await db.execute("PRAGMA busy_timeout = 10000")
+            async with db.execute("PRAGMA journal_mode = WAL") as cur:
+                row = await cur.fetchone()
+            mode = str(row[0]).lower() if row is not None else ""
+            if mode != "wal" and where != ":memory:":
+                raise StoreError(f"could not switch {where} to WAL journal mode (got {mode!r})")
+            await db.execute("PRAGMA synchronous = FULL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, where)
+
+    async def close(self) -> None:
+        """Close the connection (idempotent); waits for a running call to finish."""
+        async with self._lock:
+            if self._db is not None:
+                db, self._db = self._db, None
+                await db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError("the store is closed")
+        return self._db
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction, committed (and fsync'd) when the block ends without error."""
+        async with self._lock:
+            db = self._conn()
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                await db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    await db.execute("ROLLBACK")
+                raise
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection, for reads that must not interleave with another call."""
+        async with self._lock:
+            yield self._conn()
+
+    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        async with self._read() as db:
+            return list(await db.execute_fetchall(sql, params))
+
+    async def _row(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
+    # -- customers (CRM) --------------------------------------------------------------------
+
+    async def upsert_customer(self, customer: CustomerRecord) -> None:
+        """Insert or replace a customer's fields (its notes are kept; see ``add_customer_note``)."""
+        c = customer
+        async with self._write() as db:
+            await db.execute(
+                f"INSERT INTO customers ({_CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier,"
+                " dedicated_agent = excluded.dedicated_agent, phone = excluded.phone,"
+                " email = excluded.email, account_number = excluded.account_number",
+                (c.id, c.name, c.tier, c.dedicated_agent, c.phone, c.email, c.account_number),
+            )
+
+    async def seed_customers(
+        self, customers: Iterable[Customer], dedicated_agents: Mapping[str, str] | None = None
+    ) -> int:
+        """Insert config seed customers that are not in the store yet; returns how many.
+
+        Customers already stored are left alone (the store owns them at run time).
+        ``dedicated_agents`` (customer id -> agent id, e.g. ``Center.dedicated_agent``) fills
+        ``dedicated_agent`` of the inserted ones.
+        """
+        dedicated = dedicated_agents or {}
+        rows = [
+            (c.id, c.name, c.tier, dedicated.get(c.id), c.phone, c.email, c.account_number)
+            for c in customers
+        ]
+        if not rows:
+            return 0
+        async with self._write() as db:
+            before = db.total_changes
+            await db.executemany(
+                f"INSERT INTO customers ({_CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                rows,
+            )
+            return db.total_changes - before
+
+    async def _customer(self, where: str, params: Sequence[object]) -> CustomerRecord | None:
+        """The first customer matching ``where``, with its notes (one consistent read)."""
+        async with self._read() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE {where}"
+                    " ORDER BY rowid LIMIT 1",
+                    params,
+                )
+            )
+            if not rows:
+                return None
+            row = rows[0]
+            notes = await db.execute_fetchall(
+                "SELECT id, text, wall_time, author FROM customer_notes WHERE customer_id = ?"
+                " ORDER BY id",
+                (row["id"],),
+            )
+        return CustomerRecord(
+            id=row["id"],
+            name=row["name"],
+            tier=row["tier"],
+            dedicated_agent=row["dedicated_agent"],
+            phone=row["phone"],
+            email=row["email"],
+            account_number=row["account_number"],
+            notes=tuple(CustomerNote(*n) for n in notes),
+        )
+
+    async def customer(self, customer_id: str) -> CustomerRecord | None:
+        """The customer with that id, with its notes, or None."""
+        return await self._customer("id = ?", (customer_id,))
+
+    async def find_customer(
+        self,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        account_number: str | None = None,
+    ) -> CustomerRecord | None:
+        """The customer matching every given key (email ignores case), or None.
+
+        At least one key is required; when several customers match, the first stored wins.
+        """
+        where: list[str] = []
+        params: list[object] = []
+        if phone is not None:
+            where.append("phone = ?")
+            params.append(phone)
+        if email is not None:
+            where.append("email = ? COLLATE NOCASE")
+            params.append(email)
+        if account_number is not None:
+            where.append("account_number = ?")
+            params.append(account_number)
+        if not where:
+            raise ValueError("find_customer needs phone, email or account_number")
+        return await self._customer(" AND ".join(where), params)
+
+    async def _update_customer(self, sql: str, params: Sequence[object], customer_id: str) -> None:
+        async with self._write() as db:
+            cur = await db.execute(sql, params)
+            if cur.rowcount == 0:
+                raise UnknownCustomer(customer_id)
+
+    async def set_customer_tier(self, customer_id: str, tier: str) -> None:
+        """Change a customer's tier; ``UnknownCustomer`` if there is no such customer."""
+        await self._update_customer(
+            "UPDATE customers SET tier = ? WHERE id = ?", (tier, customer_id), customer_id
+        )
+
+    async def set_dedicated_agent(self, customer_id: str, agent_id: str | None) -> None:
+        """Set (or with None clear) the customer's dedicated agent."""
+        await self._update_customer(
+            "UPDATE customers SET dedicated_agent = ? WHERE id = ?",
+            (agent_id, customer_id),
+            customer_id,
+        )
+
+    async def add_customer_note(
+        self, customer_id: str, text: str, wall_time: float, *, author: str | None = None
+    ) -> int:
+        """Append a note to a customer; returns the note id."""
+        try:
+            async with self._write() as db:
+                cur = await db.execute(
+                    "INSERT INTO customer_notes (customer_id, text, author, wall_time)"
+                    " VALUES (?, ?, ?, ?)",
+                    (customer_id, text, author, wall_time),
+                )
+                return _lastrowid(cur)
+        except sqlite3.IntegrityError as e:
+            raise UnknownCustomer(customer_id) from e
+
+    async def customer_history(self, customer_id: str, limit: int = 5) -> list[ContactRecord]:
+        """The customer's last ``limit`` contacts (with dispositions), newest first."""
+        rows = await self._rows(
+            f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE customer_id = ?"
+            " ORDER BY arrived_wall DESC, seq DESC LIMIT ?",
+            (customer_id, limit),
+        )
+        return [_contact(r) for r in rows]
+
+    async def customer_contacts(self, customer_id: str, limit: int = 5) -> list[ContactRecord]:
+        """Same as ``customer_history`` (the name the HTTP API uses)."""
+        return await self.customer_history(customer_id, limit)
+
+    # -- contacts ---------------------------------------------------------------------------
+
+    async def create_contact(
+        self,
+        contact_id: str,
+        *,
+        channel: str,
+        queue: str,
+        arrived_wall: float,
+        customer_id: str | None = None,
+        tier: str,
+        customer_name: str | None = None,
+        topic: str | None = None,
+    ) -> None:
+        """Record a new contact bound for ``queue``; it is committed to disk when this returns.
+
+        From here on it counts as waiting (``waiting_contacts``) until it is answered,
+        abandoned, removed, completed or ended. ``DuplicateContact`` if the id exists.
+        """
+        try:
+            async with self._write() as db:
+                await db.execute(
+                    "INSERT INTO contacts (contact_id, channel, queue, first_queue, tier,"
+                    " customer_id, customer_name, topic, arrived_wall)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        contact_id,
+                        channel,
+                        queue,
+                        queue,
+                        tier,
+                        customer_id,
+                        customer_name,
+                        topic,
+                        arrived_wall,
+                    ),
+                )
+        except sqlite3.IntegrityError as e:
+            raise DuplicateContact(contact_id) from e
+
+    async def record_events(self, events: Sequence[Event], wall_time: float) -> None:
+        """Apply domain events to the contact records (and agent state log) in one transaction.
+
+        Every step is stamped ``wall_time``; events of contacts never created are ignored.
+        """
+        todo = [s for s in (statement(e, wall_time) for e in events) if s is not None]
+        if not todo:
+            return
+        async with self._write() as db:
+            for sql, params in todo:
+                await db.execute(sql, params)
+
+    async def set_disposition_notes(self, contact_id: str, notes: str) -> None:
+        """The agent's free-text wrap-up notes for a contact."""
+        async with self._write() as db:
+            cur = await db.execute(
+                "UPDATE contacts SET disposition_notes = ? WHERE contact_id = ?",
+                (notes, contact_id),
+            )
+            if cur.rowcount == 0:
+                raise UnknownContact(contact_id)
+
+    async def mark_ended(self, contact_id: str, wall_time: float, reason: str) -> bool:
+        """Close a contact that ended outside the routing core (e.g. lost in a crash).
+
+        Returns False (and changes nothing) if it had ended already. A contact still waiting
+        or talking gets outcome ``ended``.
+        """
+        async with self._write() as db:
+            cur = await db.execute(
+                "UPDATE contacts SET ended_wall = ?, end_reason = ?,"
+                " outcome = CASE WHEN outcome IS NULL OR outcome = 'answered' THEN 'ended'"
+                " ELSE outcome END WHERE contact_id = ? AND ended_wall IS NULL",
+                (wall_time, reason, contact_id),
+            )
+            if cur.rowcount > 0:
+                return True
+            async with db.execute(
+                "SELECT 1 FROM contacts WHERE contact_id = ?", (contact_id,)
+            ) as found:
+                if await found.fetchone() is None:
+                    raise UnknownContact(contact_id)
+            return False
+
+    async def contact_record(self, contact_id: str) -> ContactRecord | None:
+        """The contact's record, or None."""
+        row = await self._row(
+            f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE contact_id = ?", (contact_id,)
+        )
+        return _contact(row) if row is not None else None
+
+    async def contact(self, contact_id: str) -> ContactRecord | None:
+        """Same as ``contact_record`` (the name the HTTP API uses)."""
+        return await self.contact_record(contact_id)
+
+    async def contact_records(
+        self, since_wall: float | None = None, limit: int = 1000
+    ) -> list[ContactRecord]:
+        """Contacts that arrived at or after ``since_wall`` (all if None), oldest first."""
+        rows = await self._rows(
+            f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE arrived_wall >= ?"
+            " ORDER BY arrived_wall, seq LIMIT ?",
+            (since_wall if since_wall is not None else float("-inf"), limit),
+        )
+        return [_contact(r) for r in rows]
+
+    async def waiting_contacts(self, channel: str = "chat") -> list[ContactRecord]:
+        """Contacts of ``channel`` still waiting (created or queued; not answered, abandoned,
+        removed, completed or ended), in arrival order: ``arrived_wall``, then creation."""
+        rows = await self._rows(
+            f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE channel = ? AND {_WAITING}"
+            " ORDER BY arrived_wall, seq",
+            (channel,),
+        )
+        return [_contact(r) for r in rows]
+
+    async def agent_states(
+        self, agent_id: str | None = None, limit: int = 100
+    ) -> list[AgentStateRecord]:
+        """The agent state log (of one agent, or all), newest first."""
+        where, params = ("WHERE agent_id = ?", [agent_id]) if agent_id is not None else ("", [])
+        rows = await self._rows(
+            "SELECT id, agent_id, previous, state, reason, wall_time FROM agent_state_log"
+            f" {where} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [AgentStateRecord(*r) for r in rows]
+
+    # -- chat transcripts -------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        contact_id: str,
+        sender: Sender,
+        text: str,
+        wall_time: float,
+        agent_id: str | None = None,
+    ) -> int:
+        """Add one chat line; returns its message id. Prefer ``add_messages`` for many."""
+        _check_sender(sender)
+        async with self._write() as db:
+            cur = await db.execute(
+                "INSERT INTO messages (contact_id, sender, text, wall_time, agent_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (contact_id, sender, text, wall_time, agent_id),
+            )
+            return _lastrowid(cur)
+
+    async def add_messages(self, messages: Iterable[NewMessage]) -> None:
+        """Add many chat lines, in the given order, in one transaction (one fsync).
+
+        Each is ``(contact_id, sender, text, wall_time, agent_id)``; a bad sender rejects the
+        whole batch with ``ValueError`` before anything is written.
+        """
+        batch = list(messages)
+        for m in batch:
+            _check_sender(m[1])
+        if not batch:
+            return
+        async with self._write() as db:
+            await db.executemany(
+                "INSERT INTO messages (contact_id, sender, text, wall_time, agent_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                batch,
+            )
+
+    async def transcript(self, contact_id: str) -> list[Message]:
+        """The contact's chat lines in the order they were added."""
+        rows = await self._rows(
+            "SELECT id, contact_id, sender, text, wall_time, agent_id FROM messages"
+            " WHERE contact_id = ? ORDER BY id",
+            (contact_id,),
+        )
+        return [_message(r) for r in rows]
+
+    # -- users and sessions -----------------------------------------------------------------
+
+    async def set_user(
+        self, username: str, password: str, role: Role, agent_id: str | None = None
+    ) -> None:
+        """Create or replace a login (password stored as a scrypt hash only).
+
+        Replacing a user ends all of its sessions.
+        """
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        hashed = await asyncio.to_thread(passwords.hash_password, password)
+        async with self._write() as db:
+            await db.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            await db.execute(
+                "INSERT INTO users (username, password_hash, role, agent_id) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,"
+                " role = excluded.role, agent_id = excluded.agent_id",
+                (username, hashed, role, agent_id),
+            )
+
+    async def verify_user(self, username: str, password: str) -> UserRecord | None:
+        """The user if ``password`` is right; None for a wrong password or unknown user
+        (both take the time of one hash)."""
+        row = await self._row(
+            "SELECT username, password_hash, role, agent_id FROM users WHERE username = ?",
+            (username,),
+        )
+        if row is None:
+            await asyncio.to_thread(passwords.burn_time, password)
+            return None
+        ok = await asyncio.to_thread(passwords.verify_password, password, row["password_hash"])
+        return UserRecord(row["username"], row["role"], row["agent_id"]) if ok else None
+
+    async def users(self) -> list[UserRecord]:
+        """All logins by name (without password hashes)."""
+        rows = await self._rows("SELECT username, role, agent_id FROM users ORDER BY username")
+        return [UserRecord(r["username"], r["role"], r["agent_id"]) for r in rows]
+
+    async def create_session(self, username: str, token_hash: str, expires_wall: float) -> None:
+        """Store a session by the hash of its token (never the token itself)."""
+        try:
+            async with self._write() as db:
+                await db.execute(
+                    "INSERT INTO sessions (token_hash, username, expires_wall) VALUES (?, ?, ?)",
+                    (token_hash, username, expires_wall),
+                )
+        except sqlite3.IntegrityError as e:
+            if await self._row("SELECT 1 FROM users WHERE username = ?", (username,)) is None:
+                raise UnknownUser(username) from e
+            raise StoreError("a session with that token hash exists") from e
+
+    async def session(self, token_hash: str, now_wall: float | None = None) -> SessionRecord | None:
+        """The session with that token hash (None if unknown, or expired at ``now_wall``)."""
+        row = await self._row(
+            "SELECT s.token_hash, s.username, s.expires_wall, u.role, u.agent_id"
+            " FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ?",
+            (token_hash,),
+        )
+        if row is None or (now_wall is not None and row["expires_wall"] <= now_wall):
+            return None
+        return SessionRecord(*row)
+
+    async def session_user(self, token_hash: str, *, now: float) -> UserRecord | None:
+        """The user of an unexpired session (what the HTTP API asks per request)."""
+        s = await self.session(token_hash, now)
+        return UserRecord(s.username, s.role, s.agent_id) if s is not None else None
+
+    async def delete_session(self, token_hash: str) -> None:
+        """End a session (no error if there is none)."""
+        async with self._write() as db:
+            await db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    async def delete_expired_sessions(self, now_wall: float) -> int:
+        """Drop sessions expired at ``now_wall``; returns how many."""
+        async with self._write() as db:
+            cur = await db.execute("DELETE FROM sessions WHERE expires_wall <= ?", (now_wall,))
+            return cur.rowcount
+
+    # -- audit ------------------------------------------------------------------------------
+
+    async def audit(
+        self, actor: str, action: str, target: str, detail: Mapping[str, Any], wall_time: float
+    ) -> None:
+        """Append to the audit log (``detail`` stored as JSON; odd values as ``str``)."""
+        encoded = json.dumps(dict(detail), default=str, sort_keys=True, separators=(",", ":"))
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO audit_log (actor, action, target, detail, wall_time)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (actor, action, target, encoded, wall_time),
+            )
+
+    async def audit_log(self, limit: int = 100) -> list[AuditRecord]:
+        """The latest audit entries, newest first."""
+        rows = await self._rows(
+            "SELECT id, actor, action, target, detail, wall_time FROM audit_log"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            AuditRecord(
+                r["id"],
+                r["actor"],
+                r["action"],
+                r["target"],
+                json.loads(r["detail"]),
+                r["wall_time"],
+            )
+            for r in rows
+        ]
+
+    # -- callbacks --------------------------------------------------------------------------
+
+    async def add_callback(
+        self,
+        contact_id: str,
+        *,
+        queue: str,
+        customer_id: str | None,
+        phone: str | None,
+        due_wall: float,
+    ) -> int:
+        """Schedule a call back (committed when this returns); returns its id."""
+        async with self._write() as db:
+            cur = await db.execute(
+                "INSERT INTO callbacks (contact_id, queue, customer_id, phone, due_wall)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (contact_id, queue, customer_id, phone, due_wall),
+            )
+            return _lastrowid(cur)
+
+    async def due_callbacks(self, now_wall: float) -> list[CallbackRecord]:
+        """Callbacks not yet done and due at ``now_wall``, earliest due first (then by id)."""
+        rows = await self._rows(
+            "SELECT * FROM callbacks WHERE done = 0 AND due_wall <= ? ORDER BY due_wall, id",
+            (now_wall,),
+        )
+        return [_callback(r) for r in rows]
+
+    async def mark_callback_done(self, callback_id: int, wall_time: float | None = None) -> None:
+        """The callback was made (or dropped); it is no longer due."""
+        async with self._write() as db:
+            cur = await db.execute(
+                "UPDATE callbacks SET done = 1, done_wall = ? WHERE id = ?",
+                (wall_time, callback_id),
+            )
+            if cur.rowcount == 0:
+                raise UnknownCallback(callback_id)
+
+    # -- surveys ----------------------------------------------------------------------------
+
+    async def add_survey(
+        self, contact_id: str, score: int, comment: str | None, wall_time: float
+    ) -> int:
+        """Store a survey answer (``score`` 1-5, else ``ValueError``); returns its id."""
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise ValueError(f"score must be an integer 1-5, not {score!r}")
+        async with self._write() as db:
+            cur = await db.execute(
+                "INSERT INTO surveys (contact_id, score, comment, wall_time) VALUES (?, ?, ?, ?)",
+                (contact_id, score, comment, wall_time),
+            )
+            return _lastrowid(cur)
+
+    async def surveys(self, contact_id: str) -> list[SurveyRecord]:
+        """The survey answers given for a contact, oldest first."""
+        rows = await self._rows(
+            "SELECT id, contact_id, score, comment, wall_time FROM surveys WHERE contact_id = ?"
+            " ORDER BY id",
+            (contact_id,),
+        )
+        return [SurveyRecord(*r) for r in rows]
+
+
+def _lastrowid(cur: aiosqlite.Cursor) -> int:
+    rowid = cur.lastrowid
+    if rowid is None:  # pragma: no cover - an INSERT always sets it
+        raise StoreError("no row id after insert")
+    return rowid
