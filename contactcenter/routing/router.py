@@ -352,6 +352,8 @@ class Router:
             qs = self.queues[c.queue]
             if qs.cfg.escalation[c.step].dedicated_only:
                 self._advance_step(c, qs, qs.first_open_step)
+            if qs.staffed == 0 and qs not in unstaffed:
+                unstaffed.append(qs)  # they waited in an unstaffed queue only for this agent
         for qs in unstaffed:
             self._apply_no_agents(qs, [c for lst in qs.lists for c in lst.live()])
         return self._finish()
@@ -421,6 +423,15 @@ class Router:
         """Ids of the contacts waiting in ``queue``, in the order the queue would serve them."""
         qs = self._queue(queue)
         live = [c for lst in qs.lists for c in lst.live()]
+        if qs.first_open_step > 0:
+            # Contacts at a dedicated-only step wait only in their dedicated agent's list.
+            steps = qs.cfg.escalation
+            live += [
+                c
+                for lst in self._dedicated_lists.values()
+                for c in lst.live()
+                if c.queue == queue and steps[c.step].dedicated_only
+            ]
         live.sort(key=lambda c: (-c.priority, c.arrived_at, c.seq))
         return [c.id for c in live]
 
@@ -443,7 +454,6 @@ class Router:
     def _begin(self, now: float) -> None:
         if now < self._now:
             raise ClockWentBackwards(f"now={now} is before the last input at {self._now}")
-        self._now = now
         self._fire_due(now)
 
     def _finish(self) -> list[Event]:
@@ -714,6 +724,9 @@ class Router:
             return c.state is not ContactState.OFFERED or c.version != stamp
         if kind is TimerKind.WRAP_UP:
             return c.state is not ContactState.WRAP_UP or c.version != stamp
+        if kind is TimerKind.REOFFER:
+            # Exclusions outlive a move to another queue, so must the timer that ends them.
+            return c.state not in (ContactState.WAITING, ContactState.OFFERED)
         if c.epoch != stamp or c.state not in (ContactState.WAITING, ContactState.OFFERED):
             return True
         return kind is TimerKind.BREACH and c.breached
@@ -724,7 +737,9 @@ class Router:
             due, _, kind, cid, stamp = timers.pop()
             if self._timer_is_stale(kind, cid, stamp):
                 continue
-            self._now = due
+            # A timer set already overdue (a restored arrival, an overflow into a queue with a
+            # shorter target) fires now: the clock never runs backwards inside an input.
+            self._now = max(due, self._now)
             self._fire(kind, self.contacts[cid])
             self._match()
         self._now = now
