@@ -1,8 +1,11 @@
-"""The ``contactcenter`` command: validate a center's config, or watch the routing core work."""
+"""The ``contactcenter`` command: validate a center's config, watch the routing core work, run
+the live engine with its web API and pages (``serve``), and manage logins (``user set``)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
 import sys
 from pathlib import Path
 
@@ -38,6 +41,54 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from contactcenter.api.serve import serve
+
+    try:
+        center = load_center(args.config)
+    except ConfigError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    return asyncio.run(
+        serve(center, host=args.host, port=args.port, db_path=args.db, demo=args.demo)
+    )
+
+
+def _user_set(args: argparse.Namespace) -> int:
+    from contactcenter.store.store import Store
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+    if len(password) < 8:
+        print("the password needs at least 8 characters", file=sys.stderr)
+        return 1
+    agent = args.agent
+    if args.role == "agent" and agent is None:
+        agent = args.username
+    if args.config is not None:
+        try:
+            center = load_center(args.config)
+        except ConfigError as err:
+            print(str(err), file=sys.stderr)
+            return 1
+        if agent is not None and agent not in center.agents:
+            print(f"unknown agent {agent!r} in {args.config}", file=sys.stderr)
+            return 1
+
+    async def run() -> None:
+        store = await Store.open(args.db)
+        try:
+            await store.set_user(args.username, password, args.role, agent)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    print(f"user {args.username} set: role {args.role}" + (f", agent {agent}" if agent else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -49,6 +100,31 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--contacts", type=int, default=12)
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(func=_demo)
+    from contactcenter.api.serve import DEFAULT_DB
+
+    serve = sub.add_parser("serve", help="run the live engine: HTTP API, chat, desktop, wallboard")
+    serve.add_argument("--config", type=Path, required=True, help="the center's config directory")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    serve.add_argument(
+        "--demo", action="store_true", help="add simulated customers and agents to watch"
+    )
+    serve.set_defaults(func=_serve)
+    user = sub.add_parser("user", help="manage logins of the web API")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_set = user_sub.add_parser("set", help="create a login or change its password and role")
+    user_set.add_argument("username")
+    user_set.add_argument("--role", choices=("agent", "supervisor", "admin"), required=True)
+    user_set.add_argument("--agent", help="the agent id of an agent's login (default: username)")
+    user_set.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    user_set.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    user_set.add_argument("--config", type=Path, help="check --agent against this config")
+    user_set.set_defaults(func=_user_set)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

@@ -165,8 +165,6 @@ class Engine:
             self.chat_agents.pop(e.contact_id, None)
             if isinstance(e, ContactRemoved) and e.channel == "chat":
                 self.hub.publish(ChatClosed(e.contact_id, "center"))
-        elif isinstance(e, ContactCompleted) and e.channel == "chat":
-            self.hub.publish(ChatClosed(e.contact_id, "agent"))
 
     async def _timer_loop(self) -> None:
         while True:
@@ -212,7 +210,9 @@ class Engine:
 
     async def hang_up(self, agent_id: str, contact_id: str) -> None:
         self._held_by(agent_id, contact_id, ContactState.ACTIVE)
-        await self.submit(lambda now: self.router.contact_completed(now, contact_id))
+        events = await self.submit(lambda now: self.router.contact_completed(now, contact_id))
+        if any(isinstance(e, ContactCompleted) and e.channel == "chat" for e in events):
+            self.hub.publish(ChatClosed(contact_id, "agent"))
 
     async def wrap_up(
         self, agent_id: str, contact_id: str, disposition: str, notes: str | None = None

@@ -1,0 +1,357 @@
+"""The agent desktop's API: log into routing, presence, offers, chats, wrap-up, screen-pop,
+and a WebSocket that pushes the agent's offers, chat lines and state changes.
+
+An agent only ever sees and acts on contacts offered to or held by itself: the engine refuses
+anything else (``Forbidden`` -> 403).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+from aiohttp import web
+
+from contactcenter.agents import Presence
+from contactcenter.api.auth import agent_of
+from contactcenter.api.context import CTX, Ctx
+from contactcenter.api.errors import ApiError, parse_frame, read_body
+from contactcenter.api.openapi import Route
+from contactcenter.api.schemas import (
+    AgentContacts,
+    AgentState,
+    AgentStateBody,
+    MessageBody,
+    Ok,
+    PingFrame,
+    ScreenPop,
+    WrapUpBody,
+)
+from contactcenter.api.sockets import open_socket, run_socket, send
+from contactcenter.events import (
+    AgentStateChanged,
+    ContactAnswered,
+    ContactCompleted,
+    ContactOffered,
+    OfferRejected,
+    WrapUpEnded,
+)
+from contactcenter.runtime.engine import ChatClosed, Forbidden
+from contactcenter.runtime.hub import Lagged
+from contactcenter.runtime.transcripts import ChatLine
+
+
+def state_of(ctx: Ctx, agent_id: str) -> dict[str, Any]:
+    a = ctx.engine.router.agent(agent_id)
+    return {
+        "agent_id": agent_id,
+        "state": str(a.activity),
+        "presence": str(a.presence),
+        "reason": a.away_reason,
+    }
+
+
+def contact_id(request: web.Request) -> str:
+    cid = request.match_info["id"]
+    if len(cid) > 100:
+        raise ApiError(404, "unknown_contact", "unknown contact")
+    return cid
+
+
+async def _customer_name(ctx: Ctx, cid: str) -> str | None:
+    rec = await ctx.store.contact(cid)
+    return rec.customer_name if rec is not None else None
+
+
+def _offer(ctx: Ctx, offer: ContactOffered, name: str | None) -> dict[str, Any]:
+    q = ctx.engine.center.queues.get(offer.queue)
+    return {
+        "contact_id": offer.contact_id,
+        "queue": offer.queue,
+        "queue_name": q.name if q is not None else offer.queue,
+        "channel": offer.channel,
+        "ring_seconds_left": round(max(0.0, offer.ring_deadline - ctx.engine.now()), 2),
+        "ring_seconds": q.ring_timeout_seconds if q is not None else None,
+        "customer_name": name,
+    }
+
+
+async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
+    engine = ctx.engine
+    held = []
+    for cid, channel, state in engine.agent_contacts(aid):
+        view = engine.router.contact(cid)
+        held.append(
+            {
+                "contact_id": cid,
+                "channel": channel,
+                "state": state,
+                "queue": view.queue,
+                "customer_name": await _customer_name(ctx, cid),
+            }
+        )
+    offer = engine.open_offer(aid)
+    return {
+        "state": state_of(ctx, aid),
+        "contacts": held,
+        "offer": _offer(ctx, offer, await _customer_name(ctx, offer.contact_id)) if offer else None,
+    }
+
+
+# -- presence -------------------------------------------------------------------------------
+
+
+async def agent_login(request: web.Request) -> web.Response:
+    ctx, aid = request.app[CTX], agent_of(request)
+    if ctx.engine.router.agent(aid).presence is Presence.OFFLINE:
+        await ctx.engine.agent_login(aid)
+    return web.json_response(state_of(ctx, aid))
+
+
+async def agent_logout(request: web.Request) -> web.Response:
+    ctx, aid = request.app[CTX], agent_of(request)
+    if ctx.engine.router.agent(aid).presence is not Presence.OFFLINE:
+        await ctx.engine.agent_logout(aid)
+    return web.json_response(state_of(ctx, aid))
+
+
+def check_reason(ctx: Ctx, state: str, reason: str | None) -> None:
+    reasons = ctx.engine.center.settings.away_reasons
+    if state == "away" and reason not in reasons:
+        raise ApiError(422, "invalid_reason", f"away needs a reason, one of: {', '.join(reasons)}")
+    if state != "away" and reason is not None:
+        raise ApiError(422, "invalid_reason", "only away takes a reason")
+
+
+async def set_state(request: web.Request) -> web.Response:
+    ctx, aid = request.app[CTX], agent_of(request)
+    body = await read_body(request, AgentStateBody)
+    check_reason(ctx, body.state, body.reason)
+    agent = ctx.engine.router.agent(aid)
+    if agent.presence is Presence.OFFLINE:
+        raise ApiError(409, "not_logged_in", "log into routing first (POST /api/agent/login)")
+    presence = Presence(body.state)
+    if agent.presence is not presence or (
+        presence is Presence.AWAY and agent.away_reason != body.reason
+    ):
+        await ctx.engine.agent_presence(aid, presence, body.reason)
+    return web.json_response(state_of(ctx, aid))
+
+
+# -- contacts -------------------------------------------------------------------------------
+
+
+async def list_contacts(request: web.Request) -> web.Response:
+    return web.json_response(await _contacts(request.app[CTX], agent_of(request)))
+
+
+async def accept(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    await ctx.engine.accept(agent_of(request), contact_id(request))
+    return web.json_response({"ok": True})
+
+
+async def decline(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    await ctx.engine.decline(agent_of(request), contact_id(request))
+    return web.json_response({"ok": True})
+
+
+async def hang_up(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    await ctx.engine.hang_up(agent_of(request), contact_id(request))
+    return web.json_response({"ok": True})
+
+
+async def wrap_up(request: web.Request) -> web.Response:
+    ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
+    body = await read_body(request, WrapUpBody)
+    if body.disposition not in ctx.settings.dispositions:
+        raise ApiError(
+            422,
+            "invalid_disposition",
+            f"disposition must be one of: {', '.join(ctx.settings.dispositions)}",
+        )
+    await ctx.engine.wrap_up(aid, cid, body.disposition, body.notes)
+    return web.json_response({"ok": True})
+
+
+async def send_message(request: web.Request) -> web.Response:
+    ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
+    body = await read_body(request, MessageBody)
+    view = ctx.engine.router.contact(cid)
+    if view.agent != aid:
+        raise Forbidden(f"contact {cid} is not with agent {aid}")
+    if view.channel != "chat":
+        raise ApiError(409, "not_a_chat", f"contact {cid} is a {view.channel} contact")
+    line = await ctx.engine.agent_says(aid, cid, body.text)
+    return web.json_response({"ok": True, "at": line.wall_time})
+
+
+async def screen_pop(request: web.Request) -> web.Response:
+    """The customer card and transcript of a contact offered to or held by the agent."""
+    ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
+    engine = ctx.engine
+    view = engine.router.contact(cid)
+    if view.agent != aid:
+        raise Forbidden(f"contact {cid} is not with agent {aid}")
+    rec = await ctx.store.contact(cid)
+    customer = None
+    if rec is not None and rec.customer_id is not None:
+        customer = await ctx.store.customer(rec.customer_id)
+    history: list[dict[str, Any]] = []
+    if customer is not None:
+        for past in await ctx.store.customer_contacts(customer.id, limit=6):
+            if past.contact_id == cid:
+                continue
+            history.append(
+                {
+                    "contact_id": past.contact_id,
+                    "channel": past.channel,
+                    "queue": past.queue,
+                    "arrived": past.arrived_wall,
+                    "outcome": past.outcome,
+                    "agent_id": past.agent_id,
+                    "disposition": past.disposition,
+                }
+            )
+    with contextlib.suppress(Exception):
+        await engine.transcripts.flush()
+    lines = await ctx.store.transcript(cid)
+    card = {
+        "customer_id": customer.id if customer is not None else None,
+        "name": customer.name if customer is not None else (rec.customer_name if rec else None),
+        "tier": view.tier,
+        "email": getattr(customer, "email", None),
+        "phone": getattr(customer, "phone", None),
+        "last_contacts": history[:5],
+    }
+    return web.json_response(
+        {
+            "contact_id": cid,
+            "queue": view.queue,
+            "channel": view.channel,
+            "state": str(view.state),
+            "topic": rec.topic if rec is not None else None,
+            "wait_seconds": round(engine.now() - view.arrived_at, 1),
+            "customer": card,
+            "transcript": [
+                {"sender": ln.sender, "text": ln.text, "at": ln.wall_time} for ln in lines
+            ],
+        }
+    )
+
+
+# -- the agent's socket ---------------------------------------------------------------------
+
+
+async def agent_ws(request: web.Request) -> web.StreamResponse:
+    """Pushes: ``snapshot`` (on connect and after a lag), ``offer``, ``offer_withdrawn``,
+    ``answered``, ``completed`` (wrap-up starts), ``wrapup_ended``, ``state``, ``message``,
+    ``chat_closed``. Accepts ``{"type": "ping"}`` (answered with ``pong``)."""
+    ctx, aid = request.app[CTX], agent_of(request)
+    engine = ctx.engine
+    mine: set[str] = {cid for cid, _, _ in engine.agent_contacts(aid)}
+
+    def wanted(n: object) -> bool:
+        if isinstance(n, ContactOffered | ContactAnswered | ContactCompleted):
+            if n.agent_id == aid:
+                mine.add(n.contact_id)
+                return True
+            return False
+        if isinstance(n, OfferRejected | WrapUpEnded):
+            return n.agent_id == aid
+        if isinstance(n, AgentStateChanged):
+            return n.agent_id == aid
+        if isinstance(n, ChatLine):
+            return n.agent_id == aid or n.contact_id in mine
+        if isinstance(n, ChatClosed):
+            return n.contact_id in mine
+        return False
+
+    sub = engine.hub.subscribe(wanted, size=500)
+    ws = await open_socket(request)
+
+    async def frame(n: object) -> dict[str, Any] | None:
+        if isinstance(n, Lagged):
+            return {"type": "snapshot", **await _contacts(ctx, aid)}
+        if isinstance(n, ContactOffered):
+            name = await _customer_name(ctx, n.contact_id)
+            return {
+                "type": "offer",
+                **_offer(ctx, n, name),
+                "deadline_wall": time.time() + max(0.0, n.ring_deadline - engine.now()),
+            }
+        if isinstance(n, OfferRejected):
+            mine.discard(n.contact_id)
+            return {"type": "offer_withdrawn", "contact_id": n.contact_id, "reason": n.reason}
+        if isinstance(n, ContactAnswered):
+            return {"type": "answered", "contact_id": n.contact_id, "channel": n.channel}
+        if isinstance(n, ContactCompleted):
+            return {"type": "completed", "contact_id": n.contact_id}
+        if isinstance(n, WrapUpEnded):
+            mine.discard(n.contact_id)
+            return {
+                "type": "wrapup_ended",
+                "contact_id": n.contact_id,
+                "disposition": n.disposition,
+            }
+        if isinstance(n, AgentStateChanged):
+            return {"type": "state", **state_of(ctx, aid), "previous": str(n.previous)}
+        if isinstance(n, ChatLine):
+            return {
+                "type": "message",
+                "contact_id": n.contact_id,
+                "sender": n.sender,
+                "text": n.text,
+                "at": n.wall_time,
+            }
+        if isinstance(n, ChatClosed):
+            return {"type": "chat_closed", "contact_id": n.contact_id, "by": n.by}
+        return None
+
+    async def pump() -> None:
+        await send(ws, {"type": "snapshot", **await _contacts(ctx, aid)})
+        async for n in sub:
+            out = await frame(n)
+            if out is not None and not await send(ws, out):
+                return
+
+    async def on_frame(data: str) -> None:
+        parse_frame(data, PingFrame)
+        await send(ws, {"type": "pong"})
+
+    try:
+        await run_socket(request, ws, pump, on_frame)
+    finally:
+        sub.close()
+    return ws
+
+
+ROUTES = [
+    Route("POST", "/api/agent/login", agent_login, "Log into routing (available)", "agent",
+          access="agent", response=AgentState),
+    Route("POST", "/api/agent/logout", agent_logout, "Log out of routing", "agent",
+          access="agent", response=AgentState,
+          description="Refused (409) while holding contacts; a ringing offer is withdrawn."),
+    Route("PUT", "/api/agent/state", set_state, "Available, or away with a reason", "agent",
+          access="agent", body=AgentStateBody, response=AgentState),
+    Route("GET", "/api/agent/contacts", list_contacts, "The agent's state, held contacts and "
+          "ringing offer", "agent", access="agent", response=AgentContacts),
+    Route("GET", "/api/agent/contacts/{id}", screen_pop, "Screen-pop: customer card, last "
+          "contacts, transcript", "agent", access="agent", response=ScreenPop),
+    Route("POST", "/api/agent/contacts/{id}/accept", accept, "Accept the ringing offer",
+          "agent", access="agent", response=Ok),
+    Route("POST", "/api/agent/contacts/{id}/decline", decline, "Decline the ringing offer",
+          "agent", access="agent", response=Ok),
+    Route("POST", "/api/agent/contacts/{id}/hangup", hang_up, "End the conversation; wrap-up "
+          "starts", "agent", access="agent", response=Ok),
+    Route("POST", "/api/agent/contacts/{id}/wrapup", wrap_up, "Finish wrap-up with a "
+          "disposition", "agent", access="agent", body=WrapUpBody, response=Ok),
+    Route("POST", "/api/agent/contacts/{id}/messages", send_message, "Write to the customer "
+          "of an active chat", "agent", access="agent", body=MessageBody, response=Ok),
+    Route("GET", "/api/agent/ws", agent_ws, "Agent WebSocket: offers with ring countdown, "
+          "chat lines, state changes", "agent", access="agent", kind="websocket",
+          description=agent_ws.__doc__ or ""),
+]  # fmt: skip

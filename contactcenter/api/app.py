@@ -1,0 +1,245 @@
+"""The aiohttp application: the route table of every module, its role checks, JSON errors,
+pages and static files, ``/healthz``, ``/metrics`` and ``/openapi.json``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from contactcenter.api import agents, auth, customers, supervisors
+from contactcenter.api.context import CTX, Ctx, Settings
+from contactcenter.api.errors import ApiError, Handler, error_middleware
+from contactcenter.api.openapi import Route, build_openapi
+from contactcenter.api.schemas import Health
+from contactcenter.api.sockets import SOCKETS, close_all
+from contactcenter.runtime.engine import Engine
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_BODY = 64 * 1024
+"""Largest request body in bytes (413 beyond)."""
+
+PAGES = {
+    "/": ("index.html", "Start page: links to the chat, desktop and wallboard"),
+    "/chat": ("chat.html", "Customer chat widget"),
+    "/desktop": ("desktop.html", "Agent desktop"),
+    "/wallboard": ("wallboard.html", "Live wallboard"),
+}
+_ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png|ico)$")
+_TYPES = {
+    "js": "text/javascript",
+    "css": "text/css",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "ico": "image/x-icon",
+}
+OPENAPI = web.AppKey("openapi", dict[str, Any])
+STATIC = web.AppKey("static_dir", Path)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+)
+
+
+def _package_version() -> str:
+    try:
+        return version("contactcenter")
+    except PackageNotFoundError:
+        return "0"
+
+
+# -- operational endpoints --------------------------------------------------------------------
+
+
+async def healthz(request: web.Request) -> web.Response:
+    ready = request.app[CTX].ready
+    return web.json_response(
+        {"status": "ok" if ready else "starting"}, status=200 if ready else 503
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    from contactcenter.metrics import exposition
+
+    m = request.app[CTX].metrics
+    if m is None:
+        raise ApiError(404, "no_metrics", "metrics are not enabled")
+    body, content_type = exposition(m.registry, request.headers.get("Accept"))
+    resp = web.Response(body=body)
+    resp.headers["Content-Type"] = content_type
+    return resp
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI])
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+def _page_handler(filename: str, name: str) -> Handler:
+    async def page(request: web.Request) -> web.StreamResponse:
+        path = request.app[STATIC] / filename
+        if not path.is_file():
+            raise ApiError(404, "not_found", "page not installed")
+        resp = web.FileResponse(path, headers={"Content-Type": "text/html; charset=utf-8"})
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+
+    page.__name__ = f"page_{name}"
+    return page
+
+
+async def asset(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    m = _ASSET.match(name)
+    path = request.app[STATIC] / name
+    if m is None or not path.is_file():
+        raise ApiError(404, "not_found", "no such file")
+    return web.FileResponse(
+        path, headers={"Content-Type": _TYPES[m.group(1)], "Cache-Control": "no-cache"}
+    )
+
+
+def _pages() -> list[Route]:
+    routes = [
+        Route(
+            "GET",
+            path,
+            _page_handler(file, file.removesuffix(".html")),
+            summary,
+            "pages",
+            kind="html",
+        )
+        for path, (file, summary) in PAGES.items()
+    ]
+    routes.append(
+        Route(
+            "GET",
+            "/static/{name}",
+            asset,
+            "Scripts and style sheets of the pages",
+            "pages",
+            kind="asset",
+        )
+    )
+    return routes
+
+
+OPS = [
+    Route("GET", "/healthz", healthz, "200 when the engine runs (503 while starting)", "ops",
+          response=Health),
+    Route("GET", "/metrics", metrics, "Prometheus exposition (queue- and state-labelled; no "
+          "customer or contact ids)", "ops", kind="text"),
+    Route("GET", "/openapi.json", openapi, "This OpenAPI 3.1 document", "ops"),
+]  # fmt: skip
+
+
+def all_routes() -> list[Route]:
+    return [
+        *auth.ROUTES,
+        *agents.ROUTES,
+        *supervisors.ROUTES,
+        *customers.ROUTES,
+        *OPS,
+        *_pages(),
+    ]
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    resp = await handler(request)
+    if not resp.prepared:
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/api/"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+    return resp
+
+
+async def _expire_sessions(ctx: Ctx, every: float = 3600.0) -> None:
+    while True:
+        try:
+            await ctx.store.delete_expired_sessions(time.time())
+        except Exception:
+            log.exception("dropping expired sessions failed")
+        await asyncio.sleep(every)
+
+
+def build_app(
+    engine: Engine,
+    store: Any,
+    metrics: Any,
+    *,
+    static_dir: Path | None = None,
+    chat_secret: bytes | None = None,
+    settings: Settings | None = None,
+    manage_engine: bool = True,
+    client_max_size: int = MAX_BODY,
+    routes: Iterable[Route] | None = None,
+) -> web.Application:
+    """The API, pages and operational endpoints of one engine.
+
+    ``chat_secret`` signs customers' chat tokens (random when None: tokens then die with the
+    process). With ``manage_engine`` the app starts the engine on startup and stops it on
+    cleanup; the store stays the caller's to open and close.
+    """
+    app = web.Application(
+        client_max_size=client_max_size, middlewares=[security_headers, error_middleware]
+    )
+    ctx = Ctx(
+        engine=engine,
+        store=store,
+        metrics=metrics,
+        settings=settings or Settings(),
+        chat_secret=chat_secret or secrets.token_bytes(32),
+    )
+    app[CTX] = ctx
+    app[STATIC] = static_dir or STATIC_DIR
+    app[SOCKETS] = set()
+    table = list(routes) if routes is not None else all_routes()
+    for r in table:
+        app.router.add_route(r.method, r.path, auth.guard(r.access, r.handler), name=None)
+    app[OPENAPI] = build_openapi(
+        table,
+        title=f"contactcenter API - {engine.center.settings.name}",
+        version=_package_version(),
+    )
+
+    async def startup(app: web.Application) -> None:
+        if manage_engine:
+            await engine.start()
+        ctx.spawn(_expire_sessions(ctx), name="expire-sessions")
+        customers.watch_restored(ctx)
+        ctx.ready = True
+
+    async def shutdown(app: web.Application) -> None:
+        ctx.ready = False
+        await close_all(app)
+        tasks = list(ctx.tasks)
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+    async def cleanup(app: web.Application) -> None:
+        if manage_engine:
+            await engine.stop()
+
+    app.on_startup.append(startup)
+    app.on_shutdown.append(shutdown)
+    app.on_cleanup.append(cleanup)
+    return app

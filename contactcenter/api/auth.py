@@ -1,0 +1,182 @@
+"""Logging in and out, sessions, and the role check every endpoint goes through.
+
+A login yields a random token; only its SHA-256 is stored (sessions in the store). The token
+is set as an HttpOnly, SameSite=Strict cookie for the pages and returned in the JSON for
+``Authorization: Bearer`` clients. Roles: ``agent`` < ``supervisor`` < ``admin``; agent
+endpoints need a user linked to an agent id. Failed logins are limited per client address
+and per user name (429 with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from contactcenter.api.context import CTX, Ctx
+from contactcenter.api.errors import ApiError, read_body
+from contactcenter.api.openapi import COOKIE, Access, Handler, Route
+from contactcenter.api.schemas import LoginBody, LoginResult, Me, Ok
+
+RANK = {"agent": 1, "supervisor": 2, "admin": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    username: str
+    role: str
+    agent_id: str | None
+
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.cookies.get(COOKIE) or None
+
+
+def _cross_origin(request: web.Request) -> bool:
+    """A browser request from another origin riding on the session cookie (CSRF, or
+    cross-site WebSocket hijacking): SameSite=Strict stops most; this stops the rest."""
+    origin = request.headers.get("Origin")
+    if origin is None or request.headers.get("Authorization"):
+        return False
+    return urlsplit(origin).netloc.lower() != request.host.lower()
+
+
+async def principal_of(request: web.Request) -> Principal | None:
+    token = request_token(request)
+    if token is None or len(token) > 200:
+        return None
+    if _cross_origin(request):
+        raise ApiError(403, "cross_origin", "requests from another origin need a bearer token")
+    ctx = request.app[CTX]
+    user = await ctx.store.session_user(token_hash(token), now=time.time())
+    if user is None:
+        return None
+    return Principal(user.username, user.role, user.agent_id)
+
+
+def principal(request: web.Request) -> Principal:
+    return request[PRINCIPAL]
+
+
+def agent_of(request: web.Request) -> str:
+    aid = principal(request).agent_id
+    assert aid is not None  # guard("agent") checked it
+    return aid
+
+
+def allowed(p: Principal, access: Access) -> bool:
+    if access in ("public", "user"):
+        return True
+    if access == "agent":
+        return p.agent_id is not None
+    return RANK.get(p.role, 0) >= RANK[access]
+
+
+def guard(access: Access, handler: Handler) -> Handler:
+    """``handler`` behind the role check of ``access`` (401 not logged in, 403 wrong role)."""
+    if access == "public":
+        return handler
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        p = await principal_of(request)
+        if p is None:
+            raise ApiError(401, "unauthorized", "log in first")
+        if not allowed(p, access):
+            raise ApiError(403, "forbidden", f"this needs the {access} role")
+        request[PRINCIPAL] = p
+        return await handler(request)
+
+    checked.__name__ = handler.__name__
+    checked.__doc__ = handler.__doc__
+    return checked
+
+
+def _me(ctx: Ctx, p: Principal) -> dict[str, object]:
+    center = ctx.engine.center
+    agent = center.agents.get(p.agent_id) if p.agent_id else None
+    return {
+        "username": p.username,
+        "role": p.role,
+        "agent_id": p.agent_id,
+        "agent_name": agent.name if agent is not None else None,
+        "away_reasons": [r for r in center.settings.away_reasons if r != "no-answer"],
+        "dispositions": list(ctx.settings.dispositions),
+        "center": center.settings.name,
+    }
+
+
+async def login(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    body = await read_body(request, LoginBody)
+    keys = (f"ip:{request.remote or '?'}", f"user:{body.username.lower()}")
+    limiter = ctx.login_limiter
+    waits = [w for k in keys if (w := limiter.retry_after(k)) is not None]
+    if waits:
+        retry = max(1, math.ceil(max(waits)))
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"too many failed logins; try again in {retry} s",
+            headers={"Retry-After": str(retry)},
+        )
+    user = await ctx.store.verify_user(body.username, body.password)
+    if user is None:
+        for k in keys:
+            limiter.hit(k)
+        raise ApiError(401, "bad_credentials", "wrong user name or password")
+    limiter.reset(keys[1])
+    token = secrets.token_urlsafe(32)
+    ttl = ctx.settings.session_ttl
+    await ctx.store.create_session(user.username, token_hash(token), time.time() + ttl)
+    p = Principal(user.username, user.role, user.agent_id)
+    resp = web.json_response({**_me(ctx, p), "token": token, "expires_in": int(ttl)})
+    resp.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(ttl),
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=ctx.settings.secure_cookies,
+    )
+    return resp
+
+
+async def logout(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    token = request_token(request)
+    if token is not None:
+        await ctx.store.delete_session(token_hash(token))
+    resp = web.json_response({"ok": True})
+    resp.del_cookie(COOKIE, path="/")
+    return resp
+
+
+async def me(request: web.Request) -> web.Response:
+    return web.json_response(_me(request.app[CTX], principal(request)))
+
+
+ROUTES = [
+    Route("POST", "/api/login", login, "Log in; sets the session cookie and returns a token",
+          "auth", body=LoginBody, response=LoginResult,
+          description="Five failed attempts per minute per client address or user name: 429.",
+          errors=((401, "Wrong user name or password"), (429, "Too many failed logins"))),
+    Route("POST", "/api/logout", logout, "End the session", "auth", access="user", response=Ok),
+    Route("GET", "/api/me", me, "Who is logged in, with the center's away reasons and "
+          "dispositions", "auth", access="user", response=Me),
+]  # fmt: skip

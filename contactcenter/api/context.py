@@ -1,0 +1,69 @@
+"""What every handler reaches through ``request.app[CTX]``: engine, store, metrics, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from contactcenter.api.ratelimit import Limiter
+from contactcenter.runtime.engine import Engine
+
+DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "escalated", "sale", "no-resolution")
+
+
+@dataclass
+class Settings:
+    session_ttl: float = 12 * 3600.0
+    """How long a login lasts, in seconds."""
+    login_failures: int = 5
+    """Failed logins per client address, and per user name, in ``login_window``; then 429."""
+    login_window: float = 60.0
+    chat_starts: int = 30
+    """New chats per client address per minute."""
+    chat_grace: float = 20.0
+    """A waiting customer whose chat socket stays closed this long has left (abandon)."""
+    wallboard_min_interval: float = 0.5
+    """At most two wallboard pushes a second."""
+    wallboard_refresh: float = 5.0
+    """Push at least this often, so waiting times keep counting up."""
+    dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
+    secure_cookies: bool = False
+    """Mark the session cookie Secure (behind TLS)."""
+
+
+@dataclass
+class Ctx:
+    engine: Engine
+    store: Any
+    metrics: Any
+    settings: Settings
+    chat_secret: bytes
+    clock: Callable[[], float] = time.monotonic
+    ready: bool = False
+    login_limiter: Limiter = field(init=False)
+    chat_limiter: Limiter = field(init=False)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    customer_sockets: dict[str, int] = field(default_factory=dict)
+    """Chat contact id -> open customer WebSockets."""
+    absence: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    """Chat contact id -> the timer that ends the chat unless the customer comes back."""
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.login_limiter = Limiter(s.login_failures, s.login_window, clock=self.clock)
+        self.chat_limiter = Limiter(s.chat_starts, 60.0, clock=self.clock)
+
+    def spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
+        """Run a background task that the app cancels on shutdown."""
+        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+
+CTX = web.AppKey("ctx", Ctx)

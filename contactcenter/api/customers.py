@@ -1,0 +1,270 @@
+"""Customers' web chat (public, no login): start a chat, then talk over a WebSocket.
+
+``POST /api/chat`` queues the chat (it is in the store before the answer) and returns the
+contact id with a token: an HMAC of the id under the server's secret, so only the customer who
+started the chat can open its socket, also after a restart. A waiting customer whose socket
+stays closed for the grace period has left (an abandon); one who ends the chat while talking
+ends the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import math
+from typing import Any
+
+from aiohttp import web
+
+from contactcenter.api.context import CTX, Ctx
+from contactcenter.api.errors import ApiError, parse_frame, read_body
+from contactcenter.api.openapi import Param, Route
+from contactcenter.api.schemas import (
+    ChatStarted,
+    CustomerEndFrame,
+    CustomerFrame,
+    CustomerMessageFrame,
+    StartChatBody,
+    Topics,
+)
+from contactcenter.api.sockets import open_socket, run_socket, send
+from contactcenter.events import ContactAnswered, ContactTransferred
+from contactcenter.routing import ContactState, RoutingError, UnknownContact
+from contactcenter.runtime.engine import ChatClosed
+from contactcenter.runtime.hub import Lagged
+from contactcenter.runtime.transcripts import ChatLine
+
+log = logging.getLogger(__name__)
+
+
+def chat_token(secret: bytes, contact_id: str) -> str:
+    return hmac.new(secret, contact_id.encode(), hashlib.sha256).hexdigest()
+
+
+def agent_display_name(ctx: Ctx, agent_id: str | None) -> str:
+    cfg = ctx.engine.center.agents.get(agent_id or "")
+    if cfg is None or not cfg.name:
+        return "An agent"
+    return cfg.name.split()[0]
+
+
+async def topics(request: web.Request) -> web.Response:
+    return web.json_response({"topics": list(request.app[CTX].engine.center.settings.chat_topics)})
+
+
+async def start_chat(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    ip = request.remote or "?"
+    wait = ctx.chat_limiter.retry_after(ip)
+    if wait is not None:
+        retry = max(1, math.ceil(wait))
+        raise ApiError(
+            429,
+            "too_many_chats",
+            "too many new chats from this address",
+            headers={"Retry-After": str(retry)},
+        )
+    body = await read_body(request, StartChatBody)
+    topics = ctx.engine.center.settings.chat_topics
+    if body.topic not in topics:
+        raise ApiError(422, "unknown_topic", f"topic must be one of: {', '.join(topics)}")
+    ctx.chat_limiter.hit(ip)
+    cid = await ctx.engine.start_chat(
+        name=body.name, topic=body.topic, customer_id=body.customer_id, email=body.email
+    )
+    _watch_absence(ctx, cid)
+    return web.json_response(
+        {"contact_id": cid, "token": chat_token(ctx.chat_secret, cid)}, status=201
+    )
+
+
+# -- presence of the customer -----------------------------------------------------------------
+
+
+def watch_restored(ctx: Ctx) -> int:
+    """After a restart, waiting chats' customers have the grace period to reconnect."""
+    chats = [c.id for c in ctx.engine.router.contacts.values() if c.channel == "chat"]
+    for cid in chats:
+        if ctx.customer_sockets.get(cid, 0) == 0:
+            _watch_absence(ctx, cid)
+    return len(chats)
+
+
+def _watch_absence(ctx: Ctx, cid: str) -> None:
+    """Unless a socket of the chat opens within the grace period, the customer has left."""
+    tasks = ctx.absence
+    old = tasks.pop(cid, None)
+    if old is not None:
+        old.cancel()
+
+    async def later() -> None:
+        await asyncio.sleep(ctx.settings.chat_grace)
+        tasks.pop(cid, None)
+        if ctx.customer_sockets.get(cid, 0) == 0:
+            await _customer_gone(ctx, cid)
+
+    tasks[cid] = ctx.spawn(later(), name=f"chat-grace-{cid}")
+
+
+def _stop_watching(ctx: Ctx, cid: str) -> None:
+    task = ctx.absence.pop(cid, None)
+    if task is not None:
+        task.cancel()
+
+
+async def _customer_gone(ctx: Ctx, cid: str) -> None:
+    try:
+        view = ctx.engine.router.contact(cid)
+        if view.state is not ContactState.WRAP_UP:
+            await ctx.engine.customer_left(cid)
+    except RoutingError:
+        pass  # already over
+    except Exception:
+        log.exception("closing chat %s after the customer left failed", cid)
+
+
+# -- the customer's socket --------------------------------------------------------------------
+
+
+def _status(ctx: Ctx, cid: str) -> dict[str, Any]:
+    try:
+        view = ctx.engine.router.contact(cid)
+    except UnknownContact:
+        return {"type": "ended", "by": "center"}
+    place, expected = ctx.engine.position(cid)
+    frame: dict[str, Any] = {
+        "type": "status",
+        "state": str(view.state),
+        "position": place,
+        "expected_wait_seconds": round(expected) if expected is not None else None,
+    }
+    if view.state in (ContactState.ACTIVE, ContactState.WRAP_UP):
+        frame["agent"] = agent_display_name(ctx, view.agent)
+    return frame
+
+
+async def chat_ws(request: web.Request) -> web.StreamResponse:
+    """Frames in: ``{"type": "message", "text"}``, ``{"type": "end"}``, ``{"type": "ping"}``.
+    Frames out: ``status`` (state, position, expected wait), ``history``, ``agent_joined``
+    (name), ``message`` (sender, text), ``ended`` (by), ``error`` (a bad frame; the socket
+    stays open)."""
+    ctx = request.app[CTX]
+    engine = ctx.engine
+    cid = request.match_info["id"]
+    token = request.query.get("token", "")
+    if not hmac.compare_digest(token.encode(), chat_token(ctx.chat_secret, cid).encode()):
+        raise ApiError(403, "bad_token", "this chat's token is missing or wrong")
+    known = cid in engine.router.contacts
+    if not known and await ctx.store.contact(cid) is None:
+        raise ApiError(404, "unknown_contact", "unknown chat")
+
+    def wanted(n: object) -> bool:
+        if getattr(n, "contact_id", None) == cid:
+            return True
+        # another contact of its queue moved: the position may have changed
+        queue = ctx.engine.router.contacts.get(cid)
+        return queue is not None and getattr(n, "queue", None) == queue.queue
+
+    sub = engine.hub.subscribe(wanted, size=200)
+    ws = await open_socket(request)
+    ctx.customer_sockets[cid] = ctx.customer_sockets.get(cid, 0) + 1
+    _stop_watching(ctx, cid)
+    ended = False
+
+    async def pump() -> None:
+        nonlocal ended
+        status = _status(ctx, cid)
+        await send(ws, status)
+        if status["type"] == "ended":
+            ended = True
+            return
+        with contextlib.suppress(Exception):
+            await engine.transcripts.flush()
+        lines = await ctx.store.transcript(cid)
+        if lines:
+            await send(
+                ws,
+                {
+                    "type": "history",
+                    "messages": [
+                        {"sender": ln.sender, "text": ln.text, "at": ln.wall_time} for ln in lines
+                    ],
+                },
+            )
+        last_place = (status.get("position"), status.get("expected_wait_seconds"))
+        async for n in sub:
+            if isinstance(n, ChatLine):
+                out: dict[str, Any] | None = {
+                    "type": "message",
+                    "sender": n.sender,
+                    "text": n.text,
+                    "at": n.wall_time,
+                }
+            elif isinstance(n, ChatClosed):
+                ended = True
+                await send(ws, {"type": "ended", "by": n.by})
+                return
+            elif isinstance(n, ContactAnswered) and n.contact_id == cid:
+                out = {"type": "agent_joined", "name": agent_display_name(ctx, n.agent_id)}
+            elif isinstance(n, Lagged | ContactTransferred) or hasattr(n, "queue"):
+                if cid not in engine.router.contacts:
+                    continue  # ChatClosed (or nothing more) follows
+                status = _status(ctx, cid)
+                place = (status.get("position"), status.get("expected_wait_seconds"))
+                if place == last_place:
+                    continue
+                last_place = place
+                out = status
+            else:
+                out = None
+            if out is not None and not await send(ws, out):
+                return
+
+    async def on_frame(data: str) -> bool:
+        nonlocal ended
+        frame = parse_frame(data, CustomerFrame).root
+        if isinstance(frame, CustomerMessageFrame):
+            if cid not in engine.router.contacts:
+                raise ApiError(409, "chat_over", "this chat has ended")
+            await engine.customer_says(cid, frame.text)
+            return False
+        if isinstance(frame, CustomerEndFrame):
+            ended = True
+            with contextlib.suppress(RoutingError):
+                view = engine.router.contact(cid)
+                if view.state is not ContactState.WRAP_UP:
+                    await engine.customer_left(cid)
+            await send(ws, {"type": "ended", "by": "customer"})
+            return True
+        await send(ws, {"type": "pong"})
+        return False
+
+    try:
+        await run_socket(request, ws, pump, on_frame)
+    finally:
+        sub.close()
+        left = ctx.customer_sockets.get(cid, 1) - 1
+        if left > 0:
+            ctx.customer_sockets[cid] = left
+        else:
+            ctx.customer_sockets.pop(cid, None)
+            if not ended and ctx.ready and cid in engine.router.contacts:
+                _watch_absence(ctx, cid)
+    return ws
+
+
+ROUTES = [
+    Route("GET", "/api/chat/topics", topics, "What a customer may ask about", "chat",
+          response=Topics),
+    Route("POST", "/api/chat", start_chat, "Start a web chat; returns its id and socket token",
+          "chat", body=StartChatBody, response=ChatStarted, status=201,
+          errors=((429, "Too many new chats from this address"),),
+          description="Limited per client address (429 with Retry-After)."),
+    Route("GET", "/api/chat/{id}/ws", chat_ws, "Customer chat WebSocket", "chat",
+          kind="websocket", query=(Param("token", "the token POST /api/chat returned"),),
+          errors=((403, "Missing or wrong token"),),
+          description=chat_ws.__doc__ or ""),
+]  # fmt: skip

@@ -1,0 +1,165 @@
+"""The route table and the OpenAPI 3.1 document built from it.
+
+Every endpoint is declared once as a ``Route``; ``app.build_app`` registers exactly these and
+``/openapi.json`` describes exactly these, so the document cannot drift from the server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from contactcenter.api.schemas import ErrorBody
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Access = Literal["public", "user", "agent", "supervisor", "admin"]
+Kind = Literal["json", "websocket", "html", "text", "asset"]
+
+COOKIE = "cc_session"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    access: Access = "public"
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    many: bool = False
+    """The response is a JSON array of ``response``."""
+    kind: Kind = "json"
+    query: tuple[Param, ...] = ()
+    description: str = ""
+    status: int = 200
+    errors: tuple[tuple[int, str], ...] = ()
+    """Refusals particular to this route: (status, when)."""
+
+
+_PARAM = re.compile(r"{(\w+)}")
+_REF = "#/components/schemas/{model}"
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json({"$ref": _REF.format(model="ErrorBody")})}
+
+
+def build_openapi(routes: Iterable[Route], *, title: str, version: str) -> dict[str, Any]:
+    routes = list(routes)
+    models: dict[str, type[BaseModel]] = {"ErrorBody": ErrorBody}
+    for r in routes:
+        for m in (r.body, r.response):
+            if m is not None:
+                models[m.__name__] = m
+    keyed, defs = models_json_schema(
+        [(m, "validation") for m in models.values()], ref_template=_REF
+    )
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for r in routes:
+        op: dict[str, Any] = {
+            "operationId": f"{r.method.lower()}_{r.handler.__name__}",
+            "summary": r.summary,
+            "tags": [r.tag],
+        }
+        if r.description:
+            op["description"] = r.description
+        params: list[dict[str, Any]] = [
+            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+            for n in _PARAM.findall(r.path)
+        ]
+        params += [
+            {
+                "name": q.name,
+                "in": "query",
+                "required": q.required,
+                "description": q.description,
+                "schema": {"type": "string"},
+            }
+            for q in r.query
+        ]
+        if params:
+            op["parameters"] = params
+        if r.body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": _json(keyed[(r.body, "validation")]),
+            }
+        responses: dict[str, Any] = {}
+        if r.kind == "websocket":
+            op["x-websocket"] = True
+            responses["101"] = {"description": "Switching Protocols: a WebSocket of JSON frames"}
+        elif r.kind == "json":
+            ok: dict[str, Any] = {"description": "OK"}
+            if r.response is not None:
+                schema = keyed[(r.response, "validation")]
+                ok["content"] = _json({"type": "array", "items": schema} if r.many else schema)
+            responses[str(r.status)] = ok
+        elif r.kind == "html":
+            responses["200"] = {
+                "description": "An HTML page",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
+        elif r.kind == "asset":
+            responses["200"] = {"description": "A static file (script, style sheet)"}
+            responses["404"] = _error("No such file")
+        else:
+            responses["200"] = {
+                "description": "Plain text",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        if r.body is not None:
+            responses["400"] = _error("Malformed JSON or no body")
+            responses["413"] = _error("Body too large")
+            responses["422"] = _error("The body does not match the schema")
+        if r.access != "public":
+            op["security"] = [{"sessionCookie": []}, {"bearer": []}]
+            op["x-access"] = r.access
+            responses["401"] = _error("Not logged in")
+            if r.access != "user":
+                responses["403"] = _error(f"Needs the {r.access} role")
+        if "{" in r.path:
+            responses["404"] = _error("Unknown id")
+        if r.kind == "json" and r.method in ("POST", "PUT"):
+            responses.setdefault("409", _error("Not possible in the current state"))
+        for status, when in r.errors:
+            responses[str(status)] = _error(when)
+        op["responses"] = responses
+        paths.setdefault(r.path, {})[r.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "HTTP API of the contact-center engine: agents, supervisors, "
+            "customers' web chat, health and metrics. Errors are "
+            '`{"error": {"code", "message"}}`.',
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": COOKIE},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
+    }

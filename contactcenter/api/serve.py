@@ -1,0 +1,151 @@
+"""``contactcenter serve``: the live engine with its HTTP API and pages, in one process.
+
+First run: default users (``admin``, ``supervisor`` and one per agent, user name = agent id)
+get random passwords, printed once and written to ``initial-passwords.txt`` (mode 0600) beside
+the database. The chat-token secret lives beside the database too (``chat-secret``, 0600), so
+customers' chat links survive a restart. SIGINT/SIGTERM stop the server cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from aiohttp import web
+
+from contactcenter.api.app import build_app
+from contactcenter.api.demo import LiveDemo
+from contactcenter.config import Center
+from contactcenter.metrics import Metrics
+from contactcenter.runtime.engine import Engine
+from contactcenter.store.store import Store
+
+DEFAULT_DB = Path("var/contactcenter.sqlite3")
+PASSWORDS_FILE = "initial-passwords.txt"
+SECRET_FILE = "chat-secret"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file only the owner can read (0600), replacing any old one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def chat_secret(db_path: Path) -> bytes:
+    """The server's chat-token secret beside the database, created on first use."""
+    path = db_path.parent / SECRET_FILE
+    if path.exists():
+        data = path.read_bytes()
+        if len(data) >= 32:
+            return data
+    data = secrets.token_hex(32).encode()
+    _write_private(path, data)
+    return data
+
+
+async def ensure_users(
+    store: Store, agent_ids: Iterable[str], passwords_file: Path
+) -> list[tuple[str, str, str]]:
+    """On first run (no admin yet) create the default users with random passwords.
+
+    Returns (user name, role, password) of the users created; users that already exist keep
+    their passwords. The list is also written to ``passwords_file`` (0600).
+    """
+    users = await store.users()
+    if any(u.role == "admin" for u in users):
+        return []
+    taken = {u.username for u in users}
+    wanted: list[tuple[str, str, str | None]] = [
+        ("admin", "admin", None),
+        ("supervisor", "supervisor", None),
+    ]
+    wanted += [(aid, "agent", aid) for aid in agent_ids]
+    created = [
+        (name, role, agent, secrets.token_urlsafe(12))
+        for name, role, agent in wanted
+        if name not in taken
+    ]
+    # hashing is slow on purpose (scrypt, in worker threads): do it in parallel
+    await asyncio.gather(
+        *(store.set_user(name, pw, role, agent) for name, role, agent, pw in created)  # type: ignore[arg-type]
+    )
+    lines = [f"{name}\t{role}\t{pw}" for name, role, _, pw in created]
+    _write_private(
+        passwords_file,
+        (
+            "# user\trole\tpassword (created on first run; change them)\n" + "\n".join(lines) + "\n"
+        ).encode(),
+    )
+    return [(name, role, pw) for name, role, _, pw in created]
+
+
+async def serve(
+    center: Center,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    db_path: Path = DEFAULT_DB,
+    demo: bool = False,
+    say: Callable[[str], None] = print,
+    stop: asyncio.Event | None = None,
+) -> int:
+    store = await Store.open(db_path)
+    runner: web.AppRunner | None = None
+    demo_task: asyncio.Task[None] | None = None
+    try:
+        await store.seed_customers(center.customers.values(), center.dedicated_agent)
+        passwords_file = db_path.parent / PASSWORDS_FILE
+        created = await ensure_users(store, center.agents, passwords_file)
+        if created:
+            say(f"First run: created {len(created)} users (shown once; also in {passwords_file}):")
+            for name, role, pw in created:
+                say(f"  {name:<12} {role:<10} {pw}")
+        metrics = Metrics(center)
+        engine = Engine(center, store, metrics=metrics)
+        app = build_app(engine, store, metrics, chat_secret=chat_secret(db_path))
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = [a for a in runner.addresses if isinstance(a, tuple)]
+        real_port = bound[0][1] if bound else port
+        shown = f"[{host}]" if ":" in host else host
+        base = f"http://{shown}:{real_port}"
+        if demo:
+            sim = LiveDemo(engine)
+            demo_task = asyncio.create_task(sim.run(), name="demo")
+            say(f"Demo: simulated customers; simulated agents {', '.join(sim.agents)}.")
+        say(f"{center.settings.name}: serving on {base}  (database {db_path})")
+        say(f"  customer chat   {base}/chat")
+        say(f"  agent desktop   {base}/desktop")
+        say(f"  wallboard       {base}/wallboard")
+        say(f"  API             {base}/openapi.json   metrics {base}/metrics")
+        say("Press Ctrl+C to stop.")
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        say("Stopping…")
+        return 0
+    finally:
+        if demo_task is not None:
+            demo_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await demo_task
+        if runner is not None:
+            await runner.cleanup()
+        await store.close()

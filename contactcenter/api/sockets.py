@@ -1,0 +1,101 @@
+"""WebSocket plumbing shared by the agent, wallboard and customer sockets.
+
+A socket runs two things at once: a *pump* that pushes notices out, and a reader that hands
+each incoming text frame to ``on_frame``. A bad frame is answered with an error frame and the
+socket stays open; when either side ends, the other is stopped and the socket closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from contactcenter.api.errors import ApiError, classify
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 16 * 1024
+"""Largest incoming frame in bytes; aiohttp closes the socket (1009) beyond it."""
+
+SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
+
+
+def error_frame(code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"code": code, "message": message}}
+
+
+async def open_socket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_FRAME)
+    await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+    return ws
+
+
+async def send(ws: web.WebSocketResponse, frame: dict[str, Any]) -> bool:
+    """Send a JSON frame; False when the socket is gone."""
+    if ws.closed:
+        return False
+    try:
+        await ws.send_json(frame)
+    except (ConnectionError, RuntimeError):
+        return False
+    return True
+
+
+async def run_socket(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    pump: Callable[[], Awaitable[None]],
+    on_frame: Callable[[str], Awaitable[bool | None]],
+) -> None:
+    """Serve ``ws`` until it closes: ``pump`` pushes, ``on_frame`` handles each text frame
+    (returning True ends the socket). Never raises for what a client sends."""
+
+    async def pumping() -> None:
+        try:
+            await pump()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("WebSocket push failed on %s", request.path)
+        if not ws.closed:
+            await ws.close()
+
+    pump_task = asyncio.create_task(pumping())
+    try:
+        async for msg in ws:
+            if pump_task.done():
+                break
+            if msg.type is WSMsgType.TEXT:
+                try:
+                    if await on_frame(msg.data):
+                        break
+                except Exception as exc:
+                    api = classify(exc)
+                    if api is None:
+                        log.exception("WebSocket frame handler failed on %s", request.path)
+                        api = ApiError(500, "internal", "internal error")
+                    await send(ws, error_frame(api.code, api.message))
+            elif msg.type is WSMsgType.BINARY:
+                await send(ws, error_frame("binary_frame", "send JSON text frames"))
+            elif msg.type is WSMsgType.ERROR:
+                break
+    finally:
+        pump_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pump_task
+        request.app[SOCKETS].discard(ws)
+        await ws.close()
+
+
+async def close_all(app: web.Application) -> None:
+    """On shutdown: close every open socket (going away)."""
+    sockets: set[web.WebSocketResponse] = app[SOCKETS]
+    for ws in list(sockets):
+        with contextlib.suppress(Exception):
+            await ws.close(code=1001, message=b"server shutdown")

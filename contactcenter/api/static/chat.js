@@ -1,0 +1,121 @@
+// The customer's chat widget: start a chat, then talk over the chat WebSocket.
+"use strict";
+
+(() => {
+  const { el, api, socket, fmtSeconds, fmtTime } = cc;
+  const $ = (id) => document.getElementById(id);
+  const KEY = "cc-chat";
+  let conn = null;
+  let ended = false;
+
+  async function loadTopics() {
+    const { topics } = await api("GET", "/api/chat/topics");
+    $("topic").replaceChildren(...topics.map((t) => el("option", { value: t, text: t[0].toUpperCase() + t.slice(1) })));
+  }
+
+  function addLine(sender, text, at) {
+    const who = sender === "customer" ? "You" : sender === "agent" ? "Agent" : "";
+    const li = el("li", { class: sender, "data-sender": sender });
+    if (sender === "system") li.textContent = text;
+    else {
+      li.title = `${who}${at ? " · " + fmtTime(at) : ""}`;
+      li.textContent = text;
+    }
+    $("transcript").append(li);
+    $("transcript").scrollTop = $("transcript").scrollHeight;
+  }
+
+  function setStatus(text) { $("status").textContent = text; }
+
+  function finish(by) {
+    if (ended) return;
+    ended = true;
+    sessionStorage.removeItem(KEY);
+    const why = by === "agent" ? "The agent ended the chat." : by === "center"
+      ? "Sorry, we could not take your chat right now." : "You ended the chat.";
+    setStatus(why + " Thank you!");
+    addLine("system", "Chat ended");
+    $("text").disabled = true;
+    $("compose").querySelector("button").disabled = true;
+    $("end").hidden = true;
+    $("again").hidden = false;
+    if (conn) conn.stop();
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case "status":
+        if (f.state === "waiting") {
+          const wait = f.expected_wait_seconds != null ? ` · expected wait about ${fmtSeconds(f.expected_wait_seconds)}` : "";
+          setStatus(`You are number ${f.position} in the queue${wait}.`);
+        } else if (f.state === "offered") {
+          setStatus("An agent is about to join…");
+        } else if (f.agent) {
+          setStatus(`You are chatting with ${f.agent}.`);
+        }
+        break;
+      case "history":
+        $("transcript").replaceChildren();
+        for (const m of f.messages) addLine(m.sender, m.text, m.at);
+        break;
+      case "agent_joined":
+        setStatus(`You are chatting with ${f.name}.`);
+        addLine("system", `${f.name} joined the chat`);
+        break;
+      case "message":
+        addLine(f.sender, f.text, f.at);
+        break;
+      case "ended":
+        finish(f.by);
+        break;
+      case "error":
+        $("chat-error").textContent = f.error.message;
+        break;
+    }
+  }
+
+  function connect(chat) {
+    $("start").hidden = true;
+    $("chat").hidden = false;
+    $("chat-title").textContent = `Chat about ${chat.topic}`;
+    setStatus("Connecting…");
+    conn = socket(
+      () => `/api/chat/${encodeURIComponent(chat.contact_id)}/ws?token=${encodeURIComponent(chat.token)}`,
+      onFrame,
+      (state) => { if (state === "closed" && !ended) setStatus("Reconnecting…"); },
+    );
+  }
+
+  $("start-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("start-error").textContent = "";
+    const body = { name: $("name").value.trim(), topic: $("topic").value };
+    if ($("email").value.trim()) body.email = $("email").value.trim();
+    try {
+      const res = await api("POST", "/api/chat", body);
+      const chat = { ...res, topic: body.topic };
+      sessionStorage.setItem(KEY, JSON.stringify(chat));
+      connect(chat);
+    } catch (e) {
+      $("start-error").textContent = e.message;
+    }
+  });
+
+  $("compose").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = $("text").value;
+    if (!text.trim() || !conn) return;
+    $("chat-error").textContent = "";
+    conn.send({ type: "message", text });
+    $("text").value = "";
+  });
+
+  $("end").addEventListener("click", () => { if (conn) conn.send({ type: "end" }); });
+  $("again").addEventListener("click", () => location.reload());
+
+  loadTopics().catch((e) => { $("start-error").textContent = e.message; });
+  const saved = sessionStorage.getItem(KEY);
+  if (saved) {
+    try { connect(JSON.parse(saved)); } catch (e) { sessionStorage.removeItem(KEY); }
+  }
+})();

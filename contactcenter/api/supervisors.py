@@ -1,0 +1,180 @@
+"""Supervisors: queues and agents at a glance, why a contact waits, and interventions
+(set an agent's state, move a contact, change a customer's tier), each audited; plus the
+wallboard WebSocket, which pushes a snapshot on connect and on changes (at most twice a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+
+from contactcenter.agents import Presence
+from contactcenter.api.agents import check_reason, contact_id
+from contactcenter.api.auth import principal
+from contactcenter.api.context import CTX, Ctx
+from contactcenter.api.errors import ApiError, parse_frame, read_body
+from contactcenter.api.openapi import Route
+from contactcenter.api.schemas import (
+    AgentRow,
+    AgentState,
+    Explain,
+    MoveBody,
+    Ok,
+    PingFrame,
+    QueueRow,
+    SupervisorStateBody,
+    TierBody,
+)
+from contactcenter.api.sockets import open_socket, run_socket, send
+from contactcenter.events import AgentActivity
+
+
+async def queues(request: web.Request) -> web.Response:
+    return web.json_response(request.app[CTX].engine.queue_snapshot())
+
+
+async def agents(request: web.Request) -> web.Response:
+    return web.json_response(request.app[CTX].engine.agent_snapshot())
+
+
+async def explain(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    ex = ctx.engine.router.explain(contact_id(request))
+    return web.json_response(
+        {
+            "contact_id": ex.contact_id,
+            "queue": ex.queue,
+            "state": str(ex.state),
+            "step": ex.step,
+            "wait_seconds": round(ex.wait_seconds, 1),
+            "agent": ex.agent,
+            "candidates": [dataclasses.asdict(c) for c in ex.candidates],
+        }
+    )
+
+
+async def set_agent_state(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    aid = request.match_info["id"]
+    body = await read_body(request, SupervisorStateBody)
+    check_reason(ctx, body.state, body.reason)
+    agent = ctx.engine.router.agent(aid)  # unknown -> 404
+    presence = Presence(body.state)
+    if agent.presence is not presence or agent.away_reason != body.reason:
+        await ctx.engine.supervise_presence(principal(request).username, aid, presence, body.reason)
+    a = ctx.engine.router.agent(aid)
+    return web.json_response(
+        {
+            "agent_id": aid,
+            "state": str(a.activity),
+            "presence": str(a.presence),
+            "reason": a.away_reason,
+        }
+    )
+
+
+async def move_contact(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    cid = contact_id(request)
+    body = await read_body(request, MoveBody)
+    await ctx.engine.move_contact(principal(request).username, cid, body.queue)
+    return web.json_response({"ok": True})
+
+
+async def set_tier(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    customer_id = request.match_info["id"]
+    body = await read_body(request, TierBody)
+    if body.tier not in ctx.engine.center.tiers:
+        raise ApiError(
+            422, "unknown_tier", f"tier must be one of: {', '.join(ctx.engine.center.tiers)}"
+        )
+    if len(customer_id) > 64 or await ctx.store.customer(customer_id) is None:
+        raise ApiError(404, "unknown_customer", f"unknown customer {customer_id!r}")
+    await ctx.engine.set_customer_tier(principal(request).username, customer_id, body.tier)
+    return web.json_response({"ok": True})
+
+
+# -- wallboard --------------------------------------------------------------------------------
+
+
+def wallboard(ctx: Ctx) -> dict[str, Any]:
+    """What the wallboard shows: queues with service level against target, oldest waiting,
+    and agents by state."""
+    engine = ctx.engine
+    by_state = Counter(str(a.activity) for a in engine.router.agents.values())
+    return {
+        "type": "snapshot",
+        "center": engine.center.settings.name,
+        "queues": engine.queue_snapshot(),
+        "agents_by_state": {str(s): by_state.get(str(s), 0) for s in AgentActivity},
+        "agents": [
+            {k: row[k] for k in ("agent", "name", "state", "reason", "since")}
+            for row in engine.agent_snapshot()
+            if row["state"] != "offline"
+        ],
+    }
+
+
+async def wallboard_ws(request: web.Request) -> web.StreamResponse:
+    """Pushes ``snapshot`` frames: on connect, after routing changes (at most two a second)
+    and every few seconds so waiting times count up. Accepts ``{"type": "ping"}``."""
+    ctx = request.app[CTX]
+    changed = asyncio.Event()
+
+    def wanted(n: object) -> bool:
+        changed.set()
+        return False  # nothing is queued: the pump reads a fresh snapshot
+
+    sub = ctx.engine.hub.subscribe(wanted, size=1)
+    ws = await open_socket(request)
+    s = ctx.settings
+
+    async def pump() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            sent_at = loop.time()
+            changed.clear()
+            if not await send(ws, wallboard(ctx)):
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), s.wallboard_refresh)
+            await asyncio.sleep(max(0.0, sent_at + s.wallboard_min_interval - loop.time()))
+
+    async def on_frame(data: str) -> None:
+        parse_frame(data, PingFrame)
+        await send(ws, {"type": "pong"})
+
+    try:
+        await run_socket(request, ws, pump, on_frame)
+    finally:
+        sub.close()
+    return ws
+
+
+ROUTES = [
+    Route("GET", "/api/supervisor/queues", queues, "Per queue: waiting, oldest wait, today's "
+          "service level, ASA, abandons", "supervisor", access="supervisor", response=QueueRow,
+          many=True),
+    Route("GET", "/api/supervisor/agents", agents, "Every agent's state, contacts and "
+          "occupancy", "supervisor", access="supervisor", response=AgentRow, many=True),
+    Route("GET", "/api/supervisor/contacts/{id}/explain", explain, "Why a contact is (not) "
+          "offered to each agent", "supervisor", access="supervisor", response=Explain),
+    Route("PUT", "/api/supervisor/agents/{id}/state", set_agent_state, "Set an agent "
+          "available, away or offline (audited)", "supervisor", access="supervisor",
+          body=SupervisorStateBody, response=AgentState),
+    Route("POST", "/api/supervisor/contacts/{id}/move", move_contact, "Move a waiting contact "
+          "to another queue of its channel (audited)", "supervisor", access="supervisor",
+          body=MoveBody, response=Ok),
+    Route("PUT", "/api/supervisor/customers/{id}/tier", set_tier, "Change a customer's tier; "
+          "their waiting contacts are re-prioritised (audited)", "supervisor",
+          access="supervisor", body=TierBody, response=Ok),
+    Route("GET", "/api/wallboard/ws", wallboard_ws, "Wallboard WebSocket: live queue and "
+          "agent snapshots", "supervisor", access="supervisor", kind="websocket",
+          description=wallboard_ws.__doc__ or ""),
+]  # fmt: skip
