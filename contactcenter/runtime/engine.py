@@ -34,7 +34,7 @@ from contactcenter.events import (
 from contactcenter.kpi import Tally
 from contactcenter.routing import ContactState, InvalidInput, Router
 from contactcenter.runtime.hub import Hub
-from contactcenter.runtime.ports import MetricsLike, StoreLike
+from contactcenter.runtime.ports import CustomerLike, MetricsLike, StoreLike
 from contactcenter.runtime.transcripts import ChatLine, TranscriptWriter
 
 log = logging.getLogger(__name__)
@@ -245,15 +245,11 @@ class Engine:
         queue = self.center.settings.chat_topics.get(topic)
         if queue is None:
             raise InvalidInput(f"unknown topic {topic!r}")
-        customer = None
-        if customer_id is not None:
-            customer = await self.store.customer(customer_id)
-        elif email:
-            customer = await self.store.find_customer(email=email)
-        tier = (
-            customer.tier if customer is not None and customer.tier in self.center.tiers else None
-        )
-        preferred = customer.dedicated_agent if customer is not None else None
+        customer, verified = await self._identify(customer_id, email)
+        tier = customer.tier if customer is not None and verified else None
+        if tier not in self.center.tiers:
+            tier = None
+        preferred = customer.dedicated_agent if customer is not None and verified else None
         if preferred is not None and preferred not in self.center.agents:
             preferred = None
         contact_id = f"chat-{secrets.token_hex(8)}"
@@ -273,11 +269,31 @@ class Engine:
                 contact_id,
                 queue,
                 tier=tier,
-                customer_id=customer.id if customer is not None else None,
+                customer_id=customer.id if customer is not None and verified else None,
                 preferred_agent=preferred,
             )
         )
         return contact_id
+
+    async def _identify(
+        self, customer_id: str | None, email: str | None
+    ) -> tuple[CustomerLike | None, bool]:
+        """The CRM customer a chat claims to be, and whether the claim is verified.
+
+        Either the customer id or the e-mail address finds the card for the agent's screen-pop
+        (the agent verifies in conversation); only both matching the record is verified, and
+        only a verified claim buys the customer's tier and dedicated agent.
+        """
+        customer = None
+        if customer_id is not None:
+            customer = await self.store.customer(customer_id)
+        elif email:
+            customer = await self.store.find_customer(email=email)
+        if customer is None:
+            return None, False
+        on_record = (customer.email or "").casefold()
+        verified = customer_id is not None and bool(email) and on_record == (email or "").casefold()
+        return customer, verified
 
     async def customer_says(self, contact_id: str, text: str) -> ChatLine:
         self.router.contact(contact_id)  # unknown contact -> UnknownContact
