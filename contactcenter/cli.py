@@ -9,23 +9,36 @@ import getpass
 import sys
 from pathlib import Path
 
-from contactcenter.config import ConfigError, load_center
+from contactcenter.config import ConfigError, ConfigIssue, load_center
 from contactcenter.demo import run_demo
+from contactcenter.ivr import load_flows
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    issues: list[ConfigIssue] = []
+    center = None
     try:
         center = load_center(args.config_dir)
     except ConfigError as err:
-        print(f"{args.config_dir}: {len(err.issues)} problem(s)", file=sys.stderr)
-        for issue in err.issues:
+        issues += err.issues
+    flows = None
+    if Path(args.config_dir).is_dir():  # else load_center has said so
+        try:  # without a center, the IVR is still checked apart from queues and tiers
+            flows = load_flows(args.config_dir, center)
+        except ConfigError as err:
+            issues += err.issues
+    if issues or center is None or flows is None:
+        print(f"{args.config_dir}: {len(issues)} problem(s)", file=sys.stderr)
+        for issue in issues:
             print(f"  {issue}", file=sys.stderr)
         return 1
     channels = sorted({q.channel for q in center.queues.values()})
+    entries = len(flows.entries.voice) + len(flows.entries.chat)
+    ivr = f"; IVR: {len(flows.flows)} flows, {entries} entry points" if flows.flows else ""
     print(
         f"{args.config_dir}: OK - {center.settings.name}: {len(center.queues)} queues "
         f"({', '.join(channels)}), {len(center.agents)} agents, "
-        f"{len(center.settings.skills)} skills, {len(center.settings.tiers)} tiers"
+        f"{len(center.settings.skills)} skills, {len(center.settings.tiers)} tiers{ivr}"
     )
     return 0
 
