@@ -7,11 +7,16 @@ import argparse
 import asyncio
 import getpass
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from contactcenter.config import ConfigError, ConfigIssue, load_center
+from contactcenter.config import Center, ConfigError, ConfigIssue, load_center
 from contactcenter.demo import run_demo
 from contactcenter.ivr import load_flows
+
+if TYPE_CHECKING:
+    from contactcenter.runtime.engine import Engine
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -59,12 +64,43 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         center = load_center(args.config)
+        center = _with_voice(center, args.config)
     except ConfigError as err:
         print(str(err), file=sys.stderr)
         return 1
     return asyncio.run(
         serve(center, host=args.host, port=args.port, db_path=args.db, demo=args.demo)
     )
+
+
+def _with_voice(center: Center, config_dir: Path) -> Center:
+    """When ``<config>/voice.yaml`` enables it, the engine runs the voice edge (SIP/RTP)."""
+    from contactcenter.voice import VoiceConfigError, load_voice_settings
+
+    try:
+        settings = load_voice_settings(config_dir)
+    except VoiceConfigError as err:
+        raise ConfigError([ConfigIssue(str(config_dir / "voice.yaml"), "", str(err))]) from err
+    if not settings.enabled:
+        return center
+    from contactcenter.ivr import flows_of, with_flows
+    from contactcenter.runtime.engine import EDGES_KEY
+    from contactcenter.voice.edge import VoiceEdge
+
+    if flows_of(center) is None:
+        center = with_flows(center, load_flows(config_dir, center))
+
+    def voice_edge(engine: Engine) -> VoiceEdge:
+        return VoiceEdge(engine, settings, config_dir=config_dir)
+
+    edges = (*cast(tuple[object, ...], center.extra.get(EDGES_KEY, ())), voice_edge)
+    s = settings
+    print(
+        f"Voice: extension {s.registration.extension} at SIP server {s.server.host}:"
+        f"{s.server.port}, SIP {s.local.ip}:{s.local.sip_port}, "
+        f"RTP {s.local.rtp_port_low}-{s.local.rtp_port_high}"
+    )
+    return replace(center, extra={**center.extra, EDGES_KEY: edges})
 
 
 def _user_set(args: argparse.Namespace) -> int:

@@ -257,7 +257,9 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     def wanted(n: object) -> bool:
         if isinstance(n, ContactOffered | ContactAnswered | ContactCompleted):
             if n.agent_id == aid:
-                mine.add(n.contact_id)
+                if n.contact_id not in mine:
+                    mine.add(n.contact_id)
+                    sub.watch(("contact", n.contact_id))  # e.g. the chat closing
                 return True
             return False
         if isinstance(n, OfferRejected | WrapUpEnded):
@@ -270,8 +272,16 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
             return n.contact_id in mine
         return False
 
-    sub = engine.hub.subscribe(wanted, size=500)
+    # offers, answers, state changes and chat lines carry the agent; a chat closing only its
+    # contact: watch the agent and the contacts it holds, not every notice of the center
+    sub = engine.hub.subscribe(
+        wanted, size=500, keys=[("agent", aid), *(("contact", cid) for cid in mine)]
+    )
     ws = await open_socket(request)
+
+    def forget(cid: str) -> None:
+        mine.discard(cid)
+        sub.unwatch(("contact", cid))
 
     async def frame(n: object) -> dict[str, Any] | None:
         if isinstance(n, Lagged):
@@ -284,14 +294,14 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
                 "deadline_wall": time.time() + max(0.0, n.ring_deadline - engine.now()),
             }
         if isinstance(n, OfferRejected):
-            mine.discard(n.contact_id)
+            forget(n.contact_id)
             return {"type": "offer_withdrawn", "contact_id": n.contact_id, "reason": n.reason}
         if isinstance(n, ContactAnswered):
             return {"type": "answered", "contact_id": n.contact_id, "channel": n.channel}
         if isinstance(n, ContactCompleted):
             return {"type": "completed", "contact_id": n.contact_id}
         if isinstance(n, WrapUpEnded):
-            mine.discard(n.contact_id)
+            forget(n.contact_id)
             return {
                 "type": "wrapup_ended",
                 "contact_id": n.contact_id,

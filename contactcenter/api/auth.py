@@ -4,7 +4,9 @@ A login yields a random token; only its SHA-256 is stored (sessions in the store
 is set as an HttpOnly, SameSite=Strict cookie for the pages and returned in the JSON for
 ``Authorization: Bearer`` clients. Roles: ``agent`` < ``supervisor`` < ``admin``; agent
 endpoints need a user linked to an agent id. Failed logins are limited per client address
-and per user name (429 with ``Retry-After``).
+and per user name (429 with ``Retry-After``). A session the store confirmed is trusted for a
+few seconds (``Settings.session_recheck``) before it is checked again; logging out ends it at
+once.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from contactcenter.api.openapi import COOKIE, Access, Handler, Route
 from contactcenter.api.schemas import LoginBody, LoginResult, Me, Ok
 
 RANK = {"agent": 1, "supervisor": 2, "admin": 3}
+MAX_TRUSTED_SESSIONS = 10_000
+"""Sessions remembered between store checks (``Settings.session_recheck``); beyond, forget all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +67,22 @@ async def principal_of(request: web.Request) -> Principal | None:
     if _cross_origin(request):
         raise ApiError(403, "cross_origin", "requests from another origin need a bearer token")
     ctx = request.app[CTX]
-    user = await ctx.store.session_user(token_hash(token), now=time.time())
-    if user is None:
+    hashed, now = token_hash(token), time.time()
+    known = ctx.sessions.get(hashed)
+    if known is not None:
+        if now < known[1]:
+            p: Principal = known[0]
+            return p
+        del ctx.sessions[hashed]
+    session = await ctx.store.session(hashed, now)
+    if session is None:
         return None
-    return Principal(user.username, user.role, user.agent_id)
+    p = Principal(session.username, session.role, session.agent_id)
+    if ctx.settings.session_recheck > 0:
+        if len(ctx.sessions) >= MAX_TRUSTED_SESSIONS:
+            ctx.sessions.clear()
+        ctx.sessions[hashed] = (p, min(session.expires_wall, now + ctx.settings.session_recheck))
+    return p
 
 
 def principal(request: web.Request) -> Principal:
@@ -161,6 +177,7 @@ async def logout(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     token = request_token(request)
     if token is not None:
+        ctx.sessions.pop(token_hash(token), None)
         await ctx.store.delete_session(token_hash(token))
     resp = web.json_response({"ok": True})
     resp.del_cookie(COOKIE, path="/")

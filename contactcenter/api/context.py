@@ -34,6 +34,11 @@ class Settings:
     dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
     secure_cookies: bool = False
     """Mark the session cookie Secure (behind TLS)."""
+    session_recheck: float = 5.0
+    """Seconds a checked session is trusted before the store is asked again, so an agent's
+    every request (a chat line, an accept) does not queue for the database. Logging out ends
+    a session at once; one ended by another process (``contactcenter user set``) stops working
+    within this time. 0 asks the store every time."""
 
 
 @dataclass
@@ -52,6 +57,8 @@ class Ctx:
     """Chat contact id -> open customer WebSockets."""
     absence: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     """Chat contact id -> the timer that ends the chat unless the customer comes back."""
+    sessions: dict[str, tuple[Any, float]] = field(default_factory=dict)
+    """Token hash -> (principal, wall time until which it is trusted without the store)."""
 
     def __post_init__(self) -> None:
         s = self.settings

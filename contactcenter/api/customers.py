@@ -161,14 +161,31 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
     if not known and await ctx.store.contact(cid) is None:
         raise ApiError(404, "unknown_contact", "unknown chat")
 
+    def waiting_in() -> str | None:
+        mine = engine.router.contacts.get(cid)
+        return mine.queue if mine is not None and mine.state is ContactState.WAITING else None
+
+    watched = waiting_in()
+
     def wanted(n: object) -> bool:
+        # Every change of this contact's state comes with a notice about it, so this is where
+        # the socket starts or stops watching its queue: while it waits, another contact of
+        # its queue moving may change its position; once offered or talking, the queue's
+        # traffic is none of its business.
+        nonlocal watched
+        queue = waiting_in()
+        if queue != watched:
+            if watched is not None:
+                sub.unwatch(("queue", watched))
+            if queue is not None:
+                sub.watch(("queue", queue))
+            watched = queue
         if getattr(n, "contact_id", None) == cid:
             return True
-        # another contact of its queue moved: the position may have changed
-        queue = ctx.engine.router.contacts.get(cid)
-        return queue is not None and getattr(n, "queue", None) == queue.queue
+        return queue is not None and getattr(n, "queue", None) == queue
 
-    sub = engine.hub.subscribe(wanted, size=200)
+    keys = [("contact", cid)] + ([("queue", watched)] if watched is not None else [])
+    sub = engine.hub.subscribe(wanted, size=200, keys=keys)
     ws = await open_socket(request)
     ctx.customer_sockets[cid] = ctx.customer_sockets.get(cid, 0) + 1
     _stop_watching(ctx, cid)

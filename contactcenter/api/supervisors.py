@@ -44,7 +44,11 @@ async def agents(request: web.Request) -> web.Response:
 
 async def explain(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
-    ex = ctx.engine.router.explain(contact_id(request))
+    cid = contact_id(request)
+    # The core explains at the time of its last input; bring it to now first (firing any
+    # timer due), or a quiet center would report the wait and the step as of that input.
+    await ctx.engine.submit(ctx.engine.router.advance)
+    ex = ctx.engine.router.explain(cid)
     return web.json_response(
         {
             "contact_id": ex.contact_id,

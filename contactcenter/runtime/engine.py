@@ -18,6 +18,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 from contactcenter.agents import Presence
 from contactcenter.config import Center
@@ -32,7 +33,7 @@ from contactcenter.events import (
     WrapUpEnded,
 )
 from contactcenter.kpi import Tally
-from contactcenter.routing import ContactState, InvalidInput, Router
+from contactcenter.routing import ContactState, InvalidInput, Router, RoutingError
 from contactcenter.runtime.hub import Hub
 from contactcenter.runtime.ports import CustomerLike, MetricsLike, StoreLike
 from contactcenter.runtime.transcripts import ChatLine, TranscriptWriter
@@ -53,6 +54,40 @@ class ChatClosed:
 
 
 Input = Callable[[float], list[Event]]
+
+
+class EdgeLike(Protocol):
+    """An edge the engine runs with itself (e.g. the voice edge)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+EdgeFactory = Callable[["Engine"], EdgeLike]
+EDGES_KEY = "edges"
+"""``Center.extra`` key: factories ``(engine) -> edge`` whose edges ``Engine.start`` starts
+after the core and ``Engine.stop`` stops first (``contactcenter serve`` adds the voice edge)."""
+
+
+class _VoiceStore(Protocol):
+    """What the voice methods need beyond ``StoreLike`` (the SQLite store has all of it)."""
+
+    async def find_customer(
+        self, *, phone: str | None = None, account_number: str | None = None
+    ) -> CustomerLike | None: ...
+
+    async def add_callback(
+        self,
+        contact_id: str,
+        *,
+        queue: str,
+        customer_id: str | None,
+        phone: str | None,
+        due_wall: float,
+    ) -> int: ...
+
+    async def mark_ended(self, contact_id: str, wall_time: float, reason: str) -> bool: ...
 
 
 class Engine:
@@ -85,6 +120,8 @@ class Engine:
         self.offers: dict[str, ContactOffered] = {}
         """Agent id -> the offer ringing there."""
         self.transcripts = TranscriptWriter(store)
+        self.edges: list[EdgeLike] = []
+        """Edges started with the engine (``Center.extra[EDGES_KEY]``), stopped before it."""
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -117,8 +154,18 @@ class Engine:
             self.metrics.bind_router(self.router, self.now)
         self._timer_task = asyncio.create_task(self._timer_loop(), name="routing-timer")
         self.transcripts.start()
+        for factory in cast(Sequence[EdgeFactory], self.center.extra.get(EDGES_KEY, ())):
+            edge = factory(self)
+            await edge.start()
+            self.edges.append(edge)
 
     async def stop(self) -> None:
+        for edge in reversed(self.edges):
+            try:
+                await edge.stop()
+            except Exception:  # stop the rest whatever one edge did
+                log.exception("stopping edge %r failed", edge)
+        self.edges.clear()
         await self.transcripts.stop()
         if self._timer_task is not None:
             self._timer_task.cancel()
@@ -328,6 +375,121 @@ class Engine:
         tally = self.today.queues.get(view.queue)
         asa = tally.asa() if tally is not None else None
         return place, (asa * place if asa is not None else None)
+
+    # -- voice calls (the voice edge) -------------------------------------------------------
+
+    async def voice_call_arrived(
+        self,
+        contact_id: str,
+        *,
+        queue: str,
+        tier: str | None = None,
+        customer_id: str | None = None,
+        preferred_agent: str | None = None,
+        caller: str | None = None,
+    ) -> None:
+        """Queue a call the IVR routed to ``queue``; it is in the store before it is routed.
+
+        The edge picks ``contact_id`` (so it can follow the contact's events from the first
+        one on). An unknown tier or preferred agent is dropped rather than refused: the
+        caller is queued whatever the IVR looked up.
+        """
+        cfg = self.center.queues.get(queue)
+        if cfg is None or cfg.channel != "voice":
+            raise InvalidInput(f"{queue!r} is not a voice queue")
+        if tier not in self.center.tiers:
+            tier = None
+        if preferred_agent not in self.center.agents:
+            preferred_agent = None
+        await self.store.create_contact(
+            contact_id,
+            channel="voice",
+            queue=queue,
+            arrived_wall=self._wall(),
+            customer_id=customer_id,
+            tier=tier or self.center.settings.default_tier,
+            customer_name=caller,
+            topic=None,
+        )
+        await self.submit(
+            lambda now: self.router.contact_arrived(
+                now,
+                contact_id,
+                queue,
+                tier=tier,
+                customer_id=customer_id,
+                preferred_agent=preferred_agent,
+            )
+        )
+
+    async def voice_call_ended(self, contact_id: str) -> str | None:
+        """A call's caller or agent hung up: ``abandoned`` while waiting or ringing,
+        ``completed`` while talking, None when the core is already done with it."""
+        try:
+            view = self.router.contact(contact_id)
+        except RoutingError:
+            return None
+        if view.state in (ContactState.WAITING, ContactState.OFFERED):
+            await self.submit(lambda now: self.router.contact_abandoned(now, contact_id))
+            return "abandoned"
+        if view.state is ContactState.ACTIVE:
+            await self.submit(lambda now: self.router.contact_completed(now, contact_id))
+            return "completed"
+        return None
+
+    def voice_contact(self, contact_id: str) -> tuple[ContactState, str | None] | None:
+        """(state, agent ringing or talking) of a contact the core still tracks."""
+        try:
+            view = self.router.contact(contact_id)
+        except RoutingError:
+            return None
+        return view.state, view.agent
+
+    async def voice_find_customer(self, by: str, value: str) -> CustomerLike | None:
+        """The IVR's customer lookup: by ``phone``, ``account_number`` or ``customer_id``."""
+        if by == "customer_id":
+            return await self.store.customer(value)
+        if by not in ("phone", "account_number"):
+            raise InvalidInput(f"cannot look customers up by {by!r}")
+        finder = cast(_VoiceStore, self.store)
+        return await finder.find_customer(**{by: value})
+
+    def voice_queue_status(self, queue: str) -> tuple[int, float | None]:
+        """(agents logged in who can serve ``queue``, expected wait of a new caller in s)."""
+        qs = self.router.queues.get(queue)
+        if qs is None:
+            raise InvalidInput(f"unknown queue {queue!r}")
+        if qs.staffed == 0:
+            return 0, float("inf")
+        tally = self.today.queues.get(queue)
+        asa = tally.asa() if tally is not None else None
+        waiting = len(self.router.waiting(queue))
+        return qs.staffed, (asa * (waiting + 1) if asa is not None else None)
+
+    async def voice_callback_requested(
+        self, queue: str, number: str, *, tier: str | None, customer_id: str | None
+    ) -> str:
+        """The IVR booked a call back: a contact record that ends as ``callback`` at once."""
+        if queue not in self.center.queues:
+            raise InvalidInput(f"unknown queue {queue!r}")
+        store = cast(_VoiceStore, self.store)
+        contact_id = f"voice-{secrets.token_hex(8)}"
+        wall = self._wall()
+        await self.store.create_contact(
+            contact_id,
+            channel="voice",
+            queue=queue,
+            arrived_wall=wall,
+            customer_id=customer_id,
+            tier=tier if tier in self.center.tiers else self.center.settings.default_tier,
+            customer_name=number,
+            topic=None,
+        )
+        await store.add_callback(
+            contact_id, queue=queue, customer_id=customer_id, phone=number, due_wall=wall
+        )
+        await store.mark_ended(contact_id, wall, "callback_requested")
+        return contact_id
 
     # -- supervisors ------------------------------------------------------------------------
 

@@ -1,0 +1,496 @@
+"""One caller's call, from the first ring to the last hang-up, on the asyncio loop.
+
+Everything that happens to the call arrives as an item in its ``inbox`` (from the SIP stack's
+threads, the engine's hub, its own timers) and is handled one at a time by ``run()``, so the
+call's state never changes under its feet. Phases::
+
+    ringing -> ivr -> queued <-> agent_ringing -> talking -> ended
+                  \\-> transferring -> transferred -> ended
+
+The IVR session (``contactcenter.ivr.Session``) decides what is played and where the caller
+is queued; the routing core decides which agent is rung; this class only carries out both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from contactcenter.events import ContactOffered, ContactRemoved, OfferRejected
+from contactcenter.ivr import (
+    CancelTimer,
+    CollectDigits,
+    CustomerInfo,
+    Enqueue,
+    HangUp,
+    InvalidInput,
+    Lookup,
+    Play,
+    QueryQueueState,
+    QueueStatus,
+    RequestCallback,
+    Session,
+    StartTimer,
+    StopPlayback,
+    Transfer,
+)
+from contactcenter.routing import RoutingError
+from contactcenter.voice import _pyvoip as sip
+from contactcenter.voice.media import Audio, Loop, Player, bridge
+from contactcenter.voice.prompts import announcement
+
+if TYPE_CHECKING:
+    from contactcenter.voice.edge import VoiceEdge
+
+log = logging.getLogger("contactcenter.voice")
+
+
+class VoiceCall:
+    def __init__(self, edge: VoiceEdge, leg: sip.Leg) -> None:
+        self.edge = edge
+        self.leg = leg
+        self.inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self.phase = "ringing"
+        self.session: Session | None = None
+        self.contact_id: str | None = None
+        self.queue: str | None = None
+        self.agent_leg: sip.Leg | None = None
+        self.agent_id: str | None = None
+        self.outcome: str | None = None
+        """How the call ended: cancelled, ivr:<reason>, abandoned, completed, removed, ..."""
+        self.timeline: list[str] = []
+        self._player: Player | None = None
+        self._token = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_gen = 0
+        self._announce: asyncio.TimerHandle | None = None
+        self._hold: Loop | None = None
+        self._closing = False
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def post(self, *item: Any) -> None:
+        self.inbox.put_nowait(item)
+
+    async def run(self) -> None:
+        try:
+            if await self._answer():
+                await self._start_ivr()
+                while self.phase != "ended":
+                    item = await self.inbox.get()
+                    await self._handle(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("call %s failed; hanging up", self.leg.id)
+            await self._finish("error")
+        finally:
+            self._stop_timers()
+            self.edge.forget(self)
+
+    def _note(self, what: str) -> None:
+        self.timeline.append(what)
+        log.debug("call %s: %s", self.leg.id, what)
+
+    async def _answer(self) -> bool:
+        delay = self.edge.settings.calls.answer_delay_seconds
+        if delay > 0:
+            try:
+                item = await asyncio.wait_for(self.inbox.get(), delay)
+            except TimeoutError:
+                item = None
+            if item is not None and item[0] == "caller_ended":
+                return self._cancelled()
+            if item is not None:
+                self.inbox.put_nowait(item)
+        try:
+            await self.edge.command(self.edge.stack.answer, self.leg)
+        except sip.LegGone:
+            return self._cancelled()
+        self.phase = "ivr"
+        self.edge.count("answered")
+        self._note("answered")
+        return True
+
+    def _cancelled(self) -> bool:
+        """The caller gave up while the IVR extension rang: never answered, no contact."""
+        self.phase = "ended"
+        self.outcome = "cancelled"
+        self.edge.count("cancelled_ringing")
+        self._note("cancelled while ringing")
+        log.info("call %s from %s cancelled before the answer", self.leg.id, self.leg.peer)
+        return False
+
+    async def _start_ivr(self) -> None:
+        flow = self.edge.flow_for(self.leg)
+        if flow is None:
+            log.warning("no IVR flow for call %s; hanging up", self.leg.id)
+            await self._finish("no-flow")
+            return
+        flows = self.edge.flows
+        assert flows is not None
+        variables = {"caller": self.leg.peer, "dialled": self.edge.dialled(self.leg)}
+        self.session = flows.session(flow, variables)
+        self._note(f"ivr {flow.id}")
+        await self._apply(self.session.start(self.edge.clock()))
+
+    async def _handle(self, item: tuple[Any, ...]) -> None:
+        kind = item[0]
+        if kind == "digit":
+            self._note(f"digit {item[1]}")
+            if self.phase == "ivr" and self.session is not None:
+                await self._ivr(lambda now: self.session.digit(item[1], now=now))
+        elif kind == "prompt_done":
+            if item[1] == self._token:
+                await self._prompt_done()
+        elif kind == "timeout":
+            if item[1] == self._timer_gen and self.phase == "ivr" and self.session is not None:
+                await self._ivr(lambda now: self.session.timeout(now=now))
+        elif kind == "announce":
+            await self._announce_position()
+        elif kind == "caller_ended":
+            self._note(f"caller ended ({item[1]})")
+            await self._caller_ended()
+        elif kind == "agent_answered":
+            await self._agent_answered(item[1])
+        elif kind == "agent_failed":
+            await self._agent_failed(item[1], item[2], item[3])
+        elif kind == "agent_ended":
+            await self._agent_ended(item[1])
+        elif kind == "notice":
+            await self._notice(item[1])
+        elif kind == "reconcile":
+            await self._reconcile()
+
+    # -- IVR --------------------------------------------------------------------------------
+
+    async def _ivr(self, step: Any) -> None:
+        try:
+            actions = step(self.edge.clock())
+        except InvalidInput as e:
+            log.debug("call %s: IVR input refused: %s", self.leg.id, e)
+            return
+        await self._apply(actions)
+
+    async def _apply(self, actions: Sequence[Any]) -> None:
+        session = self.session
+        assert session is not None
+        for a in actions:
+            if self.phase == "ended":
+                return
+            if isinstance(a, Play):
+                self._note(f"play {a.prompt}")
+                self._play([a.prompt])
+            elif isinstance(a, StopPlayback):
+                self._stop_playing()
+            elif isinstance(a, CollectDigits):
+                pass  # keys are always listened for
+            elif isinstance(a, StartTimer):
+                self._start_timer(a.seconds)
+            elif isinstance(a, CancelTimer):
+                self._cancel_timer()
+            elif isinstance(a, Lookup):
+                found = await self.edge.lookup(a.by, a.value)
+                self._note(f"lookup {a.by}: {found.id if found else None}")
+                await self._ivr(lambda now, f=found: session.lookup_result(f, now=now))
+            elif isinstance(a, QueryQueueState):
+                agents, wait = self.edge.engine.voice_queue_status(a.queue)
+                status = QueueStatus(a.queue, agents, wait)
+                await self._ivr(lambda now, s=status: session.queue_state_result(s, now=now))
+            elif isinstance(a, Enqueue):
+                await self._enqueue(a)
+            elif isinstance(a, RequestCallback):
+                cid = await self.edge.engine.voice_callback_requested(
+                    a.queue, a.number, tier=a.tier, customer_id=a.customer_id
+                )
+                self._note(f"callback {cid}")
+            elif isinstance(a, Transfer):
+                await self._transfer(a.number)
+            elif isinstance(a, HangUp):
+                self._note(f"ivr hang-up {a.reason}")
+                await self._finish(f"ivr:{a.reason}")
+
+    async def _prompt_done(self) -> None:
+        self._player = None
+        if self.phase == "ivr" and self.session is not None:
+            await self._ivr(lambda now: self.session.prompt_finished(now=now))
+        elif self._closing:
+            await self._finish(self.outcome or "removed")
+        elif self.phase in ("queued", "agent_ringing"):
+            self._resume_hold()
+
+    # -- audio --------------------------------------------------------------------------------
+
+    def _play(self, prompts: Sequence[str]) -> None:
+        audio, missing = self.edge.prompts.resolve(prompts)
+        if missing:
+            log.warning("call %s: prompt(s) %s missing; skipped", self.leg.id, ", ".join(missing))
+        self._play_audio(audio)
+
+    def _play_audio(self, audio: list[Audio]) -> None:
+        self._stop_playing()
+        self._token += 1
+        token = self._token
+        post = self.edge.threadsafe(self.post)
+        self._player = Player(audio, on_done=lambda: post("prompt_done", token))
+        self.leg.stream.source = self._player
+
+    def _stop_playing(self) -> None:
+        if self._player is not None:
+            self._player.stop()
+            self._player = None
+        self._token += 1
+        self.leg.stream.source = None
+
+    def _resume_hold(self) -> None:
+        self._stop_playing()
+        if self._hold is None:
+            self._hold = Loop(self.edge.prompts.hold(self.edge.settings.waiting.hold_prompt))
+        self.leg.stream.source = self._hold
+
+    def _start_timer(self, seconds: float) -> None:
+        self._cancel_timer()
+        gen = self._timer_gen
+        self._timer = asyncio.get_running_loop().call_later(seconds, self.post, "timeout", gen)
+
+    def _cancel_timer(self) -> None:
+        self._timer_gen += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _schedule_announcement(self, delay: float) -> None:
+        if self._announce is not None:
+            self._announce.cancel()
+        self._announce = asyncio.get_running_loop().call_later(delay, self.post, "announce")
+
+    def _stop_timers(self) -> None:
+        self._cancel_timer()
+        if self._announce is not None:
+            self._announce.cancel()
+            self._announce = None
+
+    # -- queueing ------------------------------------------------------------------------------
+
+    async def _enqueue(self, a: Enqueue) -> None:
+        cid = f"voice-{secrets.token_hex(8)}"
+        self.contact_id, self.queue = cid, a.queue
+        self.edge.follow(cid, self)
+        self.phase = "queued"
+        self._resume_hold()
+        await self.edge.engine.voice_call_arrived(
+            cid,
+            queue=a.queue,
+            tier=a.tier,
+            customer_id=a.customer_id,
+            preferred_agent=a.preferred_agent,
+            caller=self.leg.peer,
+        )
+        self.edge.count("queued")
+        self._note(f"queued {a.queue} as {cid} (preferred {a.preferred_agent})")
+        self._schedule_announcement(self.edge.settings.waiting.first_announcement_seconds)
+
+    async def _announce_position(self) -> None:
+        if self.phase not in ("queued", "agent_ringing") or self.contact_id is None:
+            return
+        interval = self.edge.settings.waiting.announce_every_seconds
+        self._schedule_announcement(interval)
+        if self._player is not None or self._closing:
+            return  # something else is being said
+        try:
+            place, wait = self.edge.engine.position(self.contact_id)
+        except RoutingError:
+            return
+        self._note(f"announce place {place}")
+        self._play(announcement(place, wait))
+
+    async def _notice(self, n: object) -> None:
+        if isinstance(n, ContactOffered):
+            await self._offered(n)
+        elif isinstance(n, OfferRejected):
+            await self._offer_withdrawn(n)
+        elif isinstance(n, ContactRemoved):
+            await self._removed(n)
+
+    async def _offered(self, n: ContactOffered) -> None:
+        if self.phase != "queued":
+            return
+        cfg = self.edge.engine.center.agents.get(n.agent_id)
+        extension = cfg.extension if cfg is not None else None
+        if extension is None:
+            log.warning("agent %s has no extension: offer of %s declined", n.agent_id, n.contact_id)
+            await self._decline(n.agent_id)
+            return
+        try:
+            leg = await self.edge.command(self.edge.stack.dial, extension)
+        except sip.DialError as e:
+            log.warning("cannot ring agent %s (%s): %s", n.agent_id, extension, e)
+            await self._decline(n.agent_id)
+            return
+        self.agent_leg, self.agent_id = leg, n.agent_id
+        self.edge.follow_leg(leg, self)
+        self.phase = "agent_ringing"
+        self._note(f"ringing {n.agent_id} at {extension}")
+
+    async def _decline(self, agent_id: str) -> None:
+        if self.contact_id is None:
+            return
+        try:
+            await self.edge.engine.decline(agent_id, self.contact_id)
+        except Exception as e:  # the offer ended meanwhile (timeout, abandon)
+            log.debug("decline of %s by %s not taken: %s", self.contact_id, agent_id, e)
+
+    async def _offer_withdrawn(self, n: OfferRejected) -> None:
+        """The core ended the offer (ring timeout, agent logged out, ...): stop the ringing."""
+        if self.agent_leg is None or n.agent_id != self.agent_id or self.phase != "agent_ringing":
+            return
+        leg, self.agent_leg = self.agent_leg, None
+        self._note(f"offer to {n.agent_id} withdrawn ({n.reason})")
+        if n.reason == "timeout":
+            self.edge.count("agent_no_answer")
+        await self.edge.command(self.edge.stack.cancel, leg)
+        self.phase = "queued"
+
+    async def _agent_answered(self, leg: sip.Leg) -> None:
+        if leg is not self.agent_leg:
+            await self.edge.command(self.edge.stack.hangup, leg)  # too late: the offer moved on
+            return
+        if self.contact_id is None:  # a transfer target answered
+            self._stop_playing()
+            bridge(self.leg.stream, leg.stream)
+            self.phase = "transferred"
+            self._note("transferred")
+            return
+        assert self.agent_id is not None
+        try:
+            await self.edge.engine.accept(self.agent_id, self.contact_id)
+        except Exception as e:
+            log.info("agent %s answered %s too late (%s)", self.agent_id, self.contact_id, e)
+            self.agent_leg = None
+            await self.edge.command(self.edge.stack.hangup, leg)
+            if self.phase == "agent_ringing":
+                self.phase = "queued"
+            return
+        self._stop_playing()
+        if self._announce is not None:
+            self._announce.cancel()
+        bridge(self.leg.stream, leg.stream)
+        self.phase = "talking"
+        self.edge.count("bridged")
+        self._note(f"talking with {self.agent_id}")
+
+    async def _agent_failed(self, leg: sip.Leg, status: int, reason: str) -> None:
+        if leg is not self.agent_leg:
+            return  # a leg we cancelled ourselves
+        self.agent_leg = None
+        self._note(f"agent leg failed {status} {reason}")
+        if self.contact_id is None:  # transfer failed
+            await self._finish("transfer-failed")
+            return
+        if self.phase == "agent_ringing":
+            self.phase = "queued"
+            if self.agent_id is not None:
+                await self._decline(self.agent_id)
+
+    async def _agent_ended(self, leg: sip.Leg) -> None:
+        if leg is not self.agent_leg:
+            return
+        self.agent_leg = None
+        self._note("agent hung up")
+        await self._finish("agent_hangup")
+
+    async def _removed(self, n: ContactRemoved) -> None:
+        """The center took the caller out of the queue (max wait, no agents)."""
+        if n.contact_id != self.contact_id or self.phase in ("talking", "ended"):
+            return
+        self.outcome = f"removed:{n.outcome}"
+        self._closing = True
+        self._stop_timers()
+        if self.agent_leg is not None:
+            leg, self.agent_leg = self.agent_leg, None
+            await self.edge.command(self.edge.stack.end, leg)
+        waiting = self.edge.settings.waiting
+        prompt = "callback_scheduled" if n.outcome == "callback" else waiting.sorry_prompt
+        if prompt is None:
+            prompt = "sorry_disconnect"
+        self._note(f"removed ({n.reason}, {n.outcome})")
+        self._play([prompt])
+
+    async def _transfer(self, number: str) -> None:
+        try:
+            leg = await self.edge.command(self.edge.stack.dial, number)
+        except sip.DialError as e:
+            log.warning("transfer of call %s to %s failed: %s", self.leg.id, number, e)
+            await self._finish("transfer-failed")
+            return
+        self.agent_leg, self.agent_id = leg, None
+        self.edge.follow_leg(leg, self)
+        self.phase = "transferring"
+        self._resume_hold()
+        self._note(f"transferring to {number}")
+
+    async def _reconcile(self) -> None:
+        """After hub notices were lost: line the call up with what the core says."""
+        if self.contact_id is None or self.phase not in ("queued", "agent_ringing"):
+            return
+        found = self.edge.engine.voice_contact(self.contact_id)
+        if found is None:
+            return
+        state, agent = found
+        if self.phase == "agent_ringing" and (str(state) != "offered" or agent != self.agent_id):
+            if self.agent_leg is not None:
+                leg, self.agent_leg = self.agent_leg, None
+                await self.edge.command(self.edge.stack.cancel, leg)
+            self.phase = "queued"
+        if self.phase == "queued" and str(state) == "offered" and agent is not None:
+            offer = self.edge.engine.open_offer(agent)
+            if offer is not None and offer.contact_id == self.contact_id:
+                await self._offered(offer)
+
+    # -- the end -------------------------------------------------------------------------------
+
+    async def _caller_ended(self) -> None:
+        outcome = None
+        if self.contact_id is not None:
+            outcome = await self.edge.engine.voice_call_ended(self.contact_id)
+        if self.agent_leg is not None:
+            leg, self.agent_leg = self.agent_leg, None
+            await self.edge.command(self.edge.stack.end, leg)
+        self._end(outcome or ("ivr:caller-hung-up" if self.contact_id is None else "ended"))
+
+    async def _finish(self, why: str) -> None:
+        """We end the call: hang up both legs and tell the core."""
+        outcome = None
+        if self.contact_id is not None:
+            outcome = await self.edge.engine.voice_call_ended(self.contact_id)
+        for leg in (self.agent_leg, self.leg):
+            if leg is not None:
+                await self.edge.command(self.edge.stack.end, leg)
+        self.agent_leg = None
+        self._end(outcome if outcome is not None and why == "agent_hangup" else why)
+
+    def _end(self, outcome: str) -> None:
+        if self.phase == "ended":
+            return
+        self.phase = "ended"
+        self.outcome = self.outcome if self.outcome and self._closing else outcome
+        self._stop_timers()
+        self._stop_playing()
+        self.edge.count(f"ended:{self.outcome}")
+        self._note(f"ended {self.outcome}")
+
+    def now(self) -> dt.datetime:
+        return self.edge.clock()
+
+
+def customer_info(found: Any) -> CustomerInfo | None:
+    """A store customer record -> what the IVR's lookup wants."""
+    if found is None:
+        return None
+    return CustomerInfo(
+        id=found.id, name=found.name, tier=found.tier, dedicated_agent=found.dedicated_agent
+    )

@@ -1,0 +1,54 @@
+"""Smoke test of the chat load benchmark: ``python bench/chat.py --quick`` starts a real server,
+runs customers and agents through it and ends with a parsable ``key=value`` summary line.
+No timing floors here: those belong to the full benchmark run, not to unit tests."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "chat.py"
+
+
+def parse_summary(line: str) -> dict[str, str]:
+    pairs = dict(item.split("=", 1) for item in line.split())
+    assert pairs, "empty summary line"
+    return pairs
+
+
+def test_quick_run_prints_a_parsable_summary_with_positive_counts() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) > 1, "expected human-readable lines before the summary"
+    summary = parse_summary(lines[-1])
+
+    assert summary["quick"] == "1"
+    for key in ("customers", "agents", "chats_answered", "messages_sent"):
+        assert int(summary[key]) > 0, key
+    assert int(summary["chats_answered"]) <= int(summary["customers"])
+    for key in (
+        "relay_p99_ms",
+        "relay_p50_ms",
+        "msgs_per_s",
+        "routing_p50_ms",
+        "routing_p99_ms",
+        "engine_rss_mb",
+        "baseline_echo_p99_ms",
+        "ratio_p99_vs_echo",
+    ):
+        value = float(summary[key])
+        assert math.isfinite(value) and value > 0, key
+    assert float(summary["engine_cpu_pct"]) >= 0
+    assert float(summary["relay_p50_ms"]) <= float(summary["relay_p99_ms"])
+    assert summary["floor_relay_met"] in ("0", "1")

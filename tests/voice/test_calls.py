@@ -1,0 +1,198 @@
+"""End-to-end calls through real Kamailio and SIPp peers (see conftest for the site)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.voice.conftest import CLOSED
+from tests.voice.harness import RtpCounter, caller_scenario, free_udp_port, sipp_caller, until
+
+KNOWN = "+4930555010008"  # Jan Novak, standard tier: identified by number, goes to the menu
+
+
+async def test_menu_to_sales_bridged_with_rtp_both_ways(make_site: Any) -> None:
+    site = await make_site()
+    agent = await site.agent("a05", "agent_uas.xml")
+    counter = RtpCounter().start()
+    media_port = free_udp_port()
+    sf = caller_scenario(
+        site.tmp / "caller.xml",
+        [("pause", 3000), ("dtmf", "1"), ("pause", 1500), ("audio", None), ("pause", 7000)],
+        number=KNOWN,
+    )
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy, media_port=media_port))
+    assert await caller.wait(40) == 0, caller.errors()
+    assert await agent.wait(10) == 0, agent.errors()
+    (call,) = await site.ended(1)
+    counter.stop()
+    assert call.outcome == "completed", call.timeline
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None
+    assert (rec.channel, rec.queue, rec.agent_id, rec.outcome) == (
+        "voice",
+        "sales",
+        "a05",
+        "completed",
+    )
+    assert rec.customer_id == "C1008" and rec.talk_seconds and rec.talk_seconds > 5
+    caller_stream, agent_stream = call.leg.stream, None
+    assert caller_stream.stats.received > 100  # the caller's audio reached the engine
+    assert caller_stream.stats.dtmf == 1
+    if counter.available:
+        # engine -> caller (prompts, then the agent's voice) and engine -> agent (the caller's)
+        to_caller = counter.to_port(media_port)
+        assert to_caller > 400, counter.counts
+        engine_to_agent = sum(
+            n
+            for (s, d), n in counter.counts.items()
+            if site.edge.settings.local.rtp_port_low <= s <= site.edge.settings.local.rtp_port_high
+            and d != media_port
+        )
+        assert engine_to_agent > 200, counter.counts
+    del agent_stream
+
+
+async def test_vip_by_account_number_reaches_dedicated_agent_first(make_site: Any) -> None:
+    site = await make_site()
+    other = await site.agent("a02", "agent_uas.xml")  # logged in first: idle longest
+    dedicated = await site.agent("a01", "agent_uas.xml")
+    # unknown number -> account number prompt (after the 1.9 s welcome); keys barge in
+    sf = caller_scenario(
+        site.tmp / "vip.xml",
+        [("pause", 2400), ("dtmf", "100001#"), ("pause", 6500)],
+    )
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(40) == 0, caller.errors()
+    (call,) = await site.ended(1)
+    assert await dedicated.wait(10) == 0, (call.timeline, dedicated.errors())
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None, call.timeline
+    assert (rec.queue, rec.tier, rec.customer_id) == ("vip", "vip", "C1001")
+    assert (rec.agent_id, rec.offers, rec.outcome) == ("a01", 1, "completed"), call.timeline
+    assert other.proc is not None and other.proc.poll() is None  # never rung
+    assert "lookup account_number: C1001" in call.timeline
+
+
+async def test_caller_hangs_up_while_waiting_is_an_abandon(make_site: Any) -> None:
+    site = await make_site()  # nobody logged in: the caller waits with hold music
+    counter = RtpCounter().start()
+    sf = caller_scenario(
+        site.tmp / "wait.xml",
+        [("pause", 150), ("dtmf", "5"), ("pause", 2600), ("dtmf", "1"), ("pause", 4000)],
+        number=KNOWN,
+    )
+    mp = free_udp_port()
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy, media_port=mp))
+    assert await caller.wait(30) == 0, caller.errors()
+    (call,) = await site.ended(1)
+    counter.stop()
+    assert call.outcome == "abandoned", call.timeline
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None and rec.outcome == "abandoned" and rec.answered_wall is None
+    assert rec.queue == "sales" and rec.wait_seconds is not None and rec.wait_seconds > 2
+    # defect 1: a key pressed 150 ms after the ACK reached the edge (the IVR drops it:
+    # the welcome is a plain announcement)
+    assert call.timeline[:2] == ["answered", "ivr main"] and "digit 5" in call.timeline
+    assert "announce place 1" in call.timeline  # position announced while waiting
+    if counter.available:
+        assert counter.to_port(mp) > 250  # prompts, hold music, announcement
+
+
+async def test_caller_hangs_up_while_agent_rings(make_site: Any) -> None:
+    site = await make_site()
+    agent = await site.agent("a05", "agent_noanswer.xml")
+    sf = caller_scenario(
+        site.tmp / "ringing.xml", [("pause", 3000), ("dtmf", "1"), ("pause", 1800)], number=KNOWN
+    )
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(30) == 0, caller.errors()
+    assert await agent.wait(10) == 0, agent.errors()  # it got a CANCEL, sent 487, got ACK
+    (call,) = await site.ended(1)
+    assert call.outcome == "abandoned", call.timeline
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None
+    assert (rec.outcome, rec.offers, rec.rejections, rec.answered_wall) == ("abandoned", 1, 1, None)
+    assert site.edge.stack.stats.cancels_sent == 1
+    assert site.engine.router.agent("a05").activity.value == "available"
+
+
+async def test_agent_no_answer_requeues_and_next_agent_rings(make_site: Any) -> None:
+    site = await make_site()
+    missing = await site.agent("a05", "agent_noanswer.xml")  # idle longest: rung first
+    answering = await site.agent("a06", "agent_uas.xml")
+    sf = caller_scenario(
+        site.tmp / "noanswer.xml", [("pause", 3000), ("dtmf", "1"), ("pause", 8500)], number=KNOWN
+    )
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(40) == 0, caller.errors()
+    assert await missing.wait(10) == 0, missing.errors()
+    assert await answering.wait(10) == 0, answering.errors()
+    (call,) = await site.ended(1)
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None
+    assert (rec.offers, rec.rejections, rec.agent_id, rec.outcome) == (2, 1, "a06", "completed")
+    assert site.edge.stats["agent_no_answer"] == 1
+    rung = [t for t in call.timeline if t.startswith(("ringing", "offer", "talking"))]
+    assert rung == [
+        "ringing a05 at 2005",
+        "offer to a05 withdrawn (timeout)",
+        "ringing a06 at 2006",
+        "talking with a06",
+    ], call.timeline
+
+
+async def test_agent_hangs_up_first(make_site: Any) -> None:
+    site = await make_site()
+    agent = await site.agent("a05", "agent_uas_bye.xml", talk_ms=2500)
+    sf = caller_scenario(
+        site.tmp / "agentbye.xml", [("pause", 3000), ("dtmf", "1")], number=KNOWN, end="wait",
+        wait_ms=20_000,
+    )  # fmt: skip
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(30) == 0, caller.errors()  # the engine's BYE reached the caller
+    assert await agent.wait(10) == 0, agent.errors()
+    (call,) = await site.ended(1)
+    assert call.outcome == "completed", call.timeline
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None and (rec.agent_id, rec.outcome) == ("a05", "completed")
+    # defect 10: our BYE to the caller has one Via of our own and the proxy's route
+    stats = site.edge.stack.stats
+    bye = stats.sent_byes[-1]
+    assert bye.count("\r\nVia: ") == 1 and f"127.0.0.1:{site.proxy}" in bye.split("Route: ")[1]
+    assert await until(lambda: stats.byes_confirmed == stats.byes_sent, 3)
+
+
+async def test_after_hours_caller_books_a_callback(make_site: Any) -> None:
+    site = await make_site(clock=CLOSED)
+    sf = caller_scenario(
+        site.tmp / "closed.xml", [("pause", 9000), ("dtmf", "1")], number=KNOWN, end="wait",
+        wait_ms=20_000,
+    )  # fmt: skip
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    rc = await caller.wait(30)
+    (call,) = await site.ended(1)
+    assert rc == 0, (call.timeline, caller.errors())
+    assert call.outcome == "ivr:callback-requested", call.timeline
+    assert call.contact_id is None  # never queued
+    records = await site.store.contact_records()
+    assert [(r.queue, r.outcome, r.end_reason) for r in records] == [
+        ("support", "ended", "callback_requested")
+    ]
+    callbacks = await site.store.due_callbacks(2e9)
+    assert [(c.queue, c.phone) for c in callbacks] == [("support", KNOWN)]
+
+
+async def test_caller_cancels_while_ringing_is_never_answered(make_site: Any) -> None:
+    """Defect 2: the caller's CANCEL gets 200 and a 487; no 200 OK, no IVR, no contact."""
+    from tests.voice.harness import scenario
+
+    site = await make_site(voice={"calls": {"answer_delay_seconds": 2.0}})
+    sf = scenario(site.tmp / "cancel.xml", "caller_cancel.xml", cancel_after_ms=500)
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(20) == 0, caller.errors()  # a 200 OK would fail the scenario
+    (call,) = await site.ended(1)
+    assert call.outcome == "cancelled" and "answered" not in call.timeline
+    assert site.edge.stats["cancelled_ringing"] == 1 and site.edge.stats["answered"] == 0
+    assert site.edge.stack.stats.cancelled_by_caller == 1
+    assert await site.store.contact_records() == []
+    assert site.edge.stack.free_ports == 200 and site.edge.stack.legs == []
