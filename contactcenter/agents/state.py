@@ -63,7 +63,10 @@ class Agent:
 
     __slots__ = (
         "_accrued_at",
+        "_blocked",
         "_counts",
+        "_n_active",
+        "_n_wrap",
         "available_idle_seconds",
         "away_reason",
         "blocks",
@@ -93,6 +96,10 @@ class Agent:
         self.presence_since = 0.0
         self.slots: dict[str, tuple[ChannelName, SlotState]] = {}
         self._counts: dict[ChannelName, int] = dict.fromkeys(self.capacity, 0)
+        self._blocked: dict[ChannelName, int] = dict.fromkeys(self.capacity, 0)
+        """Channel -> held slots of other channels that block it."""
+        self._n_active = 0
+        self._n_wrap = 0
         self.offered_contact: str | None = None
         self.idle_since = 0.0
         self.handled = 0
@@ -109,10 +116,9 @@ class Agent:
             return AgentActivity.OFFLINE
         if self.offered_contact is not None:
             return AgentActivity.RINGING
-        states = {state for _, state in self.slots.values()}
-        if SlotState.ACTIVE in states:
+        if self._n_active:
             return AgentActivity.BUSY
-        if SlotState.WRAP_UP in states:
+        if self._n_wrap:
             return AgentActivity.WRAP_UP
         if self.presence is Presence.AWAY:
             return AgentActivity.AWAY
@@ -127,13 +133,11 @@ class Agent:
 
     def can_take(self, channel: ChannelName) -> bool:
         """Whether a new contact of ``channel`` may be offered now."""
-        if self.presence is not Presence.AVAILABLE or self.offered_contact is not None:
-            return False
-        if self._counts.get(channel, 0) >= self.capacity.get(channel, 0):
-            return False
-        return not any(
-            n and other != channel and channel in self.blocks.get(other, ())
-            for other, n in self._counts.items()
+        return (
+            self.presence is Presence.AVAILABLE
+            and self.offered_contact is None
+            and self._counts.get(channel, 0) < self.capacity.get(channel, 0)
+            and not self._blocked.get(channel, 0)
         )
 
     def why_not(self, channel: ChannelName) -> str | None:
@@ -242,14 +246,28 @@ class Agent:
                 f"{new or 'none'}"
             )
         self._accrue(now)
+        if old is SlotState.ACTIVE:
+            self._n_active -= 1
+        elif old is SlotState.WRAP_UP:
+            self._n_wrap -= 1
+        if new is SlotState.ACTIVE:
+            self._n_active += 1
+        elif new is SlotState.WRAP_UP:
+            self._n_wrap += 1
         if new is None:
             del self.slots[contact_id]
             self._counts[channel] -= 1
+            for other in self.blocks.get(channel, ()):
+                if other != channel:
+                    self._blocked[other] = self._blocked.get(other, 0) - 1
             if not self.slots:
                 self.idle_since = now
         else:
             if old is None:
                 self._counts[channel] = self._counts.get(channel, 0) + 1
+                for other in self.blocks.get(channel, ()):
+                    if other != channel:
+                        self._blocked[other] = self._blocked.get(other, 0) + 1
             self.slots[contact_id] = (channel, new)
 
     def _accrue(self, now: float) -> None:

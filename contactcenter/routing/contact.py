@@ -74,8 +74,11 @@ class Contact:
         self.step = 0
         self.priority = 0
         self.boost = 0
-        self.version = 0
-        self.epoch = 0
+        # Both counters start at a base unique to this arrival (``seq``): timers are keyed by
+        # contact id, and an id may be used again once its contact has ended, so the timers
+        # still queued for the earlier contact must never match this one's stamps.
+        self.version = seq << 32
+        self.epoch = seq << 32
         self.breached = False
         self.agent: str | None = None
         self.answered_at: float | None = None

@@ -64,7 +64,9 @@ from contactcenter.routing.contact import Contact, ContactState
 from contactcenter.routing.explain import Explanation, explain
 from contactcenter.routing.selection import choose_agent
 from contactcenter.routing.timers import TimerKind, Timers
-from contactcenter.routing.waiting import WaitingList
+from contactcenter.routing.waiting import Entry, WaitingList, entry
+
+AgentLists = list[WaitingList]
 
 
 class RoutingError(Exception):
@@ -115,6 +117,7 @@ class QueueState:
         "first_open_step",
         "first_step",
         "lists",
+        "ready",
         "rr_last",
         "staffed",
         "threshold",
@@ -140,6 +143,8 @@ class QueueState:
         self.staffed = 0
         """Logged-in agents who are eligible at some step."""
         self.rr_last = -1
+        self.ready: dict[str, None] = {}
+        """Ready agents (for this queue's channel) eligible at some step."""
 
 
 class Router:
@@ -169,8 +174,20 @@ class Router:
         for qs in self.queues.values():
             for aid, first in qs.first_step.items():
                 self._agent_queues[aid].append((qs, first))
+        self._weight = {t: tier.weight for t, tier in self._tiers.items()}
+        self._agent_lists: dict[str, dict[ChannelName, list[tuple[QueueState, AgentLists]]]] = {
+            a: {} for a in self.agents
+        }
+        """Agent -> channel -> (queue, its waiting lists from the agent's first step on)."""
+        for aid, pairs in self._agent_queues.items():
+            by_channel = self._agent_lists[aid]
+            for qs, first in pairs:
+                by_channel.setdefault(qs.cfg.channel, []).append((qs, qs.lists[first:]))
         self._dedicated_lists: dict[str, WaitingList] = {a: WaitingList() for a in self.agents}
-        self._ready: dict[ChannelName, dict[str, None]] = {ch: {} for ch in settings.channels}
+        routed = {q.channel for q in center.queues.values()}
+        self._ready: dict[ChannelName, dict[str, None]] = {
+            ch: {} for ch in settings.channels if ch in routed
+        }
         self._activity: dict[str, AgentActivity] = dict.fromkeys(self.agents, AgentActivity.OFFLINE)
         self._pending_agents: dict[str, None] = {}
         self._pending_contacts: dict[str, None] = {}
@@ -454,11 +471,18 @@ class Router:
     def _begin(self, now: float) -> None:
         if now < self._now:
             raise ClockWentBackwards(f"now={now} is before the last input at {self._now}")
-        self._fire_due(now)
+        heap = self._timers.heap
+        if heap and heap[0][0] <= now:
+            self._fire_due(now)
+        else:
+            self._now = now
 
     def _finish(self) -> list[Event]:
-        self._fire_due(self._now)
-        self._match()
+        heap = self._timers.heap
+        if heap and heap[0][0] <= self._now:
+            self._fire_due(self._now)
+        if self._pending_agents or self._pending_contacts:
+            self._match()
         out, self._out = self._out, []
         return out
 
@@ -500,8 +524,12 @@ class Router:
                 if aid not in ready:
                     ready[aid] = None
                     became_ready = True
-            else:
-                ready.pop(aid, None)
+                    for qs, _ in self._agent_lists[aid].get(ch, ()):
+                        qs.ready[aid] = None
+            elif aid in ready:
+                del ready[aid]
+                for qs, _ in self._agent_lists[aid].get(ch, ()):
+                    del qs.ready[aid]
         if became_ready:
             self._pending_agents[aid] = None
         activity = agent.activity
@@ -733,7 +761,17 @@ class Router:
 
     def _fire_due(self, now: float) -> None:
         timers = self._timers
-        while (top := timers.peek()) is not None and top[0] <= now:
+        fired_due: float | None = None  # due time of the timers fired since the last match
+        while True:
+            top = timers.peek()
+            if top is None or top[0] > now or (fired_due is not None and top[0] > fired_due):
+                if fired_due is None:
+                    break
+                # Every timer due at that instant has fired: match once, so contacts that
+                # became eligible together are served by priority, not by timer order.
+                self._match()
+                fired_due = None
+                continue  # matching may have set timers due by ``now`` (ring timeouts)
             due, _, kind, cid, stamp = timers.pop()
             if self._timer_is_stale(kind, cid, stamp):
                 continue
@@ -741,7 +779,7 @@ class Router:
             # shorter target) fires now: the clock never runs backwards inside an input.
             self._now = max(due, self._now)
             self._fire(kind, self.contacts[cid])
-            self._match()
+            fired_due = due
         self._now = now
 
     def _fire(self, kind: TimerKind, c: Contact) -> None:
@@ -803,6 +841,13 @@ class Router:
                 c = self._best_contact_for(agent)
                 if c is not None:
                     self._offer(c, agent)
+            if len(pc) > 1 and not pa:
+                # Contacts that became eligible together are offered in serving order
+                # (priority, then original arrival), not in the order they were noted.
+                live = [c for cid in pc if (c := self.contacts.get(cid)) is not None]
+                live.sort(key=lambda c: (-c.priority, c.arrived_at, c.seq))
+                pc.clear()
+                pc.update(dict.fromkeys(c.id for c in live))
             while pc and not pa:
                 cid = next(iter(pc))
                 del pc[cid]
@@ -821,13 +866,15 @@ class Router:
         if pref is not None and pref in ready and not c.is_excluded(pref, now):
             return self.agents[pref]
         qs = self.queues[c.queue]
+        if not qs.ready:
+            return None
         if qs.cfg.escalation[c.step].dedicated_only:
             return None
         first = qs.first_step
         step = c.step
         candidates = [
             self.agents[aid]
-            for aid in ready
+            for aid in qs.ready
             if (f := first.get(aid)) is not None and f <= step and not c.is_excluded(aid, now)
         ]
         if not candidates:
@@ -847,31 +894,41 @@ class Router:
     def _best_contact_for(self, agent: Agent) -> Contact | None:
         now = self._now
         aid = agent.id
-        own = self._dedicated_lists[aid].first(
-            lambda c: agent.can_take(c.channel) and not c.is_excluded(aid, now)
-        )
-        if own is not None:
-            return own
+        dedicated = self._dedicated_lists[aid]
+        if len(dedicated):
+            own = dedicated.first(
+                lambda c: agent.can_take(c.channel) and not c.is_excluded(aid, now)
+            )
+            if own is not None:
+                return own
         best: Contact | None = None
-        best_key: tuple[float, int, float, int] | None = None
-        for qs, first in self._agent_queues[aid]:
-            if not agent.can_take(qs.cfg.channel):
+        best_score = 0.0
+        best_entry: Entry | None = None
+        weight = self._weight
+        for channel, pairs in self._agent_lists[aid].items():
+            if not agent.can_take(channel):
                 continue
-            top: Contact | None = None
-            lists = qs.lists
-            for s in range(first, len(lists)):
-                c = lists[s].head()
-                if c is not None and c.is_excluded(aid, now):
-                    c = lists[s].first(lambda x: not x.is_excluded(aid, now))
-                if c is not None and (
-                    top is None
-                    or (-c.priority, c.arrived_at, c.seq) < (-top.priority, top.arrived_at, top.seq)
+            for qs, lists in pairs:
+                top: Entry | None = None
+                for lst in lists:
+                    e = lst.head_entry()
+                    if e is None:
+                        continue
+                    if e[4].excluded and e[4].is_excluded(aid, now):
+                        c = lst.first(lambda x: not x.is_excluded(aid, now))
+                        if c is None:
+                            continue
+                        e = entry(c)
+                    if top is None or e < top:
+                        top = e
+                if top is None:
+                    continue
+                c = top[4]
+                score = weight[c.tier] * (now - c.arrived_at) / qs.threshold
+                if (
+                    best_entry is None
+                    or score > best_score
+                    or (score == best_score and top < best_entry)
                 ):
-                    top = c
-            if top is None:
-                continue
-            score = self._tiers[top.tier].weight * (now - top.arrived_at) / qs.threshold
-            key = (-score, -top.priority, top.arrived_at, top.seq)
-            if best_key is None or key < best_key:
-                best, best_key = top, key
+                    best, best_score, best_entry = c, score, top
         return best

@@ -21,21 +21,22 @@ Timer = tuple[float, int, TimerKind, str, int]
 
 
 class Timers:
-    __slots__ = ("_heap", "_seq")
+    __slots__ = ("_seq", "heap")
 
     def __init__(self) -> None:
-        self._heap: list[Timer] = []
+        self.heap: list[Timer] = []
+        """Read-only outside this class: ``heap[0][0]`` is the next due time (inlined checks)."""
         self._seq = 0
 
     def add(self, due: float, kind: TimerKind, contact_id: str, stamp: int) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, (due, self._seq, kind, contact_id, stamp))
+        heapq.heappush(self.heap, (due, self._seq, kind, contact_id, stamp))
 
     def peek(self) -> Timer | None:
-        return self._heap[0] if self._heap else None
+        return self.heap[0] if self.heap else None
 
     def pop(self) -> Timer:
-        return heapq.heappop(self._heap)
+        return heapq.heappop(self.heap)
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self.heap)

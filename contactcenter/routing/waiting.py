@@ -46,6 +46,16 @@ class WaitingList:
             heapq.heappop(heap)
         return None
 
+    def head_entry(self) -> Entry | None:
+        heap = self._heap
+        while heap:
+            top = heap[0]
+            c = top[4]
+            if c.version == top[3] and c.state is ContactState.WAITING:
+                return top
+            heapq.heappop(heap)
+        return None
+
     def first(self, accept: Callable[[Contact], bool]) -> Contact | None:
         """The best live contact that ``accept`` admits (heads it rejects are put back)."""
         head = self.head()
