@@ -1,0 +1,199 @@
+"""Planner benchmark: simulated contacts per second, the production routing core vs bare SimPy.
+
+Two measurements, both in this run:
+
+1. **Same traffic, two models.** An M/M/c queue (``AGENTS`` agents, occupancy ``RHO``,
+   exponential handle times of ``AHT`` s, no abandonment) simulated for ``hours``:
+
+   * baseline: a bare SimPy model (a ``simpy.Resource`` of c servers, one generator process
+     per customer) - the least a SimPy model of this traffic costs;
+   * ours: ``sim.driver`` running the real ``contactcenter.routing.Router`` on a single-skill
+     center with the same rates, and computing statistics from its domain events.
+
+   Both run in this process; contacts per second per core = contacts / CPU seconds
+   (``time.process_time``, so other load on the machine does not count against us).
+
+2. **A planning day.** ``config/planning/scenario.yaml`` (the example center, cloned up to
+   ~900 agents, about 100k contacts, 10 queues, tiers, patience, retrials, overflow), 30
+   replications in 2 worker processes: wall seconds (``day_x30_seconds``) and the CPU
+   seconds each worker spent (what the wall time would be on an otherwise idle machine).
+   ``--quick`` runs one replication of the first ``QUICK_INTERVALS`` intervals instead and
+   extrapolates its CPU time by contacts (``day_x30_measured=0``).
+
+Floors: >= 10,000 contacts/s per core with the production core; day x 30 < 180 s on 2 cores.
+Last line: ``key=value`` pairs. ``--profile`` prints the hot spots of one planning day.
+
+Usage: ``python bench/sim.py [--quick] [--profile]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+from collections.abc import Generator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+
+try:
+    import sim  # noqa: F401
+except ModuleNotFoundError:  # run from a checkout without ``pip install -e``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.builders import simple_center, stationary_model
+from sim.driver import simulate
+from sim.replications import seeds
+from sim.scenario import Forecast, Model, load_scenario
+
+AGENTS = 50
+RHO = 0.9
+AHT = 300.0
+FLOOR_CONTACTS_PER_S = 10_000.0
+FLOOR_DAY_X30_SECONDS = 180.0
+DAY_REPLICATIONS = 30
+WORKERS = 2
+QUICK_INTERVALS = 4
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "config" / "planning" / "scenario.yaml"
+
+
+def bare_simpy(hours: float, seed: int) -> int:
+    """M/M/c in plain SimPy; returns the contacts served."""
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    agents = simpy.Resource(env, capacity=AGENTS)
+    rate = RHO * AGENTS / AHT
+    end = hours * 3600.0
+    served = 0
+    waits = 0.0
+
+    def contact(arrived: float, handle: float) -> Generator[simpy.Event, Any, None]:
+        nonlocal served, waits
+        with agents.request() as request:
+            yield request
+            waits += env.now - arrived
+            yield env.timeout(handle)
+        served += 1
+
+    def arrivals() -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield env.timeout(rng.exponential(1.0 / rate))
+            if env.now >= end:
+                return
+            env.process(contact(env.now, rng.exponential(AHT)))
+
+    env.process(arrivals())
+    env.run()
+    return served
+
+
+def ours(hours: float, seed: int) -> int:
+    center = simple_center(AGENTS, threshold_seconds=20)
+    model = stationary_model(center, {"q": RHO * AGENTS / AHT * 3600}, AHT, hours=hours)
+    return simulate(model, seed).contacts
+
+
+def cpu_rate(fn: Any, hours: float) -> tuple[int, float, float]:
+    """(contacts, CPU seconds, wall seconds) of one call."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    n = fn(hours, 1)
+    return n, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def first_intervals(model: Model, k: int) -> Model:
+    fc = model.forecast
+    short = Forecast(fc.start, fc.interval_seconds, fc.queues, fc.contacts[:k], fc.aht[:k])
+    staffing = model.staffing
+    if staffing is not None:
+        staffing = replace(staffing, counts=staffing.counts[:k])
+    return replace(model, forecast=short, staffing=staffing)
+
+
+def timed(model: Model, seed: np.random.SeedSequence) -> tuple[int, float]:
+    """One replication in a worker: (contacts, CPU seconds)."""
+    cpu = time.process_time()
+    contacts = simulate(model, seed).contacts
+    return contacts, time.process_time() - cpu
+
+
+def planning_day(quick: bool) -> tuple[float, float, int, bool]:
+    """(day x 30 wall seconds, day x 30 CPU seconds per worker, contacts per day, measured).
+
+    Quick: one replication of the first intervals in this process, extrapolated by contacts.
+    """
+    model = load_scenario(SCENARIO)
+    day_contacts = float(model.forecast.contacts.sum())
+    if quick:
+        contacts, cpu = timed(first_intervals(model, QUICK_INTERVALS), seeds(1, 1)[0])
+        estimate = cpu / contacts * day_contacts * DAY_REPLICATIONS / WORKERS
+        return estimate, estimate, int(day_contacts), False
+    with ProcessPoolExecutor(WORKERS) as pool:
+        start = time.perf_counter()
+        runs = list(pool.map(timed, [model] * DAY_REPLICATIONS, seeds(1, DAY_REPLICATIONS)))
+        wall = time.perf_counter() - start
+    cpu = sum(c for _, c in runs) / WORKERS
+    return wall, cpu, int(sum(n for n, _ in runs) / DAY_REPLICATIONS), True
+
+
+def profile_day(top: int) -> None:
+    model = load_scenario(SCENARIO)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    simulate(model, 1)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    print(out.getvalue())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    parser.add_argument("--profile", action="store_true", help="profile one planning day")
+    parser.add_argument("--top", type=int, default=35, help="rows of profile output")
+    args = parser.parse_args(argv)
+    if args.profile:
+        profile_day(args.top)
+        return 0
+    hours = 4.0 if args.quick else 40.0
+    base_n, base_cpu, base_wall = cpu_rate(bare_simpy, hours)
+    our_n, our_cpu, our_wall = cpu_rate(ours, hours)
+    base_rate, our_rate = base_n / base_cpu, our_n / our_cpu
+    print(f"M/M/c, {AGENTS} agents, occupancy {RHO}, AHT {AHT:.0f} s, {hours:g} h simulated")
+    print(f"  bare SimPy:            {base_n:>8,} contacts {base_rate:>10,.0f}/s per core")
+    print(f"  driver + routing core: {our_n:>8,} contacts {our_rate:>10,.0f}/s per core")
+    print(f"  cost of the real core: {base_rate / our_rate:.1f}x the bare model per contact")
+    day_seconds, day_cpu, day_contacts, measured = planning_day(args.quick)
+    how = "measured" if measured else "estimated from a short run's CPU time"
+    print(
+        f"planning day: {day_contacts:,} contacts x {DAY_REPLICATIONS} replications on "
+        f"{WORKERS} workers: {day_seconds:.0f} s wall, {day_cpu:.0f} CPU s per worker ({how})"
+    )
+    pairs = {
+        "quick": int(args.quick),
+        "contacts_per_s_core": f"{our_rate:.0f}",
+        "contacts_per_s_simpy_baseline": f"{base_rate:.0f}",
+        "ratio_core_vs_baseline": f"{our_rate / base_rate:.3f}",
+        "wall_contacts_per_s": f"{our_n / our_wall:.0f}",
+        "wall_contacts_per_s_simpy_baseline": f"{base_n / base_wall:.0f}",
+        "day_contacts": day_contacts,
+        "day_x30_seconds": f"{day_seconds:.1f}",
+        "day_x30_cpu_seconds_per_worker": f"{day_cpu:.1f}",
+        "day_x30_measured": int(measured),
+        "floor_contacts_per_s_met": int(our_rate >= FLOOR_CONTACTS_PER_S),
+        "floor_day_x30_met": int(day_seconds < FLOOR_DAY_X30_SECONDS),
+    }
+    print(" ".join(f"{k}={v}" for k, v in pairs.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

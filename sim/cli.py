@@ -1,0 +1,250 @@
+"""``contactcenter-sim``: the planner's command line.
+
+* ``run SCENARIO``: simulate the scenario's day (its staffing table or roster, or the one
+  given: a what-if) over independent replications; CSV/JSON/PNG report and a summary.
+* ``staff SCENARIO``: required and scheduled agents per interval and group: per-interval
+  simulation search seeded by Erlang A (default), ``--method day`` (grow the Erlang table
+  until whole-day runs meet the targets) or ``--method analytic`` (Erlang only);
+  ``--verify`` then runs the day with the staffing found.
+* ``erlang``: Erlang C (or A with ``--patience``) for one interval.
+
+Exit status: 0 done, 1 invalid input (each problem printed with file and field), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from contactcenter.config import ConfigError, ConfigIssue
+from sim.erlang import erlang_a_metrics, erlang_c_metrics, required_agents
+from sim.replications import Runner, replicate, summary_of
+from sim.report import (
+    ProgressLine,
+    erlang_json,
+    erlang_text,
+    plan_text,
+    run_text,
+    write_plan,
+    write_run,
+)
+from sim.scenario import (
+    Model,
+    ScenarioError,
+    load_roster,
+    load_scenario,
+    load_staffing,
+    parse_clock,
+)
+from sim.staffing import plan_staffing, refine_day
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="contactcenter-sim",
+        description="Plan a contact center on its production routing core (SimPy).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a scenario's day and report KPIs with CIs")
+    _common(run)
+    run.add_argument("--staffing", type=Path, help="what-if: this staffing table CSV instead")
+    run.add_argument("--roster", type=Path, help="what-if: this roster CSV instead")
+    run.add_argument("--replications", type=int, help="replications (default: the scenario's)")
+
+    staff = sub.add_parser("staff", help="required agents per interval and group")
+    _common(staff)
+    staff.add_argument(
+        "--method",
+        choices=("interval", "day", "analytic"),
+        default="interval",
+        help="interval: fewest agents per interval, each simulated stationary (default); "
+        "day: grow the Erlang table until whole-day runs meet the targets (faster for big "
+        "multi-group centers, not proven minimal); analytic: Erlang A/C only",
+    )
+    staff.add_argument("--analytic", action="store_true", help="same as --method analytic")
+    staff.add_argument(
+        "--iterations", type=int, default=6, help="whole-day runs at most (--method day)"
+    )
+    staff.add_argument("--start", type=Path, help="staffing table CSV to start from (--method day)")
+    staff.add_argument(
+        "--intervals", metavar="HH:MM-HH:MM", help="plan only the intervals in this window"
+    )
+    staff.add_argument("--replications", type=int, help="replications per evaluated staffing")
+    staff.add_argument(
+        "--verify", action="store_true", help="then simulate the day with the staffing found"
+    )
+
+    er = sub.add_parser("erlang", help="Erlang C / Erlang A for one interval")
+    er.add_argument("--calls", type=float, required=True, help="contacts offered in the interval")
+    er.add_argument("--interval-minutes", type=float, required=True)
+    er.add_argument("--aht", type=float, required=True, help="average handle time, seconds")
+    er.add_argument("--target-seconds", type=float, required=True)
+    er.add_argument("--target-percent", type=float, required=True)
+    er.add_argument("--patience", type=float, help="mean patience, seconds (Erlang A)")
+    er.add_argument("--agents", type=int, help="evaluate this many agents (default: required)")
+    er.add_argument("--max-occupancy", type=float, help="cap on occupancy (fraction)")
+    er.add_argument("--max-abandon", type=float, help="cap on P(abandon) (fraction)")
+    er.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    p.add_argument("--workers", type=int, help="parallel processes (default: all cores)")
+    p.add_argument("--out", type=Path, default=None, help="output directory")
+    p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    p.add_argument("--json", action="store_true", help="print the JSON result on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "erlang":
+            return _erlang(args)
+        if args.command == "run":
+            return _run(args)
+        return _staff(args)
+    except ConfigError as err:
+        for issue in err.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        return 1
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _erlang(args: argparse.Namespace) -> int:
+    interval = args.interval_minutes * 60.0
+    if args.agents is not None:
+        if args.patience is not None:
+            result = erlang_a_metrics(
+                args.calls, interval, args.aht, args.target_seconds, args.agents, args.patience
+            )
+        else:
+            result = erlang_c_metrics(
+                args.calls, interval, args.aht, args.target_seconds, args.agents
+            )
+    else:
+        result = required_agents(
+            args.calls,
+            interval,
+            args.aht,
+            args.target_seconds,
+            args.target_percent,
+            patience=args.patience,
+            max_occupancy=args.max_occupancy,
+            max_abandon=args.max_abandon,
+        )
+    if args.json:
+        print(json.dumps(erlang_json(result)))
+    else:
+        print(erlang_text(result))
+    return 0
+
+
+def _load(args: argparse.Namespace) -> Model:
+    model = load_scenario(args.scenario)
+    if args.seed is not None:
+        model = replace(model, seed=args.seed)
+    return model
+
+
+def _out(args: argparse.Namespace, what: str) -> Path:
+    if args.out is not None:
+        return Path(args.out)
+    return Path(f"{args.scenario.stem}-{what}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    model = _load(args)
+    if args.staffing is not None:
+        names = [g.name for g in model.groups]
+        model = model.with_staffing(load_staffing(args.staffing, model.forecast, names))
+    elif args.roster is not None:
+        model = replace(model, staffing=None, roster=load_roster(args.roster, model.groups))
+    if model.staffing is None and model.roster is None:
+        issue = ConfigIssue(args.scenario.name, "staffing", "no staffing table or roster given")
+        raise ScenarioError([issue])
+    progress = ProgressLine("replications", enabled=False if args.quiet else None)
+    with Runner(args.workers) as runner:
+        tallies = replicate(model, replications=args.replications, runner=runner, progress=progress)
+    summary = summary_of(model, tallies)
+    outdir = _out(args, "run")
+    files = write_run(model, summary, outdir, charts=not args.no_charts)
+    if args.json:
+        print((outdir / "summary.json").read_text(encoding="utf-8"), end="")
+    else:
+        print(run_text(model, summary))
+        print(f"written: {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _staff(args: argparse.Namespace) -> int:
+    model = _load(args)
+    if args.replications is not None:
+        search = model.search.model_copy(update={"replications": args.replications})
+        model = replace(model, search=search)
+    chosen = None
+    if args.intervals:
+        chosen = _window(args.intervals, model)
+    method = "analytic" if args.analytic else args.method
+    what = "day runs" if method == "day" else "intervals"
+    progress = ProgressLine(what, enabled=False if args.quiet else None)
+    outdir = _out(args, "staff")
+    with Runner(args.workers) as runner:
+        if method == "day":
+            if chosen is not None:
+                raise ValueError("--intervals does not apply to --method day")
+            start = None
+            if args.start is not None:
+                names = [g.name for g in model.groups]
+                start = load_staffing(args.start, model.forecast, names)
+            plan = refine_day(
+                model, runner, start=start, iterations=args.iterations, progress=progress
+            )
+        else:
+            plan = plan_staffing(
+                model,
+                runner=runner,
+                analytic=method == "analytic",
+                intervals=chosen,
+                progress=progress,
+            )
+        files = write_plan(model, plan, outdir, charts=not args.no_charts)
+        if args.verify:
+            day = model.with_staffing(plan.staffing(model.forecast))
+            verify = ProgressLine("verify", enabled=False if args.quiet else None)
+            tallies = replicate(day, runner=runner, progress=verify)
+            summary = summary_of(day, tallies)
+            files += write_run(day, summary, outdir, charts=not args.no_charts)
+    if args.json:
+        print((outdir / "staffing.json").read_text(encoding="utf-8"), end="")
+    else:
+        print(plan_text(plan))
+        if args.verify:
+            print(run_text(day, summary))
+        print(f"written: {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _window(text: str, model: Model) -> list[int]:
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f"--intervals: expected HH:MM-HH:MM, got {text!r}")
+    lo, hi = parse_clock(start), parse_clock(end)
+    fc = model.forecast
+    chosen = [k for k in range(fc.intervals) if lo <= fc.start + k * fc.interval_seconds < hi]
+    if not chosen:
+        raise ValueError(f"--intervals: no forecast interval starts within {text}")
+    return chosen
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,419 @@
+"""The SimPy driver of the production routing core: one replication of a ``Model``.
+
+The ``Router`` is used unchanged; simulated time is ``env.now`` (seconds since midnight). The
+model is a handful of small generator processes over an explicit environment, with one seeded
+``numpy.random.Generator`` for every draw:
+
+* ``_arrivals``: per interval, Poisson counts per queue at uniform times (a Poisson process
+  with the interval's rate), each contact with its tier, handle time and patience drawn;
+* ``_clock``: sleeps until ``router.next_deadline()`` (escalation steps, ring timeouts,
+  wrap-up ends...) and calls ``advance``; an input that creates an earlier deadline wakes it;
+* ``_schedule``: logs agents in and out per the staffing table or roster; an agent whose shift
+  ends while holding contacts goes away and logs out when the last one ends;
+* ``_serve``, ``_patience``, ``_ring``, ``_wrap``, ``_retry``, ``_back``: one contact's or one
+  agent's timeline (handle time, abandonment, ring delay, sampled wrap-up, retrial,
+  return from a ``no-answer`` away).
+
+The driver reacts to the events the router returns (an offer is accepted, an answered contact
+starts its handle time...) and hands every event to the ``Collector``; no statistic is taken
+from anywhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from contactcenter.agents import Presence
+from contactcenter.events import (
+    AgentActivity,
+    AgentStateChanged,
+    ContactAbandoned,
+    ContactAnswered,
+    ContactCompleted,
+    ContactOffered,
+    ContactRemoved,
+    Event,
+    OfferRejected,
+    WrapUpEnded,
+)
+from contactcenter.routing import Router
+from sim.distributions import QueueDraws, arrival_counts
+from sim.scenario import Model
+from sim.statistics import Collector, Tallies
+
+Process = Generator[simpy.Event, Any, None]
+
+
+def thresholds(model: Model) -> list[float]:
+    """Answer threshold per center queue (the scenario's override, else the queue's own)."""
+    over = model.targets.threshold_seconds
+    out = []
+    for q in model.center.queues.values():
+        own = q.answer_target.threshold_seconds
+        assert own is not None
+        out.append(over if over is not None else own)
+    return out
+
+
+class Driver:
+    """Runs one replication of ``model`` with random draws from ``rng``."""
+
+    def __init__(
+        self,
+        model: Model,
+        rng: np.random.Generator,
+        *,
+        by_tier: bool = False,
+        trace: Callable[[list[Event]], None] | None = None,
+    ) -> None:
+        """``by_tier``: also tally per customer tier. ``trace``: receives every event list the
+        router returns, in order (for tests and debugging)."""
+        fc = model.forecast
+        self.model = model
+        self.rng = rng
+        self.env = simpy.Environment(initial_time=fc.start)
+        self.router = Router(model.center)
+        group_of = {a: g for g, grp in enumerate(model.groups) for a in grp.agents}
+        self.collector = Collector(
+            queues=tuple(model.center.queues),
+            thresholds=thresholds(model),
+            short_abandon=model.center.settings.routing.short_abandon_seconds,
+            start=fc.start,
+            interval_seconds=fc.interval_seconds,
+            intervals=fc.intervals,
+            agent_groups=group_of,
+            groups=len(model.groups),
+            tiers=tuple(t.id for t in model.center.settings.tiers) if by_tier else None,
+        )
+        self._observe = self.collector.handlers
+        self._trace = trace
+        self._actions: dict[type, Callable[[Any], None]] = {
+            ContactOffered: self._offered,
+            OfferRejected: self._rejected,
+            ContactAnswered: self._answered,
+            ContactAbandoned: self._abandoned,
+            ContactRemoved: self._removed,
+            WrapUpEnded: self._wrapped,
+        }
+        # Only rung agents can miss an offer, and only sampled wrap-ups need a timeline:
+        # react to those events only when they matter (this is the hot loop).
+        if model.ring_delay > 0:
+            self._actions[AgentStateChanged] = self._agent_changed
+        if model.wrap_up.mode == "sampled":
+            self._actions[ContactCompleted] = self._completed
+        self._draws = {q: QueueDraws(b) for q, b in model.behaviour.items()}
+        self._next_id = 0
+        self._handle: dict[str, float] = {}
+        self._waiting: dict[str, tuple[str, str]] = {}
+        self._ringing: dict[str, ContactOffered] = {}
+        self._in_wrap: set[str] = set()
+        self._accepts: list[str] = []
+        self._logouts: list[str] = []
+        self._on: set[str] = set()
+        self._leaving: set[str] = set()
+        self._in_system = 0
+        self._retries = 0
+        self._arriving = True
+        self._armed = math.inf
+        self._wake: simpy.Event = self.env.event()
+        self._done: simpy.Event = self.env.event()
+
+    # == running ============================================================================
+
+    def run(self) -> Tallies:
+        env = self.env
+        env.process(self._schedule())
+        env.process(self._arrivals())
+        env.process(self._clock())
+        limit = env.timeout(self.model.forecast.end + self.model.drain_seconds - env.now)
+        env.run(until=env.any_of([self._done, limit]))
+        return self.collector.finish(env.now)
+
+    def _check_done(self) -> None:
+        idle = not self._arriving and self._in_system == 0 and self._retries == 0
+        if idle and not self._done.triggered:
+            self._done.succeed()
+
+    # == talking to the router ==============================================================
+
+    def _input(self, events: list[Event]) -> None:
+        """Deliver an input's events, then wake the clock if a deadline moved earlier."""
+        self._deliver(events)
+        due = self.router.next_deadline()
+        if due is not None and due < self._armed and not self._wake.triggered:
+            self._wake.succeed()
+
+    def _deliver(self, events: list[Event]) -> None:
+        """Record every event, react to it, then carry out the inputs it asked for (after the
+        whole list, so the collector sees each agent's changes in order)."""
+        observe, act = self._observe, self._actions
+        if self._trace is not None:
+            self._trace(events)
+        for e in events:
+            cls = e.__class__
+            handler = observe.get(cls)
+            if handler is not None:
+                handler(e)
+            action = act.get(cls)
+            if action is not None:
+                action(e)
+        router = self.router
+        while self._accepts or self._logouts:
+            now = self.env.now
+            if self._accepts:
+                self._deliver(router.offer_accepted(now, self._accepts.pop(0)))
+            else:
+                self._deliver(router.agent_logged_out(now, self._logouts.pop(0)))
+
+    def _clock(self) -> Process:
+        env, router = self.env, self.router
+        while True:
+            due = router.next_deadline()
+            if due is not None and due <= env.now:
+                self._deliver(router.advance(env.now))
+                continue
+            wake = self._wake = env.event()
+            if due is None:
+                self._armed = math.inf
+            else:
+                self._armed = due
+
+                def ring(_: simpy.Event, wake: simpy.Event = wake) -> None:
+                    if not wake.triggered:
+                        wake.succeed()
+
+                env.timeout(due - env.now).callbacks.append(ring)
+            yield wake
+
+    # == reactions to events ================================================================
+
+    def _offered(self, e: ContactOffered) -> None:
+        if self.model.ring_delay <= 0:
+            self._accepts.append(e.contact_id)
+        else:
+            self._ringing[e.contact_id] = e
+            self.env.process(self._ring(e))
+
+    def _rejected(self, e: OfferRejected) -> None:
+        self._ringing.pop(e.contact_id, None)
+        if e.agent_id in self._leaving:
+            self._maybe_leave(e.agent_id)
+
+    def _answered(self, e: ContactAnswered) -> None:
+        cid = e.contact_id
+        self._waiting.pop(cid, None)
+        self._ringing.pop(cid, None)
+        self.env.timeout(self._handle.pop(cid), cid).callbacks.append(self._serve)
+
+    def _abandoned(self, e: ContactAbandoned) -> None:
+        cid = e.contact_id
+        self._ringing.pop(cid, None)
+        self._handle.pop(cid, None)
+        origin = self._waiting.pop(cid, None)
+        self._in_system -= 1
+        if origin is not None:
+            draws = self._draws[origin[0]]
+            if draws.retrial_p > 0 and self.rng.random() < draws.retrial_p:
+                delay = float(self.rng.exponential(draws.retrial_delay))
+                if self.env.now + delay < self.model.forecast.end:
+                    self._retries += 1
+                    self.env.process(self._retry(origin[0], origin[1], delay))
+        self._check_done()
+
+    def _removed(self, e: ContactRemoved) -> None:
+        cid = e.contact_id
+        self._ringing.pop(cid, None)
+        self._handle.pop(cid, None)
+        self._waiting.pop(cid, None)
+        self._in_system -= 1
+        self._check_done()
+
+    def _completed(self, e: ContactCompleted) -> None:
+        if self.model.wrap_up.mode == "sampled":
+            self._in_wrap.add(e.contact_id)
+            self.env.process(self._wrap(e.contact_id))
+
+    def _wrapped(self, e: WrapUpEnded) -> None:
+        self._in_wrap.discard(e.contact_id)
+        self._in_system -= 1
+        if e.agent_id in self._leaving:
+            self._maybe_leave(e.agent_id)
+        self._check_done()
+
+    def _agent_changed(self, e: AgentStateChanged) -> None:
+        if e.state is AgentActivity.AWAY and e.reason == "no-answer" and e.agent_id in self._on:
+            self.env.process(self._back(e.agent_id))
+
+    # == contacts ===========================================================================
+
+    def _arrivals(self) -> Process:
+        env, rng, model = self.env, self.rng, self.model
+        fc = model.forecast
+        queues = fc.queues
+        draws = [self._draws[q] for q in queues]
+        for k in range(fc.intervals):
+            start = fc.start + k * fc.interval_seconds
+            counts = arrival_counts(rng, fc.contacts[k], model.arrivals)
+            n = int(counts.sum())
+            if n == 0:
+                continue
+            times = start + rng.random(n) * fc.interval_seconds
+            which = np.repeat(np.arange(len(queues)), counts)
+            handle = np.empty(n)
+            patience = np.full(n, math.inf)
+            tier = np.zeros(n, dtype=np.int64)
+            at = 0
+            for j, m in enumerate(counts.tolist()):
+                if m:
+                    d = draws[j]
+                    handle[at : at + m] = d.handle(rng, m, float(fc.aht[k, j]))
+                    p = d.patience_draws(rng, m)
+                    if p is not None:
+                        patience[at : at + m] = p
+                    tier[at : at + m] = d.tier_draws(rng, m)
+                    at += m
+            order = np.argsort(times, kind="stable")
+            for t, j, h, p, ti in zip(
+                times[order].tolist(),
+                which[order].tolist(),
+                handle[order].tolist(),
+                patience[order].tolist(),
+                tier[order].tolist(),
+                strict=True,
+            ):
+                yield env.timeout(t - env.now)
+                self._arrive(queues[j], draws[j].tiers[ti], h, p)
+        self._arriving = False
+        self._check_done()
+
+    def _arrive(self, queue: str, tier: str, handle: float, patience: float) -> None:
+        self._next_id += 1
+        cid = str(self._next_id)
+        self.collector.contacts += 1
+        self._handle[cid] = handle
+        self._waiting[cid] = (queue, tier)
+        self._in_system += 1
+        self._input(self.router.contact_arrived(self.env.now, cid, queue, tier=tier))
+        if patience < math.inf and cid in self._waiting:
+            self.env.timeout(patience, cid).callbacks.append(self._patience)
+
+    # A contact's handle time and patience are single timeouts with a callback rather than
+    # processes: a process per contact would double the events of the hot path.
+
+    def _patience(self, timeout: simpy.Event) -> None:
+        cid = timeout.value
+        if cid in self._waiting:
+            self._input(self.router.contact_abandoned(self.env.now, cid))
+
+    def _serve(self, timeout: simpy.Event) -> None:
+        self._input(self.router.contact_completed(self.env.now, str(timeout.value)))
+
+    def _ring(self, offer: ContactOffered) -> Process:
+        yield self.env.timeout(self.model.ring_delay)
+        if self._ringing.get(offer.contact_id) is offer:
+            del self._ringing[offer.contact_id]
+            self._input(self.router.offer_accepted(self.env.now, offer.contact_id))
+
+    def _wrap(self, cid: str) -> Process:
+        spec = self.model.wrap_up
+        assert spec.mean_seconds is not None
+        seconds = spec.mean_seconds
+        if spec.distribution == "exponential":
+            seconds = float(self.rng.exponential(seconds))
+        yield self.env.timeout(seconds)
+        if cid in self._in_wrap:
+            self._input(self.router.wrap_up_done(self.env.now, cid, "done"))
+
+    def _retry(self, queue: str, tier: str, delay: float) -> Process:
+        yield self.env.timeout(delay)
+        self._retries -= 1
+        fc = self.model.forecast
+        k = min(fc.intervals - 1, int((self.env.now - fc.start) // fc.interval_seconds))
+        d = self._draws[queue]
+        handle = float(d.handle(self.rng, 1, float(fc.aht[k, fc.queues.index(queue)]))[0])
+        p = d.patience_draws(self.rng, 1)
+        self._arrive(queue, tier, handle, math.inf if p is None else float(p[0]))
+
+    # == agents =============================================================================
+
+    def _changes(self) -> list[tuple[float, bool, str]]:
+        """(time, on, agent) shift changes from the staffing table or the roster."""
+        model = self.model
+        fc = model.forecast
+        out: list[tuple[float, bool, str]] = []
+        if model.roster is not None:
+            for s in model.roster:
+                out.append((s.start, True, s.agent))
+                out.append((s.end, False, s.agent))
+        elif model.staffing is not None:
+            st = model.staffing
+            for j, name in enumerate(st.groups):
+                agents = model.group(name).agents
+                before = 0
+                for k in range(fc.intervals):
+                    now = int(st.counts[k, j])
+                    t = fc.start + k * fc.interval_seconds
+                    out.extend((t, True, a) for a in agents[before:now])
+                    out.extend((t, False, a) for a in agents[now:before])
+                    before = now
+        out.sort(key=lambda c: (c[0], c[1]))
+        return out
+
+    def _schedule(self) -> Process:
+        env = self.env
+        for t, on, agent in self._changes():
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            if on:
+                self._shift_on(agent)
+            else:
+                self._shift_off(agent)
+
+    def _shift_on(self, aid: str) -> None:
+        self._on.add(aid)
+        if aid in self._leaving:
+            self._leaving.discard(aid)
+            self._input(self.router.set_agent_presence(self.env.now, aid, Presence.AVAILABLE))
+        elif self.router.agent(aid).presence is Presence.OFFLINE:
+            self._input(self.router.agent_logged_in(self.env.now, aid))
+
+    def _shift_off(self, aid: str) -> None:
+        self._on.discard(aid)
+        agent = self.router.agent(aid)
+        if agent.presence is Presence.OFFLINE:
+            return
+        if any(c != agent.offered_contact for c in agent.slots):
+            self._leaving.add(aid)
+            reason = self.model.shift_end_reason
+            self._input(self.router.set_agent_presence(self.env.now, aid, Presence.AWAY, reason))
+        else:
+            self._input(self.router.agent_logged_out(self.env.now, aid))
+
+    def _maybe_leave(self, aid: str) -> None:
+        agent = self.router.agent(aid)
+        if not any(c != agent.offered_contact for c in agent.slots):
+            self._leaving.discard(aid)
+            self._logouts.append(aid)
+
+    def _back(self, aid: str) -> Process:
+        yield self.env.timeout(self.model.no_answer_return)
+        agent = self.router.agent(aid)
+        if aid in self._on and agent.presence is Presence.AWAY and agent.away_reason == "no-answer":
+            self._input(self.router.set_agent_presence(self.env.now, aid, Presence.AVAILABLE))
+
+
+def simulate(
+    model: Model,
+    seed: np.random.SeedSequence | int,
+    *,
+    by_tier: bool = False,
+    trace: Callable[[list[Event]], None] | None = None,
+) -> Tallies:
+    """One replication: a pure function of ``model`` and ``seed``."""
+    rng = np.random.default_rng(seed)
+    return Driver(model, rng, by_tier=by_tier, trace=trace).run()

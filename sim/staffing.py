@@ -1,0 +1,539 @@
+"""Staffing search: the fewest agents per interval (and agent group) that meet the targets.
+
+Each interval is judged on its own, stationary (the usual "stationary independent period by
+period" approach of workforce planning): the interval's arrival rates and AHT held constant,
+the candidate staffing logged in all along, a warm-up discarded, then ``measure_intervals``
+interval lengths measured over ``replications`` replications. A staffing *meets* the targets
+when, for every queue with traffic, the service level (the scenario's definition) reaches the
+goal and the abandon rate stays under its cap; with ``decision: ci`` the lower (upper)
+confidence bound must, so "meets" holds with the configured confidence.
+
+The search starts from Erlang A (Erlang C without patience) per group, with the group's
+queues pooled, then moves one agent at a time: up in the group that answers for the worst
+queue until the targets are met, then down in each group while they still are. All
+candidates of an interval share their random numbers (common random numbers), so neighbours
+differ by the staffing, not by luck. Scheduled agents cover shrinkage:
+``scheduled = ceil(required / (1 - shrinkage))``.
+
+An ``AnalyticEvaluator`` judges with the Erlang formulas instead of simulation: a
+deterministic check of the search itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from sim.erlang import ErlangResult, erlang_a, erlang_c_metrics, required_agents
+from sim.replications import Progress, Runner, seeds, summary_of
+from sim.scenario import Forecast, Model, Staffing
+from sim.statistics import Summary
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """How one staffing did in one interval."""
+
+    meets: bool
+    deficits: dict[str, float]
+    """Queue -> how far it misses its targets (> 0 misses; the worst decides where to add)."""
+    service_level: dict[str, float]
+    """Queue -> the judged service level (lower bound or mean)."""
+    abandon_rate: dict[str, float]
+
+
+Evaluator = Callable[[int, tuple[int, ...]], Assessment]
+"""(interval, agents per group) -> assessment."""
+
+
+@dataclass(frozen=True)
+class IntervalPlan:
+    interval: int
+    label: str
+    erlang: tuple[int, ...]
+    required: tuple[int, ...]
+    scheduled: tuple[int, ...]
+    assessment: Assessment
+    evaluations: int
+
+
+@dataclass(frozen=True)
+class StaffingPlan:
+    groups: tuple[str, ...]
+    intervals: tuple[IntervalPlan, ...]
+    shrinkage: float
+
+    def staffing(self, forecast: Forecast, *, scheduled: bool = False) -> Staffing:
+        """Net (or scheduled) agents as a staffing table over the whole forecast; intervals
+        not planned get 0."""
+        counts = np.zeros((forecast.intervals, len(self.groups)), dtype=np.int64)
+        for p in self.intervals:
+            counts[p.interval] = p.scheduled if scheduled else p.required
+        return Staffing(self.groups, counts)
+
+
+def scheduled_agents(required: int, shrinkage: float) -> int:
+    """Agents to schedule so ``required`` remain after shrinkage."""
+    if not 0 <= shrinkage < 1:
+        raise ValueError(f"shrinkage must be within [0, 1), got {shrinkage!r}")
+    return math.ceil(required / (1.0 - shrinkage) - 1e-9)
+
+
+# == targets ==================================================================================
+
+
+def _goals(model: Model) -> dict[str, tuple[float, float | None]]:
+    """Queue -> (service-level goal as a fraction, abandon cap as a fraction or None)."""
+    t = model.targets
+    cap = t.max_abandon_percent / 100.0 if t.max_abandon_percent is not None else None
+    out = {}
+    for qid, q in model.center.queues.items():
+        own = q.answer_target.goal_percent
+        assert own is not None
+        goal = t.service_level_percent if t.service_level_percent is not None else own
+        out[qid] = (goal / 100.0, cap)
+    return out
+
+
+def _threshold(model: Model, queue: str) -> float:
+    own = model.center.queues[queue].answer_target.threshold_seconds
+    assert own is not None
+    return model.targets.threshold_seconds or own
+
+
+def owners(model: Model) -> dict[str, int]:
+    """Queue -> index of the agent group that answers for it (named first in a group's
+    ``queues``, else the group with most members of the queue, else the first group)."""
+    out: dict[str, int] = {}
+    for qid in model.center.queues:
+        for g, group in enumerate(model.groups):
+            if qid in group.queues:
+                out[qid] = g
+                break
+        else:
+            members = [
+                sum(1 for a in grp.agents if qid in model.center.agents[a].queues)
+                for grp in model.groups
+            ]
+            out[qid] = int(np.argmax(members)) if members else 0
+    return out
+
+
+# == evaluators ===============================================================================
+
+
+def stationary(model: Model, k: int, counts: Sequence[int]) -> tuple[Model, slice]:
+    """Interval ``k`` held stationary with ``counts`` agents per group; and the measured
+    intervals (after the warm-up)."""
+    fc = model.forecast
+    warm = math.ceil(model.search.warmup_minutes * 60.0 / fc.interval_seconds - 1e-9)
+    n = warm + model.search.measure_intervals
+    forecast = Forecast(
+        start=fc.start + k * fc.interval_seconds,
+        interval_seconds=fc.interval_seconds,
+        queues=fc.queues,
+        contacts=np.tile(fc.contacts[k], (n, 1)),
+        aht=np.tile(fc.aht[k], (n, 1)),
+    )
+    groups = tuple(g.name for g in model.groups)
+    staffing = Staffing(groups, np.tile(np.asarray(counts, dtype=np.int64), (n, 1)))
+    return replace(model, forecast=forecast, staffing=staffing, roster=None), slice(warm, None)
+
+
+class SimulationEvaluator:
+    """Judges a staffing by simulating the interval stationary (see the module docstring)."""
+
+    def __init__(self, model: Model, runner: Runner) -> None:
+        self.model = model
+        self.runner = runner
+        self.goals = _goals(model)
+
+    def __call__(self, k: int, counts: tuple[int, ...]) -> Assessment:
+        model = self.model
+        sim_model, window = stationary(model, k, counts)
+        seed_list = seeds(model.seed, model.search.replications, key=(k,))
+        tallies = self.runner.run(sim_model, seed_list)
+        summary = summary_of(sim_model, tallies, window)
+        ci = model.targets.decision == "ci"
+        sl_est = summary.by_queue[
+            "sl_offered" if model.targets.sl_definition == "offered" else "sl_excl_short"
+        ]
+        ab_est = summary.by_queue["abandon_rate"]
+        offered = summary.by_queue["offered"].mean
+        sl, ab, deficits = {}, {}, {}
+        for j, qid in enumerate(summary.queues):
+            if not offered[j] > 0:
+                continue
+            goal, cap = self.goals[qid]
+            level = float(sl_est.low[j] if ci else sl_est.mean[j])
+            if math.isnan(level):  # one replication only had traffic: judge the mean
+                level = float(sl_est.mean[j])
+            rate = float(ab_est.high[j] if ci else ab_est.mean[j])
+            if math.isnan(rate):
+                rate = float(ab_est.mean[j])
+            sl[qid], ab[qid] = level, rate
+            miss = goal - level
+            if cap is not None:
+                miss = max(miss, rate - cap)
+            deficits[qid] = miss
+        meets = all(d <= 0 for d in deficits.values())
+        return Assessment(meets, deficits, sl, ab)
+
+
+def _wrap_up(model: Model, queue: str) -> float:
+    """Mean wrap-up seconds after a contact of ``queue`` (the agent's slot stays taken)."""
+    timer = model.center.queues[queue].wrap_up_seconds
+    spec = model.wrap_up
+    if spec.mode == "sampled" and spec.mean_seconds is not None and timer > 0:
+        if spec.distribution == "deterministic":
+            return min(spec.mean_seconds, timer)
+        return spec.mean_seconds * -math.expm1(-timer / spec.mean_seconds)  # E[min(X, timer)]
+    return timer
+
+
+@dataclass(frozen=True)
+class GroupTraffic:
+    """A group's queues pooled into one Erlang system for one interval."""
+
+    calls: float
+    aht: float
+    threshold: float
+    goal: float
+    patience: float | None
+    abandon_cap: float | None
+
+
+def group_traffic(model: Model, k: int) -> list[GroupTraffic]:
+    """Pool each group's queues: calls add up; AHT (handle plus wrap-up) is call-weighted, chat
+    and e-mail work divided by the group's capacity for the channel; the strictest threshold
+    and goal apply; patience is call-weighted (None when a queue has none)."""
+    fc = model.forecast
+    goals = _goals(model)
+    own = owners(model)
+    out = []
+    for g, group in enumerate(model.groups):
+        calls = work = patience_sum = 0.0
+        thresholds, targets = [], []
+        patient = True
+        cap: float | None = None
+        first = model.center.agents[group.agents[0]] if group.agents else None
+        for j, qid in enumerate(fc.queues):
+            if own.get(qid) != g or fc.contacts[k, j] <= 0:
+                continue
+            c = float(fc.contacts[k, j])
+            q = model.center.queues[qid]
+            per = 1
+            if first is not None and q.channel != "voice":
+                per = max(1, model.center.capacity(first, q.channel))
+            calls += c
+            work += c * (float(fc.aht[k, j]) + _wrap_up(model, qid)) / per
+            thresholds.append(_threshold(model, qid))
+            goal, cap = goals[qid]
+            targets.append(goal)
+            mean = model.behaviour[qid].patience_mean
+            if mean is None:
+                patient = False
+            else:
+                patience_sum += c * mean
+        if calls <= 0:
+            out.append(GroupTraffic(0.0, 1.0, 1.0, 0.0, None, None))
+            continue
+        out.append(
+            GroupTraffic(
+                calls=calls,
+                aht=work / calls,
+                threshold=min(thresholds),
+                goal=max(targets),
+                patience=patience_sum / calls if patient else None,
+                abandon_cap=cap if patient else None,
+            )
+        )
+    return out
+
+
+def erlang_required(traffic: GroupTraffic, interval_seconds: float, limit: int) -> int:
+    """Erlang A (or C) minimum for a pooled group; 0 without traffic."""
+    if traffic.calls <= 0:
+        return 0
+    try:
+        result = required_agents(
+            traffic.calls,
+            interval_seconds,
+            traffic.aht,
+            traffic.threshold,
+            traffic.goal * 100.0,
+            patience=traffic.patience,
+            max_abandon=traffic.abandon_cap,
+        )
+    except ValueError:
+        return limit
+    return min(limit, result.agents)
+
+
+def erlang_seed(model: Model, k: int) -> tuple[int, ...]:
+    limit = model.search.max_agents
+    step = model.forecast.interval_seconds
+    return tuple(erlang_required(t, step, limit) for t in group_traffic(model, k))
+
+
+def _erlang_measures(t: GroupTraffic, agents: int, interval_seconds: float) -> ErlangResult:
+    if t.patience is None:
+        return erlang_c_metrics(t.calls, interval_seconds, t.aht, t.threshold, agents)
+    traffic = t.calls * t.aht / interval_seconds
+    return erlang_a(agents, traffic, t.aht, t.patience, t.threshold)
+
+
+class AnalyticEvaluator:
+    """Judges a staffing with Erlang A/C per pooled group: deterministic, for checking the
+    search and for instant estimates."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.own = owners(model)
+
+    def __call__(self, k: int, counts: tuple[int, ...]) -> Assessment:
+        step = self.model.forecast.interval_seconds
+        deficits, sl, ab = {}, {}, {}
+        traffic = group_traffic(self.model, k)
+        for qid, g in self.own.items():
+            t = traffic[g]
+            if t.calls <= 0:
+                continue
+            if counts[g] <= 0:
+                level, rate = 0.0, 1.0
+            else:
+                r = _erlang_measures(t, counts[g], step)
+                level, rate = r.service_level, r.prob_abandon or 0.0
+            miss = t.goal - level
+            if t.abandon_cap is not None:
+                miss = max(miss, rate - t.abandon_cap)
+            deficits[qid], sl[qid], ab[qid] = miss, level, rate
+        return Assessment(all(d <= 0 for d in deficits.values()), deficits, sl, ab)
+
+
+# == the search ===============================================================================
+
+
+def search_interval(
+    evaluate: Evaluator,
+    k: int,
+    start: Sequence[int],
+    owner: dict[str, int],
+    *,
+    limits: Sequence[int],
+) -> tuple[tuple[int, ...], Assessment, int]:
+    """Fewest agents per group meeting the targets, from ``start``; returns the staffing, its
+    assessment and how many staffings were evaluated.
+
+    Up: add agents to the group answering for the worst missing queue, doubling the step
+    while that group stays the culprit. Down: per group, gallop down and bisect between the
+    largest failing and the smallest meeting count, the others fixed; repeat until no group
+    can lose an agent. With one group this is the exact minimum of a monotone evaluation.
+    Queues whose group reaches its limit still missing are out of reach: the search goes on
+    for the others and returns with ``meets`` False.
+    """
+    cache: dict[tuple[int, ...], Assessment] = {}
+    out_of_reach: set[str] = set()
+
+    def judge(counts: Sequence[int]) -> Assessment:
+        key = tuple(counts)
+        if key not in cache:
+            cache[key] = evaluate(k, key)
+        return cache[key]
+
+    def ok(a: Assessment) -> bool:
+        return all(d <= 0 for q, d in a.deficits.items() if q not in out_of_reach)
+
+    n = [max(0, min(limit, int(s))) for s, limit in zip(start, limits, strict=True)]
+    result = judge(n)
+    step, last = 1, -1
+    while not ok(result):
+        missing = [q for q, d in result.deficits.items() if d > 0 and q not in out_of_reach]
+        for q in missing:
+            if n[owner.get(q, 0)] >= limits[owner.get(q, 0)]:
+                out_of_reach.add(q)
+        missing = [q for q in missing if q not in out_of_reach]
+        if not missing:
+            break
+        g = owner.get(max(missing, key=lambda q: result.deficits[q]), 0)
+        step = step * 2 if g == last else 1
+        last = g
+        n[g] = min(limits[g], n[g] + step)
+        result = judge(n)
+    fixed = {owner.get(q, 0) for q in out_of_reach}
+
+    def with_count(g: int, m: int) -> list[int]:
+        trial = list(n)
+        trial[g] = m
+        return trial
+
+    changed = True
+    while changed:
+        changed = False
+        for g in range(len(n)):
+            if g in fixed:
+                continue
+            # the largest count known to fail with the other groups as they are now
+            failing = max(
+                (
+                    key[g]
+                    for key, a in cache.items()
+                    if not ok(a) and list(key) == with_count(g, key[g])
+                ),
+                default=-1,
+            )
+            good = n[g]
+            step = 1
+            while good - failing > 1:  # gallop down
+                m = max(failing + 1, good - step)
+                if ok(judge(with_count(g, m))):
+                    good, step = m, step * 2
+                else:
+                    failing = m
+                    break
+            while good - failing > 1:  # bisect
+                m = (good + failing) // 2
+                if ok(judge(with_count(g, m))):
+                    good = m
+                else:
+                    failing = m
+            if good != n[g]:
+                n = with_count(g, good)
+                result = judge(n)
+                changed = True
+    return tuple(n), result, len(cache)
+
+
+MIN_GROWTH = 0.02
+"""Whole-day refinement grows a group missing its targets by at least this share per run."""
+
+
+def assess_day(model: Model, summary: Summary) -> list[Assessment]:
+    """Per interval of a whole-day run: does every queue meet its targets (scenario decision)?"""
+    goals = _goals(model)
+    ci = model.targets.decision == "ci"
+    name = "sl_offered" if model.targets.sl_definition == "offered" else "sl_excl_short"
+    sl_est, ab_est = summary.by_interval[name], summary.by_interval["abandon_rate"]
+    offered = summary.by_interval["offered"].mean
+    out = []
+    for k in range(model.forecast.intervals):
+        sl, ab, deficits = {}, {}, {}
+        for j, qid in enumerate(summary.queues):
+            if not offered[k, j] > 0:
+                continue
+            goal, cap = goals[qid]
+            level = float(sl_est.low[k, j] if ci else sl_est.mean[k, j])
+            rate = float(ab_est.high[k, j] if ci else ab_est.mean[k, j])
+            level = float(sl_est.mean[k, j]) if math.isnan(level) else level
+            rate = float(ab_est.mean[k, j]) if math.isnan(rate) else rate
+            miss = goal - level
+            if cap is not None:
+                miss = max(miss, rate - cap)
+            sl[qid], ab[qid], deficits[qid] = level, rate, miss
+        out.append(Assessment(all(d <= 0 for d in deficits.values()), deficits, sl, ab))
+    return out
+
+
+def refine_day(
+    model: Model,
+    runner: Runner,
+    *,
+    start: Staffing | None = None,
+    iterations: int = 6,
+    progress: Progress | None = None,
+) -> StaffingPlan:
+    """A feasible staffing table from whole-day runs, cheap enough for big multi-group centers.
+
+    From the Erlang table (or ``start``), simulate the whole day (``search.replications``
+    replications, so backlogs carry over between intervals as they would) and, in every
+    interval where a queue misses its targets, add ``ceil(max(deficit, 2%) x agents)`` (at
+    least one) agents to the group answering for it; repeat until every interval meets its
+    targets or ``iterations`` runs are done. Upward only: the result carries the day but is
+    not proven minimal (``plan_staffing`` is the per-interval minimum).
+    """
+    fc = model.forecast
+    own = owners(model)
+    groups = tuple(g.name for g in model.groups)
+    limits = np.array([len(g.agents) for g in model.groups])
+    if start is None:
+        start = plan_staffing(model, analytic=True).staffing(fc)
+    counts = np.minimum(start.counts.copy(), limits)
+    seed_list = seeds(model.seed, model.search.replications, key=(1 << 20,))
+    assessments: list[Assessment] = []
+    for done in range(1, iterations + 1):
+        day = model.with_staffing(Staffing(groups, counts.copy()))
+        summary = summary_of(day, runner.run(day, seed_list))
+        assessments = assess_day(day, summary)
+        if progress is not None:
+            progress(done, iterations)
+        grown = False
+        for k, a in enumerate(assessments):
+            for qid, miss in a.deficits.items():
+                g = own.get(qid, 0)
+                if miss > 0 and counts[k, g] < limits[g]:
+                    add = max(1, math.ceil(max(miss, MIN_GROWTH) * counts[k, g]))
+                    counts[k, g] = min(limits[g], counts[k, g] + add)
+                    grown = True
+        if not grown:
+            break
+    erlang = plan_staffing(model, analytic=True)
+    plans = []
+    for k, a in enumerate(assessments):
+        required = tuple(int(x) for x in counts[k])
+        plans.append(
+            IntervalPlan(
+                k,
+                fc.label(k),
+                erlang.intervals[k].erlang,
+                required,
+                tuple(scheduled_agents(r, model.shrinkage) for r in required),
+                a,
+                done,
+            )
+        )
+    return StaffingPlan(groups, tuple(plans), model.shrinkage)
+
+
+def plan_staffing(
+    model: Model,
+    *,
+    runner: Runner | None = None,
+    analytic: bool = False,
+    intervals: Sequence[int] | None = None,
+    progress: Progress | None = None,
+) -> StaffingPlan:
+    """Required and scheduled agents per interval and group (see the module docstring)."""
+    if not model.groups:
+        raise ValueError("the scenario has no agent groups")
+    own = owners(model)
+    chosen = list(range(model.forecast.intervals)) if intervals is None else list(intervals)
+    evaluator: Evaluator
+    if analytic:
+        evaluator = AnalyticEvaluator(model)
+    else:
+        if runner is None:
+            raise ValueError("simulation search needs a Runner")
+        evaluator = SimulationEvaluator(model, runner)
+    limits = [min(model.search.max_agents, len(g.agents)) for g in model.groups]
+    out = []
+    for done, k in enumerate(chosen, start=1):
+        seed = erlang_seed(model, k)
+        required, assessment, evaluations = search_interval(evaluator, k, seed, own, limits=limits)
+        scheduled = tuple(scheduled_agents(r, model.shrinkage) for r in required)
+        out.append(
+            IntervalPlan(
+                k,
+                model.forecast.label(k),
+                seed,
+                required,
+                scheduled,
+                assessment,
+                evaluations,
+            )
+        )
+        if progress is not None:
+            progress(done, len(chosen))
+    return StaffingPlan(tuple(g.name for g in model.groups), tuple(out), model.shrinkage)

@@ -1,0 +1,390 @@
+"""Planner statistics, computed only from the domain events the routing core returns.
+
+The KPI definitions are those of ``contactcenter.kpi`` (the live metrics use the same), per
+interval of *arrival* and per queue:
+
+* **offered**: contacts that entered the queue and did not leave it for another queue
+  (overflow, transfer): a contact counts once, in the queue that answered, abandoned or
+  removed it (``ContactQueued`` minus ``ContactTransferred`` out).
+* **answered within T**: ``ContactAnswered.wait_seconds <= T``, T the queue's answer threshold
+  (or the scenario's); waits count from the original arrival.
+* **service level**, both reported:
+  ``sl_offered = answered within T / offered`` and
+  ``sl_excl_short = answered within T / (offered - abandoned within short_abandon_seconds)``.
+* **ASA**: mean wait of answered contacts. **abandon rate**: abandoned / offered.
+* **occupancy** (per agent group): busy time / (busy + available idle time), from
+  ``AgentStateChanged``: busy is ringing, busy or wrap-up (the agent holds a contact), idle is
+  available with nothing held; away and offline time count in neither. Time is cut at
+  interval boundaries and at the end of the last interval.
+
+Across replications every KPI is computed per replication (a ratio of that replication's
+sums), then averaged; the confidence interval is Student's t over the replication values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from contactcenter.events import (
+    AgentActivity,
+    AgentStateChanged,
+    ContactAbandoned,
+    ContactAnswered,
+    ContactQueued,
+    ContactRemoved,
+    ContactTransferred,
+    Event,
+)
+
+FIELDS = (
+    "entered",
+    "transferred_out",
+    "answered",
+    "answered_within",
+    "abandoned",
+    "abandoned_short",
+    "removed",
+    "wait_answered",
+    "wait_abandoned",
+)
+(
+    ENTERED,
+    TRANSFERRED_OUT,
+    ANSWERED,
+    ANSWERED_WITHIN,
+    ABANDONED,
+    ABANDONED_SHORT,
+    REMOVED,
+    WAIT_ANSWERED,
+    WAIT_ABANDONED,
+) = range(len(FIELDS))
+
+KPIS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "sl_offered",
+    "sl_excl_short",
+    "asa",
+    "abandon_rate",
+)
+
+SHARES = frozenset({"sl_offered", "sl_excl_short", "abandon_rate"})
+SHARE = (0.0, 1.0)
+
+_BUSY = 0
+_IDLE = 1
+_CATEGORY: dict[AgentActivity, int | None] = {
+    AgentActivity.RINGING: _BUSY,
+    AgentActivity.BUSY: _BUSY,
+    AgentActivity.WRAP_UP: _BUSY,
+    AgentActivity.AVAILABLE: _IDLE,
+    AgentActivity.AWAY: None,
+    AgentActivity.OFFLINE: None,
+}
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """One replication's sums: ``counts[interval, queue, field]`` (fields: ``FIELDS``),
+    ``busy``/``idle`` seconds ``[interval, group]``, optional ``tiers[interval, tier, field]``."""
+
+    counts: np.ndarray
+    busy: np.ndarray
+    idle: np.ndarray
+    tiers: np.ndarray | None
+    contacts: int
+    """Arrivals simulated (retrials included)."""
+    end: float
+    """Simulated time at which the run stopped."""
+
+
+class Collector:
+    """Turns the event stream of one run into ``Tallies``.
+
+    ``handlers`` maps event types to the bound method that records them, so the driver
+    dispatches each event with one dictionary lookup.
+    """
+
+    def __init__(
+        self,
+        *,
+        queues: Sequence[str],
+        thresholds: Sequence[float],
+        short_abandon: float,
+        start: float,
+        interval_seconds: float,
+        intervals: int,
+        agent_groups: Mapping[str, int],
+        groups: int,
+        tiers: Sequence[str] | None = None,
+    ) -> None:
+        self._q = {q: i for i, q in enumerate(queues)}
+        self._thr = list(thresholds)
+        self._short = short_abandon
+        self._start = start
+        self._len = interval_seconds
+        self._k = intervals
+        self._end = start + intervals * interval_seconds
+        nf = len(FIELDS)
+        self._counts = [[[0.0] * nf for _ in queues] for _ in range(intervals)]
+        self._occ = [[[0.0] * intervals for _ in range(groups)] for _ in (_BUSY, _IDLE)]
+        self._groups = groups
+        self._group_of = dict(agent_groups)
+        self._since: dict[str, float] = {}
+        self._state: dict[str, AgentActivity] = {}
+        self._moving: dict[str, str] = {}
+        self._tier_index = {t: i for i, t in enumerate(tiers)} if tiers is not None else None
+        self._tier_of: dict[str, int] = {}
+        self._tier_counts = (
+            [[[0.0] * nf for _ in tiers] for _ in range(intervals)] if tiers is not None else None
+        )
+        self.contacts = 0
+        self.handlers: dict[type, Callable[[Event], None]] = {
+            ContactQueued: self._queued,  # type: ignore[dict-item]
+            ContactTransferred: self._transferred,  # type: ignore[dict-item]
+            ContactAnswered: self._answered,  # type: ignore[dict-item]
+            ContactAbandoned: self._abandoned,  # type: ignore[dict-item]
+            ContactRemoved: self._removed,  # type: ignore[dict-item]
+            AgentStateChanged: self._agent,  # type: ignore[dict-item]
+        }
+
+    def observe(self, e: Event) -> None:
+        handler = self.handlers.get(type(e))
+        if handler is not None:
+            handler(e)
+
+    def _interval(self, t: float) -> int:
+        k = int((t - self._start) // self._len)
+        return 0 if k < 0 else (k if k < self._k else self._k - 1)
+
+    # -- contacts --------------------------------------------------------------------------
+
+    def _queued(self, e: ContactQueued) -> None:
+        k = self._interval(e.arrived_at)
+        row = self._counts[k]
+        row[self._q[e.queue]][ENTERED] += 1
+        if self._moving:
+            origin = self._moving.pop(e.contact_id, None)
+            if origin is not None:
+                row[self._q[origin]][TRANSFERRED_OUT] += 1
+                return
+        if self._tier_counts is not None and self._tier_index is not None:
+            t = self._tier_index[e.tier]
+            self._tier_of[e.contact_id] = t
+            self._tier_counts[k][t][ENTERED] += 1
+
+    def _transferred(self, e: ContactTransferred) -> None:
+        self._moving[e.contact_id] = e.from_queue
+
+    def _answered(self, e: ContactAnswered) -> None:
+        w = e.wait_seconds
+        k = self._interval(e.at - w)
+        q = self._q[e.queue]
+        within = w <= self._thr[q]
+        row = self._counts[k][q]
+        row[ANSWERED] += 1
+        row[WAIT_ANSWERED] += w
+        if within:
+            row[ANSWERED_WITHIN] += 1
+        if self._tier_counts is not None:
+            trow = self._tier_counts[k][self._tier_of.pop(e.contact_id)]
+            trow[ANSWERED] += 1
+            trow[WAIT_ANSWERED] += w
+            if within:
+                trow[ANSWERED_WITHIN] += 1
+
+    def _abandoned(self, e: ContactAbandoned) -> None:
+        w = e.wait_seconds
+        k = self._interval(e.at - w)
+        row = self._counts[k][self._q[e.queue]]
+        row[ABANDONED] += 1
+        row[WAIT_ABANDONED] += w
+        short = w <= self._short
+        if short:
+            row[ABANDONED_SHORT] += 1
+        if self._tier_counts is not None:
+            trow = self._tier_counts[k][self._tier_of.pop(e.contact_id)]
+            trow[ABANDONED] += 1
+            trow[WAIT_ABANDONED] += w
+            if short:
+                trow[ABANDONED_SHORT] += 1
+
+    def _removed(self, e: ContactRemoved) -> None:
+        k = self._interval(e.at - e.wait_seconds)
+        self._counts[k][self._q[e.queue]][REMOVED] += 1
+        if self._tier_counts is not None:
+            self._tier_counts[k][self._tier_of.pop(e.contact_id)][REMOVED] += 1
+
+    # -- agents ----------------------------------------------------------------------------
+
+    def _agent(self, e: AgentStateChanged) -> None:
+        aid = e.agent_id
+        since = self._since.get(aid)
+        if since is not None:
+            category = _CATEGORY[e.previous]
+            g = self._group_of.get(aid)
+            if category is not None and g is not None and e.at > since:
+                self._accrue(self._occ[category][g], since, e.at)
+        self._since[aid] = e.at
+        self._state[aid] = e.state
+
+    def _accrue(self, bins: list[float], t0: float, t1: float) -> None:
+        """Add [t0, t1) to the per-interval bins, split at interval boundaries."""
+        if t1 > self._end:
+            t1 = self._end
+        if t0 < self._start:
+            t0 = self._start
+        if t1 <= t0:
+            return
+        k = int((t0 - self._start) // self._len)
+        while True:
+            bound = self._start + (k + 1) * self._len
+            if t1 <= bound:
+                bins[k] += t1 - t0
+                return
+            bins[k] += bound - t0
+            t0 = bound
+            k += 1
+
+    def finish(self, now: float) -> Tallies:
+        """Close the open agent states at ``now`` and return the sums."""
+        for aid, state in self._state.items():
+            category = _CATEGORY[state]
+            g = self._group_of.get(aid)
+            if category is not None and g is not None:
+                self._accrue(self._occ[category][g], self._since[aid], now)
+        occ = np.asarray(self._occ, dtype=float)
+        tiers = np.asarray(self._tier_counts) if self._tier_counts is not None else None
+        if occ.size == 0:
+            occ = np.zeros((2, 0, self._k))
+        return Tallies(
+            counts=np.asarray(self._counts, dtype=float),
+            busy=occ[_BUSY].T.copy(),
+            idle=occ[_IDLE].T.copy(),
+            tiers=tiers,
+            contacts=self.contacts,
+            end=now,
+        )
+
+
+# == KPIs =====================================================================================
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def kpis(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """The KPIs of ``counts[..., field]`` (any leading axes), NaN where undefined."""
+    c = np.asarray(counts, dtype=float)
+    offered = c[..., ENTERED] - c[..., TRANSFERRED_OUT]
+    within = c[..., ANSWERED_WITHIN]
+    return {
+        "offered": offered,
+        "answered": c[..., ANSWERED],
+        "abandoned": c[..., ABANDONED],
+        "sl_offered": _ratio(within, offered),
+        "sl_excl_short": _ratio(within, offered - c[..., ABANDONED_SHORT]),
+        "asa": _ratio(c[..., WAIT_ANSWERED], c[..., ANSWERED]),
+        "abandon_rate": _ratio(c[..., ABANDONED], offered),
+    }
+
+
+def occupancy(busy: np.ndarray, idle: np.ndarray) -> np.ndarray:
+    """busy / (busy + idle), NaN where the group was never available or busy."""
+    return _ratio(np.asarray(busy, dtype=float), np.asarray(busy, dtype=float) + idle)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Mean over replications with a two-sided confidence interval (NaN: undefined)."""
+
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n: np.ndarray
+    """Replications in which the value was defined."""
+
+    @property
+    def half_width(self) -> np.ndarray:
+        return np.asarray((self.high - self.low) / 2.0)
+
+
+def estimate(
+    values: np.ndarray, confidence: float, bounds: tuple[float, float] = (0.0, np.inf)
+) -> Estimate:
+    """Student-t interval over axis 0 (replications), ignoring NaN replications; the bounds
+    are clipped to the KPI's range (a share cannot exceed 1, nor a wait fall below 0)."""
+    v = np.asarray(values, dtype=float)
+    ok = ~np.isnan(v)
+    n = ok.sum(axis=0)
+    total = np.where(ok, v, 0.0).sum(axis=0)
+    mean = _ratio(total, n.astype(float))
+    dev = np.where(ok, v - mean, 0.0)
+    var = _ratio((dev * dev).sum(axis=0), (n - 1).astype(float))
+    t = scipy_stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n - 1, 1))
+    half = np.where(n >= 2, t * np.sqrt(var / np.maximum(n, 1)), np.nan)
+    low, high = np.clip(mean - half, *bounds), np.clip(mean + half, *bounds)
+    return Estimate(mean, low, high, n)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """KPIs of R replications: per interval and queue, per queue over all intervals, and for
+    the whole center, each an ``Estimate``; occupancy per interval and group, and per group."""
+
+    queues: tuple[str, ...]
+    groups: tuple[str, ...]
+    confidence: float
+    replications: int
+    by_interval: dict[str, Estimate]
+    by_queue: dict[str, Estimate]
+    total: dict[str, Estimate]
+    occupancy: Estimate
+    occupancy_by_group: Estimate
+    contacts: int
+
+
+def summarize(
+    tallies: Sequence[Tallies],
+    *,
+    queues: Sequence[str],
+    groups: Sequence[str],
+    confidence: float,
+    intervals: slice = slice(None),
+) -> Summary:
+    """Combine replications; ``intervals`` selects the intervals counted in the totals."""
+    counts = np.stack([t.counts for t in tallies])  # [R, K, Q, F]
+    busy = np.stack([t.busy for t in tallies])  # [R, K, G]
+    idle = np.stack([t.idle for t in tallies])
+    window = counts[:, intervals]
+    per = kpis(counts)
+    per_queue = kpis(window.sum(axis=1))
+    whole = kpis(window.sum(axis=(1, 2)))
+
+    def est(name: str, values: np.ndarray) -> Estimate:
+        return estimate(values, confidence, SHARE if name in SHARES else (0.0, np.inf))
+
+    return Summary(
+        queues=tuple(queues),
+        groups=tuple(groups),
+        confidence=confidence,
+        replications=len(tallies),
+        by_interval={k: est(k, v) for k, v in per.items()},
+        by_queue={k: est(k, v) for k, v in per_queue.items()},
+        total={k: est(k, v) for k, v in whole.items()},
+        occupancy=estimate(occupancy(busy, idle), confidence, SHARE),
+        occupancy_by_group=estimate(
+            occupancy(busy[:, intervals].sum(axis=1), idle[:, intervals].sum(axis=1)),
+            confidence,
+            SHARE,
+        ),
+        contacts=sum(t.contacts for t in tallies),
+    )

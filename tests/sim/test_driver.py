@@ -1,0 +1,177 @@
+"""The SimPy driver on the example center: KPIs from events, shifts, rosters, retrials, rings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from contactcenter.events import (
+    AgentActivity,
+    AgentStateChanged,
+    ContactAnswered,
+    ContactQueued,
+    ContactTransferred,
+    Event,
+    WrapUpEnded,
+)
+from contactcenter.kpi import Tally
+from sim.driver import simulate, thresholds
+from sim.scenario import Model, WrapUp, load_scenario
+from sim.statistics import FIELDS
+from tests.sim.files import base_spec, write_scenario
+
+
+def run(model: Model, seed: int = 1) -> tuple[list[Event], np.ndarray]:
+    events: list[Event] = []
+    tallies = simulate(model, seed, trace=events.extend)
+    return events, tallies.counts
+
+
+def test_kpis_match_the_live_definitions(tmp_path: Path) -> None:
+    """Per-queue sums equal ``contactcenter.kpi.Tally`` fed the same events, with overflow
+    (billing -> support after 120 s) and abandonment in play."""
+    spec = base_spec()
+    spec["agent_groups"] = {
+        "sales": {"template": "a05", "count": 10},
+        "billing": {"template": "a22", "count": 10},
+        "chat": {"agents": ["a29", "a30"]},
+        "support": {"template": "a14", "count": 5},
+    }
+    staffing = "interval_start,sales,billing,chat,support\n09:00,5,3,2,4\n"
+    spec["patience"] = {"distribution": "exponential", "mean_seconds": 400}
+    model = load_scenario(write_scenario(tmp_path, spec, staffing=staffing))
+    events, counts = run(model)
+    assert any(isinstance(e, ContactTransferred) for e in events)
+    live = Tally(dict(zip(model.center.queues, thresholds(model), strict=True)), 5.0)
+    live.observe_all(events)
+    ours = counts.sum(axis=0)  # [Q, F]
+    f = {name: i for i, name in enumerate(FIELDS)}
+    for j, q in enumerate(model.center.queues):
+        t = live.queues.get(q)
+        if t is None:
+            assert ours[j].sum() == 0
+            continue
+        assert ours[j, f["entered"]] - ours[j, f["transferred_out"]] == t.offered
+        assert ours[j, f["answered"]] == t.answered
+        assert ours[j, f["answered_within"]] == t.answered_within
+        assert ours[j, f["abandoned"]] == t.abandoned
+        assert ours[j, f["abandoned_short"]] == t.abandoned_short
+        assert ours[j, f["removed"]] == t.removed
+        assert np.isclose(ours[j, f["wait_answered"]], t.wait_answered_sum)
+
+
+def logged_in(events: list[Event]) -> dict[str, list[tuple[float, AgentActivity]]]:
+    out: dict[str, list[tuple[float, AgentActivity]]] = defaultdict(list)
+    for e in events:
+        if isinstance(e, AgentStateChanged):
+            out[e.agent_id].append((e.at, e.state))
+    return out
+
+
+def test_staffing_table_logs_agents_in_and_out(tmp_path: Path) -> None:
+    staffing = "interval_start,sales,billing,chat\n09:00,6,7,2\n09:30,2,7,0\n"
+    model = load_scenario(write_scenario(tmp_path, staffing=staffing))
+    events, _ = run(model)
+    history = logged_in(events)
+    sales = model.group("sales").agents
+    nine, half_past = 9 * 3600.0, 9.5 * 3600.0
+    for a in sales[:6]:
+        assert history[a][0] == (nine, AgentActivity.AVAILABLE)
+    for a in sales[6:]:
+        assert a not in history
+    for a in sales[2:6]:  # leave at 09:30, after finishing what they hold
+        states = history[a]
+        off = [t for t, s in states if s is AgentActivity.OFFLINE]
+        assert off and off[0] >= half_past
+        assert AgentActivity.AVAILABLE not in [s for t, s in states if t > half_past]
+        away = [t for t, s in states if s is AgentActivity.AWAY]
+        if away:  # held a contact at 09:30: away (no new offers), offline once it ended
+            assert away[0] == off[0] > half_past
+        else:
+            assert off[0] == half_past
+    for a in sales[:2]:
+        assert all(s is not AgentActivity.OFFLINE for _, s in history[a])
+    answered_by = {
+        e.agent_id for e in events if isinstance(e, ContactAnswered) and e.at > half_past
+    }
+    assert not answered_by & set(sales[2:6])
+
+
+def test_roster_shifts(tmp_path: Path) -> None:
+    spec = base_spec()
+    del spec["staffing"]
+    spec["roster"] = "roster.csv"
+    roster = (
+        "agent,group,count,start,end\n"
+        ",sales,3,09:00,09:40\n"
+        "a29,,,09:10,10:00\n"
+        ",billing,5,09:00,10:00\n"
+    )
+    path = write_scenario(tmp_path, spec, staffing=None, extra={"roster.csv": roster})
+    model = load_scenario(path)
+    assert model.roster is not None and len(model.roster) == 9
+    events, _ = run(model)
+    history = logged_in(events)
+    sales = model.group("sales").agents
+    for a in sales[:3]:
+        assert history[a][0] == (9 * 3600.0, AgentActivity.AVAILABLE)
+        assert history[a][-1][1] is AgentActivity.OFFLINE
+        assert history[a][-1][0] >= 9 * 3600.0 + 40 * 60
+    assert history["a29"][0] == (9 * 3600.0 + 600, AgentActivity.AVAILABLE)
+    assert "a30" not in history
+
+
+def test_retrials_come_back(tmp_path: Path) -> None:
+    spec = base_spec()
+    spec["patience"] = {"distribution": "exponential", "mean_seconds": 30}
+    spec["retrials"] = {"probability": 1.0, "mean_delay_seconds": 60}
+    staffing = "interval_start,sales,billing,chat\n09:00,2,2,1\n"
+    model = load_scenario(write_scenario(tmp_path, spec, staffing=staffing))
+    events, _ = run(model)
+    queued = [e for e in events if isinstance(e, ContactQueued)]
+    abandoned = sum(1 for e in events if type(e).__name__ == "ContactAbandoned")
+    forecast = model.forecast.contacts.sum()
+    assert abandoned > 100
+    assert len(queued) > forecast + 0.5 * abandoned  # abandoners called again
+
+
+def test_ring_delay_and_sampled_wrap_up(tmp_path: Path) -> None:
+    spec = base_spec()
+    spec["ring_delay_seconds"] = 4
+    spec["wrap_up"] = {"mode": "sampled", "distribution": "exponential", "mean_seconds": 5}
+    model = load_scenario(write_scenario(tmp_path, spec))
+    events, _ = run(model)
+    waits = [e.wait_seconds for e in events if isinstance(e, ContactAnswered)]
+    assert waits and min(waits) >= 4 - 1e-9
+    wraps = [e for e in events if isinstance(e, WrapUpEnded)]
+    assert sum(1 for e in wraps if e.disposition == "done") > 0.8 * len(wraps)
+    assert 3 < np.mean([e.wrap_up_seconds for e in wraps]) < 7
+
+
+def test_agents_who_never_answer_go_away_and_come_back(tmp_path: Path) -> None:
+    """A ring delay longer than the ring timeout: offers time out, the core sets agents away
+    for no-answer, the driver brings them back; nothing crashes and nobody is answered."""
+    spec = base_spec()
+    spec["ring_delay_seconds"] = 30  # sales and billing ring for 15 s
+    spec["no_answer_return_seconds"] = 20
+    spec["drain_minutes"] = 5
+    staffing = "interval_start,sales,billing,chat\n09:00,3,3,0\n"
+    model = load_scenario(write_scenario(tmp_path, spec, staffing=staffing))
+    model = replace(model, wrap_up=WrapUp())
+    events, counts = run(model)
+    voice = [e for e in events if isinstance(e, ContactAnswered)]
+    assert not voice
+    away = [e for e in events if isinstance(e, AgentStateChanged) and e.reason == "no-answer"]
+    assert away
+    back = [
+        e
+        for e in events
+        if isinstance(e, AgentStateChanged)
+        and e.previous is AgentActivity.AWAY
+        and e.state is AgentActivity.AVAILABLE
+    ]
+    assert back
+    assert counts[..., FIELDS.index("abandoned")].sum() > 0
