@@ -10,13 +10,16 @@ model is a handful of small generator processes over an explicit environment, wi
   wrap-up ends...) and calls ``advance``; an input that creates an earlier deadline wakes it;
 * ``_schedule``: logs agents in and out per the staffing table or roster; an agent whose shift
   ends while holding contacts goes away and logs out when the last one ends;
-* ``_serve``, ``_patience``, ``_ring``, ``_wrap``, ``_retry``, ``_back``: one contact's or one
-  agent's timeline (handle time, abandonment, ring delay, sampled wrap-up, retrial,
-  return from a ``no-answer`` away).
+* ``_ring``, ``_wrap``, ``_retry``, ``_back``: one contact's or one agent's timeline (ring
+  delay, sampled wrap-up, retrial, return from a ``no-answer`` away); the two every contact
+  has, handle time (``_serve``) and patience (``_patience``), are single timeouts with a
+  callback, which halves the events of the hot path.
 
 The driver reacts to the events the router returns (an offer is accepted, an answered contact
 starts its handle time...) and hands every event to the ``Collector``; no statistic is taken
-from anywhere else.
+from anywhere else. Not simulated: customers never take an offered callback
+(``CallbackOffered``), and a contact removed for a callback (``ContactRemoved``) is not called
+back within the run.
 """
 
 from __future__ import annotations
@@ -301,9 +304,6 @@ class Driver:
         self._input(self.router.contact_arrived(self.env.now, cid, queue, tier=tier))
         if patience < math.inf and cid in self._waiting:
             self.env.timeout(patience, cid).callbacks.append(self._patience)
-
-    # A contact's handle time and patience are single timeouts with a callback rather than
-    # processes: a process per contact would double the events of the hot path.
 
     def _patience(self, timeout: simpy.Event) -> None:
         cid = timeout.value
