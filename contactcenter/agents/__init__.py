@@ -1,6 +1,7 @@
 """The agent model: presence, per-contact slots, capacity and blocking (see ``state``)."""
 
 from contactcenter.agents.state import (
+    CHANNEL_BITS,
     PRESENCE_MOVES,
     SLOT_MOVES,
     Agent,
@@ -12,6 +13,7 @@ from contactcenter.agents.state import (
 )
 
 __all__ = [
+    "CHANNEL_BITS",
     "PRESENCE_MOVES",
     "SLOT_MOVES",
     "Agent",

@@ -45,6 +45,17 @@ SLOT_MOVES: Mapping[SlotState | None, frozenset[SlotState | None]] = {
 }
 """Allowed moves of one contact slot; ``None`` is "no slot"."""
 
+# Enum members as plain globals for the hot paths below: ``Presence.AVAILABLE`` goes through
+# the enum metaclass, several times the cost of a global lookup.
+_OFFLINE, _AVAILABLE, _AWAY = Presence.OFFLINE, Presence.AVAILABLE, Presence.AWAY
+_OFFERED, _ACTIVE, _WRAP_UP = SlotState.OFFERED, SlotState.ACTIVE, SlotState.WRAP_UP
+_A_OFFLINE, _A_AVAILABLE = AgentActivity.OFFLINE, AgentActivity.AVAILABLE
+_A_AWAY, _A_RINGING = AgentActivity.AWAY, AgentActivity.RINGING
+_A_BUSY, _A_WRAP_UP = AgentActivity.BUSY, AgentActivity.WRAP_UP
+
+CHANNEL_BITS: Mapping[ChannelName, int] = {"voice": 1, "chat": 2, "email": 4}
+"""One bit per channel: sets of channels as ints (``Agent.room``), cheap to compare."""
+
 
 class AgentError(Exception):
     """Base of the agent model's errors."""
@@ -64,9 +75,11 @@ class Agent:
     __slots__ = (
         "_accrued_at",
         "_blocked",
+        "_blocks_others",
         "_counts",
         "_n_active",
         "_n_wrap",
+        "_room_of",
         "available_idle_seconds",
         "away_reason",
         "blocks",
@@ -79,6 +92,7 @@ class Agent:
         "offered_contact",
         "presence",
         "presence_since",
+        "room",
         "slots",
     )
 
@@ -100,6 +114,21 @@ class Agent:
         """Channel -> held slots of other channels that block it."""
         self._n_active = 0
         self._n_wrap = 0
+        self._blocks_others: dict[ChannelName, tuple[ChannelName, ...]] = {
+            ch: tuple(o for o in self.blocks.get(ch, ()) if o != ch) for ch in self.capacity
+        }
+        """Channel -> the other channels a held slot of it blocks."""
+        self._room_of: dict[ChannelName, tuple[tuple[ChannelName, int], ...]] = {
+            ch: tuple((o, CHANNEL_BITS[o]) for o in (ch, *others) if o in self.capacity)
+            for ch, others in self._blocks_others.items()
+        }
+        """Channel -> (channel, bit) of the channels whose room a slot of it changes."""
+        self.room = 0
+        """Bits (``CHANNEL_BITS``) of the channels with a free slot that nothing blocks: what
+        ``can_take`` needs besides presence and ringing, kept up to date on every slot move."""
+        for ch, cap in self.capacity.items():
+            if cap > 0:
+                self.room |= CHANNEL_BITS[ch]
         self.offered_contact: str | None = None
         self.idle_since = 0.0
         self.handled = 0
@@ -112,17 +141,17 @@ class Agent:
 
     @property
     def activity(self) -> AgentActivity:
-        if self.presence is Presence.OFFLINE:
-            return AgentActivity.OFFLINE
+        if self.presence is _OFFLINE:
+            return _A_OFFLINE
         if self.offered_contact is not None:
-            return AgentActivity.RINGING
+            return _A_RINGING
         if self._n_active:
-            return AgentActivity.BUSY
+            return _A_BUSY
         if self._n_wrap:
-            return AgentActivity.WRAP_UP
-        if self.presence is Presence.AWAY:
-            return AgentActivity.AWAY
-        return AgentActivity.AVAILABLE
+            return _A_WRAP_UP
+        if self.presence is _AWAY:
+            return _A_AWAY
+        return _A_AVAILABLE
 
     def load(self) -> int:
         """Contacts the agent holds in any slot state."""
@@ -134,10 +163,9 @@ class Agent:
     def can_take(self, channel: ChannelName) -> bool:
         """Whether a new contact of ``channel`` may be offered now."""
         return (
-            self.presence is Presence.AVAILABLE
+            self.presence is _AVAILABLE
             and self.offered_contact is None
-            and self._counts.get(channel, 0) < self.capacity.get(channel, 0)
-            and not self._blocked.get(channel, 0)
+            and self.room & CHANNEL_BITS.get(channel, 0) != 0
         )
 
     def why_not(self, channel: ChannelName) -> str | None:
@@ -192,19 +220,30 @@ class Agent:
 
     # -- contact slots --------------------------------------------------------------------
 
+    # offer, accept, complete and end_wrap_up are the routing hot path: for the slot state
+    # they expect, each does inline what ``_move`` would do; any other goes through ``_move``.
+
     def offer(self, now: float, contact_id: str, channel: ChannelName) -> None:
-        if contact_id in self.slots:
+        slots = self.slots
+        if contact_id in slots:
             raise IllegalTransition(f"agent {self.id}: already holds contact {contact_id}")
         if not self.can_take(channel):
             raise CapacityExceeded(
                 f"agent {self.id} cannot take a {channel} contact: {self.why_not(channel)}"
             )
-        self._move(now, contact_id, channel, SlotState.OFFERED)
+        self._accrue(now)
+        self._take_slot(channel)
+        slots[contact_id] = (channel, _OFFERED)
         self.offered_contact = contact_id
 
     def accept(self, now: float, contact_id: str) -> None:
-        channel = self._channel_of(contact_id)
-        self._move(now, contact_id, channel, SlotState.ACTIVE)
+        held = self.slots.get(contact_id)
+        if held is not None and held[1] is _OFFERED:
+            self._accrue(now)
+            self._n_active += 1
+            self.slots[contact_id] = (held[0], _ACTIVE)
+        else:
+            self._move(now, contact_id, self._channel_of(contact_id), _ACTIVE)
         self.offered_contact = None
         self.consecutive_no_answers = 0
 
@@ -217,10 +256,26 @@ class Agent:
             self.consecutive_no_answers += 1
 
     def complete(self, now: float, contact_id: str) -> None:
-        self._move(now, contact_id, self._channel_of(contact_id), SlotState.WRAP_UP)
+        held = self.slots.get(contact_id)
+        if held is not None and held[1] is _ACTIVE:
+            self._accrue(now)
+            self._n_active -= 1
+            self._n_wrap += 1
+            self.slots[contact_id] = (held[0], _WRAP_UP)
+        else:
+            self._move(now, contact_id, self._channel_of(contact_id), _WRAP_UP)
 
     def end_wrap_up(self, now: float, contact_id: str) -> None:
-        self._move(now, contact_id, self._channel_of(contact_id), None)
+        held = self.slots.get(contact_id)
+        if held is not None and held[1] is _WRAP_UP:
+            self._accrue(now)
+            self._n_wrap -= 1
+            del self.slots[contact_id]
+            self._free_slot(held[0])
+            if not self.slots:
+                self.idle_since = now
+        else:
+            self._move(now, contact_id, self._channel_of(contact_id), None)
         self.handled += 1
 
     def slot(self, contact_id: str) -> SlotState | None:
@@ -228,6 +283,29 @@ class Agent:
         return held[1] if held else None
 
     # -- internals ------------------------------------------------------------------------
+
+    def _take_slot(self, channel: ChannelName) -> None:
+        self._counts[channel] = self._counts.get(channel, 0) + 1
+        blocked = self._blocked
+        for other in self._blocks_others.get(channel, ()):
+            blocked[other] = blocked.get(other, 0) + 1
+        self._update_room(channel)
+
+    def _free_slot(self, channel: ChannelName) -> None:
+        self._counts[channel] -= 1
+        blocked = self._blocked
+        for other in self._blocks_others.get(channel, ()):
+            blocked[other] = blocked.get(other, 0) - 1
+        self._update_room(channel)
+
+    def _update_room(self, channel: ChannelName) -> None:
+        room, counts, capacity, blocked = self.room, self._counts, self.capacity, self._blocked
+        for ch, bit in self._room_of.get(channel, ()):
+            if counts[ch] < capacity[ch] and not blocked.get(ch, 0):
+                room |= bit
+            else:
+                room &= ~bit
+        self.room = room
 
     def _channel_of(self, contact_id: str) -> ChannelName:
         held = self.slots.get(contact_id)
@@ -256,26 +334,20 @@ class Agent:
             self._n_wrap += 1
         if new is None:
             del self.slots[contact_id]
-            self._counts[channel] -= 1
-            for other in self.blocks.get(channel, ()):
-                if other != channel:
-                    self._blocked[other] = self._blocked.get(other, 0) - 1
+            self._free_slot(channel)
             if not self.slots:
                 self.idle_since = now
         else:
             if old is None:
-                self._counts[channel] = self._counts.get(channel, 0) + 1
-                for other in self.blocks.get(channel, ()):
-                    if other != channel:
-                        self._blocked[other] = self._blocked.get(other, 0) + 1
+                self._take_slot(channel)
             self.slots[contact_id] = (channel, new)
 
     def _accrue(self, now: float) -> None:
-        if self.presence is not Presence.OFFLINE:
-            dt = now - self._accrued_at
-            if dt > 0:
+        if now > self._accrued_at:  # (``now - _accrued_at > 0``, without the subtraction)
+            if self.presence is not _OFFLINE:
+                dt = now - self._accrued_at
                 if self.slots:
                     self.busy_seconds += dt
-                elif self.presence is Presence.AVAILABLE:
+                elif self.presence is _AVAILABLE:
                     self.available_idle_seconds += dt
-        self._accrued_at = max(self._accrued_at, now)
+            self._accrued_at = now

@@ -8,9 +8,9 @@ Events that are also instructions to the driver say so (``ContactOffered``: ring
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal, get_args
 
 ChannelName = Literal["voice", "chat", "email"]
 RejectReason = Literal["declined", "timeout", "agent_left", "contact_left", "moved"]
@@ -215,3 +215,29 @@ Event = (
     | AgentStateChanged
     | PriorityChanged
 )
+
+
+def _store_through_slots(cls: type[Any]) -> None:
+    """Give the frozen, slotted event ``cls`` a cheaper ``__init__`` of the same signature.
+
+    The generated one stores each field with ``object.__setattr__`` (frozen classes must go
+    around their own ``__setattr__``); storing through the slot descriptors' ``__set__`` does
+    the same thing at about half the cost, and the router builds ~10 events per contact. The
+    class stays a frozen dataclass: assignment still raises ``FrozenInstanceError``.
+    """
+    names = [f.name for f in fields(cls)]
+    assert all(f.default is MISSING and f.default_factory is MISSING for f in fields(cls))
+    scope: dict[str, Any] = {f"_set_{n}": cls.__dict__[n].__set__ for n in names}
+    body = "".join(f"    _set_{n}(self, {n})\n" for n in names)
+    exec(f"def __init__(self, {', '.join(names)}):\n{body}", scope)
+    init = scope["__init__"]
+    generated = cls.__init__
+    init.__qualname__ = generated.__qualname__
+    init.__annotations__ = generated.__annotations__
+    init.__doc__ = generated.__doc__
+    init.__module__ = cls.__module__
+    cls.__init__ = init
+
+
+for _cls in get_args(Event):
+    _store_through_slots(_cls)

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from heapq import heappop, heappush
 
-from contactcenter.agents import Agent, Presence
+from contactcenter.agents import CHANNEL_BITS, Agent, Presence
 from contactcenter.config import (
     Center,
     QueueConfig,
@@ -67,6 +68,14 @@ from contactcenter.routing.timers import TimerKind, Timers
 from contactcenter.routing.waiting import Entry, WaitingList, entry
 
 AgentLists = list[WaitingList]
+
+# Enum members as plain globals for the hot paths: ``ContactState.WAITING`` goes through the
+# enum metaclass, several times the cost of a global lookup.
+_WAITING, _OFFERED = ContactState.WAITING, ContactState.OFFERED
+_ACTIVE, _WRAP_UP, _ENDED = ContactState.ACTIVE, ContactState.WRAP_UP, ContactState.ENDED
+_STEP, _BREACH, _MAX_WAIT = TimerKind.STEP, TimerKind.BREACH, TimerKind.MAX_WAIT
+_RING, _WRAP_UP_END, _REOFFER = TimerKind.RING, TimerKind.WRAP_UP, TimerKind.REOFFER
+_AVAILABLE, _ACTIVITY_AWAY = Presence.AVAILABLE, AgentActivity.AWAY
 
 
 class RoutingError(Exception):
@@ -113,21 +122,34 @@ class QueueState:
     """A queue's static eligibility tables and its waiting lists (one per escalation step)."""
 
     __slots__ = (
+        "breach_lane",
         "cfg",
         "first_open_step",
         "first_step",
         "lists",
-        "ready",
+        "max_wait_lane",
+        "open",
+        "plain",
+        "ready_at",
+        "ring_lane",
         "rr_last",
         "staffed",
+        "step_lanes",
         "threshold",
+        "wrap_lane",
     )
 
-    def __init__(self, cfg: QueueConfig, center: Center) -> None:
+    def __init__(self, cfg: QueueConfig, center: Center, timers: Timers) -> None:
         self.cfg = cfg
         steps = cfg.escalation
         self.first_open_step = next(i for i, s in enumerate(steps) if not s.dedicated_only)
         self.lists = [WaitingList() for _ in steps]
+        self.open = [not s.dedicated_only for s in steps]
+        """Per step: not dedicated-only (its contacts wait in ``lists``)."""
+        self.plain = [
+            not s.raise_priority and not s.offer_callback and s.overflow_to is None for s in steps
+        ]
+        """Per step: reaching it sets the step and nothing else (``Router._reach_step``)."""
         threshold = cfg.answer_target.threshold_seconds
         assert threshold is not None  # resolved by the config loader
         self.threshold = threshold
@@ -143,8 +165,15 @@ class QueueState:
         self.staffed = 0
         """Logged-in agents who are eligible at some step."""
         self.rr_last = -1
-        self.ready: dict[str, None] = {}
-        """Ready agents (for this queue's channel) eligible at some step."""
+        self.ready_at: list[dict[str, None]] = [{} for _ in steps]
+        """Per step: the ready agents (for this queue's channel) first eligible at that step."""
+        # The timer lanes of this queue's constant delays (see ``Timers``).
+        self.ring_lane = timers.lane(TimerKind.RING, cfg.ring_timeout_seconds)
+        self.wrap_lane = timers.lane(TimerKind.WRAP_UP, cfg.wrap_up_seconds)
+        self.breach_lane = timers.lane(TimerKind.BREACH, threshold)
+        self.step_lanes = [timers.lane(TimerKind.STEP, s.after_seconds) for s in steps]
+        wait = cfg.max_wait.seconds if cfg.max_wait is not None else 0.0
+        self.max_wait_lane = timers.lane(TimerKind.MAX_WAIT, wait)
 
 
 class Router:
@@ -159,8 +188,11 @@ class Router:
         self._seq = 0
         self._out: list[Event] = []
         self._timers = Timers()
+        self._reoffer_lane = self._timers.lane(
+            TimerKind.REOFFER, self._routing.reoffer_delay_seconds
+        )
         self.queues: dict[str, QueueState] = {
-            qid: QueueState(q, center) for qid, q in center.queues.items()
+            qid: QueueState(q, center, self._timers) for qid, q in center.queues.items()
         }
         self.contacts: dict[str, Contact] = {}
         self._dedicated_of = center.dedicated_agent
@@ -188,6 +220,21 @@ class Router:
         self._ready: dict[ChannelName, dict[str, None]] = {
             ch: {} for ch in settings.channels if ch in routed
         }
+        self._routed = sum(CHANNEL_BITS[ch] for ch in self._ready)
+        """Bits of the channels some queue serves (the keys of ``_ready``)."""
+        self._ready_bits: dict[str, int] = dict.fromkeys(self.agents, 0)
+        """Agent -> bits of the channels it is listed as ready for in ``_ready``/``ready_at``."""
+        self._ready_index: dict[str, list[tuple[int, list[dict[str, None]]]]] = {
+            aid: [
+                (
+                    CHANNEL_BITS[ch],
+                    [ready, *(qs.ready_at[first] for qs, first in pairs if qs.cfg.channel == ch)],
+                )
+                for ch, ready in self._ready.items()
+            ]
+            for aid, pairs in self._agent_queues.items()
+        }
+        """Agent -> per routed channel: its bit and the ready indexes that list the agent."""
         self._activity: dict[str, AgentActivity] = dict.fromkeys(self.agents, AgentActivity.OFFLINE)
         self._pending_agents: dict[str, None] = {}
         self._pending_contacts: dict[str, None] = {}
@@ -202,9 +249,21 @@ class Router:
     def next_deadline(self) -> float | None:
         """When the router must next be called (None: only on the next input)."""
         timers = self._timers
-        while (top := timers.peek()) is not None and self._timer_is_stale(top[2], top[3], top[4]):
+        heap = timers.heap
+        contacts = self.contacts
+        while heap:
+            due, _, kind, cid, stamp, _ = heap[0]
+            c = contacts.get(cid)
+            if (
+                c is not None
+                and kind <= _MAX_WAIT  # a live step, breach or max-wait timer: the commonest
+                and c.epoch == stamp
+                and (c.state is _WAITING or c.state is _OFFERED)
+                and not (kind is _BREACH and c.breached)
+            ) or not self._timer_is_stale(kind, cid, stamp):
+                return due
             timers.pop()
-        return top[0] if top is not None else None
+        return None
 
     def contact_arrived(
         self,
@@ -275,11 +334,14 @@ class Router:
 
     def offer_accepted(self, now: float, contact_id: str) -> list[Event]:
         self._begin(now)
-        c = self._offered(contact_id)
+        c = self.contacts.get(contact_id)
+        if c is None or c.state is not _OFFERED:
+            c = self._offered(contact_id)  # raises: unknown, or not offered
         assert c.agent is not None
         agent = self.agents[c.agent]
         agent.accept(now, c.id)
-        c.state = ContactState.ACTIVE
+        self._timers.cancel(self.queues[c.queue].ring_lane, c.id, c.version)
+        c.state = _ACTIVE
         c.answered_at = now
         c.version += 1
         self._out.append(
@@ -298,22 +360,23 @@ class Router:
         """The conversation ended (either side hung up); wrap-up starts."""
         self._begin(now)
         c = self._contact(contact_id)
-        if c.state is not ContactState.ACTIVE or c.agent is None:
+        if c.state is not _ACTIVE or c.agent is None:
             raise InvalidInput(f"contact {contact_id} is {c.state}, not active")
         agent = self.agents[c.agent]
         agent.complete(now, c.id)
-        c.state = ContactState.WRAP_UP
+        c.state = _WRAP_UP
         c.completed_at = now
         c.version += 1
         assert c.answered_at is not None
         self._out.append(
             ContactCompleted(now, c.id, c.queue, c.channel, agent.id, now - c.answered_at)
         )
-        wrap = self.queues[c.queue].cfg.wrap_up_seconds
+        qs = self.queues[c.queue]
+        wrap = qs.cfg.wrap_up_seconds
         if wrap <= 0:
             self._end_wrap_up(c, None)
         else:
-            self._timers.add(now + wrap, TimerKind.WRAP_UP, c.id, c.version)
+            self._timers.add(qs.wrap_lane, now + wrap, _WRAP_UP_END, c.id, c.version)
             self._refresh(agent)
         return self._finish()
 
@@ -321,8 +384,9 @@ class Router:
         """The agent finished after-contact work with ``disposition``."""
         self._begin(now)
         c = self._contact(contact_id)
-        if c.state is not ContactState.WRAP_UP:
+        if c.state is not _WRAP_UP:
             raise InvalidInput(f"contact {contact_id} is {c.state}, not in wrap-up")
+        self._timers.cancel(self.queues[c.queue].wrap_lane, c.id, c.version)
         self._end_wrap_up(c, disposition)
         return self._finish()
 
@@ -518,31 +582,37 @@ class Router:
     def _refresh(self, agent: Agent, reason: str | None = None) -> None:
         """Re-derive the agent's readiness per channel and announce activity changes."""
         aid = agent.id
-        became_ready = False
-        for ch, ready in self._ready.items():
-            if agent.can_take(ch):
-                if aid not in ready:
-                    ready[aid] = None
-                    became_ready = True
-                    for qs, _ in self._agent_lists[aid].get(ch, ()):
-                        qs.ready[aid] = None
-            elif aid in ready:
-                del ready[aid]
-                for qs, _ in self._agent_lists[aid].get(ch, ()):
-                    del qs.ready[aid]
-        if became_ready:
-            self._pending_agents[aid] = None
+        # The channels ``agent.can_take``, as bits: only a change touches the ready indexes.
+        ready = (
+            agent.room & self._routed
+            if agent.presence is _AVAILABLE and agent.offered_contact is None
+            else 0
+        )
+        was = self._ready_bits[aid]
+        if ready != was:
+            self._ready_bits[aid] = ready
+            for bit, indexes in self._ready_index[aid]:
+                if not (ready ^ was) & bit:
+                    continue
+                if ready & bit:
+                    for index in indexes:
+                        index[aid] = None
+                else:
+                    for index in indexes:
+                        del index[aid]
+            if ready & ~was:
+                self._pending_agents[aid] = None
         activity = agent.activity
         previous = self._activity[aid]
         if activity is not previous:
             self._activity[aid] = activity
-            why = agent.away_reason if activity is AgentActivity.AWAY else reason
+            why = agent.away_reason if activity is _ACTIVITY_AWAY else reason
             self._out.append(AgentStateChanged(self._now, aid, previous, activity, why))
 
     def _forget(self, c: Contact) -> None:
         c.version += 1
         c.epoch += 1
-        c.state = ContactState.ENDED
+        c.state = _ENDED
         del self.contacts[c.id]
 
     # == internals: queueing =================================================================
@@ -558,19 +628,24 @@ class Router:
         c.boost = 0
         c.overflow_due = None
         c.max_wait_due = False
-        c.state = ContactState.WAITING
+        c.state = _WAITING
         c.agent = None
         c.priority = self._priority(c, qs)
         self._out.append(
             ContactQueued(now, c.id, c.queue, c.channel, c.priority, c.tier, c.arrived_at)
         )
-        start = 0 if self._dedicated_usable(c) else qs.first_open_step
+        dedicated = c.preferred_agent is not None and self._dedicated_usable(c)
+        start = 0 if dedicated else qs.first_open_step
+        timers = self._timers
         if qs.cfg.max_wait is not None:
-            self._timers.add(queued_at + qs.cfg.max_wait.seconds, TimerKind.MAX_WAIT, c.id, epoch)
+            due = queued_at + qs.cfg.max_wait.seconds
+            timers.add(qs.max_wait_lane, due, _MAX_WAIT, c.id, epoch)
         if not c.breached:
-            self._timers.add(c.arrived_at + qs.threshold, TimerKind.BREACH, c.id, epoch)
+            timers.add(qs.breach_lane, c.arrived_at + qs.threshold, _BREACH, c.id, epoch)
         self._schedule_step(c, qs, start + 1)
-        if not self._reach_step(c, qs, start, announce=False):
+        if qs.plain[start]:
+            c.step = start  # what ``_reach_step`` comes to for a step without actions
+        elif not self._reach_step(c, qs, start, announce=False):
             return
         if qs.staffed == 0 and not self._dedicated_usable(c):
             self._apply_no_agents(qs, [c])
@@ -582,10 +657,32 @@ class Router:
         """Put a waiting contact in its waiting lists and have it matched."""
         c.version += 1
         qs = self.queues[c.queue]
-        if not qs.cfg.escalation[c.step].dedicated_only:
-            qs.lists[c.step].push(c)
+        step = c.step
+        if qs.open[step]:  # ``qs.lists[step].push(c)``, inlined
+            heappush(qs.lists[step].heap, (-c.priority, c.arrived_at, c.seq, c.version, c))
         if c.preferred_agent is not None:
             self._dedicated_lists[c.preferred_agent].push(c)
+        if self._ready[c.channel]:  # (most often nobody is: no call)
+            self._note_contact(c, qs)
+
+    def _note_contact(self, c: Contact, qs: QueueState) -> None:
+        """Have a waiting contact matched, unless no ready agent can be eligible for it now.
+
+        Then there is nothing to look for: its step and exclusions change only through inputs
+        and timers that note it again, an agent who becomes ready before the next match is a
+        pending agent, and pending agents are matched first, each taking its best contact, so
+        ``_best_agent_for`` would find no agent left for this one.
+        """
+        ready = self._ready[c.channel]
+        if not ready:
+            return
+        if c.preferred_agent is None or c.preferred_agent not in ready:
+            step = c.step
+            if not qs.open[step]:
+                return
+            ready_at = qs.ready_at
+            if not any(ready_at[k] for k in range(step + 1)):
+                return
         self._pending_contacts[c.id] = None
 
     def _dedicated_usable(self, c: Contact) -> bool:
@@ -597,11 +694,12 @@ class Router:
     def _schedule_step(self, c: Contact, qs: QueueState, step: int) -> None:
         steps = qs.cfg.escalation
         if step < len(steps):
-            self._timers.add(c.queued_at + steps[step].after_seconds, TimerKind.STEP, c.id, c.epoch)
+            due = c.queued_at + steps[step].after_seconds
+            self._timers.add(qs.step_lanes[step], due, _STEP, c.id, c.epoch)
 
     def _advance_step(self, c: Contact, qs: QueueState, step: int) -> None:
         """Move a contact (waiting or ringing) on to ``step`` and re-list it."""
-        if self._reach_step(c, qs, step, announce=True) and c.state is ContactState.WAITING:
+        if self._reach_step(c, qs, step, announce=True) and c.state is _WAITING:
             self._insert(c)
 
     def _reach_step(self, c: Contact, qs: QueueState, step: int, *, announce: bool) -> bool:
@@ -610,9 +708,11 @@ class Router:
         Returns False when the step moved the contact to another queue.
         """
         c.step = step
-        spec = qs.cfg.escalation[step]
         if announce:
             self._out.append(ContactEscalated(self._now, c.id, c.queue, c.channel, step))
+        if qs.plain[step]:
+            return True
+        spec = qs.cfg.escalation[step]
         if spec.raise_priority:
             old = c.priority
             c.boost += spec.raise_priority
@@ -686,14 +786,13 @@ class Router:
     def _offer(self, c: Contact, agent: Agent) -> None:
         now = self._now
         agent.offer(now, c.id, c.channel)
-        c.state = ContactState.OFFERED
+        c.state = _OFFERED
         c.agent = agent.id
         c.version += 1
         qs = self.queues[c.queue]
-        order = self._order[agent.id]
-        qs.rr_last = order
+        qs.rr_last = self._order[agent.id]
         deadline = now + qs.cfg.ring_timeout_seconds
-        self._timers.add(deadline, TimerKind.RING, c.id, c.version)
+        self._timers.add(qs.ring_lane, deadline, _RING, c.id, c.version)
         self._out.append(ContactOffered(now, c.id, c.queue, c.channel, agent.id, deadline, c.step))
         self._refresh(agent)
 
@@ -709,7 +808,7 @@ class Router:
         if reason in ("declined", "timeout"):
             until = self._now + self._routing.reoffer_delay_seconds
             c.excluded[agent.id] = until
-            self._timers.add(until, TimerKind.REOFFER, c.id, c.epoch)
+            self._timers.add(self._reoffer_lane, until, TimerKind.REOFFER, c.id, c.epoch)
         if no_answer and agent.consecutive_no_answers >= self._routing.no_answer_limit:
             agent.set_presence(self._now, Presence.AWAY, "no-answer")
             agent.consecutive_no_answers = 0
@@ -739,7 +838,10 @@ class Router:
                 self._now - c.completed_at,
             )
         )
-        self._forget(c)
+        c.version += 1  # ``_forget(c)``, inlined
+        c.epoch += 1
+        c.state = _ENDED
+        del self.contacts[c.id]
         self._refresh(agent)
 
     # == internals: timers ===================================================================
@@ -748,43 +850,56 @@ class Router:
         c = self.contacts.get(contact_id)
         if c is None:
             return True
-        if kind is TimerKind.RING:
-            return c.state is not ContactState.OFFERED or c.version != stamp
-        if kind is TimerKind.WRAP_UP:
-            return c.state is not ContactState.WRAP_UP or c.version != stamp
-        if kind is TimerKind.REOFFER:
-            # Exclusions outlive a move to another queue, so must the timer that ends them.
-            return c.state not in (ContactState.WAITING, ContactState.OFFERED)
-        if c.epoch != stamp or c.state not in (ContactState.WAITING, ContactState.OFFERED):
-            return True
-        return kind is TimerKind.BREACH and c.breached
+        if kind <= _MAX_WAIT:  # STEP, BREACH, MAX_WAIT: the commonest, tested first
+            if c.epoch != stamp or (c.state is not _WAITING and c.state is not _OFFERED):
+                return True
+            return kind is _BREACH and c.breached
+        if kind is _RING:
+            return c.state is not _OFFERED or c.version != stamp
+        if kind is _WRAP_UP_END:
+            return c.state is not _WRAP_UP or c.version != stamp
+        # REOFFER. Exclusions outlive a move to another queue, so must the timer that ends them.
+        return c.state is not _WAITING and c.state is not _OFFERED
 
     def _fire_due(self, now: float) -> None:
         timers = self._timers
+        heap = timers.heap
+        contacts = self.contacts
         fired_due: float | None = None  # due time of the timers fired since the last match
         while True:
-            top = timers.peek()
-            if top is None or top[0] > now or (fired_due is not None and top[0] > fired_due):
+            if not heap or heap[0][0] > now or (fired_due is not None and heap[0][0] > fired_due):
                 if fired_due is None:
                     break
                 # Every timer due at that instant has fired: match once, so contacts that
                 # became eligible together are served by priority, not by timer order.
-                self._match()
+                if self._pending_agents or self._pending_contacts:
+                    self._match()
                 fired_due = None
                 continue  # matching may have set timers due by ``now`` (ring timeouts)
-            due, _, kind, cid, stamp = timers.pop()
-            if self._timer_is_stale(kind, cid, stamp):
+            due, _, kind, cid, stamp, _ = timers.pop()
+            # ``_timer_is_stale``, inlined for the common kinds (most timers are stale or
+            # steps and breaches: one call fewer each).
+            c = contacts.get(cid)
+            if c is None:
+                continue
+            if kind <= _MAX_WAIT:  # STEP, BREACH, MAX_WAIT
+                if c.epoch != stamp or (c.state is not _WAITING and c.state is not _OFFERED):
+                    continue
+                if kind is _BREACH and c.breached:
+                    continue
+            elif self._timer_is_stale(kind, cid, stamp):
                 continue
             # A timer set already overdue (a restored arrival, an overflow into a queue with a
             # shorter target) fires now: the clock never runs backwards inside an input.
-            self._now = max(due, self._now)
-            self._fire(kind, self.contacts[cid])
+            if due > self._now:  # (``max``, without the call)
+                self._now = due
+            self._fire(kind, c)
             fired_due = due
         self._now = now
 
     def _fire(self, kind: TimerKind, c: Contact) -> None:
         qs = self.queues[c.queue]
-        if kind is TimerKind.STEP:
+        if kind is _STEP:
             step = c.step + 1
             steps = qs.cfg.escalation
             if step >= len(steps):
@@ -793,8 +908,14 @@ class Router:
                 self._schedule_step(c, qs, step)  # moved ahead early (dedicated agent left)
                 return
             self._schedule_step(c, qs, step + 1)
-            self._advance_step(c, qs, step)
-        elif kind is TimerKind.BREACH:
+            if qs.plain[step]:  # ``_advance_step``, inlined for a step without actions
+                c.step = step
+                self._out.append(ContactEscalated(self._now, c.id, c.queue, c.channel, step))
+                if c.state is _WAITING:
+                    self._insert(c)
+            else:
+                self._advance_step(c, qs, step)
+        elif kind is _BREACH:
             c.breached = True
             self._out.append(TargetBreached(self._now, c.id, c.queue, c.channel, qs.threshold))
         elif kind is TimerKind.MAX_WAIT:
@@ -810,7 +931,7 @@ class Router:
             now = self._now
             c.excluded = {a: until for a, until in c.excluded.items() if until > now}
             if c.state is ContactState.WAITING:
-                self._pending_contacts[c.id] = None
+                self._note_contact(c, qs)
 
     def _max_wait(self, c: Contact, qs: QueueState) -> None:
         rule = qs.cfg.max_wait
@@ -866,16 +987,16 @@ class Router:
         if pref is not None and pref in ready and not c.is_excluded(pref, now):
             return self.agents[pref]
         qs = self.queues[c.queue]
-        if not qs.ready:
-            return None
-        if qs.cfg.escalation[c.step].dedicated_only:
-            return None
-        first = qs.first_step
         step = c.step
+        if not qs.open[step]:
+            return None
+        agents = self.agents
+        # (Candidates come grouped by first step; ``choose_agent`` orders them totally.)
         candidates = [
-            self.agents[aid]
-            for aid in qs.ready
-            if (f := first.get(aid)) is not None and f <= step and not c.is_excluded(aid, now)
+            agents[aid]
+            for k in range(step + 1)
+            for aid in qs.ready_at[k]
+            if not c.is_excluded(aid, now)
         ]
         if not candidates:
             return None
@@ -892,6 +1013,10 @@ class Router:
         )
 
     def _best_contact_for(self, agent: Agent) -> Contact | None:
+        # The channels ``agent.can_take``, as bits (its state does not change in here).
+        room = agent.room if agent.presence is _AVAILABLE and agent.offered_contact is None else 0
+        if not room:
+            return None
         now = self._now
         aid = agent.id
         dedicated = self._dedicated_lists[aid]
@@ -906,19 +1031,27 @@ class Router:
         best_entry: Entry | None = None
         weight = self._weight
         for channel, pairs in self._agent_lists[aid].items():
-            if not agent.can_take(channel):
+            if not room & CHANNEL_BITS[channel]:
                 continue
             for qs, lists in pairs:
                 top: Entry | None = None
                 for lst in lists:
-                    e = lst.head_entry()
-                    if e is None:
+                    # ``lst.head_entry()``, inlined: this loop runs for every list of every
+                    # queue the agent serves, each time it becomes ready.
+                    heap = lst.heap
+                    while heap:
+                        e = heap[0]
+                        c = e[4]
+                        if c.version == e[3] and c.state is _WAITING:
+                            break
+                        heappop(heap)
+                    else:
                         continue
-                    if e[4].excluded and e[4].is_excluded(aid, now):
-                        c = lst.first(lambda x: not x.is_excluded(aid, now))
-                        if c is None:
+                    if c.excluded and c.is_excluded(aid, now):
+                        first = lst.first(lambda x: not x.is_excluded(aid, now))
+                        if first is None:
                             continue
-                        e = entry(c)
+                        e = entry(first)
                     if top is None or e < top:
                         top = e
                 if top is None:

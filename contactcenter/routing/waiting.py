@@ -29,16 +29,18 @@ def is_live(item: Entry) -> bool:
 class WaitingList:
     """One heap of waiting contacts."""
 
-    __slots__ = ("_heap",)
+    __slots__ = ("heap",)
 
     def __init__(self) -> None:
-        self._heap: list[Entry] = []
+        self.heap: list[Entry] = []
+        """Outside this class only ``head_entry``'s loop, inlined on the router's hot path,
+        touches it: it pops stale entries off the top, nothing else."""
 
     def push(self, contact: Contact) -> None:
-        heapq.heappush(self._heap, entry(contact))
+        heapq.heappush(self.heap, entry(contact))
 
     def head(self) -> Contact | None:
-        heap = self._heap
+        heap = self.heap
         while heap:
             top = heap[0]
             if top[4].version == top[3] and top[4].state is ContactState.WAITING:
@@ -47,7 +49,7 @@ class WaitingList:
         return None
 
     def head_entry(self) -> Entry | None:
-        heap = self._heap
+        heap = self.heap
         while heap:
             top = heap[0]
             c = top[4]
@@ -61,7 +63,7 @@ class WaitingList:
         head = self.head()
         if head is None or accept(head):
             return head
-        heap = self._heap
+        heap = self.heap
         skipped: list[Entry] = []
         found: Contact | None = None
         while heap:
@@ -78,8 +80,8 @@ class WaitingList:
 
     def live(self) -> list[Contact]:
         """All live contacts in serving order (O(n log n); for explain and rare bulk moves)."""
-        return [item[4] for item in sorted(self._heap) if is_live(item)]
+        return [item[4] for item in sorted(self.heap) if is_live(item)]
 
     def __len__(self) -> int:
         """Entries including stale ones (an upper bound on live contacts)."""
-        return len(self._heap)
+        return len(self.heap)

@@ -266,19 +266,27 @@ def excluded(c: Contact, agent_id: str, now: float) -> bool:
     return c.excluded.get(agent_id, -math.inf) > now
 
 
-def may_take(c: Contact, agent_id: str, now: float) -> bool:
-    """Static eligibility at the contact's current step plus the re-offer delay."""
+def may_take(c: Contact, agent_id: str, now: float, step: int | None = None) -> bool:
+    """Static eligibility at the contact's current ``step`` plus the re-offer delay."""
+    step = c.step if step is None else step
     if excluded(c, agent_id, now):
         return False
     if agent_id == c.preferred_agent:
         return True
-    if CENTER.queues[c.queue].escalation[c.step].dedicated_only:
+    if CENTER.queues[c.queue].escalation[step].dedicated_only:
         return False
-    return config_eligible(c.queue, agent_id, c.step)
+    return config_eligible(c.queue, agent_id, step)
 
 
-def serve_key(c: Contact) -> tuple[int, float, int]:
-    return (-c.priority, c.arrived_at, c.seq)
+def rival(d: Contact, now: float) -> tuple[int, tuple[int, float, int]] | None:
+    """The step and serving key of a waiting contact ``d`` once every step due by ``now`` is
+    reached (its timer may not have fired yet); None if that step moves it elsewhere."""
+    steps = CENTER.queues[d.queue].escalation
+    step = max(d.step, time_step(d.queue, d.queued_at, now))
+    if any(s.overflow_to is not None for s in steps[d.step + 1 : step + 1]):
+        return None
+    raises = sum(s.raise_priority for s in steps[d.step + 1 : step + 1])
+    return step, (-(d.priority + raises), d.arrived_at, d.seq)
 
 
 # == a router that checks every offer as it is made ==============================================
@@ -303,16 +311,18 @@ class CheckedRouter(Router):
             f"{where}: step not reached yet (queued at {c.queued_at})"
         )
         if c.preferred_agent != agent.id:
-            # Inside a queue: higher priority first, then FIFO by original arrival.
+            # Inside a queue: higher priority first, then FIFO by original arrival; this holds
+            # also against contacts whose wider step falls due at this very moment.
+            key = (-c.priority, c.arrived_at, c.seq)
             for d in self.contacts.values():
-                if (
-                    d is not c
-                    and d.state is ContactState.WAITING
-                    and d.queue == c.queue
-                    and may_take(d, agent.id, now)
-                    and serve_key(d) < serve_key(c)
-                ):
-                    raise AssertionError(f"{where}: {d.id} ({d.priority}) waits ahead of it")
+                if d is c or d.state is not ContactState.WAITING or d.queue != c.queue:
+                    continue
+                q = CENTER.queues[d.queue]
+                if q.max_wait is not None and now >= d.queued_at + q.max_wait.seconds:
+                    continue  # leaving the queue at this moment
+                seen = rival(d, now)
+                if seen is not None and seen[1] < key and may_take(d, agent.id, now, seen[0]):
+                    raise AssertionError(f"{where}: {d.id} ({seen[1]}) waits ahead of it")
         self.offer_log.append((c.id, agent.id, c.step, now))
         super()._offer(c, agent)
 
