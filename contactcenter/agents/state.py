@@ -79,7 +79,6 @@ class Agent:
         "_counts",
         "_n_active",
         "_n_wrap",
-        "_room_of",
         "available_idle_seconds",
         "away_reason",
         "blocks",
@@ -114,15 +113,11 @@ class Agent:
         """Channel -> held slots of other channels that block it."""
         self._n_active = 0
         self._n_wrap = 0
-        self._blocks_others: dict[ChannelName, tuple[ChannelName, ...]] = {
-            ch: tuple(o for o in self.blocks.get(ch, ()) if o != ch) for ch in self.capacity
+        self._blocks_others: dict[ChannelName, tuple[tuple[ChannelName, int], ...]] = {
+            ch: tuple((o, CHANNEL_BITS[o]) for o in self.blocks.get(ch, ()) if o != ch)
+            for ch in self.capacity
         }
-        """Channel -> the other channels a held slot of it blocks."""
-        self._room_of: dict[ChannelName, tuple[tuple[ChannelName, int], ...]] = {
-            ch: tuple((o, CHANNEL_BITS[o]) for o in (ch, *others) if o in self.capacity)
-            for ch, others in self._blocks_others.items()
-        }
-        """Channel -> (channel, bit) of the channels whose room a slot of it changes."""
+        """Channel -> (channel, bit) of the other channels a held slot of it blocks."""
         self.room = 0
         """Bits (``CHANNEL_BITS``) of the channels with a free slot that nothing blocks: what
         ``can_take`` needs besides presence and ringing, kept up to date on every slot move."""
@@ -284,27 +279,28 @@ class Agent:
 
     # -- internals ------------------------------------------------------------------------
 
+    # Slots are only taken and freed in channels the agent has capacity for (an offer needs
+    # ``can_take``); ``room`` changes only in the channel itself and those it blocks.
+
     def _take_slot(self, channel: ChannelName) -> None:
-        self._counts[channel] = self._counts.get(channel, 0) + 1
-        blocked = self._blocked
-        for other in self._blocks_others.get(channel, ()):
+        counts, blocked, room = self._counts, self._blocked, self.room
+        counts[channel] += 1
+        if counts[channel] >= self.capacity[channel]:
+            room &= ~CHANNEL_BITS[channel]
+        for other, bit in self._blocks_others[channel]:
             blocked[other] = blocked.get(other, 0) + 1
-        self._update_room(channel)
+            room &= ~bit
+        self.room = room
 
     def _free_slot(self, channel: ChannelName) -> None:
-        self._counts[channel] -= 1
-        blocked = self._blocked
-        for other in self._blocks_others.get(channel, ()):
-            blocked[other] = blocked.get(other, 0) - 1
-        self._update_room(channel)
-
-    def _update_room(self, channel: ChannelName) -> None:
-        room, counts, capacity, blocked = self.room, self._counts, self.capacity, self._blocked
-        for ch, bit in self._room_of.get(channel, ()):
-            if counts[ch] < capacity[ch] and not blocked.get(ch, 0):
+        counts, blocked, capacity, room = self._counts, self._blocked, self.capacity, self.room
+        counts[channel] -= 1
+        if counts[channel] < capacity[channel] and not blocked.get(channel, 0):
+            room |= CHANNEL_BITS[channel]
+        for other, bit in self._blocks_others[channel]:
+            left = blocked[other] = blocked.get(other, 0) - 1
+            if not left and other in capacity and counts[other] < capacity[other]:
                 room |= bit
-            else:
-                room &= ~bit
         self.room = room
 
     def _channel_of(self, contact_id: str) -> ChannelName:

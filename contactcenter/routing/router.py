@@ -133,6 +133,7 @@ class QueueState:
         "ready_at",
         "ring_lane",
         "rr_last",
+        "skill_total",
         "staffed",
         "step_lanes",
         "threshold",
@@ -162,6 +163,11 @@ class QueueState:
                 if can_serve_at_step(agent, cfg, steps[i]):
                     self.first_step[agent.id] = i
                     break
+        self.skill_total = {
+            aid: sum(center.agents[aid].skills.get(s, 0) for s in cfg.skills)
+            for aid in self.first_step
+        }
+        """Agent id (eligible at some step) -> the sum of its proficiencies in our skills."""
         self.staffed = 0
         """Logged-in agents who are eligible at some step."""
         self.rr_last = -1
@@ -223,7 +229,12 @@ class Router:
         self._routed = sum(CHANNEL_BITS[ch] for ch in self._ready)
         """Bits of the channels some queue serves (the keys of ``_ready``)."""
         self._ready_bits: dict[str, int] = dict.fromkeys(self.agents, 0)
-        """Agent -> bits of the channels it is listed as ready for in ``_ready``/``ready_at``."""
+        """Agent -> bits of the channels it is listed as ready for in ``_ready``/``ready_at``.
+
+        An agent who becomes ready is listed only once it is matched as a pending agent and
+        takes nothing (``_list_ready``): most take a contact at once, and were never listed.
+        Until then it is in ``_pending_agents``, which ``_match`` serves before any contact.
+        """
         self._ready_index: dict[str, list[tuple[int, list[dict[str, None]]]]] = {
             aid: [
                 (
@@ -588,19 +599,16 @@ class Router:
             if agent.presence is _AVAILABLE and agent.offered_contact is None
             else 0
         )
-        was = self._ready_bits[aid]
-        if ready != was:
-            self._ready_bits[aid] = ready
-            for bit, indexes in self._ready_index[aid]:
-                if not (ready ^ was) & bit:
-                    continue
-                if ready & bit:
-                    for index in indexes:
-                        index[aid] = None
-                else:
-                    for index in indexes:
-                        del index[aid]
-            if ready & ~was:
+        listed = self._ready_bits[aid]
+        if ready != listed:
+            lost = listed & ~ready
+            if lost:  # unlisted at once; gained channels are listed by ``_list_ready``
+                self._ready_bits[aid] = listed & ready
+                for bit, indexes in self._ready_index[aid]:
+                    if lost & bit:
+                        for index in indexes:
+                            del index[aid]
+            if ready & ~listed:
                 self._pending_agents[aid] = None
         activity = agent.activity
         previous = self._activity[aid]
@@ -681,7 +689,10 @@ class Router:
             if not qs.open[step]:
                 return
             ready_at = qs.ready_at
-            if not any(ready_at[k] for k in range(step + 1)):
+            for k in range(step + 1):
+                if ready_at[k]:
+                    break
+            else:
                 return
         self._pending_contacts[c.id] = None
 
@@ -962,6 +973,8 @@ class Router:
                 c = self._best_contact_for(agent)
                 if c is not None:
                     self._offer(c, agent)
+                else:
+                    self._list_ready(agent)
             if len(pc) > 1 and not pa:
                 # Contacts that became eligible together are offered in serving order
                 # (priority, then original arrival), not in the order they were noted.
@@ -978,6 +991,23 @@ class Router:
                     if chosen is not None:
                         self._offer(contact, chosen)
 
+    def _list_ready(self, agent: Agent) -> None:
+        """List a pending agent who took nothing in the ready indexes of its channels."""
+        aid = agent.id
+        ready = (
+            agent.room & self._routed
+            if agent.presence is _AVAILABLE and agent.offered_contact is None
+            else 0
+        )
+        listed = self._ready_bits[aid]
+        gained = ready & ~listed
+        if gained:
+            self._ready_bits[aid] = listed | gained
+            for bit, indexes in self._ready_index[aid]:
+                if gained & bit:
+                    for index in indexes:
+                        index[aid] = None
+
     def _best_agent_for(self, c: Contact) -> Agent | None:
         ready = self._ready[c.channel]
         if not ready:
@@ -992,22 +1022,23 @@ class Router:
             return None
         agents = self.agents
         # (Candidates come grouped by first step; ``choose_agent`` orders them totally.)
-        candidates = [
-            agents[aid]
-            for k in range(step + 1)
-            for aid in qs.ready_at[k]
-            if not c.is_excluded(aid, now)
-        ]
-        if not candidates:
-            return None
-        skills = self.center.agents
+        if c.excluded:
+            candidates = [
+                agents[aid]
+                for k in range(step + 1)
+                for aid in qs.ready_at[k]
+                if not c.is_excluded(aid, now)
+            ]
+        else:
+            candidates = [agents[aid] for k in range(step + 1) for aid in qs.ready_at[k]]
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else None  # (any strategy picks the only one)
         return choose_agent(
             qs.cfg.selection,
             candidates,
             now=now,
-            queue=qs.cfg,
-            proficiency=lambda aid, s: skills[aid].skills.get(s, 0),
-            order=self._order.__getitem__,
+            skill_total=qs.skill_total,
+            order=self._order,
             round_robin_last=qs.rr_last,
             member_count=len(self._order),
         )
