@@ -323,11 +323,7 @@ class Router:
     def contact_abandoned(self, now: float, contact_id: str) -> list[Event]:
         """The customer left before being answered (hung up, closed the chat)."""
         self._begin(now)
-        c = self._contact(contact_id)
-        if c.state is ContactState.OFFERED:
-            self._withdraw_offer(c, "contact_left", no_answer=False, requeue=False)
-        elif c.state is not ContactState.WAITING:
-            raise InvalidInput(f"contact {contact_id} is {c.state}, not waiting")
+        c = self._leaving_contact(contact_id)
         self._out.append(ContactAbandoned(now, c.id, c.queue, c.channel, now - c.arrived_at))
         self._forget(c)
         return self._finish()
@@ -335,13 +331,17 @@ class Router:
     def accept_callback(self, now: float, contact_id: str) -> list[Event]:
         """The waiting customer took the callback offer: they leave the queue, to be called."""
         self._begin(now)
+        self._remove(self._leaving_contact(contact_id), "callback_accepted", "callback")
+        return self._finish()
+
+    def _leaving_contact(self, contact_id: str) -> Contact:
+        """The contact whose customer leaves the queue; a ringing offer of it is withdrawn."""
         c = self._contact(contact_id)
         if c.state is ContactState.OFFERED:
             self._withdraw_offer(c, "contact_left", no_answer=False, requeue=False)
         elif c.state is not ContactState.WAITING:
             raise InvalidInput(f"contact {contact_id} is {c.state}, not waiting")
-        self._remove(c, "callback_accepted", "callback")
-        return self._finish()
+        return c
 
     def offer_accepted(self, now: float, contact_id: str) -> list[Event]:
         self._begin(now)

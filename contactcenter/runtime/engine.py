@@ -293,32 +293,18 @@ class Engine:
         if queue is None:
             raise InvalidInput(f"unknown topic {topic!r}")
         customer, verified = await self._identify(customer_id, email)
-        tier = customer.tier if customer is not None and verified else None
-        if tier not in self.center.tiers:
-            tier = None
-        preferred = customer.dedicated_agent if customer is not None and verified else None
-        if preferred is not None and preferred not in self.center.agents:
-            preferred = None
         contact_id = f"chat-{secrets.token_hex(8)}"
-        await self.store.create_contact(
+        trusted = customer if verified else None
+        await self._queue_contact(
             contact_id,
-            channel="chat",
-            queue=queue,
-            arrived_wall=self._wall(),
-            customer_id=customer.id if customer is not None else None,
-            tier=tier or self.center.settings.default_tier,
-            customer_name=name,
+            "chat",
+            queue,
+            tier=trusted.tier if trusted is not None else None,
+            customer_id=trusted.id if trusted is not None else None,
+            stored_customer_id=customer.id if customer is not None else None,
+            preferred_agent=trusted.dedicated_agent if trusted is not None else None,
+            name=name,
             topic=topic,
-        )
-        await self.submit(
-            lambda now: self.router.contact_arrived(
-                now,
-                contact_id,
-                queue,
-                tier=tier,
-                customer_id=customer.id if customer is not None and verified else None,
-                preferred_agent=preferred,
-            )
         )
         return contact_id
 
@@ -397,19 +383,47 @@ class Engine:
         cfg = self.center.queues.get(queue)
         if cfg is None or cfg.channel != "voice":
             raise InvalidInput(f"{queue!r} is not a voice queue")
+        await self._queue_contact(
+            contact_id,
+            "voice",
+            queue,
+            tier=tier,
+            customer_id=customer_id,
+            stored_customer_id=customer_id,
+            preferred_agent=preferred_agent,
+            name=caller,
+            topic=None,
+        )
+
+    async def _queue_contact(
+        self,
+        contact_id: str,
+        channel: str,
+        queue: str,
+        *,
+        tier: str | None,
+        customer_id: str | None,
+        stored_customer_id: str | None,
+        preferred_agent: str | None,
+        name: str | None,
+        topic: str | None,
+    ) -> None:
+        """Store a new contact, then route it. ``customer_id`` is what routing may trust (it
+        buys tier and dedicated agent); the store keeps the claimed one for the record. An
+        unknown tier or preferred agent is dropped: the customer is queued regardless."""
         if tier not in self.center.tiers:
             tier = None
         if preferred_agent not in self.center.agents:
             preferred_agent = None
         await self.store.create_contact(
             contact_id,
-            channel="voice",
+            channel=channel,
             queue=queue,
             arrived_wall=self._wall(),
-            customer_id=customer_id,
+            customer_id=stored_customer_id,
             tier=tier or self.center.settings.default_tier,
-            customer_name=caller,
-            topic=None,
+            customer_name=name,
+            topic=topic,
         )
         await self.submit(
             lambda now: self.router.contact_arrived(

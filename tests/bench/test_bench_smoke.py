@@ -4,36 +4,13 @@ benchmark run, not to unit tests."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+from tests.bench.quick_run import run_quick
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "routing.py"
 BACKLOGS = ("1k", "10k", "100k")
 
 
-def parse_summary(line: str) -> dict[str, str]:
-    pairs = dict(item.split("=", 1) for item in line.split())
-    assert pairs, "empty summary line"
-    return pairs
-
-
 def test_quick_run_prints_a_parsable_summary_with_positive_counts() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.strip().splitlines()
-    assert len(lines) > 1, "expected human-readable lines before the summary"
-    summary = parse_summary(lines[-1])
-
-    assert summary["quick"] == "1"
+    summary = run_quick("routing.py")
     assert summary["lifecycles_per_s_is"] == "min_over_backlogs"
     assert summary["ratio_vs_naive_backlog"] == "10k"
     rates = ["lifecycles_per_s", "ratio_vs_naive", "cost_ratio_100k_vs_1k"]

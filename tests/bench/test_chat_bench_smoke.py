@@ -5,35 +5,12 @@ No timing floors here: those belong to the full benchmark run, not to unit tests
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "chat.py"
-
-
-def parse_summary(line: str) -> dict[str, str]:
-    pairs = dict(item.split("=", 1) for item in line.split())
-    assert pairs, "empty summary line"
-    return pairs
+from tests.bench.quick_run import run_quick
 
 
 def test_quick_run_prints_a_parsable_summary_with_positive_counts() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    lines = proc.stdout.strip().splitlines()
-    assert len(lines) > 1, "expected human-readable lines before the summary"
-    summary = parse_summary(lines[-1])
-
-    assert summary["quick"] == "1"
+    summary = run_quick("chat.py")
     for key in ("customers", "agents", "chats_answered", "messages_sent"):
         assert int(summary[key]) > 0, key
     assert int(summary["chats_answered"]) <= int(summary["customers"])

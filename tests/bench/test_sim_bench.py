@@ -4,28 +4,11 @@ benchmark run, not to unit tests."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "sim.py"
+from tests.bench.quick_run import run_quick
 
 
 def test_quick_run_prints_a_parsable_summary() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.strip().splitlines()
-    assert len(lines) > 1, "expected human-readable lines before the summary"
-    summary = dict(item.split("=", 1) for item in lines[-1].split())
-    assert summary["quick"] == "1"
+    summary = run_quick("sim.py")
     for key in (
         "contacts_per_s_core",
         "contacts_per_s_simpy_baseline",
