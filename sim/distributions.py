@@ -44,6 +44,7 @@ class QueueDraws:
         self.tier_cum[-1] = 1.0
         self.retrial_p = behaviour.retrial_probability
         self.retrial_delay = behaviour.retrial_delay
+        self.callback_p = behaviour.callback_acceptance
 
     def handle(self, rng: np.random.Generator, n: int, aht: float) -> np.ndarray:
         return self.unit(rng, n) * aht

@@ -17,9 +17,10 @@ model is a handful of small generator processes over an explicit environment, wi
 
 The driver reacts to the events the router returns (an offer is accepted, an answered contact
 starts its handle time...) and hands every event to the ``Collector``; no statistic is taken
-from anywhere else. Not simulated: customers never take an offered callback
-(``CallbackOffered``), and a contact removed for a callback (``ContactRemoved``) is not called
-back within the run.
+from anywhere else. A customer offered a callback (``CallbackOffered``) takes it with the
+queue's callback acceptance, the way the live edge calls ``Router.accept_callback``; the
+call back itself is outbound work outside the routing core and is not simulated: callbacks
+are counted per interval and queue, for the planner to schedule.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from contactcenter.agents import Presence
 from contactcenter.events import (
     AgentActivity,
     AgentStateChanged,
+    CallbackOffered,
     ContactAbandoned,
     ContactAnswered,
     ContactCompleted,
@@ -44,7 +46,7 @@ from contactcenter.events import (
     OfferRejected,
     WrapUpEnded,
 )
-from contactcenter.routing import Router
+from contactcenter.routing import ContactState, Router
 from sim.distributions import QueueDraws, arrival_counts
 from sim.scenario import Model
 from sim.statistics import Collector, Tallies
@@ -109,6 +111,8 @@ class Driver:
             self._actions[AgentStateChanged] = self._agent_changed
         if model.wrap_up.mode == "sampled":
             self._actions[ContactCompleted] = self._completed
+        if any(b.callback_acceptance > 0 for b in model.behaviour.values()):
+            self._actions[CallbackOffered] = self._callback_offered
         self._draws = {q: QueueDraws(b) for q, b in model.behaviour.items()}
         self._next_id = 0
         self._handle: dict[str, float] = {}
@@ -116,6 +120,7 @@ class Driver:
         self._ringing: dict[str, ContactOffered] = {}
         self._in_wrap: set[str] = set()
         self._accepts: list[str] = []
+        self._callbacks: list[str] = []
         self._logouts: list[str] = []
         self._on: set[str] = set()
         self._leaving: set[str] = set()
@@ -166,12 +171,18 @@ class Driver:
             if action is not None:
                 action(e)
         router = self.router
-        while self._accepts or self._logouts:
+        while self._accepts or self._logouts or self._callbacks:
             now = self.env.now
             if self._accepts:
                 self._deliver(router.offer_accepted(now, self._accepts.pop(0)))
-            else:
+            elif self._logouts:
                 self._deliver(router.agent_logged_out(now, self._logouts.pop(0)))
+            else:
+                cid = self._callbacks.pop(0)
+                # (The customer hears the offer while waiting; one an agent's phone is
+                # already ringing for, or who has hung up meanwhile, does not take it.)
+                if cid in self._waiting and router.contact(cid).state is ContactState.WAITING:
+                    self._deliver(router.accept_callback(now, cid))
 
     def _clock(self) -> Process:
         env, router = self.env, self.router
@@ -201,6 +212,13 @@ class Driver:
         else:
             self._ringing[e.contact_id] = e
             self.env.process(self._ring(e))
+
+    def _callback_offered(self, e: CallbackOffered) -> None:
+        origin = self._waiting.get(e.contact_id)
+        if origin is not None:
+            p = self._draws[origin[0]].callback_p
+            if p > 0 and self.rng.random() < p:
+                self._callbacks.append(e.contact_id)
 
     def _rejected(self, e: OfferRejected) -> None:
         self._ringing.pop(e.contact_id, None)

@@ -211,7 +211,8 @@ def run_text(model: Model, summary: Summary) -> str:
     lines = [
         f"{model.source}: {summary.replications} replications, "
         f"{summary.contacts / summary.replications:,.0f} contacts each, {pct} CI",
-        f"{'queue':<16}{'offered':>9}{'SL':>17}{'SL excl':>8}{'goal':>6}{'ASA s':>8}{'abandon':>9}",
+        f"{'queue':<16}{'offered':>9}{'SL':>17}{'SL excl':>8}{'goal':>6}{'ASA s':>8}{'abandon':>9}"
+        f"{'callbacks':>10}",
     ]
     for j in active_queues(model, summary):
         q = summary.queues[j]
@@ -223,12 +224,14 @@ def run_text(model: Model, summary: Summary) -> str:
             f"{_pct(sl.mean[j]):>8} ±{_pct(sl.half_width[j], 1):>6}"
             f"{_pct(b['sl_excl_short'].mean[j]):>9}{goal:>6.0%}"
             f"{b['asa'].mean[j]:>8.1f}{_pct(b['abandon_rate'].mean[j]):>9}"
+            f"{b['callbacks'].mean[j]:>10,.1f}"
         )
     t = summary.total
     lines.append(
         f"{'all queues':<16}{t['offered'].mean[()]:>9,.0f}{_pct(t['sl_offered'].mean[()]):>8} "
         f"±{_pct(t['sl_offered'].half_width[()], 1):>6}{_pct(t['sl_excl_short'].mean[()]):>9}"
         f"{'':>6}{t['asa'].mean[()]:>8.1f}{_pct(t['abandon_rate'].mean[()]):>9}"
+        f"{t['callbacks'].mean[()]:>10,.1f}"
     )
     occ = ", ".join(
         f"{g} {_pct(summary.occupancy_by_group.mean[i])}" for i, g in enumerate(summary.groups)

@@ -13,7 +13,8 @@ Vocabulary (one meaning each, on top of ``contactcenter.config.models``):
 * **staffing table**: net (or scheduled) agents per interval and group. **roster**: shifts
   (agent or group, start, end).
 * **patience**: how long a waiting customer stays before abandoning; **retrial**: an
-  abandoning customer who calls again later.
+  abandoning customer who calls again later; **callback acceptance**: the share of customers
+  offered a callback while waiting who take it (they leave the queue, counted as callbacks).
 
 Every file is validated once here (pydantic for the YAML, row by row for the CSVs); bad input
 raises ``ScenarioError`` naming the file, the field and, for CSVs, the line. The rest of the
@@ -114,11 +115,19 @@ class Retrials(_Spec):
     mean_delay_seconds: float = Field(default=300.0, gt=0)
 
 
+class Callbacks(_Spec):
+    """A waiting customer offered a callback (an escalation step with ``offer_callback``)
+    takes it with ``accept_probability`` and leaves the queue to be called back."""
+
+    accept_probability: float = Field(default=0.0, ge=0, le=1)
+
+
 class QueueOverrides(_Spec):
     handle_time: HandleTime | None = None
     patience: Patience | None = None
     tiers: dict[str, float] | None = None
     retrials: Retrials | None = None
+    callbacks: Callbacks | None = None
 
 
 class AgentGroupSpec(_Spec):
@@ -182,6 +191,7 @@ class ScenarioSpec(_Spec):
     tiers: dict[str, float] | None = None
     """Tier shares of arriving contacts; None: everyone is the center's default tier."""
     retrials: Retrials = Retrials()
+    callbacks: Callbacks = Callbacks()
     ring_delay_seconds: float = Field(default=0.0, ge=0)
     """How long an agent's phone rings before the agent accepts (0: at once)."""
     no_answer_return_seconds: float = Field(default=60.0, ge=0)
@@ -269,6 +279,7 @@ class QueueBehaviour:
     tier_shares: tuple[float, ...]
     retrial_probability: float
     retrial_delay: float
+    callback_acceptance: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -645,6 +656,7 @@ def resolve(
         if abs(total - 1.0) > 1e-6:
             issues.add(source, where, f"tier shares must sum to 1, got {total:g}")
         retrials = over.retrials or spec.retrials
+        callbacks = over.callbacks or spec.callbacks
         behaviour[qid] = QueueBehaviour(
             handle=handle,
             handle_shape=shape,
@@ -653,6 +665,7 @@ def resolve(
             tier_shares=tuple(s / total if total else 0.0 for s in shares.values()),
             retrial_probability=retrials.probability,
             retrial_delay=retrials.mean_delay_seconds,
+            callback_acceptance=callbacks.accept_probability,
         )
     reasons = [r for r in center.settings.away_reasons if r != "no-answer"]
     reason = spec.shift_end_reason or (reasons[0] if reasons else "")

@@ -12,6 +12,9 @@ interval of *arrival* and per queue:
   ``sl_offered = answered within T / offered`` and
   ``sl_excl_short = answered within T / (offered - abandoned within short_abandon_seconds)``.
 * **ASA**: mean wait of answered contacts. **abandon rate**: abandoned / offered.
+* **callbacks**: contacts that left the queue to be called back (``ContactRemoved`` with
+  outcome ``callback``: an accepted callback offer, or max wait with action ``callback``);
+  they count in offered, and neither as answered nor as abandoned.
 * **occupancy** (per agent group): busy time / (busy + available idle time), from
   ``AgentStateChanged``: busy is ringing, busy or wrap-up (the agent holds a contact), idle is
   available with nothing held; away and offline time count in neither. Time is cut at
@@ -48,6 +51,7 @@ FIELDS = (
     "abandoned",
     "abandoned_short",
     "removed",
+    "callbacks",
     "wait_answered",
     "wait_abandoned",
 )
@@ -59,6 +63,7 @@ FIELDS = (
     ABANDONED,
     ABANDONED_SHORT,
     REMOVED,
+    CALLBACKS,
     WAIT_ANSWERED,
     WAIT_ABANDONED,
 ) = range(len(FIELDS))
@@ -71,6 +76,7 @@ KPIS = (
     "sl_excl_short",
     "asa",
     "abandon_rate",
+    "callbacks",
 )
 
 SHARES = frozenset({"sl_offered", "sl_excl_short", "abandon_rate"})
@@ -216,9 +222,16 @@ class Collector:
 
     def _removed(self, e: ContactRemoved) -> None:
         k = self._interval(e.at - e.wait_seconds)
-        self._counts[k][self._q[e.queue]][REMOVED] += 1
+        row = self._counts[k][self._q[e.queue]]
+        row[REMOVED] += 1
+        callback = e.outcome == "callback"
+        if callback:
+            row[CALLBACKS] += 1
         if self._tier_counts is not None:
-            self._tier_counts[k][self._tier_of.pop(e.contact_id)][REMOVED] += 1
+            trow = self._tier_counts[k][self._tier_of.pop(e.contact_id)]
+            trow[REMOVED] += 1
+            if callback:
+                trow[CALLBACKS] += 1
 
     # -- agents ----------------------------------------------------------------------------
 
@@ -294,6 +307,7 @@ def kpis(counts: np.ndarray) -> dict[str, np.ndarray]:
         "sl_excl_short": _ratio(within, offered - c[..., ABANDONED_SHORT]),
         "asa": _ratio(c[..., WAIT_ANSWERED], c[..., ANSWERED]),
         "abandon_rate": _ratio(c[..., ABANDONED], offered),
+        "callbacks": c[..., CALLBACKS],
     }
 
 

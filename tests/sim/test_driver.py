@@ -11,16 +11,19 @@ import numpy as np
 from contactcenter.events import (
     AgentActivity,
     AgentStateChanged,
+    CallbackOffered,
     ContactAnswered,
     ContactQueued,
+    ContactRemoved,
     ContactTransferred,
     Event,
     WrapUpEnded,
 )
 from contactcenter.kpi import Tally
 from sim.driver import simulate, thresholds
+from sim.report import run_text
 from sim.scenario import Model, WrapUp, load_scenario
-from sim.statistics import FIELDS
+from sim.statistics import FIELDS, summarize
 from tests.sim.files import base_spec, write_scenario
 
 
@@ -175,3 +178,74 @@ def test_agents_who_never_answer_go_away_and_come_back(tmp_path: Path) -> None:
     ]
     assert back
     assert counts[..., FIELDS.index("abandoned")].sum() > 0
+
+
+CALLBACK_FORECAST = "interval_start,queue,contacts,aht_seconds\n09:00,support,150,300\n"
+"""Support offers a callback at its 90 s escalation step; 4 agents for ~25 erlangs keep most
+callers waiting that long."""
+
+
+def callback_model(tmp_path: Path, accept: float | None) -> Model:
+    spec = base_spec()
+    spec["agent_groups"] = {"support": {"template": "a14", "count": 4}}
+    spec["patience"] = {"distribution": "none"}
+    spec["drain_minutes"] = 30
+    if accept is not None:
+        spec["callbacks"] = {"accept_probability": accept}
+    staffing = "interval_start,support\n09:00,4\n"
+    return load_scenario(
+        write_scenario(tmp_path, spec, forecast=CALLBACK_FORECAST, staffing=staffing)
+    )
+
+
+def callback_outcomes(events: list[Event]) -> tuple[set[str], set[str], set[str]]:
+    """(contacts offered a callback, those who took it, those removed for any callback)."""
+    offered = {e.contact_id for e in events if isinstance(e, CallbackOffered)}
+    removed = [e for e in events if isinstance(e, ContactRemoved)]
+    took = {e.contact_id for e in removed if e.reason == "callback_accepted"}
+    return offered, took, {e.contact_id for e in removed if e.outcome == "callback"}
+
+
+def test_every_customer_takes_the_callback_when_acceptance_is_one(tmp_path: Path) -> None:
+    model = callback_model(tmp_path, 1.0)
+    events, counts = run(model)
+    offered, took, callbacks = callback_outcomes(events)
+    assert len(offered) > 50
+    answered_at = {e.contact_id: e.at for e in events if isinstance(e, ContactAnswered)}
+    offer_at = {e.contact_id: e.at for e in events if isinstance(e, CallbackOffered)}
+    # Each offered customer took it, unless an agent answered at that very instant.
+    for cid in offered - took:
+        assert answered_at[cid] == offer_at[cid]
+    assert took <= offered
+    assert len(took) > 0.9 * len(offered)
+    assert counts[..., FIELDS.index("callbacks")].sum() == len(callbacks) >= len(took)
+
+
+def test_callbacks_are_taken_at_the_acceptance_rate(tmp_path: Path) -> None:
+    events, _ = run(callback_model(tmp_path, 0.5), seed=7)
+    offered, took, _ = callback_outcomes(events)
+    n = len(offered)
+    assert n > 50
+    # Binomial(n, 0.5) less the few answered at the offer's instant: within 4 SD below.
+    assert 0.5 * n - 4 * (0.25 * n) ** 0.5 < len(took) < 0.5 * n + 4 * (0.25 * n) ** 0.5
+
+
+def test_no_acceptance_changes_nothing(tmp_path: Path) -> None:
+    """Acceptance 0 draws no random numbers: the run is the one without the option."""
+    plain, _ = run(callback_model(tmp_path / "a", None))
+    zero, _ = run(callback_model(tmp_path / "b", 0.0))
+    assert plain == zero
+    assert not callback_outcomes(zero)[1]
+
+
+def test_callbacks_are_reported_per_queue(tmp_path: Path) -> None:
+    model = callback_model(tmp_path, 1.0)
+    summary = summarize(
+        [simulate(model, s) for s in (1, 2)],
+        queues=tuple(model.center.queues),
+        groups=tuple(g.name for g in model.groups),
+        confidence=0.95,
+    )
+    j = summary.queues.index("support")
+    assert summary.by_queue["callbacks"].mean[j] > 50
+    assert "callbacks" in run_text(model, summary)

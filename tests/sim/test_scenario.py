@@ -50,7 +50,11 @@ def test_unknown_and_invalid_scenario_keys(tmp_path: Path) -> None:
     spec["shrinkage"] = 1.5
     spec["patiense"] = {"distribution": "none"}
     spec["handle_time"] = {"distribution": "lognormal"}
+    spec["queues"] = {"sales": {"callbacks": {"accept_probability": 1.2}}}
     found = errors(write_scenario(tmp_path, spec))
+    assert any(
+        e.startswith("scenario.yaml: queues.sales.callbacks.accept_probability:") for e in found
+    ), found
     assert any(e.startswith("scenario.yaml: shrinkage:") for e in found), found
     assert any("scenario.yaml: patiense:" in e and "Extra inputs" in e for e in found), found
     assert any("scenario.yaml: handle_time:" in e and "cv" in e for e in found), found
