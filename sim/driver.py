@@ -66,11 +66,19 @@ def thresholds(model: Model) -> list[float]:
 
 
 class Driver:
-    """Runs one replication of ``model`` with random draws from ``rng``."""
+    """Runs one replication of ``model``.
+
+    Two random streams: ``arrivals`` draws the forecast's contacts (when, which queue, tier,
+    handle time, patience) and nothing else, so every staffing of a scenario meets the same
+    customers (common random numbers: the staffing search compares neighbours by their
+    staffing, not by luck); ``rng`` draws what depends on how the run unfolds (retrials,
+    callback acceptance, sampled wrap-ups).
+    """
 
     def __init__(
         self,
         model: Model,
+        arrivals: np.random.Generator,
         rng: np.random.Generator,
         *,
         by_tier: bool = False,
@@ -80,6 +88,7 @@ class Driver:
         router returns, in order (for tests and debugging)."""
         fc = model.forecast
         self.model = model
+        self.arrival_rng = arrivals
         self.rng = rng
         self.env = simpy.Environment(initial_time=fc.start)
         self.router = Router(model.center)
@@ -273,7 +282,7 @@ class Driver:
     # == contacts ===========================================================================
 
     def _arrivals(self) -> Process:
-        env, rng, model = self.env, self.rng, self.model
+        env, rng, model = self.env, self.arrival_rng, self.model
         fc = model.forecast
         queues = fc.queues
         draws = [self._draws[q] for q in queues]
@@ -433,5 +442,6 @@ def simulate(
     trace: Callable[[list[Event]], None] | None = None,
 ) -> Tallies:
     """One replication: a pure function of ``model`` and ``seed``."""
-    rng = np.random.default_rng(seed)
-    return Driver(model, rng, by_tier=by_tier, trace=trace).run()
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    arrivals, reactions = (np.random.default_rng(s) for s in root.spawn(2))
+    return Driver(model, arrivals, reactions, by_tier=by_tier, trace=trace).run()
