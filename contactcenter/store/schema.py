@@ -15,6 +15,7 @@ from __future__ import annotations
 import aiosqlite
 
 from contactcenter.store.errors import SchemaTooNew
+from contactcenter.store.transaction import immediate
 
 Migration = tuple[str, ...]
 
@@ -162,8 +163,7 @@ async def migrate(db: aiosqlite.Connection) -> int:
     """
     applied = 0
     while True:
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        async with immediate(db):
             version = await schema_version(db)
             if version > SCHEMA_VERSION:
                 raise SchemaTooNew(
@@ -171,14 +171,8 @@ async def migrate(db: aiosqlite.Connection) -> int:
                     f"{SCHEMA_VERSION}"
                 )
             if version == SCHEMA_VERSION:
-                await db.execute("ROLLBACK")
                 return applied
             for statement in MIGRATIONS[version]:
                 await db.execute(statement)
             await db.execute(f"PRAGMA user_version = {version + 1:d}")
-            await db.execute("COMMIT")
-            applied += 1
-        except BaseException:
-            if db.in_transaction:
-                await db.execute("ROLLBACK")
-            raise
+        applied += 1

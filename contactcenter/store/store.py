@@ -54,6 +54,7 @@ from contactcenter.store.records import (
     UserRecord,
 )
 from contactcenter.store.schema import migrate
+from contactcenter.store.transaction import immediate
 
 NewMessage = tuple[str, str, str, float, str | None]
 """A chat line to add: (contact id, sender, text, wall time, agent id or None)."""
@@ -161,16 +162,8 @@ class Store:
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction, committed (and fsync'd) when the block ends without error."""
-        async with self._lock:
-            db = self._conn()
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                await db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    await db.execute("ROLLBACK")
-                raise
+        async with self._lock, immediate(self._conn()) as db:
+            yield db
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[aiosqlite.Connection]:

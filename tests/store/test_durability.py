@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from contactcenter.store import Store
 
@@ -65,3 +69,40 @@ async def test_acknowledged_contacts_survive_sigkill(db_path: Path) -> None:
     assert stored[: len(acked)] == acked
     assert len(stored) - len(acked) <= 1
     assert waiting == stored
+
+
+async def test_a_write_cancelled_during_commit_stays_committed_and_cancelled(
+    tmp_path: Path,
+) -> None:
+    """Regression: a task cancelled while awaiting COMMIT (a server shutting down its
+    session-expiry task) got ``OperationalError: cannot rollback`` instead of its
+    cancellation, so the task lived on and shutdown hung. The COMMIT itself cannot be
+    stopped (it runs on aiosqlite's thread); the cancellation is delivered at exactly that
+    await by wrapping the real connection's ``execute``."""
+    store = await Store.open(tmp_path / "center.db")
+    try:
+        db = store._conn()
+        real_execute = db.execute
+
+        def execute(sql: str, *args: object) -> Any:
+            if sql == "COMMIT":
+                task = asyncio.current_task()
+                assert task is not None
+                task.cancel()
+            return real_execute(sql, *args)
+
+        db.execute = execute  # type: ignore[method-assign]
+        write = asyncio.create_task(
+            store.create_contact(
+                "c1", channel="chat", queue="support_chat", arrived_wall=1.0, tier="standard"
+            )
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        db.execute = real_execute  # type: ignore[method-assign]
+        assert await store.contact("c1") is not None  # committed all the same
+        await store.create_contact(  # and the write lock was released
+            "c2", channel="chat", queue="support_chat", arrived_wall=2.0, tier="standard"
+        )
+    finally:
+        await store.close()
