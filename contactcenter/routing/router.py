@@ -593,12 +593,7 @@ class Router:
     def _refresh(self, agent: Agent, reason: str | None = None) -> None:
         """Re-derive the agent's readiness per channel and announce activity changes."""
         aid = agent.id
-        # The channels ``agent.can_take``, as bits: only a change touches the ready indexes.
-        ready = (
-            agent.room & self._routed
-            if agent.presence is _AVAILABLE and agent.offered_contact is None
-            else 0
-        )
+        ready = self._ready_channels(agent)  # only a change touches the ready indexes
         listed = self._ready_bits[aid]
         if ready != listed:
             lost = listed & ~ready
@@ -991,16 +986,17 @@ class Router:
                     if chosen is not None:
                         self._offer(contact, chosen)
 
+    def _ready_channels(self, agent: Agent) -> int:
+        """The routed channels ``agent.can_take`` now, as ``CHANNEL_BITS``."""
+        if agent.presence is _AVAILABLE and agent.offered_contact is None:
+            return agent.room & self._routed
+        return 0
+
     def _list_ready(self, agent: Agent) -> None:
         """List a pending agent who took nothing in the ready indexes of its channels."""
         aid = agent.id
-        ready = (
-            agent.room & self._routed
-            if agent.presence is _AVAILABLE and agent.offered_contact is None
-            else 0
-        )
         listed = self._ready_bits[aid]
-        gained = ready & ~listed
+        gained = self._ready_channels(agent) & ~listed
         if gained:
             self._ready_bits[aid] = listed | gained
             for bit, indexes in self._ready_index[aid]:
