@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from contactcenter.config import load_center  # noqa: E402
 from contactcenter.ivr import load_flows, with_flows  # noqa: E402
-from contactcenter.runtime.engine import Engine  # noqa: E402
+from contactcenter.runtime import Site  # noqa: E402
 from contactcenter.store.store import Store  # noqa: E402
 from contactcenter.voice.edge import VoiceEdge  # noqa: E402
 from contactcenter.voice.settings import VoiceSettings  # noqa: E402
@@ -147,8 +147,7 @@ async def run(ivr_calls: int, bridged_calls: int, hold: float) -> dict[str, Any]
     center = with_flows(center, load_flows(config, center))
     store = await Store.open(tmp / "bench.sqlite3")
     await store.seed_customers(center.customers.values(), center.dedicated_agent)
-    engine = Engine(center, store)
-    await engine.start()
+    site = Site(center, store)
     size = 2 * max(ivr_calls, bridged_calls) + 20
     low = free_udp_range(size)
     settings = VoiceSettings.model_validate(
@@ -165,8 +164,9 @@ async def run(ivr_calls: int, bridged_calls: int, hold: float) -> dict[str, Any]
             "calls": {"max_calls": 1000},
         }
     )
-    edge = VoiceEdge(engine, settings, config_dir=config, clock=lambda: OPEN)
-    await edge.start()
+    edge = VoiceEdge(site.voice, settings, config_dir=config, clock=lambda: OPEN)
+    site.add_edge(edge)
+    await site.start()
     out: dict[str, Any] = {}
     try:
         for _ in range(100):
@@ -215,7 +215,7 @@ async def run(ivr_calls: int, bridged_calls: int, hold: float) -> dict[str, Any]
             ext = center.agents[aid].extension
             assert ext is not None
             await register_extension(tmp, kam.port, ext, uas_port)
-            await engine.agent_login(aid)
+            await site.agents.login(aid)
         talk = int(hold * 1000) + 3000
         steps: list[tuple[str, object]] = [("pause", 2800), ("dtmf", "1"), ("pause", 1500)]
         steps += [("audio", None), ("pause", 7000)] * (talk // 7000 + 1)
@@ -267,8 +267,7 @@ async def run(ivr_calls: int, bridged_calls: int, hold: float) -> dict[str, Any]
     finally:
         for p in procs:
             p.stop()
-        await edge.stop()
-        await engine.stop()
+        await site.stop()
         await store.close()
         counter.stop()
         kam.stop()

@@ -7,16 +7,17 @@ import argparse
 import asyncio
 import getpass
 import sys
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from contactcenter.config import Center, ConfigError, ConfigIssue, load_center
 from contactcenter.demo import run_demo
 from contactcenter.ivr import load_flows
 
 if TYPE_CHECKING:
-    from contactcenter.runtime.engine import Engine
+    from contactcenter.runtime import Site
+    from contactcenter.runtime.ports import Edge
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -64,17 +65,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         center = load_center(args.config)
-        center = _with_voice(center, args.config)
+        center, edges = _with_voice(center, args.config)
     except ConfigError as err:
         print(str(err), file=sys.stderr)
         return 1
     return asyncio.run(
-        serve(center, host=args.host, port=args.port, db_path=args.db, demo=args.demo)
+        serve(center, host=args.host, port=args.port, db_path=args.db, demo=args.demo, edges=edges)
     )
 
 
-def _with_voice(center: Center, config_dir: Path) -> Center:
-    """When ``<config>/voice.yaml`` enables it, the engine runs the voice edge (SIP/RTP)."""
+def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[Callable[[Site], Edge]]]:
+    """When ``<config>/voice.yaml`` enables it, the site runs the voice edge (SIP/RTP): the
+    center with its IVR flows, and the edge to build for the site."""
     from contactcenter.voice import VoiceConfigError, load_voice_settings
 
     try:
@@ -82,25 +84,23 @@ def _with_voice(center: Center, config_dir: Path) -> Center:
     except VoiceConfigError as err:
         raise ConfigError([ConfigIssue(str(config_dir / "voice.yaml"), "", str(err))]) from err
     if not settings.enabled:
-        return center
+        return center, []
     from contactcenter.ivr import flows_of, with_flows
-    from contactcenter.runtime.engine import EDGES_KEY
     from contactcenter.voice.edge import VoiceEdge
 
     if flows_of(center) is None:
         center = with_flows(center, load_flows(config_dir, center))
 
-    def voice_edge(engine: Engine) -> VoiceEdge:
-        return VoiceEdge(engine, settings, config_dir=config_dir)
+    def voice_edge(site: Site) -> Edge:
+        return VoiceEdge(site.voice, settings, config_dir=config_dir)
 
-    edges = (*cast(tuple[object, ...], center.extra.get(EDGES_KEY, ())), voice_edge)
     s = settings
     print(
         f"Voice: extension {s.registration.extension} at SIP server {s.server.host}:"
         f"{s.server.port}, SIP {s.local.ip}:{s.local.sip_port}, "
         f"RTP {s.local.rtp_port_low}-{s.local.rtp_port_high}"
     )
-    return replace(center, extra={**center.extra, EDGES_KEY: edges})
+    return center, [voice_edge]
 
 
 def _user_set(args: argparse.Namespace) -> int:

@@ -37,13 +37,13 @@ from contactcenter.events import (
     OfferRejected,
     WrapUpEnded,
 )
-from contactcenter.runtime.engine import ChatClosed, Forbidden
+from contactcenter.runtime import ChatClosed
 from contactcenter.runtime.hub import Lagged
 from contactcenter.runtime.transcripts import ChatLine
 
 
 def state_of(ctx: Ctx, agent_id: str) -> dict[str, Any]:
-    a = ctx.engine.router.agent(agent_id)
+    a = ctx.site.agents.agent(agent_id)
     return {
         "agent_id": agent_id,
         "state": str(a.activity),
@@ -78,9 +78,9 @@ def _offer(ctx: Ctx, offer: ContactOffered, name: str | None) -> dict[str, Any]:
 
 
 async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
-    engine = ctx.engine
+    engine, desk = ctx.engine, ctx.site.agents
     held = []
-    for cid, channel, state in engine.agent_contacts(aid):
+    for cid, channel, state in desk.contacts(aid):
         view = engine.router.contact(cid)
         held.append(
             {
@@ -91,7 +91,7 @@ async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
                 "customer_name": await _customer_name(ctx, cid),
             }
         )
-    offer = engine.open_offer(aid)
+    offer = desk.open_offer(aid)
     return {
         "state": state_of(ctx, aid),
         "contacts": held,
@@ -104,15 +104,17 @@ async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
 
 async def agent_login(request: web.Request) -> web.Response:
     ctx, aid = request.app[CTX], agent_of(request)
-    if ctx.engine.router.agent(aid).presence is Presence.OFFLINE:
-        await ctx.engine.agent_login(aid)
+    desk = ctx.site.agents
+    if desk.agent(aid).presence is Presence.OFFLINE:
+        await desk.login(aid)
     return web.json_response(state_of(ctx, aid))
 
 
 async def agent_logout(request: web.Request) -> web.Response:
     ctx, aid = request.app[CTX], agent_of(request)
-    if ctx.engine.router.agent(aid).presence is not Presence.OFFLINE:
-        await ctx.engine.agent_logout(aid)
+    desk = ctx.site.agents
+    if desk.agent(aid).presence is not Presence.OFFLINE:
+        await desk.logout(aid)
     return web.json_response(state_of(ctx, aid))
 
 
@@ -128,14 +130,14 @@ async def set_state(request: web.Request) -> web.Response:
     ctx, aid = request.app[CTX], agent_of(request)
     body = await read_body(request, AgentStateBody)
     check_reason(ctx, body.state, body.reason)
-    agent = ctx.engine.router.agent(aid)
+    agent = ctx.site.agents.agent(aid)
     if agent.presence is Presence.OFFLINE:
         raise ApiError(409, "not_logged_in", "log into routing first (POST /api/agent/login)")
     presence = Presence(body.state)
     if agent.presence is not presence or (
         presence is Presence.AWAY and agent.away_reason != body.reason
     ):
-        await ctx.engine.agent_presence(aid, presence, body.reason)
+        await ctx.site.agents.set_presence(aid, presence, body.reason)
     return web.json_response(state_of(ctx, aid))
 
 
@@ -148,19 +150,19 @@ async def list_contacts(request: web.Request) -> web.Response:
 
 async def accept(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
-    await ctx.engine.accept(agent_of(request), contact_id(request))
+    await ctx.site.agents.accept(agent_of(request), contact_id(request))
     return web.json_response({"ok": True})
 
 
 async def decline(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
-    await ctx.engine.decline(agent_of(request), contact_id(request))
+    await ctx.site.agents.decline(agent_of(request), contact_id(request))
     return web.json_response({"ok": True})
 
 
 async def hang_up(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
-    await ctx.engine.hang_up(agent_of(request), contact_id(request))
+    await ctx.site.agents.hang_up(agent_of(request), contact_id(request))
     return web.json_response({"ok": True})
 
 
@@ -173,19 +175,17 @@ async def wrap_up(request: web.Request) -> web.Response:
             "invalid_disposition",
             f"disposition must be one of: {', '.join(ctx.settings.dispositions)}",
         )
-    await ctx.engine.wrap_up(aid, cid, body.disposition, body.notes)
+    await ctx.site.agents.wrap_up(aid, cid, body.disposition, body.notes)
     return web.json_response({"ok": True})
 
 
 async def send_message(request: web.Request) -> web.Response:
     ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
     body = await read_body(request, MessageBody)
-    view = ctx.engine.router.contact(cid)
-    if view.agent != aid:
-        raise Forbidden(f"contact {cid} is not with agent {aid}")
+    view = ctx.site.agents.held_by(aid, cid)
     if view.channel != "chat":
         raise ApiError(409, "not_a_chat", f"contact {cid} is a {view.channel} contact")
-    line = await ctx.engine.agent_says(aid, cid, body.text)
+    line = await ctx.site.chat.agent_says(aid, cid, body.text)
     return web.json_response({"ok": True, "at": line.wall_time})
 
 
@@ -193,9 +193,7 @@ async def screen_pop(request: web.Request) -> web.Response:
     """The customer card and transcript of a contact offered to or held by the agent."""
     ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
     engine = ctx.engine
-    view = engine.router.contact(cid)
-    if view.agent != aid:
-        raise Forbidden(f"contact {cid} is not with agent {aid}")
+    view = ctx.site.agents.held_by(aid, cid)
     rec = await ctx.store.contact(cid)
     customer = None
     if rec is not None and rec.customer_id is not None:
@@ -217,7 +215,7 @@ async def screen_pop(request: web.Request) -> web.Response:
                 }
             )
     with contextlib.suppress(Exception):
-        await engine.transcripts.flush()
+        await ctx.site.chat.transcripts.flush()
     lines = await ctx.store.transcript(cid)
     card = {
         "customer_id": customer.id if customer is not None else None,
@@ -252,7 +250,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     ``chat_closed``. Accepts ``{"type": "ping"}`` (answered with ``pong``)."""
     ctx, aid = request.app[CTX], agent_of(request)
     engine = ctx.engine
-    mine: set[str] = {cid for cid, _, _ in engine.agent_contacts(aid)}
+    mine: set[str] = {cid for cid, _, _ in ctx.site.agents.contacts(aid)}
 
     def wanted(n: object) -> bool:
         if isinstance(n, ContactOffered | ContactAnswered | ContactCompleted):

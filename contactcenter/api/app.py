@@ -22,7 +22,7 @@ from contactcenter.api.errors import ApiError, Handler, error_middleware
 from contactcenter.api.openapi import Route, build_openapi
 from contactcenter.api.schemas import Health
 from contactcenter.api.sockets import SOCKETS, close_all
-from contactcenter.runtime.engine import Engine
+from contactcenter.runtime import Site
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ async def _expire_sessions(ctx: Ctx, every: float = 3600.0) -> None:
 
 
 def build_app(
-    engine: Engine,
+    site: Site,
     store: Any,
     metrics: Any,
     *,
@@ -190,17 +190,17 @@ def build_app(
     client_max_size: int = MAX_BODY,
     routes: Iterable[Route] | None = None,
 ) -> web.Application:
-    """The API, pages and operational endpoints of one engine.
+    """The API, pages and operational endpoints of one site.
 
     ``chat_secret`` signs customers' chat tokens (random when None: tokens then die with the
-    process). With ``manage_engine`` the app starts the engine on startup and stops it on
+    process). With ``manage_engine`` the app starts the site on startup and stops it on
     cleanup; the store stays the caller's to open and close.
     """
     app = web.Application(
         client_max_size=client_max_size, middlewares=[security_headers, error_middleware]
     )
     ctx = Ctx(
-        engine=engine,
+        site=site,
         store=store,
         metrics=metrics,
         settings=settings or Settings(),
@@ -214,13 +214,13 @@ def build_app(
         app.router.add_route(r.method, r.path, auth.guard(r.access, r.handler), name=None)
     app[OPENAPI] = build_openapi(
         table,
-        title=f"contactcenter API - {engine.center.settings.name}",
+        title=f"contactcenter API - {site.center.settings.name}",
         version=_package_version(),
     )
 
     async def startup(app: web.Application) -> None:
         if manage_engine:
-            await engine.start()
+            await site.start()
         ctx.spawn(_expire_sessions(ctx), name="expire-sessions")
         customers.watch_restored(ctx)
         ctx.ready = True
@@ -237,7 +237,7 @@ def build_app(
 
     async def cleanup(app: web.Application) -> None:
         if manage_engine:
-            await engine.stop()
+            await site.stop()
 
     app.on_startup.append(startup)
     app.on_shutdown.append(shutdown)

@@ -1,4 +1,5 @@
-"""What every handler reaches through ``request.app[CTX]``: engine, store, metrics, settings."""
+"""What every handler reaches through ``request.app[CTX]``: the site (engine and services),
+store, metrics, settings."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from contactcenter.api.ratelimit import Limiter
-from contactcenter.runtime.engine import Engine
+from contactcenter.runtime import Engine, Site
 
 DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "escalated", "sale", "no-resolution")
 
@@ -43,7 +44,7 @@ class Settings:
 
 @dataclass
 class Ctx:
-    engine: Engine
+    site: Site
     store: Any
     metrics: Any
     settings: Settings
@@ -59,6 +60,10 @@ class Ctx:
     """Chat contact id -> the timer that ends the chat unless the customer comes back."""
     sessions: dict[str, tuple[Any, float]] = field(default_factory=dict)
     """Token hash -> (principal, wall time until which it is trusted without the store)."""
+
+    @property
+    def engine(self) -> Engine:
+        return self.site.engine
 
     def __post_init__(self) -> None:
         s = self.settings

@@ -33,9 +33,10 @@ from contactcenter.api.schemas import (
 from contactcenter.api.sockets import open_socket, run_socket, send
 from contactcenter.events import ContactAnswered, ContactTransferred
 from contactcenter.routing import ContactState, RoutingError, UnknownContact
-from contactcenter.runtime.engine import ChatClosed
+from contactcenter.runtime import ChatClosed
 from contactcenter.runtime.hub import Lagged
 from contactcenter.runtime.transcripts import ChatLine
+from contactcenter.runtime.waiting import position
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ async def start_chat(request: web.Request) -> web.Response:
     if body.topic not in topics:
         raise ApiError(422, "unknown_topic", f"topic must be one of: {', '.join(topics)}")
     ctx.chat_limiter.hit(ip)
-    cid = await ctx.engine.start_chat(
+    cid = await ctx.site.chat.start_chat(
         name=body.name, topic=body.topic, customer_id=body.customer_id, email=body.email
     )
     _watch_absence(ctx, cid)
@@ -119,7 +120,7 @@ async def _customer_gone(ctx: Ctx, cid: str) -> None:
     try:
         view = ctx.engine.router.contact(cid)
         if view.state is not ContactState.WRAP_UP:
-            await ctx.engine.customer_left(cid)
+            await ctx.site.chat.customer_left(cid)
     except RoutingError:
         pass  # already over
     except Exception:
@@ -134,7 +135,7 @@ def _status(ctx: Ctx, cid: str) -> dict[str, Any]:
         view = ctx.engine.router.contact(cid)
     except UnknownContact:
         return {"type": "ended", "by": "center"}
-    place, expected = ctx.engine.position(cid)
+    place, expected = position(ctx.engine, cid)
     frame: dict[str, Any] = {
         "type": "status",
         "state": str(view.state),
@@ -199,7 +200,7 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
             ended = True
             return
         with contextlib.suppress(Exception):
-            await engine.transcripts.flush()
+            await ctx.site.chat.transcripts.flush()
         lines = await ctx.store.transcript(cid)
         if lines:
             await send(
@@ -246,14 +247,14 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
         if isinstance(frame, CustomerMessageFrame):
             if cid not in engine.router.contacts:
                 raise ApiError(409, "chat_over", "this chat has ended")
-            await engine.customer_says(cid, frame.text)
+            await ctx.site.chat.customer_says(cid, frame.text)
             return False
         if isinstance(frame, CustomerEndFrame):
             ended = True
             with contextlib.suppress(RoutingError):
                 view = engine.router.contact(cid)
                 if view.state is not ContactState.WRAP_UP:
-                    await engine.customer_left(cid)
+                    await ctx.site.chat.customer_left(cid)
             await send(ws, {"type": "ended", "by": "customer"})
             return True
         await send(ws, {"type": "pong"})

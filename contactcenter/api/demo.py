@@ -1,7 +1,7 @@
 """Simulated customers and agents for ``contactcenter serve --demo``: the wallboard moves and
 a newcomer can take chats on the desktop next to simulated colleagues.
 
-Everything goes through the engine's public methods, exactly as the HTTP edges do.
+Everything goes through the site's services, exactly as the HTTP edges do.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from contactcenter.events import ContactAnswered, ContactOffered
 from contactcenter.routing import ContactState, RoutingError
-from contactcenter.runtime.engine import Engine, Forbidden
+from contactcenter.runtime import Forbidden, Site
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +34,17 @@ class LiveDemo:
 
     def __init__(
         self,
-        engine: Engine,
+        site: Site,
         *,
         agents: int = 6,
         keep_free: frozenset[str] = frozenset(),
         seed: int | None = None,
         mean_gap: float = 6.0,
     ) -> None:
-        self.engine = engine
+        self.site = site
         self.rng = random.Random(seed)
         self.mean_gap = mean_gap
-        center = engine.center
+        center = site.center
         chat_queues = set(center.settings.chat_topics.values())
         eligible = [
             a.id
@@ -61,12 +61,12 @@ class LiveDemo:
         task.add_done_callback(self._tasks.discard)
 
     async def run(self) -> None:
-        engine = self.engine
+        site = self.site
         for aid in self.agents:
             with contextlib.suppress(RoutingError):
-                await engine.agent_login(aid)
+                await site.agents.login(aid)
         mine = set(self.agents)
-        sub = engine.hub.subscribe(
+        sub = site.engine.hub.subscribe(
             lambda n: isinstance(n, ContactOffered | ContactAnswered) and n.agent_id in mine
         )
         self._spawn(self._arrivals())
@@ -82,14 +82,14 @@ class LiveDemo:
                 t.cancel()
 
     async def _arrivals(self) -> None:
-        topics = list(self.engine.center.settings.chat_topics)
-        customers = list(self.engine.center.customers)
+        topics = list(self.site.center.settings.chat_topics)
+        customers = list(self.site.center.customers)
         while topics:
             await asyncio.sleep(self.rng.expovariate(1 / self.mean_gap))
             self._n += 1
             known = customers and self.rng.random() < 0.3
             try:
-                cid = await self.engine.start_chat(
+                cid = await self.site.chat.start_chat(
                     name=f"Demo customer {self._n}",
                     topic=self.rng.choice(topics),
                     customer_id=self.rng.choice(customers) if known else None,
@@ -100,30 +100,31 @@ class LiveDemo:
             self._spawn(self._customer(cid))
 
     async def _customer(self, cid: str) -> None:
-        engine = self.engine
+        chat = self.site.chat
         await asyncio.sleep(self.rng.uniform(0.5, 2.0))
         with contextlib.suppress(RoutingError):
-            await engine.customer_says(cid, self.rng.choice(LINES_CUSTOMER))
+            await chat.customer_says(cid, self.rng.choice(LINES_CUSTOMER))
         await asyncio.sleep(self.rng.uniform(30, 120))  # patience
         with contextlib.suppress(RoutingError):
-            if engine.router.contact(cid).state is ContactState.WAITING:
-                await engine.customer_left(cid)
+            if self.site.engine.router.contact(cid).state is ContactState.WAITING:
+                await chat.customer_left(cid)
 
     async def _ring(self, offer: ContactOffered) -> None:
         await asyncio.sleep(self.rng.uniform(1.0, 4.0))
         with contextlib.suppress(RoutingError, Forbidden):
             if self.rng.random() < 0.1:
-                await self.engine.decline(offer.agent_id, offer.contact_id)
+                await self.site.agents.decline(offer.agent_id, offer.contact_id)
             else:
-                await self.engine.accept(offer.agent_id, offer.contact_id)
+                await self.site.agents.accept(offer.agent_id, offer.contact_id)
 
     async def _talk(self, ans: ContactAnswered) -> None:
-        engine, aid, cid = self.engine, ans.agent_id, ans.contact_id
+        chat, desk = self.site.chat, self.site.agents
+        aid, cid = ans.agent_id, ans.contact_id
         with contextlib.suppress(RoutingError, Forbidden):
-            await engine.agent_says(aid, cid, LINES_AGENT[0])
+            await chat.agent_says(aid, cid, LINES_AGENT[0])
             await asyncio.sleep(self.rng.uniform(8, 30))
-            await engine.agent_says(aid, cid, LINES_AGENT[1])
+            await chat.agent_says(aid, cid, LINES_AGENT[1])
             await asyncio.sleep(self.rng.uniform(1, 3))
-            await engine.hang_up(aid, cid)
+            await desk.hang_up(aid, cid)
             await asyncio.sleep(self.rng.uniform(2, 6))
-            await engine.wrap_up(aid, cid, self.rng.choice(DISPOSITIONS))
+            await desk.wrap_up(aid, cid, self.rng.choice(DISPOSITIONS))

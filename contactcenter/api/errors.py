@@ -3,8 +3,9 @@
 The middleware maps what handlers raise to status codes: ``ApiError`` carries its own;
 pydantic validation -> 422; routing refusals (``UnknownContact``/``UnknownAgent``/
 ``UnknownQueue`` -> 404, other ``RoutingError`` and agent state-machine refusals -> 409);
-``Forbidden`` -> 403; aiohttp's own HTTP errors (unknown path 404, wrong method 405, body too
-large 413) keep their status with a JSON body. Anything else is a bug: it is logged and
+``Forbidden`` -> 403, the runtime's ``Refused`` -> 409 with its code; aiohttp's own HTTP
+errors (unknown path 404, wrong method 405, body too large 413) keep their status with a JSON
+body. Anything else is a bug: it is logged and
 answered 500, and the server keeps serving.
 """
 
@@ -25,7 +26,7 @@ from contactcenter.routing import (
     UnknownContact,
     UnknownQueue,
 )
-from contactcenter.runtime.engine import Forbidden
+from contactcenter.runtime.errors import Forbidden, Refused
 from contactcenter.store.errors import UnknownContact as UnknownStoredContact
 from contactcenter.store.errors import UnknownCustomer
 
@@ -116,6 +117,8 @@ def classify(exc: BaseException) -> ApiError | None:
         return ApiError(409, "conflict", str(exc))
     if isinstance(exc, Forbidden):
         return ApiError(403, "forbidden", str(exc))
+    if isinstance(exc, Refused):
+        return ApiError(409, exc.code, exc.message)
     return None
 
 

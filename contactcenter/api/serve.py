@@ -13,7 +13,7 @@ import contextlib
 import os
 import secrets
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -22,7 +22,8 @@ from contactcenter.api.app import build_app
 from contactcenter.api.demo import LiveDemo
 from contactcenter.config import Center
 from contactcenter.metrics import Metrics
-from contactcenter.runtime.engine import Engine
+from contactcenter.runtime import Site
+from contactcenter.runtime.ports import Edge
 from contactcenter.store.store import Store
 
 DEFAULT_DB = Path("var/contactcenter.sqlite3")
@@ -100,7 +101,10 @@ async def serve(
     demo: bool = False,
     say: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
+    edges: Sequence[Callable[[Site], Edge]] = (),
 ) -> int:
+    """Serve ``center`` until ``stop`` is set (or SIGINT/SIGTERM); ``edges`` are built for the
+    site and run with it (e.g. the voice edge)."""
     store = await Store.open(db_path)
     runner: web.AppRunner | None = None
     demo_task: asyncio.Task[None] | None = None
@@ -113,18 +117,19 @@ async def serve(
             for name, role, pw in created:
                 say(f"  {name:<12} {role:<10} {pw}")
         metrics = Metrics(center)
-        engine = Engine(center, store, metrics=metrics)
-        app = build_app(engine, store, metrics, chat_secret=chat_secret(db_path))
+        live = Site(center, store, metrics=metrics)
+        for make_edge in edges:
+            live.add_edge(make_edge(live))
+        app = build_app(live, store, metrics, chat_secret=chat_secret(db_path))
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
+        await web.TCPSite(runner, host, port).start()
         bound = [a for a in runner.addresses if isinstance(a, tuple)]
         real_port = bound[0][1] if bound else port
         shown = f"[{host}]" if ":" in host else host
         base = f"http://{shown}:{real_port}"
         if demo:
-            sim = LiveDemo(engine)
+            sim = LiveDemo(live)
             demo_task = asyncio.create_task(sim.run(), name="demo")
             say(f"Demo: simulated customers; simulated agents {', '.join(sim.agents)}.")
         say(f"{center.settings.name}: serving on {base}  (database {db_path})")

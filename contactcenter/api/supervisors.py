@@ -8,15 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections import Counter
-from typing import Any
 
 from aiohttp import web
 
 from contactcenter.agents import Presence
 from contactcenter.api.agents import check_reason, contact_id
 from contactcenter.api.auth import principal
-from contactcenter.api.context import CTX, Ctx
+from contactcenter.api.context import CTX
 from contactcenter.api.errors import ApiError, parse_frame, read_body
 from contactcenter.api.openapi import Route
 from contactcenter.api.schemas import (
@@ -31,15 +29,14 @@ from contactcenter.api.schemas import (
     TierBody,
 )
 from contactcenter.api.sockets import open_socket, run_socket, send
-from contactcenter.events import AgentActivity
 
 
 async def queues(request: web.Request) -> web.Response:
-    return web.json_response(request.app[CTX].engine.queue_snapshot())
+    return web.json_response(request.app[CTX].site.wallboard.queues())
 
 
 async def agents(request: web.Request) -> web.Response:
-    return web.json_response(request.app[CTX].engine.agent_snapshot())
+    return web.json_response(request.app[CTX].site.wallboard.agents())
 
 
 async def explain(request: web.Request) -> web.Response:
@@ -47,7 +44,7 @@ async def explain(request: web.Request) -> web.Response:
     cid = contact_id(request)
     # The core explains at the time of its last input; bring it to now first (firing any
     # timer due), or a quiet center would report the wait and the step as of that input.
-    await ctx.engine.submit(ctx.engine.router.advance)
+    await ctx.engine.advance()
     ex = ctx.engine.router.explain(cid)
     return web.json_response(
         {
@@ -70,7 +67,9 @@ async def set_agent_state(request: web.Request) -> web.Response:
     agent = ctx.engine.router.agent(aid)  # unknown -> 404
     presence = Presence(body.state)
     if agent.presence is not presence or agent.away_reason != body.reason:
-        await ctx.engine.supervise_presence(principal(request).username, aid, presence, body.reason)
+        await ctx.site.supervision.set_presence(
+            principal(request).username, aid, presence, body.reason
+        )
     a = ctx.engine.router.agent(aid)
     return web.json_response(
         {
@@ -86,7 +85,7 @@ async def move_contact(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     cid = contact_id(request)
     body = await read_body(request, MoveBody)
-    await ctx.engine.move_contact(principal(request).username, cid, body.queue)
+    await ctx.site.supervision.move_contact(principal(request).username, cid, body.queue)
     return web.json_response({"ok": True})
 
 
@@ -100,29 +99,13 @@ async def set_tier(request: web.Request) -> web.Response:
         )
     if len(customer_id) > 64 or await ctx.store.customer(customer_id) is None:
         raise ApiError(404, "unknown_customer", f"unknown customer {customer_id!r}")
-    await ctx.engine.set_customer_tier(principal(request).username, customer_id, body.tier)
+    await ctx.site.supervision.set_customer_tier(
+        principal(request).username, customer_id, body.tier
+    )
     return web.json_response({"ok": True})
 
 
 # -- wallboard --------------------------------------------------------------------------------
-
-
-def wallboard(ctx: Ctx) -> dict[str, Any]:
-    """What the wallboard shows: queues with service level against target, oldest waiting,
-    and agents by state."""
-    engine = ctx.engine
-    by_state = Counter(str(a.activity) for a in engine.router.agents.values())
-    return {
-        "type": "snapshot",
-        "center": engine.center.settings.name,
-        "queues": engine.queue_snapshot(),
-        "agents_by_state": {str(s): by_state.get(str(s), 0) for s in AgentActivity},
-        "agents": [
-            {k: row[k] for k in ("agent", "name", "state", "reason", "since")}
-            for row in engine.agent_snapshot()
-            if row["state"] != "offline"
-        ],
-    }
 
 
 async def wallboard_ws(request: web.Request) -> web.StreamResponse:
@@ -144,7 +127,7 @@ async def wallboard_ws(request: web.Request) -> web.StreamResponse:
         while True:
             sent_at = loop.time()
             changed.clear()
-            if not await send(ws, wallboard(ctx)):
+            if not await send(ws, ctx.site.wallboard.snapshot()):
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), s.wallboard_refresh)

@@ -1,4 +1,6 @@
-"""What the engine needs from the store and the metrics, as protocols (the runtime's ports)."""
+"""The runtime's ports: what its parts need from the store, the metrics and the edges, and what
+they offer each other, as small protocols (the SQLite store, the voice edge and the services
+satisfy them structurally)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,14 @@ from typing import Protocol
 from contactcenter.events import Event
 from contactcenter.routing import Router
 
+# -- store ------------------------------------------------------------------------------------
+
 
 class CustomerLike(Protocol):
     @property
     def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
     @property
     def tier(self) -> str: ...
     @property
@@ -33,11 +39,11 @@ class WaitingLike(Protocol):
     def arrived_wall(self) -> float: ...
 
 
-class StoreLike(Protocol):
-    async def waiting_contacts(self, channel: str) -> Sequence[WaitingLike]: ...
-
+class EventStore(Protocol):
     async def record_events(self, events: Sequence[Event], wall_time: float) -> None: ...
 
+
+class ContactStore(EventStore, Protocol):
     async def create_contact(
         self,
         contact_id: str,
@@ -51,24 +57,88 @@ class StoreLike(Protocol):
         topic: str | None,
     ) -> None: ...
 
-    async def customer(self, customer_id: str) -> CustomerLike | None: ...
+    async def waiting_contacts(self, channel: str) -> Sequence[WaitingLike]: ...
 
-    async def find_customer(self, *, email: str | None = None) -> CustomerLike | None: ...
-
-    async def set_customer_tier(self, customer_id: str, tier: str) -> None: ...
+    async def mark_ended(self, contact_id: str, wall_time: float, reason: str) -> bool: ...
 
     async def set_disposition_notes(self, contact_id: str, notes: str) -> None: ...
+
+    async def customer(self, customer_id: str) -> CustomerLike | None: ...
+
+    async def find_customer(
+        self,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        account_number: str | None = None,
+    ) -> CustomerLike | None: ...
 
     async def add_messages(
         self, messages: Sequence[tuple[str, str, str, float, str | None]]
     ) -> None: ...
+
+
+class AuditStore(Protocol):
+    async def set_customer_tier(self, customer_id: str, tier: str) -> None: ...
 
     async def audit(
         self, actor: str, action: str, target: str, detail: dict[str, object], wall_time: float
     ) -> None: ...
 
 
+class CallbackStore(Protocol):
+    async def add_callback(
+        self,
+        contact_id: str,
+        *,
+        queue: str,
+        customer_id: str | None,
+        phone: str | None,
+        due_wall: float,
+    ) -> int: ...
+
+
+# -- metrics ----------------------------------------------------------------------------------
+
+
 class MetricsLike(Protocol):
     def observe_all(self, events: Iterable[Event]) -> None: ...
 
     def bind_router(self, router: Router, now: Callable[[], float]) -> None: ...
+
+
+# -- between the agents' desk and the channels ------------------------------------------------
+
+
+class ContactHandler(Protocol):
+    """What an agent's contact buttons do for one channel (chat, voice, ...)."""
+
+    async def accept(self, agent_id: str, contact_id: str) -> None: ...
+
+    async def decline(self, agent_id: str, contact_id: str) -> None: ...
+
+    async def hang_up(self, agent_id: str, contact_id: str) -> None: ...
+
+
+# -- edges ------------------------------------------------------------------------------------
+
+
+class Edge(Protocol):
+    """An edge the runtime runs (e.g. the voice edge): started after the services, stopped
+    before them."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class CallControl(Protocol):
+    """What the voice service asks of the voice edge: act on the call of a contact."""
+
+    async def hang_up(self, contact_id: str) -> bool:
+        """End the call of ``contact_id`` (both legs); False when the edge has no such call."""
+        ...
+
+    async def stop_ringing(self, contact_id: str, agent_id: str) -> bool:
+        """Stop ringing ``agent_id``'s phone for ``contact_id``; False when it does not ring."""
+        ...

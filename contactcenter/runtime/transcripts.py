@@ -11,7 +11,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from contactcenter.runtime.ports import StoreLike
+from contactcenter.runtime.ports import ContactStore
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class ChatLine:
 
 
 class TranscriptWriter:
-    def __init__(self, store: StoreLike, *, max_delay: float = 0.05) -> None:
+    def __init__(self, store: ContactStore, *, max_delay: float = 0.05) -> None:
         self._store = store
         self._pending: list[ChatLine] = []
         self._wake = asyncio.Event()

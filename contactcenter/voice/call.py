@@ -198,13 +198,13 @@ class VoiceCall:
                 self._note(f"lookup {a.by}: {found.id if found else None}")
                 await self._ivr(lambda now, f=found: session.lookup_result(f, now=now))
             elif isinstance(a, QueryQueueState):
-                agents, wait = self.edge.engine.voice_queue_status(a.queue)
+                agents, wait = self.edge.voice.queue_status(a.queue)
                 status = QueueStatus(a.queue, agents, wait)
                 await self._ivr(lambda now, s=status: session.queue_state_result(s, now=now))
             elif isinstance(a, Enqueue):
                 await self._enqueue(a)
             elif isinstance(a, RequestCallback):
-                cid = await self.edge.engine.voice_callback_requested(
+                cid = await self.edge.voice.callback_requested(
                     a.queue, a.number, tier=a.tier, customer_id=a.customer_id
                 )
                 self._note(f"callback {cid}")
@@ -282,7 +282,7 @@ class VoiceCall:
         self.edge.follow(cid, self)
         self.phase = "queued"
         self._resume_hold()
-        await self.edge.engine.voice_call_arrived(
+        await self.edge.voice.call_arrived(
             cid,
             queue=a.queue,
             tier=a.tier,
@@ -302,7 +302,7 @@ class VoiceCall:
         if self._player is not None or self._closing:
             return  # something else is being said
         try:
-            place, wait = self.edge.engine.position(self.contact_id)
+            place, wait = self.edge.voice.position(self.contact_id)
         except RoutingError:
             return
         self._note(f"announce place {place}")
@@ -319,7 +319,7 @@ class VoiceCall:
     async def _offered(self, n: ContactOffered) -> None:
         if self.phase != "queued":
             return
-        cfg = self.edge.engine.center.agents.get(n.agent_id)
+        cfg = self.edge.voice.center.agents.get(n.agent_id)
         extension = cfg.extension if cfg is not None else None
         if extension is None:
             log.warning("agent %s has no extension: offer of %s declined", n.agent_id, n.contact_id)
@@ -340,7 +340,7 @@ class VoiceCall:
         if self.contact_id is None:
             return
         try:
-            await self.edge.engine.decline(agent_id, self.contact_id)
+            await self.edge.voice.agent_failed(agent_id, self.contact_id)
         except Exception as e:  # the offer ended meanwhile (timeout, abandon)
             log.debug("decline of %s by %s not taken: %s", self.contact_id, agent_id, e)
 
@@ -367,7 +367,7 @@ class VoiceCall:
             return
         assert self.agent_id is not None
         try:
-            await self.edge.engine.accept(self.agent_id, self.contact_id)
+            await self.edge.voice.agent_answered(self.agent_id, self.contact_id)
         except Exception as e:
             log.info("agent %s answered %s too late (%s)", self.agent_id, self.contact_id, e)
             self.agent_leg = None
@@ -437,7 +437,7 @@ class VoiceCall:
         """After hub notices were lost: line the call up with what the core says."""
         if self.contact_id is None or self.phase not in ("queued", "agent_ringing"):
             return
-        found = self.edge.engine.voice_contact(self.contact_id)
+        found = self.edge.voice.contact_state(self.contact_id)
         if found is None:
             return
         state, agent = found
@@ -447,7 +447,7 @@ class VoiceCall:
                 await self.edge.command(self.edge.stack.cancel, leg)
             self.phase = "queued"
         if self.phase == "queued" and str(state) == "offered" and agent is not None:
-            offer = self.edge.engine.open_offer(agent)
+            offer = self.edge.voice.open_offer(agent)
             if offer is not None and offer.contact_id == self.contact_id:
                 await self._offered(offer)
 
@@ -456,7 +456,7 @@ class VoiceCall:
     async def _caller_ended(self) -> None:
         outcome = None
         if self.contact_id is not None:
-            outcome = await self.edge.engine.voice_call_ended(self.contact_id)
+            outcome = await self.edge.voice.call_ended(self.contact_id)
         if self.agent_leg is not None:
             leg, self.agent_leg = self.agent_leg, None
             await self.edge.command(self.edge.stack.end, leg)
@@ -466,7 +466,7 @@ class VoiceCall:
         """We end the call: hang up both legs and tell the core."""
         outcome = None
         if self.contact_id is not None:
-            outcome = await self.edge.engine.voice_call_ended(self.contact_id)
+            outcome = await self.edge.voice.call_ended(self.contact_id)
         for leg in (self.agent_leg, self.leg):
             if leg is not None:
                 await self.edge.command(self.edge.stack.end, leg)

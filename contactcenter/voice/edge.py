@@ -1,5 +1,7 @@
-"""The voice edge: the engine's telephone, between the SIP server and the runtime ``Engine``.
+"""The voice edge: the engine's telephone, between the SIP server and the runtime's voice service.
 
+* **One door.** The edge talks to the runtime only through its voice service (``VoiceService``:
+  calls arrived and ended, agents' phones answered or failed, look-ups, places in the queue).
 * **Threads to asyncio.** The SIP stack (``_pyvoip``) and the RTP media engine run on their own
   threads. Their events reach the loop only through ``loop.call_soon_threadsafe``; the edge's
   calls into the stack run in a small thread pool (``sip``), so the loop never blocks on
@@ -9,9 +11,9 @@
   SIP port) is logged with its reason and retried with exponential backoff (1 s doubling to
   60 s, with jitter) for as long as the engine runs; it never stops the engine.
 * **Calls.** Each inbound call is a ``VoiceCall`` task fed by an inbox. The edge routes stack
-  events to it by SIP Call-ID and the engine's hub notices (``ContactOffered``,
-  ``OfferRejected``, ``ContactRemoved``) by contact id. If the hub reports lost notices
-  (``Lagged``), every queued call re-reads its contact's state from the engine.
+  events to it by SIP Call-ID and the runtime's notices (``ContactOffered``,
+  ``OfferRejected``, ``ContactRemoved``) by contact id. If notices were lost (``Lagged``),
+  every queued call re-reads its contact's state.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from typing import Any, TypeVar
 
 from contactcenter.events import ContactOffered, ContactRemoved, OfferRejected
 from contactcenter.ivr import CustomerInfo, Flow, Flows, flows_of
-from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.hub import Lagged, Subscription
+from contactcenter.runtime.voice import VoiceService
 from contactcenter.voice import _pyvoip as sip
 from contactcenter.voice.call import VoiceCall, customer_info
 from contactcenter.voice.media import MediaEngine
@@ -55,7 +57,7 @@ class VoiceEdge:
 
     def __init__(
         self,
-        engine: Engine,
+        voice: VoiceService,
         settings: VoiceSettings,
         *,
         config_dir: str | Path | None = None,
@@ -63,9 +65,9 @@ class VoiceEdge:
         clock: Callable[[], dt.datetime] = _utc_now,
         media: MediaEngine | None = None,
     ) -> None:
-        self.engine = engine
+        self.voice = voice
         self.settings = settings
-        self.flows = flows if flows is not None else flows_of(engine.center)
+        self.flows = flows if flows is not None else flows_of(voice.center)
         self.clock = clock
         self.media = media or MediaEngine()
         dirs: list[Path] = []
@@ -112,7 +114,7 @@ class VoiceEdge:
             dial_timeout=s.calls.dial_response_seconds,
             max_calls=s.calls.max_calls,
         )
-        self._sub = self.engine.hub.subscribe(self._wants, size=10_000)
+        self._sub = self.voice.subscribe(self._wants, size=10_000)
         self._tasks = [
             asyncio.create_task(self._keep_registered(), name="voice-registration"),
             asyncio.create_task(self._notices(self._sub), name="voice-notices"),
@@ -124,7 +126,7 @@ class VoiceEdge:
         for call in list(self.by_contact.values()):
             if call.contact_id is not None:
                 with contextlib.suppress(Exception):
-                    await self.engine.voice_call_ended(call.contact_id)
+                    await self.voice.call_ended(call.contact_id)
         for t in list(self._call_tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, *self._call_tasks, return_exceptions=True)
@@ -289,7 +291,7 @@ class VoiceEdge:
 
     async def lookup(self, by: str, value: str) -> CustomerInfo | None:
         try:
-            found = await self.engine.voice_find_customer(by, value)
+            found = await self.voice.find_customer(by, value)
         except Exception as e:
             log.warning("voice: customer lookup by %s failed: %s", by, e)
             return None

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from contactcenter.api import Settings, build_app
 from contactcenter.config import Center, load_center
 from contactcenter.metrics import Metrics
-from contactcenter.runtime.engine import Engine
+from contactcenter.runtime import Engine, Site
 from contactcenter.store import Store, passwords
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -44,9 +44,13 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 @dataclass
 class Api:
     client: TestClient[web.Request, web.Application]
-    engine: Engine
+    site: Site
     store: Store
     tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> Engine:
+        return self.site.engine
 
     def auth(self, user: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
@@ -108,9 +112,9 @@ async def api(tmp_path: Path, center: Center) -> AsyncIterator[Api]:
         *(store.set_user(u, PASSWORD, role, agent) for u, (role, agent) in USERS.items())  # type: ignore[arg-type]
     )
     metrics = Metrics(center)
-    engine = Engine(center, store, metrics=metrics)
+    site = Site(center, store, metrics=metrics)
     app = build_app(
-        engine,
+        site,
         store,
         metrics,
         chat_secret=b"s" * 32,
@@ -119,7 +123,7 @@ async def api(tmp_path: Path, center: Center) -> AsyncIterator[Api]:
     client = TestClient(TestServer(app), cookie_jar=aiohttp.DummyCookieJar())
     await client.start_server()
     try:
-        yield Api(client, engine, store)
+        yield Api(client, site, store)
     finally:
         await client.close()
         await store.close()

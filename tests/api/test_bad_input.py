@@ -154,7 +154,7 @@ async def test_an_unexpected_error_is_a_500_not_a_crash(api: Api) -> None:
         raise RuntimeError("bug")
 
     routes = [*all_routes(), Route("GET", "/boom", boom, "a bug", "test")]
-    app = build_app(api.engine, api.store, None, routes=routes, manage_engine=False)
+    app = build_app(api.site, api.store, None, routes=routes, manage_engine=False)
     from aiohttp.test_utils import TestClient, TestServer
 
     async with TestClient(TestServer(app)) as client:

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from contactcenter.api import Settings, build_app
 from contactcenter.config import Center
-from contactcenter.runtime.engine import Engine
+from contactcenter.runtime import Site
 from contactcenter.store import Store
 from tests.api.conftest import Api, frame
 
@@ -74,7 +74,7 @@ async def test_full_chat_flow(api: Api) -> None:
     await agent.close()
 
     # the contact record: wait, talk, disposition; the transcript
-    await api.engine.transcripts.flush()
+    await api.site.chat.transcripts.flush()
     rec = await api.store.contact_record(cid)
     assert rec is not None
     assert rec.outcome == "completed" and rec.agent_id == "a05"
@@ -139,15 +139,15 @@ async def test_a_waiting_chat_survives_a_restart(tmp_path: Path, center: Center)
     db = tmp_path / "cc.sqlite3"
     secret = b"k" * 32
 
-    async def start() -> tuple[Store, Engine, TestClient[web.Request, web.Application]]:
+    async def start() -> tuple[Store, Site, TestClient[web.Request, web.Application]]:
         store = await Store.open(db)
-        engine = Engine(center, store)
-        app = build_app(engine, store, None, chat_secret=secret, settings=Settings(chat_grace=0.3))
+        site = Site(center, store)
+        app = build_app(site, store, None, chat_secret=secret, settings=Settings(chat_grace=0.3))
         client = TestClient(TestServer(app))
         await client.start_server()
-        return store, engine, client
+        return store, site, client
 
-    store, engine, client = await start()
+    store, site, client = await start()
     resp = await client.post("/api/chat", json={"name": "Ann", "topic": "billing"})
     chat = await resp.json()
     ws = await client.ws_connect(f"/api/chat/{chat['contact_id']}/ws?token={chat['token']}")
@@ -156,16 +156,16 @@ async def test_a_waiting_chat_survives_a_restart(tmp_path: Path, center: Center)
     await client.close()  # the server goes away; the customer has not left
     await store.close()
 
-    store, engine, client = await start()
+    store, site, client = await start()
     try:
-        assert engine.router.contact(chat["contact_id"]).state == "waiting"
+        assert site.engine.router.contact(chat["contact_id"]).state == "waiting"
         ws = await client.ws_connect(f"/api/chat/{chat['contact_id']}/ws?token={chat['token']}")
         status = await frame(ws, "status")
         assert status["state"] == "waiting" and status["position"] == 1
         history = await frame(ws, "history")
         assert [m["text"] for m in history["messages"]] == ["before the restart"]
         await asyncio.sleep(0.5)  # reconnected within the grace period: still waiting
-        assert chat["contact_id"] in engine.router.contacts
+        assert chat["contact_id"] in site.engine.router.contacts
         await ws.close()
     finally:
         await client.close()

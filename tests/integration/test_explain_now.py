@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from contactcenter.api import build_app
 from contactcenter.config import load_center
 from contactcenter.metrics import Metrics
-from contactcenter.runtime.engine import Engine
+from contactcenter.runtime import Site
 from contactcenter.store import Store, passwords
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -32,8 +32,9 @@ async def test_explain_counts_the_wait_up_to_now(
     center = load_center(CONFIG)
     store = await Store.open(tmp_path / "cc.sqlite3")
     await store.set_user("boss", PASSWORD, "supervisor")
-    engine = Engine(center, store, metrics=Metrics(center))
-    app = build_app(engine, store, None, chat_secret=b"s" * 32)
+    site = Site(center, store, metrics=Metrics(center))
+    engine = site.engine
+    app = build_app(site, store, None, chat_secret=b"s" * 32)
     client = TestClient(TestServer(app), cookie_jar=aiohttp.DummyCookieJar())
     await client.start_server()
     try:

@@ -1,4 +1,4 @@
-"""A whole site on loopback per test: Kamailio, the engine with its voice edge (in process, on
+"""A whole site on loopback per test: Kamailio, the runtime with its voice edge (in process, on
 a temporary SQLite store and a copy of the example center), SIPp agents and callers."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import yaml
 
 from contactcenter.config import load_center
 from contactcenter.ivr import load_flows, with_flows
-from contactcenter.runtime.engine import Engine
+from contactcenter.runtime import Engine
+from contactcenter.runtime import Site as Runtime
 from contactcenter.store.store import Store
 from contactcenter.voice.edge import VoiceEdge
 from contactcenter.voice.settings import VoiceSettings
@@ -64,10 +65,14 @@ def site_config(tmp: Path, **queue_overrides: Any) -> Path:
 class Site:
     tmp: Path
     kamailio: Kamailio
-    engine: Engine
+    runtime: Runtime
     store: Store
     edge: VoiceEdge
     procs: list[Sipp] = field(default_factory=list)
+
+    @property
+    def engine(self) -> Engine:
+        return self.runtime.engine
 
     @property
     def proxy(self) -> int:
@@ -85,7 +90,7 @@ class Site:
         self.procs.append(uas)
         await register_extension(self.tmp, self.proxy, cfg.extension, port)
         if login:
-            await self.engine.agent_login(agent_id)
+            await self.runtime.agents.login(agent_id)
         return uas
 
     def track(self, proc: Sipp) -> Sipp:
@@ -129,8 +134,7 @@ async def make_site(voice_tools: None, tmp_path: Path) -> AsyncIterator[Callable
         center = with_flows(center, load_flows(config, center))
         store = await Store.open(tmp / "cc.sqlite3")
         await store.seed_customers(center.customers.values(), center.dedicated_agent)
-        engine = Engine(center, store)  # type: ignore[arg-type]
-        await engine.start()
+        runtime = Runtime(center, store)
         base = free_udp_range(rtp_ports)
         doc: dict[str, Any] = {
             "enabled": True,
@@ -145,9 +149,10 @@ async def make_site(voice_tools: None, tmp_path: Path) -> AsyncIterator[Callable
         for key, value in (voice or {}).items():
             doc[key] = {**doc.get(key, {}), **value}
         settings = VoiceSettings.model_validate(doc)
-        edge = VoiceEdge(engine, settings, config_dir=config, clock=lambda: clock)
-        await edge.start()
-        site = Site(tmp, kam, engine, store, edge)
+        edge = VoiceEdge(runtime.voice, settings, config_dir=config, clock=lambda: clock)
+        runtime.add_edge(edge)
+        await runtime.start()
+        site = Site(tmp, kam, runtime, store, edge)
         sites.append(site)
         if wait_registered:
             assert await until(edge.registered.is_set, 10), "the IVR extension did not register"
@@ -157,8 +162,7 @@ async def make_site(voice_tools: None, tmp_path: Path) -> AsyncIterator[Callable
     for site in sites:
         for proc in site.procs:
             proc.stop()
-        await site.edge.stop()
-        await site.engine.stop()
+        await site.runtime.stop()
         await site.store.close()
     for kam in kams:
         kam.stop()

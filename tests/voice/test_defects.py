@@ -111,7 +111,7 @@ async def test_registration_retries_until_the_server_appears(
     assert await until(lambda: site.edge.stats["registration_failed"] >= 2, 6)
     assert not site.edge.registered.is_set()
     assert "refused" in caplog.text or "no answer" in caplog.text
-    await site.engine.agent_login("a05")  # the engine carries on
+    await site.runtime.agents.login("a05")  # the engine carries on
     site.kamailio.start()
     assert await until(site.edge.registered.is_set, 6)
 

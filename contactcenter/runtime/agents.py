@@ -1,0 +1,109 @@
+"""The agents' desk: logging into routing, presence, the offer ringing at each agent, and the
+contact buttons (accept, decline, hang up, wrap up).
+
+An agent only ever acts on contacts offered to or held by itself (``Forbidden`` otherwise).
+What a button does depends on the contact's channel: a chat is answered on the desktop, a call
+on the agent's phone; each channel's service is this desk's ``ContactHandler`` for it.
+"""
+
+from __future__ import annotations
+
+from contactcenter.agents import Agent, Presence
+from contactcenter.events import (
+    ContactAnswered,
+    ContactOffered,
+    Event,
+    OfferRejected,
+)
+from contactcenter.routing import ContactState, ContactView, InvalidInput
+from contactcenter.runtime.engine import Engine
+from contactcenter.runtime.errors import Forbidden, Refused
+from contactcenter.runtime.ports import ContactHandler, ContactStore
+
+
+class AgentDesk:
+    def __init__(self, engine: Engine, store: ContactStore) -> None:
+        self.engine = engine
+        self.store = store
+        self.handlers: dict[str, ContactHandler] = {}
+        """Channel -> what the contact buttons do for it."""
+        self.offers: dict[str, ContactOffered] = {}
+        """Agent id -> the offer ringing there."""
+        engine.listen(self._observe)
+
+    def handle(self, channel: str, handler: ContactHandler) -> None:
+        self.handlers[channel] = handler
+
+    def _observe(self, e: Event) -> None:
+        if isinstance(e, ContactOffered):
+            self.offers[e.agent_id] = e
+        elif isinstance(e, OfferRejected | ContactAnswered):
+            self.offers.pop(e.agent_id, None)
+
+    # -- presence -------------------------------------------------------------------------------
+
+    def agent(self, agent_id: str) -> Agent:
+        return self.engine.router.agent(agent_id)
+
+    async def login(self, agent_id: str) -> None:
+        router = self.engine.router
+        await self.engine.submit(lambda now: router.agent_logged_in(now, agent_id))
+
+    async def logout(self, agent_id: str) -> None:
+        router = self.engine.router
+        await self.engine.submit(lambda now: router.agent_logged_out(now, agent_id))
+
+    async def set_presence(self, agent_id: str, presence: Presence, reason: str | None) -> None:
+        router = self.engine.router
+        await self.engine.submit(
+            lambda now: router.set_agent_presence(now, agent_id, presence, reason)
+        )
+
+    # -- what the agent holds -------------------------------------------------------------------
+
+    def contacts(self, agent_id: str) -> list[tuple[str, str, str]]:
+        """(contact id, channel, slot state) of everything the agent holds."""
+        agent = self.engine.router.agent(agent_id)
+        return [(cid, ch, str(state)) for cid, (ch, state) in agent.slots.items()]
+
+    def open_offer(self, agent_id: str) -> ContactOffered | None:
+        """The offer ringing at the agent right now, if any."""
+        return self.offers.get(agent_id)
+
+    def held_by(self, agent_id: str, contact_id: str, *states: ContactState) -> ContactView:
+        """The contact, if it is offered to or held by the agent (and in one of ``states``)."""
+        view = self.engine.router.contact(contact_id)
+        if view.agent != agent_id:
+            raise Forbidden(f"contact {contact_id} is not with agent {agent_id}")
+        if states and view.state not in states:
+            raise InvalidInput(f"contact {contact_id} is {view.state}")
+        return view
+
+    def _handler(self, view: ContactView) -> ContactHandler:
+        handler = self.handlers.get(view.channel)
+        if handler is None:
+            raise Refused("channel_unavailable", f"{view.channel} contacts are not served here")
+        return handler
+
+    # -- the contact buttons --------------------------------------------------------------------
+
+    async def accept(self, agent_id: str, contact_id: str) -> None:
+        view = self.held_by(agent_id, contact_id, ContactState.OFFERED)
+        await self._handler(view).accept(agent_id, contact_id)
+
+    async def decline(self, agent_id: str, contact_id: str) -> None:
+        view = self.held_by(agent_id, contact_id, ContactState.OFFERED)
+        await self._handler(view).decline(agent_id, contact_id)
+
+    async def hang_up(self, agent_id: str, contact_id: str) -> None:
+        view = self.held_by(agent_id, contact_id, ContactState.ACTIVE)
+        await self._handler(view).hang_up(agent_id, contact_id)
+
+    async def wrap_up(
+        self, agent_id: str, contact_id: str, disposition: str, notes: str | None = None
+    ) -> None:
+        self.held_by(agent_id, contact_id, ContactState.WRAP_UP)
+        if notes:
+            await self.store.set_disposition_notes(contact_id, notes)
+        router = self.engine.router
+        await self.engine.submit(lambda now: router.wrap_up_done(now, contact_id, disposition))

@@ -1,0 +1,182 @@
+"""Web chats, from the customer's first line to the end: queueing, identity, the lines both
+sides write (batched into the store), who ended it, and chats brought back after a restart.
+
+A chat is in the store before the customer is told it is queued; after a crash, waiting chats
+are put back in their queues with their original arrival times.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from functools import partial
+
+from contactcenter.events import (
+    ContactAbandoned,
+    ContactAnswered,
+    ContactCompleted,
+    ContactRemoved,
+    Event,
+    WrapUpEnded,
+)
+from contactcenter.routing import ContactState, InvalidInput
+from contactcenter.runtime.engine import Engine
+from contactcenter.runtime.errors import Forbidden
+from contactcenter.runtime.intake import NewContact, queue_contact
+from contactcenter.runtime.ports import ContactStore, CustomerLike
+from contactcenter.runtime.transcripts import ChatLine, TranscriptWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatClosed:
+    """The chat ended; ``by`` is who ended it ("customer", "agent", "center")."""
+
+    contact_id: str
+    by: str
+
+
+class ChatService:
+    def __init__(self, engine: Engine, store: ContactStore) -> None:
+        self.engine = engine
+        self.store = store
+        self.transcripts = TranscriptWriter(store)
+        self.agents: dict[str, str] = {}
+        """Chat contact id -> agent talking with the customer (set on answer)."""
+        engine.listen(self._observe)
+
+    def _observe(self, e: Event) -> None:
+        if e.__class__ is ContactAnswered:  # (most events are not a chat's)
+            assert isinstance(e, ContactAnswered)
+            if e.channel == "chat":
+                self.agents[e.contact_id] = e.agent_id
+        elif isinstance(e, ContactAbandoned | ContactRemoved | WrapUpEnded):
+            self.agents.pop(e.contact_id, None)
+            if isinstance(e, ContactRemoved) and e.channel == "chat":
+                self.engine.hub.publish(ChatClosed(e.contact_id, "center"))
+
+    async def start(self) -> None:
+        """Put the chats that were waiting before a restart back, with their arrival times."""
+        engine = self.engine
+        now, wall = engine.now(), engine.wall()
+        restored = await self.store.waiting_contacts("chat")
+        for rec in restored:
+            if rec.queue not in engine.center.queues:
+                log.warning("waiting chat in unknown queue %s dropped from routing", rec.queue)
+                continue
+            await engine.submit(
+                partial(
+                    engine.router.contact_arrived,
+                    contact_id=rec.contact_id,
+                    queue=rec.queue,
+                    tier=rec.tier if rec.tier in engine.center.tiers else None,
+                    customer_id=rec.customer_id,
+                    arrived_at=now - max(0.0, wall - rec.arrived_wall),
+                )
+            )
+        if restored:
+            log.info("restored %d waiting chat(s)", len(restored))
+        self.transcripts.start()
+
+    async def stop(self) -> None:
+        await self.transcripts.stop()
+
+    # -- the customer's side --------------------------------------------------------------------
+
+    async def start_chat(
+        self,
+        *,
+        name: str,
+        topic: str,
+        customer_id: str | None = None,
+        email: str | None = None,
+    ) -> str:
+        """Queue a new chat; it is in the store before this returns. Returns the contact id."""
+        queue = self.engine.center.settings.chat_topics.get(topic)
+        if queue is None:
+            raise InvalidInput(f"unknown topic {topic!r}")
+        customer, verified = await self._identify(customer_id, email)
+        contact_id = f"chat-{secrets.token_hex(8)}"
+        trusted = customer if verified else None
+        await queue_contact(
+            self.engine,
+            self.store,
+            NewContact(
+                contact_id,
+                "chat",
+                queue,
+                tier=trusted.tier if trusted is not None else None,
+                customer_id=trusted.id if trusted is not None else None,
+                claimed_customer_id=customer.id if customer is not None else None,
+                preferred_agent=trusted.dedicated_agent if trusted is not None else None,
+                name=name,
+                topic=topic,
+            ),
+        )
+        return contact_id
+
+    async def _identify(
+        self, customer_id: str | None, email: str | None
+    ) -> tuple[CustomerLike | None, bool]:
+        """The CRM customer a chat claims to be, and whether the claim is verified.
+
+        Either the customer id or the e-mail address finds the card for the agent's screen-pop
+        (the agent verifies in conversation); only both matching the record is verified, and
+        only a verified claim buys the customer's tier and dedicated agent.
+        """
+        customer = None
+        if customer_id is not None:
+            customer = await self.store.customer(customer_id)
+        elif email:
+            customer = await self.store.find_customer(email=email)
+        if customer is None:
+            return None, False
+        on_record = (customer.email or "").casefold()
+        verified = customer_id is not None and bool(email) and on_record == (email or "").casefold()
+        return customer, verified
+
+    async def customer_says(self, contact_id: str, text: str) -> ChatLine:
+        self.engine.router.contact(contact_id)  # unknown contact -> UnknownContact
+        return self._line(contact_id, "customer", text, self.agents.get(contact_id))
+
+    async def customer_left(self, contact_id: str) -> None:
+        """The customer closed the chat: an abandon while waiting, the end of it when active."""
+        router = self.engine.router
+        view = router.contact(contact_id)
+        if view.state in (ContactState.WAITING, ContactState.OFFERED):
+            await self.engine.submit(lambda now: router.contact_abandoned(now, contact_id))
+        elif view.state is ContactState.ACTIVE:
+            await self.engine.submit(lambda now: router.contact_completed(now, contact_id))
+        self.engine.hub.publish(ChatClosed(contact_id, "customer"))
+
+    # -- the agent's side (``ContactHandler`` for chats) ----------------------------------------
+
+    async def agent_says(self, agent_id: str, contact_id: str, text: str) -> ChatLine:
+        view = self.engine.router.contact(contact_id)
+        if view.agent != agent_id:
+            raise Forbidden(f"contact {contact_id} is not with agent {agent_id}")
+        if view.state is not ContactState.ACTIVE:
+            raise InvalidInput(f"contact {contact_id} is {view.state}")
+        return self._line(contact_id, "agent", text, agent_id)
+
+    async def accept(self, agent_id: str, contact_id: str) -> None:
+        router = self.engine.router
+        await self.engine.submit(lambda now: router.offer_accepted(now, contact_id))
+
+    async def decline(self, agent_id: str, contact_id: str) -> None:
+        router = self.engine.router
+        await self.engine.submit(lambda now: router.offer_declined(now, contact_id))
+
+    async def hang_up(self, agent_id: str, contact_id: str) -> None:
+        router = self.engine.router
+        events = await self.engine.submit(lambda now: router.contact_completed(now, contact_id))
+        if any(isinstance(e, ContactCompleted) for e in events):
+            self.engine.hub.publish(ChatClosed(contact_id, "agent"))
+
+    def _line(self, contact_id: str, sender: str, text: str, agent_id: str | None) -> ChatLine:
+        line = ChatLine(contact_id, sender, text, agent_id, self.engine.wall())
+        self.transcripts.add(line)
+        self.engine.hub.publish(line)
+        return line

@@ -1,0 +1,57 @@
+"""A new contact's way in, the same for every channel: stored first, then routed.
+
+The store keeps the customer the contact claims to be (for the record and the agent's card);
+routing gets only what may be trusted (a verified customer buys tier and dedicated agent). An
+unknown tier or preferred agent is dropped rather than refused: the customer is queued
+whatever an IVR or a web page said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contactcenter.runtime.engine import Engine
+from contactcenter.runtime.ports import ContactStore
+
+
+@dataclass(frozen=True, slots=True)
+class NewContact:
+    contact_id: str
+    channel: str
+    queue: str
+    tier: str | None = None
+    customer_id: str | None = None
+    """The customer routing may trust (verified)."""
+    claimed_customer_id: str | None = None
+    """The customer the contact says it is (stored for the record)."""
+    preferred_agent: str | None = None
+    name: str | None = None
+    topic: str | None = None
+
+
+async def queue_contact(engine: Engine, store: ContactStore, new: NewContact) -> None:
+    """Store ``new``, then have the core route it (it is on disk before anyone hears of it)."""
+    center = engine.center
+    tier = new.tier if new.tier in center.tiers else None
+    preferred = new.preferred_agent if new.preferred_agent in center.agents else None
+    await store.create_contact(
+        new.contact_id,
+        channel=new.channel,
+        queue=new.queue,
+        arrived_wall=engine.wall(),
+        customer_id=new.claimed_customer_id,
+        tier=tier or center.settings.default_tier,
+        customer_name=new.name,
+        topic=new.topic,
+    )
+    router = engine.router
+    await engine.submit(
+        lambda now: router.contact_arrived(
+            now,
+            new.contact_id,
+            new.queue,
+            tier=tier,
+            customer_id=new.customer_id,
+            preferred_agent=preferred,
+        )
+    )

@@ -1,0 +1,36 @@
+"""What a waiting customer is told: their place in the queue and the expected wait.
+
+The expected wait is today's ASA of the queue times the place (a plain, explainable estimate);
+None until the queue has answered something today.
+"""
+
+from __future__ import annotations
+
+from contactcenter.routing import ContactState, InvalidInput
+from contactcenter.runtime.engine import Engine
+
+
+def position(engine: Engine, contact_id: str) -> tuple[int, float | None]:
+    """(1-based place in its queue or 0 when no longer waiting, expected wait seconds)."""
+    view = engine.router.contact(contact_id)
+    if view.state is not ContactState.WAITING:
+        return 0, None
+    place = engine.router.waiting(view.queue).index(contact_id) + 1
+    return place, _expected(engine, view.queue, place)
+
+
+def queue_status(engine: Engine, queue: str) -> tuple[int, float | None]:
+    """(agents logged in who can serve ``queue``, expected wait of a newcomer in seconds;
+    infinite when nobody who could serve it is logged in)."""
+    qs = engine.router.queues.get(queue)
+    if qs is None:
+        raise InvalidInput(f"unknown queue {queue!r}")
+    if qs.staffed == 0:
+        return 0, float("inf")
+    return qs.staffed, _expected(engine, queue, len(engine.router.waiting(queue)) + 1)
+
+
+def _expected(engine: Engine, queue: str, place: int) -> float | None:
+    tally = engine.today.queues.get(queue)
+    asa = tally.asa() if tally is not None else None
+    return asa * place if asa is not None else None
