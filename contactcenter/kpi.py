@@ -9,6 +9,10 @@
   ``sl_offered = answered within T / offered`` and
   ``sl_excl_short = answered within T / (offered - abandoned within the short-abandon time)``.
 * **ASA**: mean wait of answered contacts. **Abandon rate**: abandoned / offered.
+* **Transfers** (an agent hands a contact on): counted as ``handed_off`` in the queue it left
+  and ``transferred_in`` in the queue it went to. The contact's later segments are not offered,
+  answered or abandoned again (they count as ``transfers_answered`` / ``transfers_abandoned``),
+  so summing over queues still counts every contact and every answer once.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from contactcenter.events import (
     ContactAbandoned,
     ContactAnswered,
+    ContactHandedOff,
     ContactQueued,
     ContactRemoved,
     ContactTransferred,
@@ -41,6 +46,10 @@ class QueueTally:
     transferred_out: int = 0
     wait_answered_sum: float = 0.0
     wait_abandoned_sum: float = 0.0
+    handed_off: int = 0
+    transferred_in: int = 0
+    transfers_answered: int = 0
+    transfers_abandoned: int = 0
 
     @property
     def offered(self) -> int:
@@ -77,23 +86,36 @@ class Tally:
 
     def observe(self, e: Event) -> None:
         if isinstance(e, ContactQueued):
-            self.queue(e.queue).entered += 1
+            if e.segment == 1:
+                self.queue(e.queue).entered += 1
         elif isinstance(e, ContactTransferred):
-            self.queue(e.from_queue).transferred_out += 1
+            if e.segment == 1:
+                self.queue(e.from_queue).transferred_out += 1
         elif isinstance(e, ContactAnswered):
             t = self.queue(e.queue)
+            if e.segment != 1:
+                t.transfers_answered += 1
+                return
             t.answered += 1
             t.wait_answered_sum += e.wait_seconds
             if e.wait_seconds <= t.threshold:
                 t.answered_within += 1
         elif isinstance(e, ContactAbandoned):
             t = self.queue(e.queue)
+            if e.segment != 1:
+                t.transfers_abandoned += 1
+                return
             t.abandoned += 1
             t.wait_abandoned_sum += e.wait_seconds
             if e.wait_seconds <= t.short_abandon:
                 t.abandoned_short += 1
         elif isinstance(e, ContactRemoved):
-            self.queue(e.queue).removed += 1
+            if e.segment == 1:
+                self.queue(e.queue).removed += 1
+        elif isinstance(e, ContactHandedOff) and e.to_queue is not None:
+            # (without a queue it left routing to come back later: not a transfer)
+            self.queue(e.queue).handed_off += 1
+            self.queue(e.to_queue).transferred_in += 1
 
     def observe_all(self, events: Iterable[Event]) -> None:
         for e in events:

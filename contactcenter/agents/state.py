@@ -1,7 +1,8 @@
 """The agent state machine. Everything that changes an agent's state lives in this module.
 
 An agent has a **presence** (offline, available, away with a reason) and, per contact, a
-**slot** that goes offered -> active -> wrap-up -> freed. Both are tables below; a move that
+**slot** that goes offered -> active -> wrap-up -> freed (an active slot of a consult that was
+called off is freed at once). Both are tables below; a move that
 is not in them raises ``IllegalTransition``. Per-channel capacity and blocking decide whether
 a new contact of a channel can be offered (``can_take``). Time comes in as ``now``; this
 module never reads a clock.
@@ -40,7 +41,7 @@ PRESENCE_MOVES: Mapping[Presence, frozenset[Presence]] = {
 SLOT_MOVES: Mapping[SlotState | None, frozenset[SlotState | None]] = {
     None: frozenset({SlotState.OFFERED}),
     SlotState.OFFERED: frozenset({SlotState.ACTIVE, None}),
-    SlotState.ACTIVE: frozenset({SlotState.WRAP_UP}),
+    SlotState.ACTIVE: frozenset({SlotState.WRAP_UP, None}),
     SlotState.WRAP_UP: frozenset({None}),
 }
 """Allowed moves of one contact slot; ``None`` is "no slot"."""
@@ -244,6 +245,7 @@ class Agent:
 
     def withdraw_offer(self, now: float, contact_id: str, *, no_answer: bool) -> None:
         """The offer ended unanswered (declined, rang out, or the customer left)."""
+        self._expect(contact_id, SlotState.OFFERED, "withdraw the offer of")
         channel = self._channel_of(contact_id)
         self._move(now, contact_id, channel, None)
         self.offered_contact = None
@@ -270,8 +272,13 @@ class Agent:
             if not self.slots:
                 self.idle_since = now
         else:
-            self._move(now, contact_id, self._channel_of(contact_id), None)
+            self._expect(contact_id, SlotState.WRAP_UP, "end the wrap-up of")
         self.handled += 1
+
+    def release(self, now: float, contact_id: str) -> None:
+        """Free an active slot without wrap-up (a consult that was called off)."""
+        self._expect(contact_id, SlotState.ACTIVE, "release")
+        self._move(now, contact_id, self._channel_of(contact_id), None)
 
     def slot(self, contact_id: str) -> SlotState | None:
         held = self.slots.get(contact_id)
@@ -302,6 +309,15 @@ class Agent:
             if not left and other in capacity and counts[other] < capacity[other]:
                 room |= bit
         self.room = room
+
+    def _expect(self, contact_id: str, state: SlotState, what: str) -> None:
+        held = self.slots.get(contact_id)
+        if held is None:
+            raise IllegalTransition(f"agent {self.id} does not hold contact {contact_id}")
+        if held[1] is not state:
+            raise IllegalTransition(
+                f"agent {self.id}: cannot {what} contact {contact_id}: it is {held[1]}, not {state}"
+            )
 
     def _channel_of(self, contact_id: str) -> ChannelName:
         held = self.slots.get(contact_id)

@@ -4,6 +4,12 @@ The routing core returns these; the runtime fans them out to the store, metrics,
 wallboard, and the planner computes its statistics from the very same stream. Each event is
 stamped with ``at``: the driver's clock in seconds (monotonic live, ``env.now`` simulated).
 Events that are also instructions to the driver say so (``ContactOffered``: ring the agent).
+
+A contact is one customer's request; a **segment** is one agent's part of it. The first
+segment starts at arrival; a hand-off (an agent's transfer, a call-back attempt that did not
+reach the customer) ends the agent's segment and the contact goes on as segment 2, 3, ...
+Events of later segments say so (``segment``), so that a transferred contact is not counted
+as offered or answered twice.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any, Literal, get_args
 ChannelName = Literal["voice", "chat", "email"]
 RejectReason = Literal["declined", "timeout", "agent_left", "contact_left", "moved"]
 TransferReason = Literal["overflow", "max_wait", "no_agents", "supervisor"]
+ConsultEndReason = Literal["declined", "timeout", "cancelled", "agent_left", "contact_left"]
 RemoveReason = Literal["max_wait", "no_agents", "callback_accepted"]
 RemoveOutcome = Literal["callback", "disconnect"]
 
@@ -42,6 +49,7 @@ class ContactQueued:
     priority: int
     tier: str
     arrived_at: float
+    segment: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +81,8 @@ class OfferRejected:
 
 @dataclass(frozen=True, slots=True)
 class ContactAnswered:
-    """The agent accepted the offer; ``wait_seconds`` counts from the original arrival."""
+    """The agent accepted the offer (or took over in a consult). ``wait_seconds`` counts from
+    the original arrival in segment 1, from the segment's queueing in later ones."""
 
     at: float
     contact_id: str
@@ -81,6 +90,7 @@ class ContactAnswered:
     channel: ChannelName
     agent_id: str
     wait_seconds: float
+    segment: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +134,7 @@ class ContactAbandoned:
     queue: str
     channel: ChannelName
     wait_seconds: float
+    segment: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +147,7 @@ class ContactTransferred:
     to_queue: str
     channel: ChannelName
     reason: TransferReason
+    segment: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +165,7 @@ class ContactRemoved:
     reason: RemoveReason
     outcome: RemoveOutcome
     wait_seconds: float
+    segment: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +178,65 @@ class ContactCompleted:
     channel: ChannelName
     agent_id: str
     handle_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ContactHandedOff:
+    """An agent's segment ended but the contact goes on (a transfer, or it left routing to be
+    brought back later: a call back to retry); the agent's wrap-up of the segment starts.
+
+    ``to_queue``: the queue the next segment waits in (None: it left routing); ``to_agent``:
+    the agent it is offered to at once (a transfer to an agent or a completed consult).
+    """
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    handle_seconds: float
+    segment: int
+    to_queue: str | None
+    to_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultOffered:
+    """Action: ring ``agent_id`` (reserved) to consult with ``from_agent`` about the contact,
+    whose customer waits on hold; until ``ring_deadline``."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    from_agent: str
+    ring_deadline: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultAnswered:
+    """The consulted agent took the consult: the two agents talk."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    from_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultEnded:
+    """The consult ended without a hand-off; the consulted agent is free again."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    from_agent: str
+    reason: ConsultEndReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +268,7 @@ class PriorityChanged:
     queue: str
     previous: int
     priority: int
-    reason: Literal["tier", "escalation"]
+    reason: Literal["tier", "escalation", "supervisor"]
 
 
 Event = (
@@ -211,6 +283,10 @@ Event = (
     | ContactTransferred
     | ContactRemoved
     | ContactCompleted
+    | ContactHandedOff
+    | ConsultOffered
+    | ConsultAnswered
+    | ConsultEnded
     | WrapUpEnded
     | AgentStateChanged
     | PriorityChanged

@@ -23,10 +23,12 @@ class Contact:
     """Mutable routing record of one contact; the router is its only writer.
 
     ``arrived_at`` is the original arrival (answer-time targets count from it, also after a
-    requeue or overflow); ``queued_at`` is when it entered its current queue (escalation steps
-    count from it). ``version`` changes whenever its place in a waiting list changes, so stale
-    heap entries can be recognised; ``epoch`` changes when it changes queue or leaves, so stale
-    timers can be.
+    requeue, overflow or transfer); ``queued_at`` is when it entered its current queue
+    (escalation steps count from it). ``segment`` counts agents' parts of the contact (a
+    hand-off starts the next); ``consult`` is the agent rung for, or talking in, a consult.
+    ``nudge`` is a supervisor's change of its priority (kept across queues). ``version``
+    changes whenever its place in a waiting list changes, so stale heap entries can be
+    recognised; ``epoch`` changes when it changes queue or leaves, so stale timers can be.
     """
 
     __slots__ = (
@@ -37,16 +39,21 @@ class Contact:
         "breached",
         "channel",
         "completed_at",
+        "consult",
+        "consult_stamp",
         "customer_id",
         "epoch",
         "excluded",
         "id",
         "max_wait_due",
+        "nudge",
         "overflow_due",
         "preferred_agent",
         "priority",
         "queue",
         "queued_at",
+        "segment",
+        "segment_stamp",
         "seq",
         "state",
         "step",
@@ -90,6 +97,12 @@ class Contact:
         self.excluded: dict[str, float] = {}
         self.overflow_due: str | None = None
         self.max_wait_due = False
+        self.segment = 1
+        self.segment_stamp = seq << 32
+        """Changes with every segment; unique to this arrival (stamps its re-offer timers)."""
+        self.nudge = 0
+        self.consult: str | None = None
+        self.consult_stamp = 0
 
     def wait(self, now: float) -> float:
         return now - self.arrived_at

@@ -22,17 +22,28 @@ Rules, in the order a contact meets them:
   with reason ``no-answer``.
 * **Wrap-up** keeps the slot taken for the queue's ``wrap_up_seconds`` or until the agent
   sends a disposition.
+* **Hand-offs.** An agent may hand an active contact on: to a queue (it waits there in its
+  place by original arrival), to an agent who is ready (rung at once; if that agent does not
+  take it, it waits in its queue), or out of routing (the driver brings it back later, e.g. a
+  call back to retry). The agent's segment ends and its wrap-up starts; the contact goes on as
+  the next segment, which is never counted as a new arrival or answer and never breaches its
+  answer target again. The handing agent is kept away from the contact until its wrap-up ends.
+* **Consults** (warm transfers). While the customer waits on hold, the agent may ring a ready
+  colleague, who is reserved for it; the consult is answered, declined, rings out or is called
+  off, or it is completed: the first agent's segment ends and the colleague carries on.
+* **Supervisors** may change a waiting contact's priority (kept across queues).
 
 Events produced before an input is refused (an exception) are returned by the next call.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from heapq import heappop, heappush
 
-from contactcenter.agents import CHANNEL_BITS, Agent, Presence
+from contactcenter.agents import CHANNEL_BITS, Agent, Presence, SlotState
 from contactcenter.config import (
     Center,
     QueueConfig,
@@ -43,10 +54,15 @@ from contactcenter.events import (
     AgentStateChanged,
     CallbackOffered,
     ChannelName,
+    ConsultAnswered,
+    ConsultEnded,
+    ConsultEndReason,
+    ConsultOffered,
     ContactAbandoned,
     ContactAnswered,
     ContactCompleted,
     ContactEscalated,
+    ContactHandedOff,
     ContactOffered,
     ContactQueued,
     ContactRemoved,
@@ -75,6 +91,7 @@ _WAITING, _OFFERED = ContactState.WAITING, ContactState.OFFERED
 _ACTIVE, _WRAP_UP, _ENDED = ContactState.ACTIVE, ContactState.WRAP_UP, ContactState.ENDED
 _STEP, _BREACH, _MAX_WAIT = TimerKind.STEP, TimerKind.BREACH, TimerKind.MAX_WAIT
 _RING, _WRAP_UP_END, _REOFFER = TimerKind.RING, TimerKind.WRAP_UP, TimerKind.REOFFER
+_HANDOFF_WRAP, _CONSULT_RING = TimerKind.HANDOFF_WRAP, TimerKind.CONSULT_RING
 _AVAILABLE, _ACTIVITY_AWAY = Presence.AVAILABLE, AgentActivity.AWAY
 
 
@@ -103,6 +120,18 @@ class ClockWentBackwards(RoutingError):
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentWrap:
+    """The wrap-up of a segment an agent handed off (the contact itself went on)."""
+
+    stamp: int
+    agent_id: str
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    started: float
+
+
+@dataclass(frozen=True, slots=True)
 class ContactView:
     """A read-only look at a contact, for drivers and tests."""
 
@@ -116,6 +145,8 @@ class ContactView:
     arrived_at: float
     queued_at: float
     agent: str | None
+    segment: int
+    consult: str | None
 
 
 class QueueState:
@@ -124,8 +155,10 @@ class QueueState:
     __slots__ = (
         "breach_lane",
         "cfg",
+        "consult_lane",
         "first_open_step",
         "first_step",
+        "handoff_lane",
         "lists",
         "max_wait_lane",
         "open",
@@ -176,6 +209,8 @@ class QueueState:
         # The timer lanes of this queue's constant delays (see ``Timers``).
         self.ring_lane = timers.lane(TimerKind.RING, cfg.ring_timeout_seconds)
         self.wrap_lane = timers.lane(TimerKind.WRAP_UP, cfg.wrap_up_seconds)
+        self.handoff_lane = timers.lane(TimerKind.HANDOFF_WRAP, cfg.wrap_up_seconds)
+        self.consult_lane = timers.lane(TimerKind.CONSULT_RING, cfg.ring_timeout_seconds)
         self.breach_lane = timers.lane(TimerKind.BREACH, threshold)
         self.step_lanes = [timers.lane(TimerKind.STEP, s.after_seconds) for s in steps]
         wait = cfg.max_wait.seconds if cfg.max_wait is not None else 0.0
@@ -249,6 +284,12 @@ class Router:
         self._activity: dict[str, AgentActivity] = dict.fromkeys(self.agents, AgentActivity.OFFLINE)
         self._pending_agents: dict[str, None] = {}
         self._pending_contacts: dict[str, None] = {}
+        self._stamps = 0
+        """Numbers for the wrap-ups of handed-off segments and for consults."""
+        self.wraps: dict[int, SegmentWrap] = {}
+        """Wrap-ups of handed-off segments by number (read-only outside the router)."""
+        self._wrapping: dict[str, dict[str, int]] = {}
+        """Contact id -> agent -> number of that agent's handed-off segment wrap-up."""
 
     # == driver inputs =======================================================================
 
@@ -286,12 +327,17 @@ class Router:
         customer_id: str | None = None,
         preferred_agent: str | None = None,
         arrived_at: float | None = None,
+        segment: int = 1,
+        offer_to: str | None = None,
     ) -> list[Event]:
         """A contact asks to be served by ``queue``.
 
         ``tier`` defaults to the center's default tier; ``preferred_agent`` to the customer's
         dedicated agent from the config. ``arrived_at`` (at most ``now``) restores a contact
-        that was waiting before a restart with its original arrival time.
+        that was waiting before a restart with its original arrival time, or keeps a call
+        back's place. A ``segment`` above 1 brings back a contact that an agent handed out of
+        routing (it is not a new arrival). ``offer_to`` rings that agent at once (who must be
+        ready for it); if the agent does not take it, it waits in ``queue``.
         """
         self._begin(now)
         if contact_id in self.contacts:
@@ -304,6 +350,9 @@ class Router:
             preferred_agent = self._dedicated_of.get(customer_id)
         if preferred_agent is not None and preferred_agent not in self.agents:
             raise UnknownAgent(f"unknown preferred agent {preferred_agent!r}")
+        if segment < 1:
+            raise InvalidInput(f"segment {segment} is not a segment number")
+        target = None if offer_to is None else self._ready_agent(offer_to, contact_id, qs.cfg)
         start = now if arrived_at is None else min(arrived_at, now)
         self._seq += 1
         contact = Contact(
@@ -317,14 +366,22 @@ class Router:
             self._seq,
         )
         self.contacts[contact_id] = contact
-        self._enter_queue(contact, qs, now, queued_at=start)
+        if segment > 1:
+            contact.segment = segment
+            contact.breached = True  # the answer target was the first segment's
+        wrapping = self._wrapping.get(contact_id) if self._wrapping else None
+        if wrapping:  # agents still wrapping up an earlier segment of it
+            contact.excluded.update(dict.fromkeys(wrapping, math.inf))
+        self._enter_queue(contact, qs, now, queued_at=start, offer_to=target)
         return self._finish()
 
     def contact_abandoned(self, now: float, contact_id: str) -> list[Event]:
         """The customer left before being answered (hung up, closed the chat)."""
         self._begin(now)
         c = self._leaving_contact(contact_id)
-        self._out.append(ContactAbandoned(now, c.id, c.queue, c.channel, now - c.arrived_at))
+        self._out.append(
+            ContactAbandoned(now, c.id, c.queue, c.channel, now - c.arrived_at, c.segment)
+        )
         self._forget(c)
         return self._finish()
 
@@ -355,9 +412,9 @@ class Router:
         c.state = _ACTIVE
         c.answered_at = now
         c.version += 1
-        self._out.append(
-            ContactAnswered(now, c.id, c.queue, c.channel, agent.id, now - c.arrived_at)
-        )
+        segment = c.segment
+        wait = now - (c.arrived_at if segment == 1 else c.queued_at)
+        self._out.append(ContactAnswered(now, c.id, c.queue, c.channel, agent.id, wait, segment))
         self._refresh(agent)
         return self._finish()
 
@@ -368,11 +425,14 @@ class Router:
         return self._finish()
 
     def contact_completed(self, now: float, contact_id: str) -> list[Event]:
-        """The conversation ended (either side hung up); wrap-up starts."""
+        """The conversation ended (either side hung up); wrap-up starts. A consult going on
+        ends with it."""
         self._begin(now)
         c = self._contact(contact_id)
         if c.state is not _ACTIVE or c.agent is None:
             raise InvalidInput(f"contact {contact_id} is {c.state}, not active")
+        if c.consult is not None:
+            self._end_consult(c, "contact_left")
         agent = self.agents[c.agent]
         agent.complete(now, c.id)
         c.state = _WRAP_UP
@@ -391,14 +451,133 @@ class Router:
             self._refresh(agent)
         return self._finish()
 
-    def wrap_up_done(self, now: float, contact_id: str, disposition: str | None) -> list[Event]:
-        """The agent finished after-contact work with ``disposition``."""
+    def wrap_up_done(
+        self, now: float, contact_id: str, disposition: str | None, agent_id: str | None = None
+    ) -> list[Event]:
+        """The agent finished after-contact work with ``disposition``. ``agent_id`` names the
+        agent when it may be the wrap-up of a segment it handed off."""
         self._begin(now)
+        if agent_id is not None:
+            stamp = self._wrapping.get(contact_id, {}).get(agent_id)
+            if stamp is not None:
+                self._end_segment_wrap(self.wraps[stamp], disposition)
+                return self._finish()
         c = self._contact(contact_id)
-        if c.state is not _WRAP_UP:
-            raise InvalidInput(f"contact {contact_id} is {c.state}, not in wrap-up")
+        if c.state is not _WRAP_UP or (agent_id is not None and c.agent != agent_id):
+            raise InvalidInput(f"contact {contact_id} is not in wrap-up with {agent_id}")
         self._timers.cancel(self.queues[c.queue].wrap_lane, c.id, c.version)
         self._end_wrap_up(c, disposition)
+        return self._finish()
+
+    def hand_off(
+        self,
+        now: float,
+        contact_id: str,
+        *,
+        to_queue: str | None = None,
+        to_agent: str | None = None,
+    ) -> list[Event]:
+        """The agent hands an active contact on: to ``to_queue`` (default: its own queue when
+        ``to_agent`` is given), to ``to_agent`` (rung at once), or, with neither, out of
+        routing. The agent's segment ends and its wrap-up starts."""
+        self._begin(now)
+        c = self._contact(contact_id)
+        if c.state is not _ACTIVE or c.agent is None:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not active")
+        if c.consult is not None:
+            raise InvalidInput(f"contact {contact_id} has a consult going on")
+        target = None if to_queue is None and to_agent is None else c.queue
+        if to_queue is not None:
+            qs = self._queue(to_queue)
+            if qs.cfg.channel != c.channel:
+                raise InvalidInput(f"queue {to_queue} is {qs.cfg.channel}, contact is {c.channel}")
+            target = to_queue
+        agent = None
+        if to_agent is not None:
+            if to_agent == c.agent:
+                raise InvalidInput(f"agent {to_agent} has the contact already")
+            agent = self._ready_agent(to_agent, contact_id, self.queues[c.queue].cfg)
+        self._end_segment(c, target, to_agent)
+        if target is None:
+            self._forget(c)
+        else:
+            self._enter_queue(c, self.queues[target], now, queued_at=now, offer_to=agent)
+        return self._finish()
+
+    def consult_started(self, now: float, contact_id: str, agent_id: str) -> list[Event]:
+        """The agent of an active contact rings ``agent_id`` (who must be ready) to consult."""
+        self._begin(now)
+        c = self._contact(contact_id)
+        if c.state is not _ACTIVE or c.agent is None:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not active")
+        if c.consult is not None:
+            raise InvalidInput(f"contact {contact_id} has a consult going on")
+        if agent_id == c.agent:
+            raise InvalidInput(f"agent {agent_id} cannot consult itself")
+        qs = self.queues[c.queue]
+        agent = self._ready_agent(agent_id, contact_id, qs.cfg)
+        agent.offer(now, c.id, c.channel)
+        self._stamps += 1
+        c.consult, c.consult_stamp = agent_id, self._stamps
+        deadline = now + qs.cfg.ring_timeout_seconds
+        self._timers.add(qs.consult_lane, deadline, _CONSULT_RING, c.id, c.consult_stamp)
+        self._out.append(ConsultOffered(now, c.id, c.queue, c.channel, agent_id, c.agent, deadline))
+        self._refresh(agent)
+        return self._finish()
+
+    def consult_accepted(self, now: float, contact_id: str) -> list[Event]:
+        """The consulted agent takes the consult."""
+        self._begin(now)
+        c, agent = self._consult(contact_id, SlotState.OFFERED)
+        agent.accept(now, c.id)
+        assert c.agent is not None
+        self._out.append(ConsultAnswered(now, c.id, c.queue, c.channel, agent.id, c.agent))
+        self._refresh(agent)
+        return self._finish()
+
+    def consult_declined(self, now: float, contact_id: str) -> list[Event]:
+        """The consulted agent refuses the consult while it rings."""
+        self._begin(now)
+        c, _ = self._consult(contact_id, SlotState.OFFERED)
+        self._end_consult(c, "declined")
+        return self._finish()
+
+    def consult_cancelled(self, now: float, contact_id: str) -> list[Event]:
+        """The agent calls the consult off (ringing or talking); the customer stays with it."""
+        self._begin(now)
+        c, _ = self._consult(contact_id, None)
+        self._end_consult(c, "cancelled")
+        return self._finish()
+
+    def consult_completed(self, now: float, contact_id: str) -> list[Event]:
+        """The agent leaves the customer with the consulted agent, who carries on as the next
+        segment; the agent's wrap-up starts."""
+        self._begin(now)
+        c, agent = self._consult(contact_id, SlotState.ACTIVE)
+        c.consult = None
+        self._end_segment(c, c.queue, agent.id)
+        c.agent = agent.id
+        c.queued_at = now
+        c.answered_at = now
+        c.version += 1
+        self._out.append(ContactAnswered(now, c.id, c.queue, c.channel, agent.id, 0.0, c.segment))
+        self._refresh(agent)
+        return self._finish()
+
+    def set_priority(self, now: float, contact_id: str, priority: int) -> list[Event]:
+        """A supervisor sets a waiting (or ringing) contact's priority; escalation raises add
+        to it, and it is kept if the contact moves to another queue."""
+        self._begin(now)
+        c = self._contact(contact_id)
+        if c.state is not _WAITING and c.state is not _OFFERED:
+            raise InvalidInput(f"contact {contact_id} is {c.state}, not waiting")
+        old = c.priority
+        c.nudge += priority - old
+        c.priority = priority
+        if priority != old:
+            self._out.append(PriorityChanged(now, c.id, c.queue, old, priority, "supervisor"))
+            if c.state is _WAITING:
+                self._insert(c)
         return self._finish()
 
     def agent_logged_in(
@@ -421,8 +600,9 @@ class Router:
         self._refresh(agent, reason)
         return self._finish()
 
-    def agent_logged_out(self, now: float, agent_id: str) -> list[Event]:
-        """Log out; a ringing offer is withdrawn first. Refused while holding contacts."""
+    def agent_logged_out(self, now: float, agent_id: str, reason: str | None = None) -> list[Event]:
+        """Log out (``reason`` is recorded, e.g. ``disconnected``); a ringing offer or consult
+        is withdrawn first. Refused while holding contacts."""
         self._begin(now)
         agent = self._agent(agent_id)
         if agent.presence is Presence.OFFLINE:
@@ -432,9 +612,12 @@ class Router:
             raise InvalidInput(f"agent {agent_id} still holds contacts {sorted(held)}")
         if agent.offered_contact is not None:
             c = self.contacts[agent.offered_contact]
-            self._withdraw_offer(c, "agent_left", no_answer=False, requeue=True)
+            if c.consult == agent_id:
+                self._end_consult(c, "agent_left")
+            else:
+                self._withdraw_offer(c, "agent_left", no_answer=False, requeue=True)
         agent.set_presence(now, Presence.OFFLINE)
-        self._refresh(agent)
+        self._refresh(agent, reason)
         unstaffed = []
         for qs, _ in self._agent_queues[agent_id]:
             qs.staffed -= 1
@@ -504,8 +687,12 @@ class Router:
         c = self._contact(contact_id)
         return ContactView(
             c.id, c.queue, c.channel, c.state, c.tier, c.priority, c.step, c.arrived_at,
-            c.queued_at, c.agent,
+            c.queued_at, c.agent, c.segment, c.consult,
         )  # fmt: skip
+
+    def wrapping(self, contact_id: str) -> dict[str, int]:
+        """Agents wrapping up a segment of the contact they handed off (agent -> number)."""
+        return dict(self._wrapping.get(contact_id, {}))
 
     def agent(self, agent_id: str) -> Agent:
         """The agent's live state (read it; change it only through the router's inputs)."""
@@ -585,6 +772,15 @@ class Router:
             raise UnknownQueue(f"unknown queue {queue!r}")
         return qs
 
+    def _ready_agent(self, agent_id: str, contact_id: str, q: QueueConfig) -> Agent:
+        """The agent, if it may be rung for the contact now (a transfer or consult target)."""
+        agent = self._agent(agent_id)
+        if not agent.can_take(q.channel):
+            raise InvalidInput(f"agent {agent_id} cannot take a {q.channel} contact now")
+        if contact_id in agent.slots:
+            raise InvalidInput(f"agent {agent_id} still holds contact {contact_id}")
+        return agent
+
     def _check_reason(self, presence: Presence, reason: str | None) -> None:
         if presence is Presence.AWAY and reason not in self.center.settings.away_reasons:
             allowed = ", ".join(self.center.settings.away_reasons)
@@ -621,9 +817,16 @@ class Router:
     # == internals: queueing =================================================================
 
     def _priority(self, c: Contact, qs: QueueState) -> int:
-        return self._tiers[c.tier].priority + qs.cfg.priority + c.boost
+        return self._tiers[c.tier].priority + qs.cfg.priority + c.boost + c.nudge
 
-    def _enter_queue(self, c: Contact, qs: QueueState, now: float, queued_at: float) -> None:
+    def _enter_queue(
+        self,
+        c: Contact,
+        qs: QueueState,
+        now: float,
+        queued_at: float,
+        offer_to: Agent | None = None,
+    ) -> None:
         c.queue = qs.cfg.id
         c.queued_at = queued_at
         c.epoch += 1
@@ -635,7 +838,9 @@ class Router:
         c.agent = None
         c.priority = self._priority(c, qs)
         self._out.append(
-            ContactQueued(now, c.id, c.queue, c.channel, c.priority, c.tier, c.arrived_at)
+            ContactQueued(
+                now, c.id, c.queue, c.channel, c.priority, c.tier, c.arrived_at, c.segment
+            )
         )
         dedicated = c.preferred_agent is not None and self._dedicated_usable(c)
         start = 0 if dedicated else qs.first_open_step
@@ -649,6 +854,9 @@ class Router:
         if qs.plain[start]:
             c.step = start  # what ``_reach_step`` comes to for a step without actions
         elif not self._reach_step(c, qs, start, announce=False):
+            return
+        if offer_to is not None:
+            self._ring(c, offer_to)
             return
         if qs.staffed == 0 and not self._dedicated_usable(c):
             self._apply_no_agents(qs, [c])
@@ -738,14 +946,18 @@ class Router:
     def _move(self, c: Contact, target: QueueState, reason: TransferReason) -> None:
         """Take a waiting contact out of its queue and queue it in ``target``."""
         self._out.append(
-            ContactTransferred(self._now, c.id, c.queue, target.cfg.id, c.channel, reason)
+            ContactTransferred(
+                self._now, c.id, c.queue, target.cfg.id, c.channel, reason, c.segment
+            )
         )
         c.version += 1
         self._enter_queue(c, target, self._now, queued_at=self._now)
 
     def _remove(self, c: Contact, reason: RemoveReason, outcome: RemoveOutcome) -> None:
         wait = self._now - c.arrived_at
-        self._out.append(ContactRemoved(self._now, c.id, c.queue, c.channel, reason, outcome, wait))
+        self._out.append(
+            ContactRemoved(self._now, c.id, c.queue, c.channel, reason, outcome, wait, c.segment)
+        )
         self._forget(c)
 
     def _apply_no_agents(self, qs: QueueState, contacts: Iterable[Contact]) -> None:
@@ -790,6 +1002,11 @@ class Router:
     # == internals: offers ===================================================================
 
     def _offer(self, c: Contact, agent: Agent) -> None:
+        """A routing decision: offer the waiting contact to the agent."""
+        self._ring(c, agent)
+
+    def _ring(self, c: Contact, agent: Agent) -> None:
+        """Reserve the agent for the contact and ring it (a routing decision or a transfer)."""
         now = self._now
         agent.offer(now, c.id, c.channel)
         c.state = _OFFERED
@@ -814,7 +1031,7 @@ class Router:
         if reason in ("declined", "timeout"):
             until = self._now + self._routing.reoffer_delay_seconds
             c.excluded[agent.id] = until
-            self._timers.add(self._reoffer_lane, until, TimerKind.REOFFER, c.id, c.epoch)
+            self._timers.add(self._reoffer_lane, until, TimerKind.REOFFER, c.id, c.segment_stamp)
         if no_answer and agent.consecutive_no_answers >= self._routing.no_answer_limit:
             agent.set_presence(self._now, Presence.AWAY, "no-answer")
             agent.consecutive_no_answers = 0
@@ -828,6 +1045,84 @@ class Router:
             self._max_wait(c, qs)
         else:
             self._insert(c)
+
+    def _end_segment(self, c: Contact, to_queue: str | None, to_agent: str | None) -> None:
+        """The agent's segment of an active contact ends; its wrap-up starts (the contact goes
+        on as the next segment, which the handing agent is kept away from meanwhile)."""
+        assert c.agent is not None and c.answered_at is not None
+        now = self._now
+        agent = self.agents[c.agent]
+        agent.complete(now, c.id)
+        qs = self.queues[c.queue]
+        self._out.append(
+            ContactHandedOff(
+                now, c.id, c.queue, c.channel, agent.id, now - c.answered_at, c.segment,
+                to_queue, to_agent,
+            )
+        )  # fmt: skip
+        self._stamps += 1
+        wrap = SegmentWrap(self._stamps, agent.id, c.id, c.queue, c.channel, now)
+        self.wraps[wrap.stamp] = wrap
+        self._wrapping.setdefault(c.id, {})[agent.id] = wrap.stamp
+        # The next segment starts afresh: only agents still wrapping up a segment of it are kept
+        # away (its re-offer timers go stale with the segment's stamp).
+        c.excluded = {aid: until for aid, until in c.excluded.items() if until == math.inf}
+        c.excluded[agent.id] = math.inf
+        c.segment += 1
+        c.segment_stamp += 1
+        c.breached = True  # the answer target was the first segment's
+        c.agent = None
+        c.answered_at = None
+        if qs.cfg.wrap_up_seconds <= 0:
+            self._end_segment_wrap(wrap, None)
+        else:
+            due = now + qs.cfg.wrap_up_seconds
+            self._timers.add(qs.handoff_lane, due, _HANDOFF_WRAP, c.id, wrap.stamp)
+            self._refresh(agent)
+
+    def _end_segment_wrap(self, wrap: SegmentWrap, disposition: str | None) -> None:
+        now = self._now
+        agent = self.agents[wrap.agent_id]
+        agent.end_wrap_up(now, wrap.contact_id)
+        del self.wraps[wrap.stamp]
+        wrapping = self._wrapping[wrap.contact_id]
+        del wrapping[wrap.agent_id]
+        if not wrapping:
+            del self._wrapping[wrap.contact_id]
+        self._out.append(
+            WrapUpEnded(
+                now, wrap.contact_id, wrap.queue, wrap.channel, agent.id, disposition,
+                now - wrap.started,
+            )
+        )  # fmt: skip
+        c = self.contacts.get(wrap.contact_id)
+        if c is not None and c.excluded.pop(agent.id, None) is not None and c.state is _WAITING:
+            self._note_contact(c, self.queues[c.queue])
+        self._refresh(agent)
+
+    def _consult(self, contact_id: str, slot: SlotState | None) -> tuple[Contact, Agent]:
+        """The contact and its consulted agent, whose slot for it must be ``slot`` (None:
+        any)."""
+        c = self._contact(contact_id)
+        if c.consult is None:
+            raise InvalidInput(f"contact {contact_id} has no consult going on")
+        agent = self.agents[c.consult]
+        if slot is not None and agent.slot(c.id) is not slot:
+            raise InvalidInput(f"the consult of {contact_id} is {agent.slot(c.id)}, not {slot}")
+        return c, agent
+
+    def _end_consult(self, c: Contact, reason: ConsultEndReason) -> None:
+        assert c.consult is not None and c.agent is not None
+        agent = self.agents[c.consult]
+        if agent.slot(c.id) is SlotState.OFFERED:
+            agent.withdraw_offer(self._now, c.id, no_answer=False)
+        else:
+            agent.release(self._now, c.id)
+        self._out.append(
+            ConsultEnded(self._now, c.id, c.queue, c.channel, agent.id, c.agent, reason)
+        )
+        c.consult = None
+        self._refresh(agent)
 
     def _end_wrap_up(self, c: Contact, disposition: str | None) -> None:
         assert c.agent is not None and c.completed_at is not None
@@ -854,8 +1149,8 @@ class Router:
 
     def _timer_is_stale(self, kind: TimerKind, contact_id: str, stamp: int) -> bool:
         c = self.contacts.get(contact_id)
-        if c is None:
-            return True
+        if c is None:  # a handed-off segment's wrap-up outlives its contact
+            return kind is not _HANDOFF_WRAP or stamp not in self.wraps
         if kind <= _MAX_WAIT:  # STEP, BREACH, MAX_WAIT: the commonest, tested first
             if c.epoch != stamp or (c.state is not _WAITING and c.state is not _OFFERED):
                 return True
@@ -864,8 +1159,17 @@ class Router:
             return c.state is not _OFFERED or c.version != stamp
         if kind is _WRAP_UP_END:
             return c.state is not _WRAP_UP or c.version != stamp
-        # REOFFER. Exclusions outlive a move to another queue, so must the timer that ends them.
-        return c.state is not _WAITING and c.state is not _OFFERED
+        if kind is _HANDOFF_WRAP:
+            return stamp not in self.wraps
+        if kind is _CONSULT_RING:
+            return (
+                c.consult is None
+                or c.consult_stamp != stamp
+                or self.agents[c.consult].slot(c.id) is not SlotState.OFFERED
+            )
+        # REOFFER. Exclusions outlive a move to another queue, so must the timer that ends them;
+        # not a hand-off, which starts the next segment afresh (stamped with the segment).
+        return (c.state is not _WAITING and c.state is not _OFFERED) or c.segment_stamp != stamp
 
     def _fire_due(self, now: float) -> None:
         timers = self._timers
@@ -887,8 +1191,9 @@ class Router:
             # steps and breaches: one call fewer each).
             c = contacts.get(cid)
             if c is None:
-                continue
-            if kind <= _MAX_WAIT:  # STEP, BREACH, MAX_WAIT
+                if kind is not _HANDOFF_WRAP or stamp not in self.wraps:
+                    continue
+            elif kind <= _MAX_WAIT:  # STEP, BREACH, MAX_WAIT
                 if c.epoch != stamp or (c.state is not _WAITING and c.state is not _OFFERED):
                     continue
                 if kind is _BREACH and c.breached:
@@ -899,7 +1204,14 @@ class Router:
             # shorter target) fires now: the clock never runs backwards inside an input.
             if due > self._now:  # (``max``, without the call)
                 self._now = due
-            self._fire(kind, c)
+            if kind is _HANDOFF_WRAP:
+                self._end_segment_wrap(self.wraps[stamp], None)
+            elif kind is _CONSULT_RING:
+                assert c is not None
+                self._end_consult(c, "timeout")
+            else:
+                assert c is not None
+                self._fire(kind, c)
             fired_due = due
         self._now = now
 

@@ -1,5 +1,6 @@
 """The core's own deadlines: escalation steps, answer-target breaches, max wait, ring timeouts,
-wrap-up ends and re-offer delays. The driver asks ``next_deadline()`` and calls back then."""
+wrap-up ends (also of handed-off segments), re-offer delays and consult ring timeouts. The driver
+asks ``next_deadline()`` and calls back then."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class TimerKind(IntEnum):
     RING = 4
     WRAP_UP = 5
     REOFFER = 6
+    HANDOFF_WRAP = 7
+    """The wrap-up of a segment handed off (stamped with the wrap-up's own number)."""
+    CONSULT_RING = 8
 
 
 Timer = tuple[float, int, TimerKind, str, int, "Lane | None"]

@@ -185,8 +185,21 @@ def test_slot_table_is_exactly_the_documented_one() -> None:
         (OFFERED, ACTIVE),
         (OFFERED, None),
         (ACTIVE, WRAP_UP),
+        (ACTIVE, None),
         (WRAP_UP, None),
     }
+
+
+def test_a_released_slot_is_free_at_once_and_not_handled() -> None:
+    agent = available()
+    agent.offer(1.0, "c1", "voice")
+    agent.accept(2.0, "c1")
+    agent.release(5.0, "c1")
+    assert agent.slots == {} and agent.count("voice") == 0
+    assert agent.activity is AgentActivity.AVAILABLE and agent.can_take("voice")
+    assert agent.handled == 0 and agent.idle_since == 5.0
+    with pytest.raises(IllegalTransition):
+        agent.release(6.0, "c1")
 
 
 def test_slot_goes_offered_active_wrap_up_freed() -> None:
@@ -245,7 +258,7 @@ def test_completing_while_offered_is_illegal() -> None:
 def test_ending_wrap_up_while_active_is_illegal() -> None:
     agent = available()
     answer(agent, 1.0, "c1", "voice")
-    with pytest.raises(IllegalTransition, match="cannot go active -> none"):
+    with pytest.raises(IllegalTransition, match="it is active, not wrap_up"):
         agent.end_wrap_up(2.0, "c1")
     assert agent.slot("c1") is ACTIVE
     assert agent.count("voice") == 1
@@ -255,7 +268,7 @@ def test_ending_wrap_up_while_active_is_illegal() -> None:
 def test_other_illegal_slot_moves() -> None:
     agent = available()
     answer(agent, 1.0, "c1", "chat")
-    with pytest.raises(IllegalTransition, match="cannot go active -> none"):
+    with pytest.raises(IllegalTransition, match="it is active, not offered"):
         agent.withdraw_offer(2.0, "c1", no_answer=True)
     assert agent.consecutive_no_answers == 0
     agent.complete(3.0, "c1")

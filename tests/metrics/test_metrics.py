@@ -225,8 +225,8 @@ def test_no_ids_in_the_exposition(fed: Metrics) -> None:
 
 def test_unknown_queue_is_bucketed(example: Center) -> None:
     m = Metrics(example)
-    m.observe(ContactQueued(1.0, "ct-x", "secret-queue-+4930555", "voice", 0, "standard", 1.0))
-    m.observe(ContactAnswered(2.0, "ct-x", "secret-queue-+4930555", "voice", "a01", 1.0))
+    m.observe(ContactQueued(1.0, "ct-x", "secret-queue-+4930555", "voice", 0, "standard", 1.0, 1))
+    m.observe(ContactAnswered(2.0, "ct-x", "secret-queue-+4930555", "voice", "a01", 1.0, 1))
     labels = {"queue": UNKNOWN_QUEUE, "channel": "voice"}
     assert value(m, "contactcenter_contacts_queued_total", labels) == 1
     assert value(m, "contactcenter_answer_wait_seconds_count", labels) == 1

@@ -254,8 +254,8 @@ def test_overflow_step_moves_the_contact_keeping_its_arrival() -> None:
     ev = r.advance(60)
     assert ev == [
         ContactEscalated(60, "c", "q1", "voice", 1),
-        ContactTransferred(60, "c", "q1", "q2", "voice", "overflow"),
-        ContactQueued(60, "c", "q2", "voice", 0, "standard", 0),
+        ContactTransferred(60, "c", "q1", "q2", "voice", "overflow", 1),
+        ContactQueued(60, "c", "q2", "voice", 0, "standard", 0, 1),
     ]
     view = r.contact("c")
     assert (view.queue, view.arrived_at, view.queued_at, view.step) == ("q2", 0, 60, 0)
@@ -347,7 +347,7 @@ def test_max_wait_removes_the_contact(action: str) -> None:
     r.contact_arrived(10, "c", "q")
     assert r.next_deadline() == 60
     assert r.advance(59.999) == []
-    assert r.advance(60) == [ContactRemoved(60, "c", "q", "voice", "max_wait", action, 50)]
+    assert r.advance(60) == [ContactRemoved(60, "c", "q", "voice", "max_wait", action, 50, 1)]
     with pytest.raises(UnknownContact):
         r.contact("c")
 
@@ -361,8 +361,8 @@ def test_max_wait_overflow_moves_the_contact() -> None:
     r.contact_arrived(10, "c", "q1")
     ev = r.advance(60)
     assert ev[:2] == [
-        ContactTransferred(60, "c", "q1", "q2", "voice", "max_wait"),
-        ContactQueued(60, "c", "q2", "voice", 0, "standard", 10),
+        ContactTransferred(60, "c", "q1", "q2", "voice", "max_wait", 1),
+        ContactQueued(60, "c", "q2", "voice", 0, "standard", 10, 1),
     ]
     assert one(ev, ContactOffered).agent_id == "a2"
 
@@ -401,8 +401,8 @@ def test_when_no_agents_disconnect_on_arrival() -> None:
     login(r, 0, "a2")  # staffs q2 only
     ev = r.contact_arrived(3, "c", "q1")
     assert ev == [
-        ContactQueued(3, "c", "q1", "voice", 0, "standard", 3),
-        ContactRemoved(3, "c", "q1", "voice", "no_agents", "disconnect", 0),
+        ContactQueued(3, "c", "q1", "voice", 0, "standard", 3, 1),
+        ContactRemoved(3, "c", "q1", "voice", "no_agents", "disconnect", 0, 1),
     ]
     assert r.waiting("q1") == []
 
@@ -412,9 +412,9 @@ def test_when_no_agents_overflow_on_arrival() -> None:
     login(r, 0, "a2")
     ev = r.contact_arrived(3, "c", "q1")
     assert ev[:3] == [
-        ContactQueued(3, "c", "q1", "voice", 0, "standard", 3),
-        ContactTransferred(3, "c", "q1", "q2", "voice", "no_agents"),
-        ContactQueued(3, "c", "q2", "voice", 0, "standard", 3),
+        ContactQueued(3, "c", "q1", "voice", 0, "standard", 3, 1),
+        ContactTransferred(3, "c", "q1", "q2", "voice", "no_agents", 1),
+        ContactQueued(3, "c", "q2", "voice", 0, "standard", 3, 1),
     ]
     assert one(ev, ContactOffered).agent_id == "a2"
 
@@ -437,8 +437,8 @@ def test_last_agent_logging_out_applies_when_no_agents(policy: str) -> None:
     assert r.waiting("q1") == []
     if policy == "disconnect":
         assert of(ev, ContactRemoved) == [
-            ContactRemoved(10, "c1", "q1", "voice", "no_agents", "disconnect", 9),
-            ContactRemoved(10, "c2", "q1", "voice", "no_agents", "disconnect", 8),
+            ContactRemoved(10, "c1", "q1", "voice", "no_agents", "disconnect", 9, 1),
+            ContactRemoved(10, "c2", "q1", "voice", "no_agents", "disconnect", 8, 1),
         ]
     else:
         assert [(e.contact_id, e.to_queue, e.reason) for e in of(ev, ContactTransferred)] == [
@@ -461,7 +461,7 @@ def test_contact_kept_only_for_its_dedicated_agent_gets_the_policy_when_they_log
     assert kinds(r.contact_arrived(1, "n", "q")) == ["ContactQueued", "ContactRemoved"]
     ev = r.agent_logged_out(2, "ded")
     assert one(ev, ContactRemoved) == ContactRemoved(
-        2, "k", "q", "voice", "no_agents", "disconnect", 1
+        2, "k", "q", "voice", "no_agents", "disconnect", 1, 1
     )
     assert r.waiting("q") == []
 

@@ -8,12 +8,17 @@ to ``next_deadline()``). Inputs that are illegal in the current state are sent o
 the harness predicts legality from the router's state (after the timers due by ``now``,
 computed on a copy) and requires that legal inputs succeed and illegal ones raise a
 ``RoutingError`` or ``AgentError`` (and, when no timer was due, leave the state exactly as
-it was). A ``chat_rush`` rule fills agents up to their chat capacity.
+it was). A ``chat_rush`` rule fills agents up to their chat capacity. Agents hand contacts
+on (to a queue, to an agent, out of routing to be brought back later as the next segment),
+consult colleagues (ring, answer, decline, call off, complete), and supervisors set
+priorities.
 
 Checked after every step:
 
-* agents: per-channel capacity, channel blocking, at most one ringing offer (= the
-  ``offered_contact``), counts match slots, offline agents hold nothing;
+* agents: per-channel capacity, channel blocking, at most one ringing offer or consult (= the
+  ``offered_contact``), counts match slots, offline agents hold nothing; a contact's slots are
+  held exactly by its agent, its consulted agent and the agents wrapping up its handed-off
+  segments;
 * offers: at the moment of each offer (a hook on ``Router._offer``) the contact was waiting,
   the agent was ready, not kept away by the re-offer delay, and either the preferred agent or
   eligible at the contact's step by the config (``can_serve_at_step``); the step was due by
@@ -68,10 +73,14 @@ from contactcenter.events import (
     AgentActivity,
     AgentStateChanged,
     CallbackOffered,
+    ConsultAnswered,
+    ConsultEnded,
+    ConsultOffered,
     ContactAbandoned,
     ContactAnswered,
     ContactCompleted,
     ContactEscalated,
+    ContactHandedOff,
     ContactOffered,
     ContactQueued,
     ContactRemoved,
@@ -293,11 +302,20 @@ def rival(d: Contact, now: float) -> tuple[int, tuple[int, float, int]] | None:
 
 
 class CheckedRouter(Router):
-    """A Router whose offers are checked at the moment they are made (white-box hook)."""
+    """A Router whose offers are checked at the moment they are made (white-box hooks: a
+    routing decision goes through ``_offer``, every ring, also a direct transfer, ``_ring``)."""
 
     def __init__(self, center: Any) -> None:
         super().__init__(center)
         self.offer_log: list[tuple[str, str, int, float]] = []
+
+    def _ring(self, c: Contact, agent: Agent) -> None:
+        where = f"ring of {c.id} at {agent.id} at {self.now}"
+        assert c.state is ContactState.WAITING and c.agent is None, f"{where}: {c.state}"
+        assert ready_for(agent, c.channel), f"{where}: agent not ready"
+        assert c.id not in agent.slots, f"{where}: the agent still holds it"
+        self.offer_log.append((c.id, agent.id, c.step, self.now))
+        super()._ring(c, agent)
 
     def _offer(self, c: Contact, agent: Agent) -> None:
         now = self.now
@@ -323,7 +341,6 @@ class CheckedRouter(Router):
                 seen = rival(d, now)
                 if seen is not None and seen[1] < key and may_take(d, agent.id, now, seen[0]):
                     raise AssertionError(f"{where}: {d.id} ({seen[1]}) waits ahead of it")
-        self.offer_log.append((c.id, agent.id, c.step, now))
         super()._offer(c, agent)
 
 
@@ -345,7 +362,11 @@ WAITING, OFFERED, ACTIVE, WRAP_UP = (
     ContactState.WRAP_UP,
 )
 MOVING = "moving"
-"""Shadow state between a ContactTransferred and the ContactQueued that follows it."""
+"""Shadow state between a ContactTransferred or ContactHandedOff and the ContactQueued that
+follows it."""
+HANDING = "handing"
+"""Shadow state between the ContactHandedOff of a completed consult and the ContactAnswered of
+the consulted agent that follows it."""
 
 
 def fingerprint(r: Router) -> tuple[Any, ...]:
@@ -353,9 +374,11 @@ def fingerprint(r: Router) -> tuple[Any, ...]:
         (
             c.id, c.state, c.queue, c.step, c.priority, c.tier, c.agent, c.queued_at,
             c.breached, tuple(sorted(c.excluded.items())), c.overflow_due, c.max_wait_due,
+            c.segment, c.consult, c.nudge,
         )
         for c in r.contacts.values()
     )  # fmt: skip
+    wraps = sorted((w.agent_id, w.contact_id, w.started) for w in r.wraps.values())
     agents = sorted(
         (
             a.id, a.presence, a.away_reason, tuple(sorted(a.slots.items())), a.offered_contact,
@@ -363,7 +386,7 @@ def fingerprint(r: Router) -> tuple[Any, ...]:
         )
         for a in r.agents.values()
     )  # fmt: skip
-    return (contacts, agents)
+    return (contacts, agents, wraps)
 
 
 class RouterMachine(RuleBasedStateMachine):
@@ -389,6 +412,15 @@ class RouterMachine(RuleBasedStateMachine):
         self.activity: dict[str, AgentActivity] = dict.fromkeys(AGENT_IDS, AgentActivity.OFFLINE)
         self.ring_deadline: dict[str, float] = {}
         self.breaches: dict[str, int] = {}
+        self.consults: dict[str, tuple[str, str]] = {}
+        """Contact id -> (consulted agent, "ringing" or "talking"), from consult events."""
+        self.consult_deadline: dict[str, float] = {}
+        self.handoff_wraps: set[tuple[str, str]] = set()
+        """(agent, contact) wrap-ups of handed-off segments, from events."""
+        self.nudges: dict[str, int] = {}
+        """Contact id -> the supervisors' changes of its priority, from events."""
+        self.parked: dict[str, tuple[str, float, int]] = {}
+        """Contacts handed out of routing -> (queue, arrival, next segment)."""
 
     # -- driving -----------------------------------------------------------------------------
 
@@ -470,10 +502,15 @@ class RouterMachine(RuleBasedStateMachine):
             return
         cid = e.contact_id
         state, agent = self.shadow.get(cid, (None, None))
+        if isinstance(e, WrapUpEnded) and (e.agent_id, cid) in self.handoff_wraps:
+            self.handoff_wraps.discard((e.agent_id, cid))
+            assert e.wrap_up_seconds <= CENTER.queues[e.queue].wrap_up_seconds, e
+            return
         if isinstance(e, ContactQueued):
             assert state in (None, MOVING), f"{e} while {state}"
             if state is None:  # a new contact (its id may have been used before)
                 self.breaches.pop(cid, None)
+                self.nudges.pop(cid, None)
             self.shadow[cid] = (WAITING, None)
             self.shadow_queue[cid] = e.queue
             # A new (possibly restored) contact counts from its arrival, a moved one from now.
@@ -490,11 +527,47 @@ class RouterMachine(RuleBasedStateMachine):
             assert (state, agent) == (OFFERED, e.agent_id), f"{e} while {state} at {agent}"
             self.shadow[cid] = (WAITING, None)
         elif isinstance(e, ContactAnswered):
-            assert (state, agent) == (OFFERED, e.agent_id), f"{e} while {state} at {agent}"
-            self.shadow[cid] = (ACTIVE, agent)
+            if state is HANDING:
+                assert e.segment > 1 and e.agent_id == agent, f"{e} after a consult with {agent}"
+            else:
+                assert (state, agent) == (OFFERED, e.agent_id), f"{e} while {state} at {agent}"
+            self.shadow[cid] = (ACTIVE, e.agent_id)
         elif isinstance(e, ContactCompleted):
             assert (state, agent) == (ACTIVE, e.agent_id), f"{e} while {state} at {agent}"
+            assert cid not in self.consults, f"{e} with a consult going on"
             self.shadow[cid] = (WRAP_UP, agent)
+        elif isinstance(e, ContactHandedOff):
+            assert (state, agent) == (ACTIVE, e.agent_id), f"{e} while {state} at {agent}"
+            self.handoff_wraps.add((e.agent_id, cid))
+            consult = self.consults.pop(cid, None)
+            if consult is not None:  # a completed consult: the colleague carries on
+                assert consult == (e.to_agent, "talking"), f"{e} with consult {consult}"
+                self.shadow[cid] = (HANDING, e.to_agent)
+            elif e.to_queue is None:
+                assert e.to_agent is None, e
+                del self.shadow[cid]
+                self.parked[cid] = (e.queue, self.shadow_times[cid][1], e.segment + 1)
+            else:
+                self.shadow[cid] = (MOVING, None)
+        elif isinstance(e, ConsultOffered):
+            assert (state, agent) == (ACTIVE, e.from_agent), f"{e} while {state} at {agent}"
+            assert cid not in self.consults, f"{e}: a consult is going on"
+            self.consults[cid] = (e.agent_id, "ringing")
+            self.consult_deadline[cid] = e.ring_deadline
+            q = CENTER.queues[e.queue]
+            assert e.ring_deadline == e.at + q.ring_timeout_seconds, e
+        elif isinstance(e, ConsultAnswered):
+            assert self.consults.get(cid) == (e.agent_id, "ringing"), e
+            assert (state, agent) == (ACTIVE, e.from_agent), e
+            self.consults[cid] = (e.agent_id, "talking")
+        elif isinstance(e, ConsultEnded):
+            consult = self.consults.pop(cid, None)
+            assert consult is not None and consult[0] == e.agent_id, f"{e}: consult {consult}"
+            assert (state, agent) == (ACTIVE, e.from_agent), e
+            if e.reason in ("declined", "timeout"):
+                assert consult[1] == "ringing", e
+            if e.reason == "timeout":
+                assert e.at == self.consult_deadline[cid], e
         elif isinstance(e, WrapUpEnded):
             assert (state, agent) == (WRAP_UP, e.agent_id), f"{e} while {state} at {agent}"
             del self.shadow[cid]
@@ -509,7 +582,11 @@ class RouterMachine(RuleBasedStateMachine):
             assert state in (WAITING, OFFERED), f"{e} while {state}"
             self.breaches[cid] = self.breaches.get(cid, 0) + 1
             assert self.breaches[cid] == 1, f"{cid} breached twice"
-        elif isinstance(e, ContactEscalated | CallbackOffered | PriorityChanged):
+        elif isinstance(e, PriorityChanged):
+            assert state in (WAITING, OFFERED), f"{e} while {state}"
+            if e.reason == "supervisor":
+                self.nudges[cid] = self.nudges.get(cid, 0) + e.priority - e.previous
+        elif isinstance(e, ContactEscalated | CallbackOffered):
             assert state in (WAITING, OFFERED), f"{e} while {state}"
 
     def _check_timing(self, e: Event) -> None:
@@ -672,6 +749,196 @@ class RouterMachine(RuleBasedStateMachine):
 
         self._call("wrap_up_done", now, cid, disposition, legal=legal)
 
+    @precondition(lambda self: bool(self.router.wraps) or self._has(ContactState.WRAP_UP))
+    @rule(data=st.data())
+    def wrap_up_done_by(self, data: st.DataObject) -> None:
+        """An agent ends a wrap-up, maybe of a segment it handed off."""
+        now = self._time(data)
+        r = self.router
+        pairs = sorted((w.agent_id, w.contact_id) for w in r.wraps.values())
+        pairs += sorted(
+            (c.agent, c.id)
+            for c in r.contacts.values()
+            if c.state is ContactState.WRAP_UP and c.agent is not None
+        )
+        if pairs and data.draw(st.integers(0, 9), label="fit") < 8:
+            aid, cid = data.draw(st.sampled_from(pairs), label="wrap-up")
+        else:
+            aid = data.draw(st.sampled_from(AGENT_IDS), label="agent")
+            cid = self._contact(data, ContactState.WRAP_UP, ContactState.ACTIVE)
+
+        def legal(r: Router) -> bool:
+            if aid in r.wrapping(cid):
+                return True
+            c = r.contacts.get(cid)
+            return c is not None and c.state is ContactState.WRAP_UP and c.agent == aid
+
+        self._call("wrap_up_done", now, cid, "resolved", aid, legal=legal)
+
+    def _target_agent(self, data: st.DataObject, channel: str | None) -> str:
+        """Mostly an agent ready for ``channel``; sometimes anyone or an unknown id."""
+        ready = [aid for aid, a in self.router.agents.items() if channel and a.can_take(channel)]
+        if ready and data.draw(st.integers(0, 9), label="fit") < 8:
+            return data.draw(st.sampled_from(ready), label="to agent")
+        return data.draw(st.sampled_from((*AGENT_IDS, "ghost")), label="to agent")
+
+    @staticmethod
+    def _can_ring(r: Router, aid: str, cid: str) -> bool:
+        c = r.contacts.get(cid)
+        a = r.agents.get(aid)
+        return (
+            c is not None
+            and a is not None
+            and a.can_take(c.channel)
+            and cid not in a.slots
+            and aid != c.agent
+        )
+
+    @precondition(lambda self: self._has(ContactState.ACTIVE))
+    @rule(data=st.data())
+    def hand_off(self, data: st.DataObject) -> None:
+        now = self._time(data)
+        cid = self._contact(data, ContactState.ACTIVE)
+        c = self.router.contacts.get(cid)
+        channel = c.channel if c is not None else None
+        where = data.draw(st.sampled_from(("queue", "queue", "agent", "out")), label="where")
+        kw: dict[str, Any] = {}
+        if where == "queue":
+            same = [q for q in QUEUE_IDS if CENTER.queues[q].channel == channel]
+            if same and not self._rare(data, 10):
+                kw["to_queue"] = data.draw(st.sampled_from(same), label="queue")
+            else:
+                kw["to_queue"] = data.draw(st.sampled_from((*QUEUE_IDS, "nope")), label="queue")
+        elif where == "agent":
+            kw["to_agent"] = self._target_agent(data, channel)
+
+        def legal(r: Router) -> bool:
+            c = r.contacts.get(cid)
+            if c is None or c.state is not ContactState.ACTIVE or c.consult is not None:
+                return False
+            q = kw.get("to_queue")
+            if q is not None and (q not in r.queues or r.queues[q].cfg.channel != c.channel):
+                return False
+            to = kw.get("to_agent")
+            return to is None or self._can_ring(r, to, cid)
+
+        self._call("hand_off", now, cid, legal=legal, **kw)
+
+    @precondition(lambda self: bool(self.parked))
+    @rule(data=st.data())
+    def bring_back(self, data: st.DataObject) -> None:
+        """A contact handed out of routing comes back (a call back's next attempt)."""
+        now = self._time(data)
+        cid = data.draw(st.sampled_from(sorted(self.parked)), label="parked")
+        queue, arrived, segment = self.parked[cid]
+
+        def legal(r: Router) -> bool:
+            return cid not in r.contacts
+
+        self._call(
+            "contact_arrived", now, cid, queue, arrived_at=arrived, segment=segment, legal=legal
+        )
+        if cid in self.router.contacts:
+            del self.parked[cid]
+
+    def _consulting(self, *slots: SlotState) -> list[str]:
+        r = self.router
+        return sorted(
+            c.id
+            for c in r.contacts.values()
+            if c.consult is not None and r.agents[c.consult].slot(c.id) in slots
+        )
+
+    def _consult_rule(self, data: st.DataObject, name: str, *slots: SlotState) -> None:
+        now = self._time(data)
+        fitting = self._consulting(*slots)
+        if fitting and data.draw(st.integers(0, 9), label="fit") < 9:
+            cid = data.draw(st.sampled_from(fitting), label="contact")
+        else:
+            cid = self._contact(data, ContactState.ACTIVE)
+
+        def legal(r: Router) -> bool:
+            c = r.contacts.get(cid)
+            return (
+                c is not None and c.consult is not None and r.agents[c.consult].slot(cid) in slots
+            )
+
+        self._call(name, now, cid, legal=legal)
+
+    @precondition(lambda self: self._has(ContactState.ACTIVE))
+    @rule(data=st.data())
+    def consult(self, data: st.DataObject) -> None:
+        now = self._time(data)
+        cid = self._contact(data, ContactState.ACTIVE)
+        c = self.router.contacts.get(cid)
+        aid = self._target_agent(data, c.channel if c is not None else None)
+
+        def legal(r: Router) -> bool:
+            c = r.contacts.get(cid)
+            return (
+                c is not None
+                and c.state is ContactState.ACTIVE
+                and c.consult is None
+                and self._can_ring(r, aid, cid)
+            )
+
+        self._call("consult_started", now, cid, aid, legal=legal)
+
+    @precondition(lambda self: bool(self._consulting(SlotState.OFFERED)))
+    @rule(data=st.data())
+    def consult_answer(self, data: st.DataObject) -> None:
+        self._consult_rule(data, "consult_accepted", SlotState.OFFERED)
+
+    @precondition(lambda self: bool(self._consulting(SlotState.OFFERED)))
+    @rule(data=st.data())
+    def consult_decline(self, data: st.DataObject) -> None:
+        self._consult_rule(data, "consult_declined", SlotState.OFFERED)
+
+    @precondition(lambda self: bool(self._consulting(SlotState.OFFERED, SlotState.ACTIVE)))
+    @rule(data=st.data())
+    def consult_cancel(self, data: st.DataObject) -> None:
+        self._consult_rule(data, "consult_cancelled", SlotState.OFFERED, SlotState.ACTIVE)
+
+    @precondition(lambda self: bool(self._consulting(SlotState.ACTIVE)))
+    @rule(data=st.data())
+    def consult_complete(self, data: st.DataObject) -> None:
+        self._consult_rule(data, "consult_completed", SlotState.ACTIVE)
+
+    @precondition(lambda self: self._has(ContactState.ACTIVE))
+    @rule(data=st.data())
+    def warm_transfer(self, data: st.DataObject) -> None:
+        """A consult taken at once and then completed or called off (consults rarely live
+        through several random steps: ring timeouts end most)."""
+        now = self.now
+        r = self.router
+        active = sorted(
+            c.id for c in r.contacts.values() if c.state is ContactState.ACTIVE and not c.consult
+        )
+        if not active:
+            return
+        cid = data.draw(st.sampled_from(active), label="contact")
+        ready = [aid for aid in AGENT_IDS if self._can_ring(r, aid, cid)]
+        if not ready:
+            return
+        aid = data.draw(st.sampled_from(ready), label="to agent")
+        self._call("consult_started", now, cid, aid, legal=lambda r: True)
+        self._call("consult_accepted", now, cid, legal=lambda r: True)
+        end = data.draw(st.sampled_from(("consult_completed", "consult_cancelled")), label="end")
+        self._call(end, now, cid, legal=lambda r: True)
+
+    @precondition(lambda self: self._has(ContactState.WAITING, ContactState.OFFERED))
+    @rule(data=st.data())
+    def supervisor_priority(self, data: st.DataObject) -> None:
+        now = self._time(data)
+        cid = self._contact(data, ContactState.WAITING, ContactState.OFFERED)
+        priority = data.draw(st.sampled_from((0, 5, 60, 150, 300)), label="priority")
+
+        def legal(r: Router) -> bool:
+            c = r.contacts.get(cid)
+            return c is not None and c.state in (ContactState.WAITING, ContactState.OFFERED)
+
+        self._call("set_priority", now, cid, priority, legal=legal)
+
     def _presence(self, data: st.DataObject) -> tuple[Presence, str | None]:
         if self._rare(data, 20):
             presence = Presence.OFFLINE
@@ -705,6 +972,7 @@ class RouterMachine(RuleBasedStateMachine):
     def log_out(self, data: st.DataObject) -> None:
         now = self._time(data)
         aid = self._agent(data, online=True)
+        reason = data.draw(st.sampled_from((None, None, "disconnected")), label="reason")
 
         def legal(r: Router) -> bool:
             a = r.agents.get(aid)
@@ -714,7 +982,7 @@ class RouterMachine(RuleBasedStateMachine):
                 and set(a.slots) <= {a.offered_contact}
             )
 
-        self._call("agent_logged_out", now, aid, legal=legal)
+        self._call("agent_logged_out", now, aid, reason, legal=legal)
 
     @rule(data=st.data())
     def set_presence(self, data: st.DataObject) -> None:
@@ -839,21 +1107,35 @@ class RouterMachine(RuleBasedStateMachine):
     def bookkeeping(self) -> None:
         r = self.router
         now = r.now
+        wrapping = {(w.agent_id, w.contact_id) for w in r.wraps.values()}
         for c in r.contacts.values():
             assert c.state is not ContactState.ENDED, c.id
+            expected = {aid for aid, cid in wrapping if cid == c.id}
+            for aid in expected:
+                assert excluded(c, aid, now) and math.isinf(c.excluded[aid]), (c.id, aid)
             if c.state is ContactState.WAITING:
-                assert c.agent is None, c.id
-                assert not any(c.id in a.slots for a in r.agents.values()), c.id
+                assert c.agent is None and c.consult is None, c.id
             else:
                 assert c.agent is not None, c.id
-                holders = [a.id for a in r.agents.values() if c.id in a.slots]
-                assert holders == [c.agent], f"{c.id} held by {holders}, says {c.agent}"
+                expected.add(c.agent)
                 assert r.agents[c.agent].slots[c.id] == (c.channel, SLOT_OF[c.state]), c.id
+            if c.consult is not None:
+                assert c.state is ContactState.ACTIVE, c.id
+                assert r.agents[c.consult].slot(c.id) in (SlotState.OFFERED, SlotState.ACTIVE)
+                expected.add(c.consult)
+            holders = {a.id for a in r.agents.values() if c.id in a.slots}
+            assert holders == expected, f"{c.id} held by {holders}, expected {expected}"
         for a in r.agents.values():
             for cid, (ch, state) in a.slots.items():
+                if (a.id, cid) in wrapping:
+                    assert state is SlotState.WRAP_UP, (a.id, cid)
+                    continue
                 c = r.contacts.get(cid)
                 assert c is not None, f"{a.id} holds unknown contact {cid}"
-                assert c.agent == a.id and c.channel == ch and SLOT_OF[c.state] is state, cid
+                assert c.channel == ch, cid
+                if c.consult == a.id:
+                    continue
+                assert c.agent == a.id and SLOT_OF[c.state] is state, cid
         nd = r.next_deadline()
         assert nd is None or nd > now, f"deadline {nd} is not after now={now}"
 
@@ -868,6 +1150,8 @@ class RouterMachine(RuleBasedStateMachine):
             steps = q.escalation
             if c.state is ContactState.OFFERED:
                 owed.append(self.ring_deadline[c.id] if not self.stale else math.inf)
+            if c.consult is not None and r.agents[c.consult].slot(c.id) is SlotState.OFFERED:
+                owed.append(self.consult_deadline[c.id] if not self.stale else math.inf)
             elif c.state is ContactState.WRAP_UP and q.wrap_up_seconds > 0:
                 assert c.completed_at is not None
                 assert now < c.completed_at + q.wrap_up_seconds, f"{c.id} wrap-up overdue"
@@ -879,7 +1163,8 @@ class RouterMachine(RuleBasedStateMachine):
                 f"{c.id} at step {c.step}, time says {due} (queued {c.queued_at}, now {now})"
             )
             raises = sum(s.raise_priority for s in steps[: c.step + 1])
-            assert c.priority == tiers[c.tier].priority + q.priority + raises, c.id
+            nudge = self.nudges.get(c.id, 0) if not self.stale else c.nudge
+            assert c.priority == tiers[c.tier].priority + q.priority + raises + nudge, c.id
             threshold = q.answer_target.threshold_seconds
             assert threshold is not None
             if now >= c.arrived_at + threshold:
@@ -898,7 +1183,11 @@ class RouterMachine(RuleBasedStateMachine):
                 assert steps[c.step].overflow_to is None, f"{c.id} should have overflowed"
                 assert c.overflow_due is None, c.id
                 assert not c.max_wait_due, c.id
-            owed += [until for until in c.excluded.values() if until > now]
+            owed += [until for until in c.excluded.values() if now < until < math.inf]
+        for w in r.wraps.values():
+            wrap = CENTER.queues[w.queue].wrap_up_seconds
+            assert now < w.started + wrap, f"{w} overdue"
+            owed.append(w.started + wrap)
         if owed:
             nd = r.next_deadline()
             assert nd is not None and nd <= min(owed), f"next deadline {nd}, owed {min(owed)}"
@@ -916,6 +1205,15 @@ class RouterMachine(RuleBasedStateMachine):
         for aid, a in r.agents.items():
             said = self.activity[aid]
             assert a.activity is said, f"{aid} is {a.activity}, events say {said}"
+        consults = {
+            c.id: (c.consult, "ringing" if r.agents[c.consult].slot(c.id) is SlotState.OFFERED
+                   else "talking")
+            for c in r.contacts.values()
+            if c.consult is not None
+        }  # fmt: skip
+        assert consults == self.consults, (consults, self.consults)
+        wraps = {(w.agent_id, w.contact_id) for w in r.wraps.values()}
+        assert wraps == self.handoff_wraps, (wraps, self.handoff_wraps)
 
     def teardown(self) -> None:
         if not self.clean:

@@ -53,7 +53,7 @@ def test_offered_agent_is_reserved_and_not_offered_a_second_contact() -> None:
 
     ev = r.offer_accepted(3, "c1")
     assert ev == [
-        ContactAnswered(3, "c1", "q", "voice", "a", 2),
+        ContactAnswered(3, "c1", "q", "voice", "a", 2, 1),
         AgentStateChanged(3, "a", AgentActivity.RINGING, AgentActivity.BUSY, None),
     ]
     assert r.contact("c1").state is ContactState.ACTIVE
@@ -199,7 +199,7 @@ def test_abandon_while_ringing_frees_the_agent() -> None:
     assert ev[:3] == [
         OfferRejected(5, "c1", "q", "voice", "a", "contact_left"),
         AgentStateChanged(5, "a", AgentActivity.RINGING, AgentActivity.AVAILABLE, None),
-        ContactAbandoned(5, "c1", "q", "voice", 5),
+        ContactAbandoned(5, "c1", "q", "voice", 5, 1),
     ]
     # The freed agent takes the next contact in the same call.
     assert one(ev, ContactOffered).contact_id == "c2"
@@ -211,7 +211,7 @@ def test_abandon_while_ringing_frees_the_agent() -> None:
 def test_abandon_while_waiting() -> None:
     r = make_router([q()], [agent("a")])
     r.contact_arrived(0, "c", "q")
-    assert r.contact_abandoned(7, "c") == [ContactAbandoned(7, "c", "q", "voice", 7)]
+    assert r.contact_abandoned(7, "c") == [ContactAbandoned(7, "c", "q", "voice", 7, 1)]
     assert r.waiting("q") == []
     assert r.next_deadline() is None
 

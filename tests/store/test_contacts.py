@@ -52,7 +52,14 @@ def _queued(
     cid: str, at: float, queue: str = "support_chat", tier: str = "standard"
 ) -> ContactQueued:
     return ContactQueued(
-        at=at, contact_id=cid, queue=queue, channel="chat", priority=0, tier=tier, arrived_at=50.0
+        at=at,
+        contact_id=cid,
+        queue=queue,
+        channel="chat",
+        priority=0,
+        tier=tier,
+        arrived_at=50.0,
+        segment=1,
     )
 
 
@@ -87,7 +94,7 @@ async def test_full_life(store: Store) -> None:
         (T0 + 5.0, [OfferRejected(54.9, "c1", q, ch, "a1", "declined")]),
         (T0 + 7.0, [TargetBreached(60.0, "c1", q, ch, 10.0),
                     ContactOffered(56.9, "c1", q, ch, "a2", 71.9, 1)]),
-        (T0 + 12.0, [ContactAnswered(61.9, "c1", q, ch, "a2", 11.9)]),
+        (T0 + 12.0, [ContactAnswered(61.9, "c1", q, ch, "a2", 11.9, 1)]),
         (T0 + 132.0, [ContactCompleted(181.9, "c1", q, ch, "a2", 120.0)]),
         (T0 + 152.5, [WrapUpEnded(202.4, "c1", q, ch, "a2", "resolved", 20.5)]),
     ]  # fmt: skip
@@ -132,7 +139,7 @@ async def test_wrap_up_timed_out_has_no_disposition(store: Store) -> None:
         [
             _queued("c1", 1.0),
             ContactOffered(1.0, "c1", q, ch, "a1", 16.0, 0),
-            ContactAnswered(2.0, "c1", q, ch, "a1", 1.0),
+            ContactAnswered(2.0, "c1", q, ch, "a1", 1.0, 1),
             ContactCompleted(3.0, "c1", q, ch, "a1", 1.0),
             WrapUpEnded(33.0, "c1", q, ch, "a1", None, 30.0),
         ],
@@ -151,7 +158,7 @@ async def test_abandon_while_ringing(store: Store) -> None:
     await store.record_events(
         [
             OfferRejected(58.0, "c1", q, ch, "a1", "contact_left"),
-            ContactAbandoned(58.0, "c1", q, ch, 8.0),
+            ContactAbandoned(58.0, "c1", q, ch, 8.0, 1),
         ],
         T0 + 8,
     )
@@ -166,11 +173,11 @@ async def test_removal_and_transfer(store: Store) -> None:
     await _create(store, "v1", channel="voice", queue="sales")
     await store.record_events(
         [
-            ContactQueued(1.0, "v1", "sales", "voice", 0, "gold", 1.0),
+            ContactQueued(1.0, "v1", "sales", "voice", 0, "gold", 1.0, 1),
             ContactEscalated(31.0, "v1", "sales", "voice", 1),
             PriorityChanged(31.0, "v1", "sales", 0, 10, "escalation"),
-            ContactTransferred(61.0, "v1", "sales", "support", "voice", "overflow"),
-            ContactQueued(61.0, "v1", "support", "voice", 10, "gold", 1.0),
+            ContactTransferred(61.0, "v1", "sales", "support", "voice", "overflow", 1),
+            ContactQueued(61.0, "v1", "support", "voice", 10, "gold", 1.0, 1),
         ],
         T0 + 61,
     )
@@ -183,7 +190,9 @@ async def test_removal_and_transfer(store: Store) -> None:
     await store.record_events(
         [
             CallbackOffered(90.0, "v1", "support", "voice"),
-            ContactRemoved(95.0, "v1", "support", "voice", "callback_accepted", "callback", 94.0),
+            ContactRemoved(
+                95.0, "v1", "support", "voice", "callback_accepted", "callback", 94.0, 1
+            ),
         ],
         T0 + 95,
     )
@@ -205,7 +214,7 @@ async def test_agent_states_and_unknown_contacts(store: Store) -> None:
             AgentStateChanged(1.0, "a1", AgentActivity.OFFLINE, AgentActivity.AVAILABLE, None),
             _queued("ghost", 1.0),
             ContactOffered(1.0, "ghost", q, ch, "a1", 16.0, 0),
-            ContactAnswered(2.0, "ghost", q, ch, "a1", 1.0),
+            ContactAnswered(2.0, "ghost", q, ch, "a1", 1.0, 1),
             AgentStateChanged(2.0, "a1", AgentActivity.AVAILABLE, AgentActivity.AWAY, "lunch"),
         ],
         T0,
@@ -236,12 +245,12 @@ async def test_waiting_contacts_after_reopen(db_path: Path) -> None:
         await store.record_events(
             [
                 ContactOffered(2.0, "ringing", q, ch, "a1", 17.0, 0),
-                ContactAnswered(2.0, "talking", q, ch, "a2", 1.0),
-                ContactAnswered(2.0, "done", q, ch, "a3", 1.0),
+                ContactAnswered(2.0, "talking", q, ch, "a2", 1.0, 1),
+                ContactAnswered(2.0, "done", q, ch, "a3", 1.0, 1),
                 ContactCompleted(3.0, "done", q, ch, "a3", 1.0),
                 WrapUpEnded(4.0, "done", q, ch, "a3", "ok", 1.0),
-                ContactAbandoned(2.0, "gone", q, ch, 2.0),
-                ContactRemoved(2.0, "removed", q, ch, "max_wait", "disconnect", 2.0),
+                ContactAbandoned(2.0, "gone", q, ch, 2.0, 1),
+                ContactRemoved(2.0, "removed", q, ch, "max_wait", "disconnect", 2.0, 1),
             ],
             T0 + 11,
         )

@@ -107,8 +107,8 @@ async def test_customer_history_newest_first_with_dispositions(store: Store) -> 
         )
         await store.record_events(
             [
-                ContactQueued(i, cid, "q", "chat", 100, "vip", i),
-                ContactAnswered(i + 1, cid, "q", "chat", "a1", 1.0),
+                ContactQueued(i, cid, "q", "chat", 100, "vip", i, 1),
+                ContactAnswered(i + 1, cid, "q", "chat", "a1", 1.0, 1),
                 WrapUpEnded(i + 2, cid, "q", "chat", "a1", f"d{i}", 3.0),
             ],
             1000.5 + i,
