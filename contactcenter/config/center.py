@@ -66,6 +66,13 @@ class Center:
     def capacity(self, agent: AgentConfig, channel: Channel) -> int:
         return agent.capacity.get(channel, self.settings.channels[channel].capacity)
 
+    def callback_queue(self, queue_id: str) -> str | None:
+        """The voice queue that calls back customers of ``queue_id`` (None: it cannot)."""
+        q = self.queues[queue_id]
+        if q.callback_queue is not None:
+            return q.callback_queue
+        return q.id if q.channel == "voice" else None
+
     @property
     def dedicated_agent(self) -> dict[str, str]:
         """Customer id -> the agent dedicated to that customer."""
@@ -269,6 +276,26 @@ def _check_queue(
         if q.max_wait.action == "overflow" and q.max_wait.overflow_to is None:
             issues.add(file, f"{base}.max_wait.overflow_to", "action 'overflow' needs a queue")
     check_target(f"{base}.no_agents_overflow_to", q.no_agents_overflow_to)
+    if q.callback_queue is not None and q.callback_queue not in unchecked:
+        target = queues.get(q.callback_queue)
+        if target is None:
+            issues.add(file, f"{base}.callback_queue", f"unknown queue {q.callback_queue!r}")
+        elif target.channel != "voice":
+            issues.add(
+                file,
+                f"{base}.callback_queue",
+                f"call backs are calls: queue {q.callback_queue!r} is a {target.channel} queue",
+            )
+    offers = any(s.offer_callback for s in q.escalation) or (
+        q.max_wait is not None and q.max_wait.action == "callback"
+    )
+    if offers and q.channel != "voice" and q.callback_queue is None:
+        issues.add(
+            file,
+            f"{base}.callback_queue",
+            f"queue {q.id!r} ({q.channel}) offers call backs: name the voice queue that makes "
+            "them (callback_queue)",
+        )
     if q.when_no_agents == "overflow" and q.no_agents_overflow_to is None:
         issues.add(file, f"{base}.no_agents_overflow_to", "when_no_agents 'overflow' needs a queue")
 

@@ -78,6 +78,22 @@ class RoutingSettings(_Model):
     """Abandons faster than this are not held against the service level (one SL definition)."""
 
 
+class CallbackSettings(_Model):
+    """How call backs are made (the Amazon Connect queued-callback model, agent first: the
+    call back is offered to an agent, then the customer is dialled)."""
+
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    """Calls to the customer at most (the first and the retries); then it is unreachable."""
+    retry_delay_seconds: float = Field(default=300.0, ge=1, le=259_200)
+    """At least this long between an unanswered call and the next attempt."""
+    ring_seconds: float = Field(default=30.0, ge=5, le=120)
+    """How long the customer's phone rings before an attempt counts as not answered."""
+    expire_after_hours: float = Field(default=72.0, gt=0, le=720)
+    """A call back still not made this long after it was booked expires (visibly)."""
+    schedule_ahead_days: float = Field(default=14.0, gt=0, le=60)
+    """How far ahead a customer may ask to be called."""
+
+
 class CenterSettings(_Model):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
@@ -89,6 +105,7 @@ class CenterSettings(_Model):
     routing: RoutingSettings = RoutingSettings()
     chat_topics: dict[str, str] = Field(default_factory=dict)
     """What a customer picks when starting a chat -> the chat queue it goes to."""
+    callbacks: CallbackSettings = CallbackSettings()
 
     @field_validator("channels", mode="after")
     @classmethod
@@ -148,6 +165,9 @@ class QueueConfig(_Model):
     selection: Strategy = "longest_idle"
     when_no_agents: Literal["wait", "overflow", "disconnect"] = "wait"
     no_agents_overflow_to: str | None = None
+    callback_queue: str | None = None
+    """The voice queue that calls back customers who asked for it in this queue (default:
+    this queue, if it is a voice queue)."""
 
 
 class AgentConfig(_Model):

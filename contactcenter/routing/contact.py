@@ -26,7 +26,8 @@ class Contact:
     requeue, overflow or transfer); ``queued_at`` is when it entered its current queue
     (escalation steps count from it). ``segment`` counts agents' parts of the contact (a
     hand-off starts the next); ``consult`` is the agent rung for, or talking in, a consult.
-    ``nudge`` is a supervisor's change of its priority (kept across queues). ``version``
+    ``nudge`` is a supervisor's change of its priority (kept across queues). A ``patient``
+    contact has nobody waiting on the line (a call back). ``version``
     changes whenever its place in a waiting list changes, so stale heap entries can be
     recognised; ``epoch`` changes when it changes queue or leaves, so stale timers can be.
     """
@@ -48,6 +49,7 @@ class Contact:
         "max_wait_due",
         "nudge",
         "overflow_due",
+        "patient",
         "preferred_agent",
         "priority",
         "queue",
@@ -101,6 +103,7 @@ class Contact:
         self.segment_stamp = seq << 32
         """Changes with every segment; unique to this arrival (stamps its re-offer timers)."""
         self.nudge = 0
+        self.patient = False
         self.consult: str | None = None
         self.consult_stamp = 0
 

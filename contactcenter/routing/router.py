@@ -329,6 +329,7 @@ class Router:
         arrived_at: float | None = None,
         segment: int = 1,
         offer_to: str | None = None,
+        patient: bool = False,
     ) -> list[Event]:
         """A contact asks to be served by ``queue``.
 
@@ -337,7 +338,9 @@ class Router:
         that was waiting before a restart with its original arrival time, or keeps a call
         back's place. A ``segment`` above 1 brings back a contact that an agent handed out of
         routing (it is not a new arrival). ``offer_to`` rings that agent at once (who must be
-        ready for it); if the agent does not take it, it waits in ``queue``.
+        ready for it); if the agent does not take it, it waits in ``queue``. A ``patient``
+        contact has nobody on the line (a call back): no max wait, no no-agents rule and no
+        call-back offers apply to it.
         """
         self._begin(now)
         if contact_id in self.contacts:
@@ -366,6 +369,7 @@ class Router:
             self._seq,
         )
         self.contacts[contact_id] = contact
+        contact.patient = patient
         if segment > 1:
             contact.segment = segment
             contact.breached = True  # the answer target was the first segment's
@@ -845,7 +849,7 @@ class Router:
         dedicated = c.preferred_agent is not None and self._dedicated_usable(c)
         start = 0 if dedicated else qs.first_open_step
         timers = self._timers
-        if qs.cfg.max_wait is not None:
+        if qs.cfg.max_wait is not None and not c.patient:
             due = queued_at + qs.cfg.max_wait.seconds
             timers.add(qs.max_wait_lane, due, _MAX_WAIT, c.id, epoch)
         if not c.breached:
@@ -858,7 +862,7 @@ class Router:
         if offer_to is not None:
             self._ring(c, offer_to)
             return
-        if qs.staffed == 0 and not self._dedicated_usable(c):
+        if qs.staffed == 0 and not c.patient and not self._dedicated_usable(c):
             self._apply_no_agents(qs, [c])
             if c.epoch != epoch:
                 return
@@ -934,7 +938,7 @@ class Router:
             self._out.append(
                 PriorityChanged(self._now, c.id, c.queue, old, c.priority, "escalation")
             )
-        if spec.offer_callback:
+        if spec.offer_callback and not c.patient:
             self._out.append(CallbackOffered(self._now, c.id, c.queue, c.channel))
         if spec.overflow_to is not None:
             if c.state is ContactState.WAITING:
@@ -967,7 +971,7 @@ class Router:
             return
         target = self._overflow_for_no_agents(qs) if policy == "overflow" else None
         for c in contacts:
-            if self._dedicated_usable(c):
+            if c.patient or self._dedicated_usable(c):
                 continue
             if policy == "disconnect":
                 self._remove(c, "no_agents", "disconnect")

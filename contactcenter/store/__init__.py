@@ -1,5 +1,5 @@
 """Persistence (SQLite via aiosqlite): customers, contact records, transcripts, users and
-sessions, audit, callbacks and surveys. ``Store.open(path)`` is the way in."""
+sessions, audit, call backs and surveys. ``Store.open(path)`` is the way in."""
 
 from contactcenter.store.errors import (
     DuplicateContact,
@@ -13,12 +13,15 @@ from contactcenter.store.errors import (
 from contactcenter.store.records import (
     AgentStateRecord,
     AuditRecord,
+    CallbackAttempt,
     CallbackRecord,
     ContactRecord,
     CustomerNote,
     CustomerRecord,
     Message,
+    OpenContact,
     Role,
+    SegmentRecord,
     Sender,
     SessionRecord,
     SurveyRecord,
@@ -29,6 +32,7 @@ from contactcenter.store.store import NewMessage, Store
 __all__ = [
     "AgentStateRecord",
     "AuditRecord",
+    "CallbackAttempt",
     "CallbackRecord",
     "ContactRecord",
     "CustomerNote",
@@ -36,8 +40,10 @@ __all__ = [
     "DuplicateContact",
     "Message",
     "NewMessage",
+    "OpenContact",
     "Role",
     "SchemaTooNew",
+    "SegmentRecord",
     "Sender",
     "SessionRecord",
     "Store",

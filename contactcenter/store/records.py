@@ -47,8 +47,13 @@ class ContactRecord:
     ``queue`` is the queue it is (or was last) in, ``first_queue`` the one it arrived in.
     ``agent_id`` is the agent ringing it or talking with it; a rejected offer clears it.
     ``outcome``: None while waiting, then ``answered`` -> ``completed``, or ``abandoned``,
-    ``callback`` / ``disconnect`` (removed by the center), or ``ended`` (``mark_ended``).
+    ``callback`` / ``disconnect`` (removed by the center), ``interrupted`` (a crash cut it),
+    or ``ended`` (``mark_ended``).
     ``offers`` counts offers, ``rejections`` offers that ended unanswered (any reason).
+    ``verified``: ``customer_id`` is a verified identity (it may drive routing).
+    ``kind``: ``inbound`` or ``callback`` (then ``previous_contact_id`` is the contact it was
+    booked from, if any). ``segment``: the current (last) segment; each agent's part is a
+    ``SegmentRecord``. ``talk_seconds`` and ``hold_seconds`` add up the segments.
     """
 
     contact_id: str
@@ -82,6 +87,57 @@ class ContactRecord:
     removed_reason: str | None = None
     end_reason: str | None = None
     outcome: str | None = None
+    verified: bool = False
+    kind: str = "inbound"
+    previous_contact_id: str | None = None
+    segment: int = 1
+    hold_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRecord:
+    """One agent's part of a contact: from queueing (or taking over in a consult) to the end
+    of its wrap-up. ``end_reason``: ``completed``, ``transferred`` (then ``to_queue`` /
+    ``to_agent``), ``retry`` (a call back's attempt that did not reach the customer),
+    ``abandoned``, ``removed`` or ``interrupted``; ``note`` is the handing agent's note."""
+
+    contact_id: str
+    segment: int
+    queue: str
+    queued_wall: float | None = None
+    offered_wall: float | None = None
+    offers: int = 0
+    agent_id: str | None = None
+    answered_wall: float | None = None
+    wait_seconds: float | None = None
+    ended_wall: float | None = None
+    talk_seconds: float | None = None
+    hold_seconds: float = 0.0
+    end_reason: str | None = None
+    to_queue: str | None = None
+    to_agent: str | None = None
+    note: str | None = None
+    wrap_ended_wall: float | None = None
+    wrap_up_seconds: float | None = None
+    disposition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenContact:
+    """A contact not over yet, as a restart finds it: waiting (``agent_id`` None) or with an
+    agent in its current segment (``answered``: talking; else ringing)."""
+
+    contact_id: str
+    channel: str
+    kind: str
+    queue: str
+    tier: str
+    customer_id: str | None
+    verified: bool
+    arrived_wall: float
+    segment: int
+    agent_id: str | None
+    answered: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,16 +186,43 @@ class AuditRecord:
 
 @dataclass(frozen=True, slots=True)
 class CallbackRecord:
-    """A scheduled call back; ``done`` once made (``done_wall``: when, if the caller said)."""
+    """A call back promised to a customer; ``callback_contact_id`` is the contact that calls
+    (its record carries the outcome of each attempt as segments). ``contact_id`` is the contact
+    it was booked from (its own contact when booked without one). ``arrived_wall`` is the
+    original arrival: its place in the queue. ``status`` is the callback state machine's
+    (``runtime/callbacks.py``); ``outcome`` says how it ended."""
 
     id: int
     contact_id: str
+    callback_contact_id: str
     queue: str
     customer_id: str | None
+    verified: bool
     phone: str | None
+    name: str | None
+    tier: str | None
+    status: str
+    source: str
+    requested_by: str | None
+    arrived_wall: float
+    created_wall: float
     due_wall: float
-    done: bool = False
-    done_wall: float | None = None
+    ended_wall: float | None = None
+    attempts: int = 0
+    outcome: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAttempt:
+    """One call to the customer of a call back, made for ``agent_id``; ``outcome``:
+    ``answered``, ``no_answer``, ``busy``, ``failed``, ``interrupted``."""
+
+    callback_id: int
+    attempt: int
+    agent_id: str | None
+    started_wall: float
+    ended_wall: float | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ SQLite's ``PRAGMA user_version`` and is set in the same transaction as the step'
 so a step is applied completely or not at all, and reopening a database applies only what is
 missing. Never edit a released step: append a new one.
 
-Tables are STRICT (SQLite >= 3.37): a value of the wrong type is an error, not a surprise.
+Tables are STRICT (SQLite >= 3.37): a value of the wrong type is an error, not a surprise;
+migrations may drop columns (SQLite >= 3.35).
 Contacts, messages, callbacks and surveys deliberately have no foreign key to customers or
 contacts: a record that must not be lost is never refused because of a gap elsewhere.
 """
@@ -142,6 +143,83 @@ MIGRATIONS: tuple[Migration, ...] = (
             wall_time REAL NOT NULL
         ) STRICT""",
         "CREATE INDEX surveys_contact ON surveys (contact_id, id)",
+    ),
+    # 2: segments of a contact, verified identity, call backs as contacts of their own with
+    # their attempts, and the engine's last sign of life (for closing calls a crash cut)
+    (
+        "ALTER TABLE contacts ADD COLUMN verified INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE contacts ADD COLUMN kind TEXT NOT NULL DEFAULT 'inbound'",
+        "ALTER TABLE contacts ADD COLUMN previous_contact_id TEXT",
+        "ALTER TABLE contacts ADD COLUMN segment INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE contacts ADD COLUMN hold_seconds REAL NOT NULL DEFAULT 0",
+        """CREATE TABLE contact_segments (
+            contact_id TEXT NOT NULL,
+            segment INTEGER NOT NULL,
+            queue TEXT NOT NULL,
+            queued_wall REAL,
+            offered_wall REAL,
+            offers INTEGER NOT NULL DEFAULT 0,
+            agent_id TEXT,
+            answered_wall REAL,
+            wait_seconds REAL,
+            ended_wall REAL,
+            talk_seconds REAL,
+            hold_seconds REAL NOT NULL DEFAULT 0,
+            end_reason TEXT,
+            to_queue TEXT,
+            to_agent TEXT,
+            note TEXT,
+            wrap_ended_wall REAL,
+            wrap_up_seconds REAL,
+            disposition TEXT,
+            PRIMARY KEY (contact_id, segment)
+        ) STRICT""",
+        # contacts of the first release: one segment each
+        """INSERT INTO contact_segments (contact_id, segment, queue, queued_wall, offered_wall,
+            offers, agent_id, answered_wall, wait_seconds, ended_wall, talk_seconds, end_reason,
+            wrap_ended_wall, wrap_up_seconds, disposition)
+            SELECT contact_id, 1, queue, coalesce(queued_wall, arrived_wall), offered_wall,
+            offers, agent_id, answered_wall, wait_seconds,
+            coalesce(completed_wall, abandoned_wall, removed_wall, ended_wall), talk_seconds,
+            CASE WHEN completed_wall IS NOT NULL THEN 'completed'
+                 WHEN abandoned_wall IS NOT NULL THEN 'abandoned'
+                 WHEN removed_wall IS NOT NULL THEN 'removed' ELSE end_reason END,
+            CASE WHEN completed_wall IS NOT NULL THEN ended_wall END, wrap_up_seconds,
+            disposition FROM contacts""",
+        "DROP INDEX callbacks_due",
+        "ALTER TABLE callbacks ADD COLUMN status TEXT NOT NULL DEFAULT 'scheduled'",
+        "ALTER TABLE callbacks ADD COLUMN callback_contact_id TEXT",
+        "ALTER TABLE callbacks ADD COLUMN source TEXT NOT NULL DEFAULT 'ivr'",
+        "ALTER TABLE callbacks ADD COLUMN tier TEXT",
+        "ALTER TABLE callbacks ADD COLUMN name TEXT",
+        "ALTER TABLE callbacks ADD COLUMN verified INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE callbacks ADD COLUMN arrived_wall REAL",
+        "ALTER TABLE callbacks ADD COLUMN created_wall REAL",
+        "ALTER TABLE callbacks ADD COLUMN ended_wall REAL",
+        "ALTER TABLE callbacks ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE callbacks ADD COLUMN outcome TEXT",
+        "ALTER TABLE callbacks ADD COLUMN requested_by TEXT",
+        """UPDATE callbacks SET status = CASE WHEN done = 1 THEN 'completed' ELSE 'scheduled' END,
+            outcome = CASE WHEN done = 1 THEN 'completed' END,
+            ended_wall = CASE WHEN done = 1 THEN coalesce(done_wall, due_wall) END,
+            arrived_wall = due_wall, created_wall = due_wall""",
+        "ALTER TABLE callbacks DROP COLUMN done",
+        "ALTER TABLE callbacks DROP COLUMN done_wall",
+        "CREATE INDEX callbacks_open ON callbacks (arrived_wall, id) WHERE ended_wall IS NULL",
+        "CREATE INDEX callbacks_number ON callbacks (queue, phone)",
+        """CREATE TABLE callback_attempts (
+            callback_id INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            agent_id TEXT,
+            started_wall REAL NOT NULL,
+            ended_wall REAL,
+            outcome TEXT,
+            PRIMARY KEY (callback_id, attempt)
+        ) STRICT""",
+        """CREATE TABLE engine_state (
+            key TEXT PRIMARY KEY,
+            value REAL NOT NULL
+        ) STRICT""",
     ),
 )
 

@@ -36,18 +36,21 @@ from contactcenter.store.errors import (
     UnknownCustomer,
     UnknownUser,
 )
-from contactcenter.store.lifecycle import statement
+from contactcenter.store.lifecycle import statements
 from contactcenter.store.records import (
     ROLES,
     SENDERS,
     AgentStateRecord,
     AuditRecord,
+    CallbackAttempt,
     CallbackRecord,
     ContactRecord,
     CustomerNote,
     CustomerRecord,
     Message,
+    OpenContact,
     Role,
+    SegmentRecord,
     Sender,
     SessionRecord,
     SurveyRecord,
@@ -60,6 +63,8 @@ NewMessage = tuple[str, str, str, float, str | None]
 """A chat line to add: (contact id, sender, text, wall time, agent id or None)."""
 
 _CONTACT_COLUMNS = ", ".join(f.name for f in fields(ContactRecord))
+_SEGMENT_COLUMNS = ", ".join(f.name for f in fields(SegmentRecord))
+_CALLBACK_COLUMNS = ", ".join(f.name for f in fields(CallbackRecord))
 _CUSTOMER_COLUMNS = "id, name, tier, dedicated_agent, phone, email, account_number"
 _WAITING = (
     "answered_wall IS NULL AND abandoned_wall IS NULL AND removed_wall IS NULL"
@@ -70,25 +75,19 @@ _WAITING = (
 def _contact(row: sqlite3.Row) -> ContactRecord:
     values = dict(zip(row.keys(), row, strict=True))
     values["breached"] = bool(values["breached"])
+    values["verified"] = bool(values["verified"])
     return ContactRecord(**values)
+
+
+def _callback(row: sqlite3.Row) -> CallbackRecord:
+    values = dict(zip(row.keys(), row, strict=True))
+    values["verified"] = bool(values["verified"])
+    return CallbackRecord(**values)
 
 
 def _message(row: sqlite3.Row) -> Message:
     return Message(
         row["id"], row["contact_id"], row["sender"], row["text"], row["wall_time"], row["agent_id"]
-    )
-
-
-def _callback(row: sqlite3.Row) -> CallbackRecord:
-    return CallbackRecord(
-        id=row["id"],
-        contact_id=row["contact_id"],
-        queue=row["queue"],
-        customer_id=row["customer_id"],
-        phone=row["phone"],
-        due_wall=row["due_wall"],
-        done=bool(row["done"]),
-        done_wall=row["done_wall"],
     )
 
 
@@ -98,7 +97,8 @@ def _check_sender(sender: str) -> None:
 
 
 class Store:
-    """Customers, contact records, transcripts, users, sessions, audit, callbacks, surveys.
+    """Customers, contact records and their segments, transcripts, users, sessions, audit,
+    call backs and their attempts, surveys, and the engine's last sign of life.
 
     Open with ``await Store.open(path)`` (or ``async with await Store.open(path) as store``).
     """
@@ -338,39 +338,30 @@ class Store:
         tier: str,
         customer_name: str | None = None,
         topic: str | None = None,
+        verified: bool = False,
     ) -> None:
         """Record a new contact bound for ``queue``; it is committed to disk when this returns.
 
         From here on it counts as waiting (``waiting_contacts``) until it is answered,
-        abandoned, removed, completed or ended. ``DuplicateContact`` if the id exists.
+        abandoned, removed, completed or ended. ``verified``: ``customer_id`` was verified (it
+        may drive routing). ``DuplicateContact`` if the id exists.
         """
         try:
             async with self._write() as db:
-                await db.execute(
-                    "INSERT INTO contacts (contact_id, channel, queue, first_queue, tier,"
-                    " customer_id, customer_name, topic, arrived_wall)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        contact_id,
-                        channel,
-                        queue,
-                        queue,
-                        tier,
-                        customer_id,
-                        customer_name,
-                        topic,
-                        arrived_wall,
-                    ),
-                )
+                await _insert_contact(
+                    db, contact_id, channel, queue, arrived_wall, customer_id, tier,
+                    customer_name, topic, verified, "inbound", None,
+                )  # fmt: skip
         except sqlite3.IntegrityError as e:
             raise DuplicateContact(contact_id) from e
 
     async def record_events(self, events: Sequence[Event], wall_time: float) -> None:
-        """Apply domain events to the contact records (and agent state log) in one transaction.
+        """Apply domain events to the contact records, their segments and the agent state log
+        in one transaction.
 
         Every step is stamped ``wall_time``; events of contacts never created are ignored.
         """
-        todo = [s for s in (statement(e, wall_time) for e in events) if s is not None]
+        todo = [st for e in events for st in statements(e, wall_time)]
         if not todo:
             return
         async with self._write() as db:
@@ -441,6 +432,97 @@ class Store:
         )
         return [_contact(r) for r in rows]
 
+    async def segments(self, contact_id: str) -> list[SegmentRecord]:
+        """Each agent's part of the contact, in order."""
+        rows = await self._rows(
+            f"SELECT {_SEGMENT_COLUMNS} FROM contact_segments WHERE contact_id = ?"
+            " ORDER BY segment",
+            (contact_id,),
+        )
+        return [SegmentRecord(*r) for r in rows]
+
+    async def set_segment_note(self, contact_id: str, segment: int, note: str) -> None:
+        """The note an agent leaves on its segment (e.g. for the agent it transfers to)."""
+        async with self._write() as db:
+            cur = await db.execute(
+                "UPDATE contact_segments SET note = ? WHERE contact_id = ? AND segment = ?",
+                (note, contact_id, segment),
+            )
+            if cur.rowcount == 0:
+                raise UnknownContact(contact_id)
+
+    async def add_hold(self, contact_id: str, seconds: float) -> None:
+        """The customer spent ``seconds`` on hold in the contact's current segment."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE contacts SET hold_seconds = hold_seconds + ? WHERE contact_id = ?",
+                (seconds, contact_id),
+            )
+            await db.execute(
+                "UPDATE contact_segments SET hold_seconds = hold_seconds + ?"
+                " WHERE contact_id = ? AND segment = (SELECT segment FROM contacts"
+                " WHERE contact_id = ?)",
+                (seconds, contact_id, contact_id),
+            )
+
+    async def open_contacts(self, channel: str) -> list[OpenContact]:
+        """Contacts of ``channel`` (inbound ones) that are not over, in arrival order, with
+        their current segment: what a restart finds in progress."""
+        rows = await self._rows(
+            "SELECT c.contact_id, c.channel, c.kind, c.queue, c.tier, c.customer_id, c.verified,"
+            " c.arrived_wall, c.segment, s.agent_id, s.answered_wall IS NOT NULL"
+            " FROM contacts c LEFT JOIN contact_segments s"
+            " ON s.contact_id = c.contact_id AND s.segment = c.segment"
+            " WHERE c.channel = ? AND c.kind = 'inbound' AND c.ended_wall IS NULL"
+            " AND c.completed_wall IS NULL AND c.abandoned_wall IS NULL"
+            " AND c.removed_wall IS NULL AND (s.ended_wall IS NULL)"
+            " ORDER BY c.arrived_wall, c.seq",
+            (channel,),
+        )
+        return [
+            OpenContact(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], r[9],
+                        bool(r[10]))
+            for r in rows
+        ]  # fmt: skip
+
+    async def close_contact(
+        self, contact_id: str, wall_time: float, reason: str, outcome: str
+    ) -> bool:
+        """End a contact the routing core no longer has (a crash cut it, or it ended outside
+        routing): its record and current segment are closed at ``wall_time`` with ``reason``
+        and ``outcome``; talk time counts up to then. False if it had ended already."""
+        async with self._write() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT c.ended_wall, c.completed_wall, c.segment, s.answered_wall,"
+                    " s.ended_wall FROM contacts c LEFT JOIN contact_segments s"
+                    " ON s.contact_id = c.contact_id AND s.segment = c.segment"
+                    " WHERE c.contact_id = ?",
+                    (contact_id,),
+                )
+            )
+            if not rows:
+                raise UnknownContact(contact_id)
+            ended, completed, segment, answered, segment_ended = rows[0]
+            if ended is not None:
+                return False
+            talk = None
+            if answered is not None and segment_ended is None and completed is None:
+                talk = max(0.0, wall_time - answered)
+            await db.execute(
+                "UPDATE contacts SET ended_wall = ?, end_reason = ?, outcome = ?,"
+                " talk_seconds = CASE WHEN ? IS NULL THEN talk_seconds"
+                " ELSE coalesce(talk_seconds, 0) + ? END WHERE contact_id = ?",
+                (wall_time, reason, outcome, talk, talk, contact_id),
+            )
+            await db.execute(
+                "UPDATE contact_segments SET ended_wall = coalesce(ended_wall, ?),"
+                " end_reason = coalesce(end_reason, ?), talk_seconds = coalesce(talk_seconds, ?)"
+                " WHERE contact_id = ? AND segment = ?",
+                (wall_time, reason, talk, contact_id, segment),
+            )
+            return True
+
     async def agent_states(
         self, agent_id: str | None = None, limit: int = 100
     ) -> list[AgentStateRecord]:
@@ -452,6 +534,38 @@ class Store:
             [*params, limit],
         )
         return [AgentStateRecord(*r) for r in rows]
+
+    async def last_agent_states(self) -> dict[str, AgentStateRecord]:
+        """Each agent's latest logged state change (what a restart restores)."""
+        rows = await self._rows(
+            "SELECT id, agent_id, previous, state, reason, wall_time FROM agent_state_log"
+            " WHERE id IN (SELECT max(id) FROM agent_state_log GROUP BY agent_id)"
+        )
+        return {r["agent_id"]: AgentStateRecord(*r) for r in rows}
+
+    async def log_agent_state(
+        self, agent_id: str, previous: str, state: str, reason: str | None, wall_time: float
+    ) -> None:
+        """Log a state change the routing core did not make (e.g. not back after a restart)."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO agent_state_log (agent_id, previous, state, reason, wall_time)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (agent_id, previous, state, reason, wall_time),
+            )
+
+    async def mark_alive(self, wall_time: float) -> None:
+        """The engine's latest sign of life (a crash happened after the last one)."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO engine_state (key, value) VALUES ('alive_wall', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (wall_time,),
+            )
+
+    async def last_alive(self) -> float | None:
+        row = await self._row("SELECT value FROM engine_state WHERE key = 'alive_wall'")
+        return float(row[0]) if row is not None else None
 
     # -- chat transcripts -------------------------------------------------------------------
 
@@ -616,39 +730,135 @@ class Store:
 
     async def add_callback(
         self,
-        contact_id: str,
         *,
+        callback_contact_id: str,
+        contact_id: str | None,
         queue: str,
         customer_id: str | None,
-        phone: str | None,
+        verified: bool,
+        phone: str,
+        name: str | None,
+        tier: str,
+        source: str,
+        requested_by: str | None,
+        arrived_wall: float,
+        created_wall: float,
         due_wall: float,
-    ) -> int:
-        """Schedule a call back (committed when this returns); returns its id."""
-        async with self._write() as db:
-            cur = await db.execute(
-                "INSERT INTO callbacks (contact_id, queue, customer_id, phone, due_wall)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (contact_id, queue, customer_id, phone, due_wall),
-            )
-            return _lastrowid(cur)
+    ) -> CallbackRecord:
+        """Book a call back and create the contact that will make it, in one transaction
+        (committed when this returns, before the customer is told). ``arrived_wall`` is the
+        original arrival: the call back keeps that place in the queue."""
+        booked_from = contact_id or callback_contact_id
+        try:
+            async with self._write() as db:
+                await _insert_contact(
+                    db, callback_contact_id, "voice", queue, arrived_wall, customer_id, tier,
+                    name or phone, None, verified, "callback", contact_id,
+                )  # fmt: skip
+                cur = await db.execute(
+                    "INSERT INTO callbacks (contact_id, callback_contact_id, queue, customer_id,"
+                    " verified, phone, name, tier, status, source, requested_by, arrived_wall,"
+                    " created_wall, due_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?,"
+                    " ?, ?)",
+                    (
+                        booked_from, callback_contact_id, queue, customer_id, int(verified), phone,
+                        name, tier, source, requested_by, arrived_wall, created_wall, due_wall,
+                    ),
+                )  # fmt: skip
+                callback_id = _lastrowid(cur)
+                rows = list(
+                    await db.execute_fetchall(
+                        f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)
+                    )
+                )
+            return _callback(rows[0])
+        except sqlite3.IntegrityError as e:
+            raise DuplicateContact(callback_contact_id) from e
 
-    async def due_callbacks(self, now_wall: float) -> list[CallbackRecord]:
-        """Callbacks not yet done and due at ``now_wall``, earliest due first (then by id)."""
+    async def callback(self, callback_id: int) -> CallbackRecord:
+        row = await self._row(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)
+        )
+        if row is None:
+            raise UnknownCallback(callback_id)
+        return _callback(row)
+
+    async def open_callbacks(self) -> list[CallbackRecord]:
+        """Call backs not ended yet, in their order in the queue (original arrival, then id)."""
         rows = await self._rows(
-            "SELECT * FROM callbacks WHERE done = 0 AND due_wall <= ? ORDER BY due_wall, id",
-            (now_wall,),
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE ended_wall IS NULL"
+            " ORDER BY arrived_wall, id"
         )
         return [_callback(r) for r in rows]
 
-    async def mark_callback_done(self, callback_id: int, wall_time: float | None = None) -> None:
-        """The callback was made (or dropped); it is no longer due."""
+    async def open_callback_for(self, queue: str, phone: str) -> CallbackRecord | None:
+        """The call back still pending for that number in that queue (no duplicates)."""
+        row = await self._row(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE queue = ? AND phone = ?"
+            " AND ended_wall IS NULL ORDER BY id LIMIT 1",
+            (queue, phone),
+        )
+        return _callback(row) if row is not None else None
+
+    async def callbacks(
+        self, *, since_wall: float | None = None, limit: int = 200
+    ) -> list[CallbackRecord]:
+        """Call backs created at or after ``since_wall`` (all if None), newest first."""
+        rows = await self._rows(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE created_wall >= ?"
+            " ORDER BY created_wall DESC, id DESC LIMIT ?",
+            (since_wall if since_wall is not None else float("-inf"), limit),
+        )
+        return [_callback(r) for r in rows]
+
+    async def update_callback(
+        self,
+        callback_id: int,
+        *,
+        status: str,
+        due_wall: float | None = None,
+        attempts: int | None = None,
+        outcome: str | None = None,
+        ended_wall: float | None = None,
+    ) -> None:
+        """Persist a call back's new status (and what changed with it)."""
         async with self._write() as db:
             cur = await db.execute(
-                "UPDATE callbacks SET done = 1, done_wall = ? WHERE id = ?",
-                (wall_time, callback_id),
+                "UPDATE callbacks SET status = ?, due_wall = coalesce(?, due_wall),"
+                " attempts = coalesce(?, attempts), outcome = coalesce(?, outcome),"
+                " ended_wall = coalesce(?, ended_wall) WHERE id = ?",
+                (status, due_wall, attempts, outcome, ended_wall, callback_id),
             )
             if cur.rowcount == 0:
                 raise UnknownCallback(callback_id)
+
+    async def start_attempt(
+        self, callback_id: int, attempt: int, agent_id: str | None, wall_time: float
+    ) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO callback_attempts (callback_id, attempt, agent_id, started_wall)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (callback_id, attempt) DO NOTHING",
+                (callback_id, attempt, agent_id, wall_time),
+            )
+
+    async def end_attempt(
+        self, callback_id: int, attempt: int, outcome: str, wall_time: float
+    ) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE callback_attempts SET outcome = ?, ended_wall = ?"
+                " WHERE callback_id = ? AND attempt = ? AND ended_wall IS NULL",
+                (outcome, wall_time, callback_id, attempt),
+            )
+
+    async def attempts(self, callback_id: int) -> list[CallbackAttempt]:
+        rows = await self._rows(
+            "SELECT callback_id, attempt, agent_id, started_wall, ended_wall, outcome"
+            " FROM callback_attempts WHERE callback_id = ? ORDER BY attempt",
+            (callback_id,),
+        )
+        return [CallbackAttempt(*r) for r in rows]
 
     # -- surveys ----------------------------------------------------------------------------
 
@@ -673,6 +883,31 @@ class Store:
             (contact_id,),
         )
         return [SurveyRecord(*r) for r in rows]
+
+
+async def _insert_contact(
+    db: aiosqlite.Connection,
+    contact_id: str,
+    channel: str,
+    queue: str,
+    arrived_wall: float,
+    customer_id: str | None,
+    tier: str,
+    customer_name: str | None,
+    topic: str | None,
+    verified: bool,
+    kind: str,
+    previous_contact_id: str | None,
+) -> None:
+    await db.execute(
+        "INSERT INTO contacts (contact_id, channel, queue, first_queue, tier, customer_id,"
+        " customer_name, topic, arrived_wall, verified, kind, previous_contact_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            contact_id, channel, queue, queue, tier, customer_id, customer_name, topic,
+            arrived_wall, int(verified), kind, previous_contact_id,
+        ),
+    )  # fmt: skip
 
 
 def _lastrowid(cur: aiosqlite.Cursor) -> int:

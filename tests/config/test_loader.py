@@ -377,6 +377,31 @@ def test_overflow_to_itself_and_to_nowhere(center_dir: Path) -> None:
     ]
 
 
+def test_call_backs_are_made_from_a_voice_queue(center_dir: Path) -> None:
+    def bad_callback_queues(doc: dict[str, Any]) -> None:
+        doc["queues"][SUPPORT_CHAT]["callback_queue"] = "billing_chat"
+        doc["queues"][SALES]["callback_queue"] = "nowhere"
+        doc["queues"][SALES_CHAT]["max_wait"]["action"] = "callback"
+
+    edit(center_dir, "queues.yaml", bad_callback_queues)
+    assert issues_of(center_dir) == [
+        f"queues.yaml: queues[{SALES}].callback_queue: unknown queue 'nowhere'",
+        f"queues.yaml: queues[{SALES_CHAT}].callback_queue: queue 'sales_chat' (chat) offers "
+        "call backs: name the voice queue that makes them (callback_queue)",
+        f"queues.yaml: queues[{SUPPORT_CHAT}].callback_queue: call backs are calls: queue "
+        "'billing_chat' is a chat queue",
+    ]
+
+
+def test_call_back_settings_are_checked(center_dir: Path) -> None:
+    def bad(doc: dict[str, Any]) -> None:
+        doc["callbacks"]["max_attempts"] = 0
+
+    edit(center_dir, "center.yaml", bad)
+    (issue,) = issues_of(center_dir)
+    assert issue.startswith("center.yaml: callbacks.max_attempts:"), issue
+
+
 NARROWING = (
     "escalation steps only widen: max_tier may not fall, min_proficiency may not rise, "
     "any_agent may not be switched off"

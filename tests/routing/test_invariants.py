@@ -153,6 +153,7 @@ QUEUES = [
         ring_timeout_seconds=6,
         wrap_up_seconds=2,
         max_wait=MaxWait(seconds=25, action="callback"),
+        callback_queue="v_support",
         selection="most_skilled",
         when_no_agents="disconnect",
     ),
@@ -374,7 +375,7 @@ def fingerprint(r: Router) -> tuple[Any, ...]:
         (
             c.id, c.state, c.queue, c.step, c.priority, c.tier, c.agent, c.queued_at,
             c.breached, tuple(sorted(c.excluded.items())), c.overflow_due, c.max_wait_due,
-            c.segment, c.consult, c.nudge,
+            c.segment, c.consult, c.nudge, c.patient,
         )
         for c in r.contacts.values()
     )  # fmt: skip
@@ -669,6 +670,9 @@ class RouterMachine(RuleBasedStateMachine):
             kw["preferred_agent"] = data.draw(st.sampled_from((*AGENT_IDS, "ghost")))
         elif how in (21, 22):
             kw["arrived_at"] = now - data.draw(st.sampled_from((0, 3, 11, 30, 70)))
+        elif how in (17, 18):  # a call back
+            kw["patient"] = True
+            kw["arrived_at"] = now - data.draw(st.sampled_from((0, 30, 300)))
         live = sorted(self.router.contacts)
         ended = [f"c{i}" for i in range(self.next_id) if f"c{i}" not in self.router.contacts]
         if how == 24 and live:
@@ -1173,7 +1177,7 @@ class RouterMachine(RuleBasedStateMachine):
                 owed.append(c.arrived_at + threshold)
             if c.step + 1 < len(steps):
                 owed.append(c.queued_at + steps[c.step + 1].after_seconds)
-            if q.max_wait is not None:
+            if q.max_wait is not None and not c.patient:
                 if c.state is ContactState.WAITING:
                     assert now < c.queued_at + q.max_wait.seconds, f"{c.id} waited too long"
                     owed.append(c.queued_at + q.max_wait.seconds)

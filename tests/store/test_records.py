@@ -1,4 +1,4 @@
-"""Audit log, callbacks and surveys."""
+"""Audit log, call backs and their attempts, agent states, the sign of life, surveys."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from contactcenter.store import CallbackRecord, Store, UnknownCallback
+from contactcenter.store import (
+    CallbackAttempt,
+    CallbackRecord,
+    DuplicateContact,
+    Store,
+    UnknownCallback,
+)
 
 T0 = 1_700_000_000.0
 
@@ -24,29 +30,92 @@ async def test_audit_log_newest_first(store: Store) -> None:
     assert [e.action for e in await store.audit_log(limit=1)] == ["odd"]
 
 
-async def test_callbacks_due_in_order_and_survive_reopen(db_path: Path) -> None:
+async def _book(store: Store, cid: str, phone: str, arrived: float, **kw: object) -> CallbackRecord:
+    args: dict[str, object] = {
+        "callback_contact_id": cid,
+        "contact_id": f"in-{cid}",
+        "queue": "support",
+        "customer_id": None,
+        "verified": False,
+        "phone": phone,
+        "name": None,
+        "tier": "standard",
+        "source": "ivr",
+        "requested_by": None,
+        "arrived_wall": arrived,
+        "created_wall": arrived + 30,
+        "due_wall": arrived + 30,
+    }
+    args.update(kw)
+    return await store.add_callback(**args)  # type: ignore[arg-type]
+
+
+async def test_callbacks_keep_their_place_and_survive_reopen(db_path: Path) -> None:
     async with await Store.open(db_path) as store:
-        late = await store.add_callback(
-            "v3", queue="support", customer_id=None, phone="+4930555010003", due_wall=T0 + 600
+        late = await _book(store, "cb3", "+4930555010003", T0 + 600)
+        first = await _book(
+            store, "cb1", "+4930555010001", T0, customer_id="C1001", verified=True, tier="vip"
         )
-        first = await store.add_callback(
-            "v1", queue="sales", customer_id="C1001", phone="+4930555010001", due_wall=T0
-        )
-        tie = await store.add_callback(
-            "v2", queue="sales", customer_id=None, phone=None, due_wall=T0
-        )
+        tie = await _book(store, "cb2", "+4930555010002", T0, source="api", requested_by="boss")
     async with await Store.open(db_path) as store:
-        assert await store.due_callbacks(T0 - 1) == []
-        due = await store.due_callbacks(T0 + 1)
-        assert due == [
-            CallbackRecord(first, "v1", "sales", "C1001", "+4930555010001", T0),
-            CallbackRecord(tie, "v2", "sales", None, None, T0),
+        assert [c.id for c in await store.open_callbacks()] == [first.id, tie.id, late.id]
+        got = await store.callback(first.id)
+        assert got == first
+        assert (got.status, got.verified, got.contact_id, got.callback_contact_id) == (
+            "scheduled",
+            True,
+            "in-cb1",
+            "cb1",
+        )
+        # the contact that calls is on record with the original arrival (its place)
+        rec = await store.contact_record("cb1")
+        assert rec is not None
+        assert (rec.kind, rec.previous_contact_id, rec.arrived_wall, rec.queue) == (
+            "callback",
+            "in-cb1",
+            T0,
+            "support",
+        )
+        assert rec.customer_id == "C1001" and rec.verified and rec.tier == "vip"
+        assert await store.open_callback_for("support", "+4930555010002") == tie
+        assert await store.open_callback_for("sales", "+4930555010002") is None
+
+        await store.start_attempt(first.id, 1, "a02", T0 + 40)
+        await store.end_attempt(first.id, 1, "no_answer", T0 + 70)
+        await store.update_callback(first.id, status="scheduled", due_wall=T0 + 370, attempts=1)
+        await store.update_callback(
+            tie.id, status="completed", outcome="completed", ended_wall=T0 + 90
+        )
+        assert [c.id for c in await store.open_callbacks()] == [first.id, late.id]
+        assert await store.open_callback_for("support", "+4930555010002") is None
+        again = await store.callback(first.id)
+        assert (again.status, again.due_wall, again.attempts) == ("scheduled", T0 + 370, 1)
+        assert await store.attempts(first.id) == [
+            CallbackAttempt(first.id, 1, "a02", T0 + 40, T0 + 70, "no_answer")
         ]
-        await store.mark_callback_done(first, T0 + 5)
-        await store.mark_callback_done(tie)
-        assert [c.id for c in await store.due_callbacks(T0 + 1000)] == [late]
+        assert [c.id for c in await store.callbacks()] == [late.id, tie.id, first.id]
         with pytest.raises(UnknownCallback):
-            await store.mark_callback_done(999_999)
+            await store.update_callback(999_999, status="cancelled")
+        with pytest.raises(UnknownCallback):
+            await store.callback(999_999)
+        with pytest.raises(DuplicateContact):
+            await _book(store, "cb1", "+4930555010009", T0)
+        assert [c.id for c in await store.open_callbacks()] == [first.id, late.id]
+
+
+async def test_agent_states_and_sign_of_life(store: Store) -> None:
+    assert await store.last_agent_states() == {} and await store.last_alive() is None
+    await store.log_agent_state("a01", "offline", "available", None, T0)
+    await store.log_agent_state("a02", "offline", "away", "lunch", T0 + 1)
+    await store.log_agent_state("a01", "available", "busy", None, T0 + 2)
+    last = await store.last_agent_states()
+    assert {a: (r.state, r.reason, r.wall_time) for a, r in last.items()} == {
+        "a01": ("busy", None, T0 + 2),
+        "a02": ("away", "lunch", T0 + 1),
+    }
+    await store.mark_alive(T0 + 5)
+    await store.mark_alive(T0 + 7)
+    assert await store.last_alive() == T0 + 7
 
 
 async def test_surveys(store: Store) -> None:

@@ -21,6 +21,9 @@ TABLES = {
     "audit_log",
     "callbacks",
     "surveys",
+    "contact_segments",
+    "callback_attempts",
+    "engine_state",
 }
 
 
@@ -81,3 +84,39 @@ async def test_closed_store_refuses_calls(db_path: Path) -> None:
     await store.close()  # idempotent
     with pytest.raises(StoreError, match="closed"):
         await store.customer("C1")
+
+
+async def test_a_first_release_database_is_migrated_with_its_data(db_path: Path) -> None:
+    """Version 1 -> 2: each contact gets its one segment; call backs get a status."""
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as db:
+        for statement in MIGRATIONS[0]:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        db.execute(
+            "INSERT INTO contacts (contact_id, channel, queue, first_queue, tier, arrived_wall,"
+            " queued_wall, answered_wall, agent_id, wait_seconds, completed_wall, talk_seconds,"
+            " ended_wall, wrap_up_seconds, disposition, outcome, offers)"
+            " VALUES ('c1', 'chat', 'q', 'q', 'standard', 100, 100, 105, 'a1', 5, 160, 55,"
+            " 170, 10, 'resolved', 'completed', 1)"
+        )
+        db.execute(
+            "INSERT INTO callbacks (contact_id, queue, phone, due_wall, done, done_wall)"
+            " VALUES ('v1', 'support', '+49301', 200, 0, NULL), ('v2', 'support', '+49302',"
+            " 210, 1, 300)"
+        )
+    async with await Store.open(db_path) as store:
+        assert await schema_version(store._conn()) == SCHEMA_VERSION
+        (seg,) = await store.segments("c1")
+        assert (seg.queue, seg.agent_id, seg.answered_wall, seg.ended_wall) == ("q", "a1", 105, 160)
+        assert (seg.talk_seconds, seg.end_reason, seg.disposition) == (55, "completed", "resolved")
+        rec = await store.contact_record("c1")
+        assert rec is not None and (rec.segment, rec.kind, rec.verified) == (1, "inbound", False)
+        (pending,) = await store.open_callbacks()
+        assert (pending.contact_id, pending.status, pending.arrived_wall) == (
+            "v1",
+            "scheduled",
+            200,
+        )
+        done = await store.callback(2)
+        assert (done.status, done.outcome, done.ended_wall) == ("completed", "completed", 300)
