@@ -130,7 +130,8 @@ async def wallboard_ws(request: web.Request) -> web.StreamResponse:
             if not await send(ws, ctx.site.wallboard.snapshot()):
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), s.wallboard_refresh)
+                async with asyncio.timeout(s.wallboard_refresh):
+                    await changed.wait()
             await asyncio.sleep(max(0.0, sent_at + s.wallboard_min_interval - loop.time()))
 
     async def on_frame(data: str) -> None:

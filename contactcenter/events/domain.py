@@ -22,7 +22,7 @@ ChannelName = Literal["voice", "chat", "email"]
 RejectReason = Literal["declined", "timeout", "agent_left", "contact_left", "moved"]
 TransferReason = Literal["overflow", "max_wait", "no_agents", "supervisor"]
 ConsultEndReason = Literal["declined", "timeout", "cancelled", "agent_left", "contact_left"]
-RemoveReason = Literal["max_wait", "no_agents", "callback_accepted"]
+RemoveReason = Literal["max_wait", "no_agents", "callback_accepted", "cancelled"]
 RemoveOutcome = Literal["callback", "disconnect"]
 
 

@@ -19,7 +19,13 @@ KPI definitions are those of ``contactcenter.kpi`` (wallboard and planner alike)
   threshold (every queue's threshold is a bucket edge; ``queue_answer_threshold_seconds``
   carries that edge's ``le`` string as label ``bucket_le``, so one rule serves all queues);
 * abandoned within the short-abandon time = the ``abandon_wait_seconds`` bucket at the
-  ``bucket_le`` of ``short_abandon_threshold_seconds``.
+  ``bucket_le`` of ``short_abandon_threshold_seconds``;
+* a contact an agent hands on (a transfer) counts in ``contacts_handed_off_total`` from its
+  queue to ``to_queue``; its later segments are not queued, answered, abandoned or removed
+  again (they count in ``transfers_answered_total`` / ``transfers_abandoned_total``).
+
+Call backs: booked by source, attempts by outcome, call backs ended by outcome, and at scrape
+time those pending per queue and state with the age of the oldest (``bind_callbacks``).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from contactcenter.events import (
     ContactAnswered,
     ContactCompleted,
     ContactEscalated,
+    ContactHandedOff,
     ContactOffered,
     ContactQueued,
     ContactRemoved,
@@ -86,8 +93,15 @@ REMOVALS: tuple[tuple[str, str], ...] = (
     ("max_wait", "disconnect"),
     ("no_agents", "disconnect"),
     ("callback_accepted", "callback"),
+    ("cancelled", "disconnect"),
 )
 """(reason, outcome) pairs the router emits; pre-created so rates exist before the first one."""
+CALLBACK_SOURCES = ("ivr", "queue_offer", "max_wait", "chat", "api")
+CALLBACK_ATTEMPTS = ("answered", "no_answer", "busy", "failed", "abandoned", "interrupted")
+CALLBACK_ENDS = ("completed", "unreachable", "cancelled", "expired", "no_number", "interrupted")
+CALLBACK_STATES = ("scheduled", "queued", "in_progress")
+PendingCallbacks = Callable[[], "dict[str, dict[str, float | int]]"]
+"""Per queue: call backs ``scheduled``, ``queued``, ``in_progress`` and the ``oldest`` age."""
 
 
 def config_flows(center: Center) -> set[tuple[str, str, str]]:
@@ -156,6 +170,8 @@ class _QueueSeries:
         "queue",
         "queued",
         "survey",
+        "transfers_abandoned",
+        "transfers_answered",
         "wrap_timeouts",
         "wrap_up",
     )
@@ -175,6 +191,8 @@ class _QueueSeries:
         self.handle = m.handle_time.labels(queue, channel)
         self.wrap_up = m.wrap_up_time.labels(queue, channel)
         self.survey = m.survey_score.labels(queue, channel)
+        self.transfers_answered = m.transfers_answered.labels(queue, channel)
+        self.transfers_abandoned = m.transfers_abandoned.labels(queue, channel)
         for rejected in REJECT_REASONS:
             m.offers_rejected.labels(queue, channel, rejected)
         for removed, outcome in REMOVALS:
@@ -184,6 +202,13 @@ class _QueueSeries:
         cfg = m.center.queues.get(queue)
         for step in range(1, len(cfg.escalation) if cfg is not None else 0):
             m.escalated.labels(queue, channel, str(step))
+        if channel == "voice" and cfg is not None:
+            for source in CALLBACK_SOURCES:
+                m.callbacks_booked.labels(queue, source)
+            for outcome in CALLBACK_ATTEMPTS:
+                m.callback_attempts.labels(queue, outcome)
+            for outcome in CALLBACK_ENDS:
+                m.callbacks_ended.labels(queue, outcome)
 
 
 class Metrics:
@@ -289,6 +314,34 @@ class Metrics:
         self.survey_score = histogram(
             "survey_score", "Customer survey scores (unitless, 0-10).", survey_buckets
         )
+        self.handed_off = counter(
+            "contacts_handed_off_total",
+            "Contacts an agent handed on (transferred) from `queue` to `to_queue` (an agent's "
+            "transfer, blind or warm); the contact is not queued or answered again.",
+            ("queue", "to_queue", "channel"),
+        )
+        self.transfers_answered = counter(
+            "transfers_answered_total", "Transferred contacts answered by the next agent."
+        )
+        self.transfers_abandoned = counter(
+            "transfers_abandoned_total", "Transferred contacts whose customer left unanswered."
+        )
+        self.callbacks_booked = counter(
+            "callbacks_booked_total",
+            "Call backs booked, by the queue that makes them and where they were asked for.",
+            ("queue", "source"),
+        )
+        self.callback_attempts = counter(
+            "callback_attempts_total",
+            "Calls to customers of call backs, by outcome.",
+            ("queue", "outcome"),
+        )
+        self.callbacks_ended = counter(
+            "callbacks_ended_total",
+            "Call backs that ended, by outcome (`no_number`: promised but no number known).",
+            ("queue", "outcome"),
+        )
+        self._pending_callbacks: PendingCallbacks | None = None
 
         self._queues: dict[str, _QueueSeries] = {
             qid: _QueueSeries(self, qid, q.channel) for qid, q in center.queues.items()
@@ -315,6 +368,7 @@ class Metrics:
             ContactEscalated: self._on_escalated,  # type: ignore[dict-item]
             CallbackOffered: self._on_callback_offered,  # type: ignore[dict-item]
             ContactCompleted: self._on_completed,  # type: ignore[dict-item]
+            ContactHandedOff: self._on_handed_off,  # type: ignore[dict-item]
             WrapUpEnded: self._on_wrap_up_ended,  # type: ignore[dict-item]
             AgentStateChanged: self._on_agent_state,  # type: ignore[dict-item]
         }
@@ -358,6 +412,23 @@ class Metrics:
         ``now`` is the driver's clock (the one the events are stamped with)."""
         self._clock = now
         self._source = router_state(router, now)
+
+    def bind_callbacks(self, pending: PendingCallbacks) -> None:
+        """Read the call backs pending per queue from ``pending`` at scrape time."""
+        self._pending_callbacks = pending
+
+    def callback_booked(self, queue: str, source: str) -> None:
+        self.callbacks_booked.labels(
+            self._queue_label(queue), _known(source, CALLBACK_SOURCES)
+        ).inc()
+
+    def callback_attempt(self, queue: str, outcome: str) -> None:
+        self.callback_attempts.labels(
+            self._queue_label(queue), _known(outcome, CALLBACK_ATTEMPTS)
+        ).inc()
+
+    def callback_ended(self, queue: str, outcome: str) -> None:
+        self.callbacks_ended.labels(self._queue_label(queue), _known(outcome, CALLBACK_ENDS)).inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition (format 0.0.4) of this registry."""
@@ -429,7 +500,8 @@ class Metrics:
         return queue if queue in self._queues else UNKNOWN_QUEUE
 
     def _on_queued(self, e: ContactQueued) -> None:
-        self._series(e.queue, e.channel).queued.inc()
+        if e.segment == 1:
+            self._series(e.queue, e.channel).queued.inc()
         self._unanswered[e.contact_id] = _Unanswered(e.queue, e.arrived_at)
 
     def _on_offered(self, e: ContactOffered) -> None:
@@ -446,25 +518,39 @@ class Metrics:
 
     def _on_answered(self, e: ContactAnswered) -> None:
         s = self._series(e.queue, e.channel)
-        s.answered.inc()
-        s.answer_wait.observe(e.wait_seconds)
+        if e.segment == 1:
+            s.answered.inc()
+            s.answer_wait.observe(e.wait_seconds)
+        else:
+            s.transfers_answered.inc()
         self._unanswered.pop(e.contact_id, None)
 
     def _on_abandoned(self, e: ContactAbandoned) -> None:
         s = self._series(e.queue, e.channel)
-        s.abandoned.inc()
-        s.abandon_wait.observe(e.wait_seconds)
+        if e.segment == 1:
+            s.abandoned.inc()
+            s.abandon_wait.observe(e.wait_seconds)
+        else:
+            s.transfers_abandoned.inc()
         self._unanswered.pop(e.contact_id, None)
 
     def _on_transferred(self, e: ContactTransferred) -> None:
         source = self._queue_label(e.from_queue)
-        self.transferred_out.labels(source, e.channel, e.reason).inc()
+        if e.segment == 1:
+            self.transferred_out.labels(source, e.channel, e.reason).inc()
         self.transferred.labels(source, self._queue_label(e.to_queue), e.channel, e.reason).inc()
         self._unanswered.pop(e.contact_id, None)  # the ContactQueued that follows re-adds it
 
     def _on_removed(self, e: ContactRemoved) -> None:
-        self.removed.labels(self._queue_label(e.queue), e.channel, e.reason, e.outcome).inc()
+        if e.segment == 1:
+            self.removed.labels(self._queue_label(e.queue), e.channel, e.reason, e.outcome).inc()
         self._unanswered.pop(e.contact_id, None)
+
+    def _on_handed_off(self, e: ContactHandedOff) -> None:
+        if e.to_queue is not None:  # (else it left routing to come back: not a transfer)
+            source, target = self._queue_label(e.queue), self._queue_label(e.to_queue)
+            self.handed_off.labels(source, target, e.channel).inc()
+        self._series(e.queue, e.channel).handle.observe(e.handle_seconds)
 
     def _on_breached(self, e: TargetBreached) -> None:
         self._series(e.queue, e.channel).breached.inc()
@@ -491,6 +577,11 @@ class Metrics:
             if e.at > since:
                 self._state_seconds[activity] += e.at - since
         self._agents[e.agent_id] = (e.state, e.at)
+
+
+def _known(value: str, known: tuple[str, ...]) -> str:
+    """A label value from a fixed vocabulary (anything else is ``other``)."""
+    return value if value in known else "other"
 
 
 class _LiveCollector:
@@ -571,4 +662,26 @@ class _LiveCollector:
                 state_seconds.add_metric([state.value], seconds)
             s = center.settings.routing.short_abandon_seconds
             short.add_metric([le_label(s)], s)
+        pending = GaugeMetricFamily(
+            PREFIX + "callbacks_pending",
+            "Call backs not made yet, per queue: scheduled (not due), queued (due: offered to "
+            "agents), in_progress (an agent is calling).",
+            labels=["queue", "state"],
+        )
+        pending_oldest = GaugeMetricFamily(
+            PREFIX + "callbacks_oldest_age_seconds",
+            "How long the oldest call back not yet made has waited (from the customer's "
+            "original arrival); 0 if none.",
+            labels=["queue"],
+        )
+        if live is not None and m._pending_callbacks is not None:
+            rows = m._pending_callbacks()
+            for qid, q in center.queues.items():
+                if q.channel != "voice":
+                    continue
+                row = rows.get(qid, {})
+                for pending_state in CALLBACK_STATES:
+                    pending.add_metric([qid, pending_state], row.get(pending_state, 0))
+                pending_oldest.add_metric([qid], row.get("oldest", 0.0))
         yield from (waiting, ringing, oldest, agents, state_seconds, threshold, goal, short)
+        yield from (pending, pending_oldest)

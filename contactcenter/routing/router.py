@@ -126,6 +126,7 @@ class SegmentWrap:
     stamp: int
     agent_id: str
     contact_id: str
+    segment: int
     queue: str
     channel: ChannelName
     started: float
@@ -393,6 +394,13 @@ class Router:
         """The waiting customer took the callback offer: they leave the queue, to be called."""
         self._begin(now)
         self._remove(self._leaving_contact(contact_id), "callback_accepted", "callback")
+        return self._finish()
+
+    def contact_cancelled(self, now: float, contact_id: str) -> list[Event]:
+        """The center calls off a waiting contact nobody is on the line for (a call back
+        that was cancelled, rescheduled or expired)."""
+        self._begin(now)
+        self._remove(self._leaving_contact(contact_id), "cancelled", "disconnect")
         return self._finish()
 
     def _leaving_contact(self, contact_id: str) -> Contact:
@@ -1065,7 +1073,7 @@ class Router:
             )
         )  # fmt: skip
         self._stamps += 1
-        wrap = SegmentWrap(self._stamps, agent.id, c.id, c.queue, c.channel, now)
+        wrap = SegmentWrap(self._stamps, agent.id, c.id, c.segment, c.queue, c.channel, now)
         self.wraps[wrap.stamp] = wrap
         self._wrapping.setdefault(c.id, {})[agent.id] = wrap.stamp
         # The next segment starts afresh: only agents still wrapping up a segment of it are kept

@@ -8,7 +8,7 @@ on the agent's phone; each channel's service is this desk's ``ContactHandler`` f
 
 from __future__ import annotations
 
-from contactcenter.agents import Agent, Presence
+from contactcenter.agents import Agent, Presence, SlotState
 from contactcenter.events import (
     ContactAnswered,
     ContactOffered,
@@ -102,8 +102,19 @@ class AgentDesk:
     async def wrap_up(
         self, agent_id: str, contact_id: str, disposition: str, notes: str | None = None
     ) -> None:
-        self.held_by(agent_id, contact_id, ContactState.WRAP_UP)
-        if notes:
-            await self.store.set_disposition_notes(contact_id, notes)
+        """End the agent's wrap-up of the contact: after the conversation, or of a segment it
+        handed on (a transfer, a call back's attempt); ``notes`` go with that segment."""
         router = self.engine.router
-        await self.engine.submit(lambda now: router.wrap_up_done(now, contact_id, disposition))
+        agent = router.agent(agent_id)
+        if contact_id not in agent.slots:
+            raise Forbidden(f"contact {contact_id} is not with agent {agent_id}")
+        if agent.slot(contact_id) is not SlotState.WRAP_UP:
+            raise InvalidInput(f"contact {contact_id} is not in wrap-up")
+        stamp = router.wrapping(contact_id).get(agent_id)
+        if notes and stamp is not None:
+            await self.store.set_segment_note(contact_id, router.wraps[stamp].segment, notes)
+        elif notes:
+            await self.store.set_disposition_notes(contact_id, notes)
+        await self.engine.submit(
+            lambda now: router.wrap_up_done(now, contact_id, disposition, agent_id)
+        )

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from contactcenter.config import Center
 from contactcenter.events import Event
@@ -31,6 +31,7 @@ Input = Callable[[float], list[Event]]
 """A core input: called with ``now``, returns the events the core produced."""
 
 Listener = Callable[[Event], None]
+Keeper = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 class Engine:
@@ -56,6 +57,7 @@ class Engine:
         self._timer_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._listeners: list[Listener] = []
+        self._keepers: list[Keeper] = []
         thresholds = {
             q.id: q.answer_target.threshold_seconds or 0.0 for q in center.queues.values()
         }
@@ -69,6 +71,12 @@ class Engine:
         """Have ``listener`` see every event, in order, right after it is stored and before it
         is published (services keep their bookkeeping with it; it must not block)."""
         self._listeners.append(listener)
+
+    def keep(self, keeper: Keeper) -> None:
+        """Have ``keeper`` store what it must keep of the events before anyone hears of them
+        (e.g. the call back a removal promised: it is on disk before the caller is told). It
+        runs under the engine's lock: it may write to the store, never ``submit``."""
+        self._keepers.append(keeper)
 
     async def start(self) -> None:
         """Bind to the running loop and start the core's timers."""
@@ -105,6 +113,8 @@ class Engine:
         if not events:
             return
         await self.store.record_events(events, self.wall())
+        for keeper in self._keepers:
+            await keeper(events)
         self.today.observe_all(events)
         if self.metrics is not None:
             self.metrics.observe_all(events)
@@ -117,8 +127,10 @@ class Engine:
         while True:
             deadline = self.router.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - self.now())
+            # (not ``wait_for``: on Python 3.11 it swallows a cancel that meets a wake-up)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             self._wake.clear()
             deadline = self.router.next_deadline()
             if deadline is not None and deadline <= self.now():

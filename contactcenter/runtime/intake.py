@@ -27,6 +27,8 @@ class NewContact:
     preferred_agent: str | None = None
     name: str | None = None
     topic: str | None = None
+    arrived_wall: float | None = None
+    """When it arrived (default: now)."""
 
 
 async def queue_contact(engine: Engine, store: ContactStore, new: NewContact) -> None:
@@ -38,7 +40,7 @@ async def queue_contact(engine: Engine, store: ContactStore, new: NewContact) ->
         new.contact_id,
         channel=new.channel,
         queue=new.queue,
-        arrived_wall=engine.wall(),
+        arrived_wall=new.arrived_wall if new.arrived_wall is not None else engine.wall(),
         customer_id=new.claimed_customer_id,
         tier=tier or center.settings.default_tier,
         customer_name=new.name,

@@ -55,6 +55,7 @@ class ContactStore(EventStore, Protocol):
         tier: str,
         customer_name: str | None,
         topic: str | None,
+        verified: bool = False,
     ) -> None: ...
 
     async def waiting_contacts(self, channel: str) -> Sequence[WaitingLike]: ...
@@ -62,6 +63,8 @@ class ContactStore(EventStore, Protocol):
     async def mark_ended(self, contact_id: str, wall_time: float, reason: str) -> bool: ...
 
     async def set_disposition_notes(self, contact_id: str, notes: str) -> None: ...
+
+    async def set_segment_note(self, contact_id: str, segment: int, note: str) -> None: ...
 
     async def customer(self, customer_id: str) -> CustomerLike | None: ...
 
@@ -86,18 +89,6 @@ class AuditStore(Protocol):
     ) -> None: ...
 
 
-class CallbackStore(Protocol):
-    async def add_callback(
-        self,
-        contact_id: str,
-        *,
-        queue: str,
-        customer_id: str | None,
-        phone: str | None,
-        due_wall: float,
-    ) -> int: ...
-
-
 # -- metrics ----------------------------------------------------------------------------------
 
 
@@ -105,6 +96,14 @@ class MetricsLike(Protocol):
     def observe_all(self, events: Iterable[Event]) -> None: ...
 
     def bind_router(self, router: Router, now: Callable[[], float]) -> None: ...
+
+    def bind_callbacks(self, pending: Callable[[], dict[str, dict[str, float | int]]]) -> None: ...
+
+    def callback_booked(self, queue: str, source: str) -> None: ...
+
+    def callback_attempt(self, queue: str, outcome: str) -> None: ...
+
+    def callback_ended(self, queue: str, outcome: str) -> None: ...
 
 
 # -- between the agents' desk and the channels ------------------------------------------------
@@ -136,9 +135,6 @@ class CallControl(Protocol):
     """What the voice service asks of the voice edge: act on the call of a contact."""
 
     async def hang_up(self, contact_id: str) -> bool:
-        """End the call of ``contact_id`` (both legs); False when the edge has no such call."""
-        ...
-
-    async def stop_ringing(self, contact_id: str, agent_id: str) -> bool:
-        """Stop ringing ``agent_id``'s phone for ``contact_id``; False when it does not ring."""
+        """End the call of ``contact_id`` (both legs) and return once its end is recorded;
+        False when the edge has no such call in conversation."""
         ...

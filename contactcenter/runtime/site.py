@@ -16,6 +16,7 @@ from typing import Any
 
 from contactcenter.config import Center
 from contactcenter.runtime.agents import AgentDesk
+from contactcenter.runtime.callbacks import CallbackService
 from contactcenter.runtime.chat import ChatService
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.ports import Edge, MetricsLike
@@ -39,8 +40,11 @@ class Site:
         self.store = store
         self.engine = Engine(center, store, metrics=metrics, wall=wall)
         self.agents = AgentDesk(self.engine, store)
+        self.callbacks = CallbackService(self.engine, store, metrics=metrics)
+        if metrics is not None:
+            metrics.bind_callbacks(self.callbacks.pending)
         self.chat = ChatService(self.engine, store)
-        self.voice = VoiceService(self.engine, store, self.agents)
+        self.voice = VoiceService(self.engine, store, self.agents, self.callbacks)
         self.supervision = Supervision(self.engine, store)
         self.wallboard = Wallboard(self.engine)
         self.agents.handle("chat", self.chat)
@@ -55,6 +59,7 @@ class Site:
     async def start(self) -> None:
         await self.engine.start()
         await self.chat.start()
+        await self.callbacks.start()
         for edge in self.edges:
             await edge.start()
             self._started.append(edge)
@@ -66,5 +71,6 @@ class Site:
                 await edge.stop()
             except Exception:  # stop the rest whatever one edge did
                 log.exception("stopping edge %r failed", edge)
+        await self.callbacks.stop()
         await self.chat.stop()
         await self.engine.stop()

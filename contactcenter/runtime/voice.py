@@ -12,32 +12,40 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from typing import cast
 
 from contactcenter.config import Center
 from contactcenter.events import ContactOffered
 from contactcenter.routing import ContactState, InvalidInput, RoutingError
 from contactcenter.runtime import waiting
 from contactcenter.runtime.agents import AgentDesk
+from contactcenter.runtime.callbacks import CallbackService, CallbackStatus, Origin
 from contactcenter.runtime.engine import Engine
+from contactcenter.runtime.errors import Refused
 from contactcenter.runtime.hub import Subscription
 from contactcenter.runtime.intake import NewContact, queue_contact
-from contactcenter.runtime.ports import CallbackStore, CallControl, ContactStore, CustomerLike
+from contactcenter.runtime.ports import CallControl, ContactStore, CustomerLike
 
 log = logging.getLogger(__name__)
 
 
 class VoiceService:
-    def __init__(self, engine: Engine, store: ContactStore, desk: AgentDesk) -> None:
+    def __init__(
+        self, engine: Engine, store: ContactStore, desk: AgentDesk, callbacks: CallbackService
+    ) -> None:
         self.engine = engine
         self.store = store
         self.desk = desk
+        self.callbacks = callbacks
         self.control: CallControl | None = None
         """The voice edge, once it has attached itself."""
 
     @property
     def center(self) -> Center:
         return self.engine.center
+
+    def wall(self) -> float:
+        """Wall-clock seconds (for records)."""
+        return self.engine.wall()
 
     def attach(self, control: CallControl) -> None:
         self.control = control
@@ -67,6 +75,11 @@ class VoiceService:
         cfg = self.center.queues.get(queue)
         if cfg is None or cfg.channel != "voice":
             raise InvalidInput(f"{queue!r} is not a voice queue")
+        wall = self.engine.wall()
+        self.callbacks.note_origin(
+            contact_id,
+            Origin(caller, queue, wall, tier, customer_id, customer_id is not None, caller),
+        )
         await queue_contact(
             self.engine,
             self.store,
@@ -79,12 +92,19 @@ class VoiceService:
                 claimed_customer_id=customer_id,
                 preferred_agent=preferred_agent,
                 name=caller,
+                arrived_wall=wall,
             ),
         )
 
     async def call_ended(self, contact_id: str) -> str | None:
         """A call's caller or agent hung up: ``abandoned`` while waiting or ringing,
-        ``completed`` while talking, None when the core is already done with it."""
+        ``completed`` while talking, None when the core is already done with it. A call back
+        whose agent hangs up before the customer answered is an attempt given up."""
+        self.callbacks.forget_origin(contact_id)
+        cb = self.callbacks.for_contact(contact_id)
+        if cb is not None and cb.status is CallbackStatus.DIALING:
+            await self.callbacks.attempt_result(contact_id, "abandoned")
+            return "abandoned"
         router = self.engine.router
         try:
             view = router.contact(contact_id)
@@ -136,35 +156,66 @@ class VoiceService:
         return await self.store.find_customer(**{by: value})
 
     async def callback_requested(
-        self, queue: str, number: str, *, tier: str | None, customer_id: str | None
+        self,
+        queue: str,
+        number: str,
+        *,
+        tier: str | None,
+        customer_id: str | None,
+        answered_wall: float,
     ) -> str:
-        """The IVR booked a call back: a contact record that ends as ``callback`` at once."""
+        """The IVR booked a call back before the caller was queued (after hours, a long wait):
+        the call is on record, ended as ``callback_requested``, and the call back keeps the
+        call's place (it arrived when the engine answered it). Returns the call back's
+        contact id; it is stored before the caller hears it is booked."""
         if queue not in self.center.queues:
             raise InvalidInput(f"unknown queue {queue!r}")
-        store = cast(CallbackStore, self.store)
         contact_id = f"voice-{secrets.token_hex(8)}"
         wall = self.engine.wall()
         await self.store.create_contact(
             contact_id,
             channel="voice",
             queue=queue,
-            arrived_wall=wall,
+            arrived_wall=answered_wall,
             customer_id=customer_id,
             tier=tier if tier in self.center.tiers else self.center.settings.default_tier,
             customer_name=number,
             topic=None,
+            verified=customer_id is not None,
         )
-        await store.add_callback(
-            contact_id, queue=queue, customer_id=customer_id, phone=number, due_wall=wall
+        rec = await self.callbacks.book(
+            queue,
+            number,
+            source="ivr",
+            tier=tier,
+            customer_id=customer_id,
+            verified=customer_id is not None,
+            contact_id=contact_id,
+            arrived_wall=answered_wall,
         )
         await self.store.mark_ended(contact_id, wall, "callback_requested")
-        return contact_id
+        return rec.callback_contact_id
+
+    async def accept_callback(self, contact_id: str) -> None:
+        """A queued caller took the offer of a call back (pressed the key): they leave the
+        queue, and the call back is booked before they hear it is."""
+        router = self.engine.router
+        await self.engine.submit(lambda now: router.accept_callback(now, contact_id))
 
     # -- the agent's buttons (``ContactHandler`` for calls) -------------------------------------
 
     async def accept(self, agent_id: str, contact_id: str) -> None:
-        router = self.engine.router
-        await self.engine.submit(lambda now: router.offer_accepted(now, contact_id))
+        """A call is answered on the agent's phone, never on the desktop: the desktop's Accept
+        is refused and changes nothing. The exception is a call back on a site without a
+        voice edge: the agent takes it on the desktop and dials the customer by hand."""
+        cb = self.callbacks.for_contact(contact_id)
+        if cb is not None and self.callbacks.dialer is None:
+            router = self.engine.router
+            await self.engine.submit(lambda now: router.offer_accepted(now, contact_id))
+            return
+        cfg = self.center.agents.get(agent_id)
+        where = f" (extension {cfg.extension})" if cfg is not None and cfg.extension else ""
+        raise Refused("answer_on_phone", f"answer the call on your phone{where}")
 
     async def decline(self, agent_id: str, contact_id: str) -> None:
         """The core withdraws the offer; the edge hears it and stops the agent's phone."""
@@ -172,5 +223,14 @@ class VoiceService:
         await self.engine.submit(lambda now: router.offer_declined(now, contact_id))
 
     async def hang_up(self, agent_id: str, contact_id: str) -> None:
+        """End the call: the edge hangs up both legs, and the call's end completes the contact.
+        Without a call to end (a call back dialled by hand) the contact completes here; a call
+        back whose customer has not answered yet is an attempt given up."""
+        if self.control is not None and await self.control.hang_up(contact_id):
+            return
+        cb = self.callbacks.for_contact(contact_id)
+        if cb is not None and cb.status is CallbackStatus.DIALING:
+            await self.callbacks.attempt_result(contact_id, "abandoned")
+            return
         router = self.engine.router
         await self.engine.submit(lambda now: router.contact_completed(now, contact_id))

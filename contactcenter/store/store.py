@@ -523,6 +523,33 @@ class Store:
             )
             return True
 
+    async def end_segment(self, contact_id: str, wall_time: float, reason: str) -> None:
+        """End the contact's current segment (not the contact) at ``wall_time``: e.g. a call
+        back's attempt that a crash cut; its talk time counts up to then."""
+        async with self._write() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT s.segment, s.answered_wall FROM contacts c JOIN contact_segments s"
+                    " ON s.contact_id = c.contact_id AND s.segment = c.segment"
+                    " WHERE c.contact_id = ? AND s.ended_wall IS NULL",
+                    (contact_id,),
+                )
+            )
+            if not rows:
+                return
+            segment, answered = rows[0]
+            talk = None if answered is None else max(0.0, wall_time - answered)
+            await db.execute(
+                "UPDATE contact_segments SET ended_wall = ?, end_reason = ?, talk_seconds = ?"
+                " WHERE contact_id = ? AND segment = ?",
+                (wall_time, reason, talk, contact_id, segment),
+            )
+            await db.execute(
+                "UPDATE contacts SET talk_seconds = coalesce(talk_seconds, 0) + coalesce(?, 0),"
+                " agent_id = NULL WHERE contact_id = ?",
+                (talk, contact_id),
+            )
+
     async def agent_states(
         self, agent_id: str | None = None, limit: int = 100
     ) -> list[AgentStateRecord]:

@@ -14,6 +14,7 @@ is queued; the routing core decides which agent is rung; this class only carries
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -63,6 +64,8 @@ class VoiceCall:
         self.outcome: str | None = None
         """How the call ended: cancelled, ivr:<reason>, abandoned, completed, removed, ..."""
         self.timeline: list[str] = []
+        self.answered_wall = 0.0
+        """Wall time the engine answered the call (a call back keeps that place)."""
         self._player: Player | None = None
         self._token = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -99,10 +102,10 @@ class VoiceCall:
     async def _answer(self) -> bool:
         delay = self.edge.settings.calls.answer_delay_seconds
         if delay > 0:
-            try:
-                item = await asyncio.wait_for(self.inbox.get(), delay)
-            except TimeoutError:
-                item = None
+            item = None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    item = await self.inbox.get()
             if item is not None and item[0] == "caller_ended":
                 return self._cancelled()
             if item is not None:
@@ -112,6 +115,7 @@ class VoiceCall:
         except sip.LegGone:
             return self._cancelled()
         self.phase = "ivr"
+        self.answered_wall = self.edge.voice.wall()
         self.edge.count("answered")
         self._note("answered")
         return True
@@ -165,6 +169,8 @@ class VoiceCall:
             await self._notice(item[1])
         elif kind == "reconcile":
             await self._reconcile()
+        elif kind == "hang_up":
+            await self._hang_up_requested(item[1])
 
     # -- IVR --------------------------------------------------------------------------------
 
@@ -205,7 +211,11 @@ class VoiceCall:
                 await self._enqueue(a)
             elif isinstance(a, RequestCallback):
                 cid = await self.edge.voice.callback_requested(
-                    a.queue, a.number, tier=a.tier, customer_id=a.customer_id
+                    a.queue,
+                    a.number,
+                    tier=a.tier,
+                    customer_id=a.customer_id,
+                    answered_wall=self.answered_wall,
                 )
                 self._note(f"callback {cid}")
             elif isinstance(a, Transfer):
@@ -450,6 +460,19 @@ class VoiceCall:
             offer = self.edge.voice.open_offer(agent)
             if offer is not None and offer.contact_id == self.contact_id:
                 await self._offered(offer)
+
+    async def _hang_up_requested(self, done: asyncio.Future[bool]) -> None:
+        """The agent pressed Hang up on the desktop: only a call in conversation is ended."""
+        if self.phase != "talking":
+            if not done.done():
+                done.set_result(False)
+            return
+        self._note("agent hung up on the desktop")
+        try:
+            await self._finish("agent_hangup")
+        finally:
+            if not done.done():
+                done.set_result(True)
 
     # -- the end -------------------------------------------------------------------------------
 

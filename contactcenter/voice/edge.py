@@ -115,6 +115,7 @@ class VoiceEdge:
             max_calls=s.calls.max_calls,
         )
         self._sub = self.voice.subscribe(self._wants, size=10_000)
+        self.voice.attach(self)
         self._tasks = [
             asyncio.create_task(self._keep_registered(), name="voice-registration"),
             asyncio.create_task(self._notices(self._sub), name="voice-notices"),
@@ -275,6 +276,21 @@ class VoiceEdge:
             found = self.by_contact.get(getattr(n, "contact_id", ""))
             if found is not None:
                 found.post("notice", n)
+
+    # -- what the runtime asks of calls --------------------------------------------------------
+
+    async def hang_up(self, contact_id: str) -> bool:
+        """The agent hung up on the desktop: end both legs of the call (``CallControl``)."""
+        call = self.by_contact.get(contact_id)
+        if call is None:
+            return False
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        call.post("hang_up", done)
+        try:
+            async with asyncio.timeout(15):
+                return await done
+        except TimeoutError:  # the call ended meanwhile without reading its inbox
+            return False
 
     # -- what calls ask the edge --------------------------------------------------------------
 

@@ -220,7 +220,7 @@ def test_no_ids_in_the_exposition(fed: Metrics) -> None:
             assert ident not in text, ident
         labels = set(re.findall(r'(\w+)="', text))
         assert labels <= {"queue", "channel", "state", "reason", "outcome", "to_queue", "step",
-                          "le", "bucket_le"}  # fmt: skip
+                          "le", "bucket_le", "source"}  # fmt: skip
 
 
 def test_unknown_queue_is_bucketed(example: Center) -> None:

@@ -175,11 +175,22 @@ async def test_after_hours_caller_books_a_callback(make_site: Any) -> None:
     assert call.outcome == "ivr:callback-requested", call.timeline
     assert call.contact_id is None  # never queued
     records = await site.store.contact_records()
-    assert [(r.queue, r.outcome, r.end_reason) for r in records] == [
-        ("support", "ended", "callback_requested")
+    # the call on record, ended as a call back request; the call back is a contact of its
+    # own in support, keeping the call's place (it arrived when the engine answered)
+    assert [(r.kind, r.queue, r.outcome, r.end_reason) for r in records] == [
+        ("inbound", "support", "ended", "callback_requested"),
+        ("callback", "support", None, None),
     ]
-    callbacks = await site.store.due_callbacks(2e9)
-    assert [(c.queue, c.phone) for c in callbacks] == [("support", KNOWN)]
+    inbound, callback = records
+    (booked,) = await site.store.open_callbacks()
+    assert (booked.queue, booked.phone, booked.source, booked.contact_id) == (
+        "support", KNOWN, "ivr", inbound.contact_id,
+    )  # fmt: skip
+    assert booked.callback_contact_id == callback.contact_id
+    assert callback.arrived_wall == inbound.arrived_wall == booked.arrived_wall
+    assert callback.customer_id is None and not callback.verified  # closed: nobody looked up
+    # due at once: it waits in support for an agent (nobody is on the line: no max wait)
+    assert await until(lambda: callback.contact_id in site.engine.router.contacts, 5)
 
 
 async def test_caller_cancels_while_ringing_is_never_answered(make_site: Any) -> None:
