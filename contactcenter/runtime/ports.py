@@ -132,7 +132,10 @@ class Edge(Protocol):
 
 
 class CallControl(Protocol):
-    """What the voice service asks of the voice edge: act on the call of a contact."""
+    """What the voice service asks of the voice edge: act on the call of a contact, and make
+    call backs (agent first)."""
+
+    async def call_back(self, contact_id: str, agent_id: str, number: str) -> None: ...
 
     async def hang_up(self, contact_id: str) -> bool:
         """End the call of ``contact_id`` (both legs) and return once its end is recorded;

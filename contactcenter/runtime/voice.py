@@ -18,7 +18,12 @@ from contactcenter.events import ContactOffered
 from contactcenter.routing import ContactState, InvalidInput, RoutingError
 from contactcenter.runtime import waiting
 from contactcenter.runtime.agents import AgentDesk
-from contactcenter.runtime.callbacks import CallbackService, CallbackStatus, Origin
+from contactcenter.runtime.callbacks import (
+    AttemptOutcome,
+    CallbackService,
+    CallbackStatus,
+    Origin,
+)
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Refused
 from contactcenter.runtime.hub import Subscription
@@ -48,7 +53,13 @@ class VoiceService:
         return self.engine.wall()
 
     def attach(self, control: CallControl) -> None:
+        """The voice edge controls calls (and makes call backs) from now on."""
         self.control = control
+        self.callbacks.attach(control)
+
+    async def callback_result(self, contact_id: str, outcome: AttemptOutcome) -> None:
+        """How the edge's call to a call back's customer went."""
+        await self.callbacks.attempt_result(contact_id, outcome)
 
     def subscribe(self, accept: Callable[[object], bool], size: int) -> Subscription:
         """Live notices (the core's events among them) that ``accept`` wants."""

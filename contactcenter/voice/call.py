@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from contactcenter.events import ContactOffered, ContactRemoved, OfferRejected
+from contactcenter.events import CallbackOffered, ContactOffered, ContactRemoved, OfferRejected
 from contactcenter.ivr import (
     CancelTimer,
     CollectDigits,
@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("contactcenter.voice")
 
+CALLBACK_KEY = "1"
+"""The key a queued caller presses to take an offered call back (the ``callback_offer``
+prompt says so)."""
+
 
 class VoiceCall:
     def __init__(self, edge: VoiceEdge, leg: sip.Leg) -> None:
@@ -66,6 +70,8 @@ class VoiceCall:
         self.timeline: list[str] = []
         self.answered_wall = 0.0
         """Wall time the engine answered the call (a call back keeps that place)."""
+        self.callback_offered = False
+        """The queue offered a call back (``CALLBACK_KEY`` takes it)."""
         self._player: Player | None = None
         self._token = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -78,6 +84,22 @@ class VoiceCall:
 
     def post(self, *item: Any) -> None:
         self.inbox.put_nowait(item)
+
+    def on_stack(self, event: sip.StackEvent) -> None:
+        """An event of one of the call's legs (from the edge, on the loop)."""
+        caller_side = event.leg is self.leg
+        if isinstance(event, sip.Digit):
+            if caller_side:
+                self.post("digit", event.digit)
+        elif isinstance(event, sip.Ended):
+            if caller_side:
+                self.post("caller_ended", event.by)
+            else:
+                self.post("agent_ended", event.leg)
+        elif isinstance(event, sip.Answered):
+            self.post("agent_answered", event.leg)
+        elif isinstance(event, sip.Failed):
+            self.post("agent_failed", event.leg, event.status, event.reason)
 
     async def run(self) -> None:
         try:
@@ -148,6 +170,8 @@ class VoiceCall:
             self._note(f"digit {item[1]}")
             if self.phase == "ivr" and self.session is not None:
                 await self._ivr(lambda now: self.session.digit(item[1], now=now))
+            elif item[1] == CALLBACK_KEY and self.callback_offered and self.phase == "queued":
+                await self._take_callback()
         elif kind == "prompt_done":
             if item[1] == self._token:
                 await self._prompt_done()
@@ -325,6 +349,27 @@ class VoiceCall:
             await self._offer_withdrawn(n)
         elif isinstance(n, ContactRemoved):
             await self._removed(n)
+        elif isinstance(n, CallbackOffered):
+            self._offer_callback()
+
+    def _offer_callback(self) -> None:
+        """An escalation step offers a call back: say which key takes it (the caller keeps
+        their place either way)."""
+        if self.phase != "queued" or self._closing:
+            return
+        self.callback_offered = True
+        self._note("call back offered")
+        self._play(["callback_offer"])
+
+    async def _take_callback(self) -> None:
+        """The caller took the call back: they leave the queue; the removal that follows says
+        it is booked (it is stored before that is said)."""
+        assert self.contact_id is not None
+        self._note("call back taken")
+        try:
+            await self.edge.voice.accept_callback(self.contact_id)
+        except RoutingError as e:  # offered to an agent meanwhile: they stay
+            log.info("call %s: call back not taken: %s", self.leg.id, e)
 
     async def _offered(self, n: ContactOffered) -> None:
         if self.phase != "queued":

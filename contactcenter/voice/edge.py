@@ -30,12 +30,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from contactcenter.events import ContactOffered, ContactRemoved, OfferRejected
+from contactcenter.events import CallbackOffered, ContactOffered, ContactRemoved, OfferRejected
 from contactcenter.ivr import CustomerInfo, Flow, Flows, flows_of
 from contactcenter.runtime.hub import Lagged, Subscription
 from contactcenter.runtime.voice import VoiceService
 from contactcenter.voice import _pyvoip as sip
 from contactcenter.voice.call import VoiceCall, customer_info
+from contactcenter.voice.callback_call import CallbackCall
 from contactcenter.voice.media import MediaEngine
 from contactcenter.voice.prompts import PromptBank
 from contactcenter.voice.settings import VoiceSettings
@@ -46,6 +47,9 @@ T = TypeVar("T")
 
 VOICE_PROMPTS = Path("voice") / "prompts"
 """The edge's own prompts, under the center's config directory."""
+
+Call = VoiceCall | CallbackCall
+"""A caller's call (inbound, through the IVR) or a call back (outbound, agent first)."""
 
 
 def _utc_now() -> dt.datetime:
@@ -77,10 +81,10 @@ class VoiceEdge:
             dirs.append(Path(config_dir) / VOICE_PROMPTS)
         self.prompts = PromptBank(dirs)
         self.stats: Counter[str] = Counter()
-        self.calls: dict[str, VoiceCall] = {}
-        """SIP Call-ID of a caller's or agent's leg -> the call it belongs to."""
-        self.by_contact: dict[str, VoiceCall] = {}
-        self.finished: list[VoiceCall] = []
+        self.calls: dict[str, Call] = {}
+        """SIP Call-ID of a caller's, customer's or agent's leg -> the call it belongs to."""
+        self.by_contact: dict[str, Call] = {}
+        self.finished: list[Call] = []
         """Calls that ended (the last 1000), for tests and the benchmark."""
         self.registered = asyncio.Event()
         self.stack: sip.SipStack
@@ -222,48 +226,41 @@ class VoiceEdge:
             self.count("calls")
             new = VoiceCall(self, event.leg)
             self.calls[event.leg.call_id] = new
-            task = asyncio.create_task(new.run(), name=f"voice-call-{event.leg.id}")
-            self._call_tasks.add(task)
-            task.add_done_callback(self._call_tasks.discard)
+            self._run(new, f"voice-call-{event.leg.id}")
             return
         call = self.calls.get(event.leg.call_id)
         if call is None:
             if isinstance(event, sip.Answered) and self._cmd is not None:
                 self._cmd.submit(self.stack.hangup, event.leg)  # a leg nobody wants any more
             return
-        caller_side = event.leg is call.leg
-        if isinstance(event, sip.Digit):
-            if caller_side:
-                call.post("digit", event.digit)
-        elif isinstance(event, sip.Ended):
-            call.post("caller_ended" if caller_side else "agent_ended", *(
-                (event.by,) if caller_side else (event.leg,)
-            ))  # fmt: skip
-        elif isinstance(event, sip.Answered):
-            call.post("agent_answered", event.leg)
-        elif isinstance(event, sip.Failed):
-            call.post("agent_failed", event.leg, event.status, event.reason)
+        call.on_stack(event)
 
-    def follow(self, contact_id: str, call: VoiceCall) -> None:
+    def follow(self, contact_id: str, call: Call) -> None:
         self.by_contact[contact_id] = call
 
-    def follow_leg(self, leg: sip.Leg, call: VoiceCall) -> None:
+    def follow_leg(self, leg: sip.Leg, call: Call) -> None:
         self.calls[leg.call_id] = call
 
-    def forget(self, call: VoiceCall) -> None:
+    def forget(self, call: Call) -> None:
         for key in [k for k, v in self.calls.items() if v is call]:
             del self.calls[key]
-        if call.contact_id is not None:
-            self.by_contact.pop(call.contact_id, None)
+        if call.contact_id is not None and self.by_contact.get(call.contact_id) is call:
+            del self.by_contact[call.contact_id]
         self.finished.append(call)
         del self.finished[:-1000]
+
+    def _run(self, call: Call, name: str) -> None:
+        task = asyncio.create_task(call.run(), name=name)
+        self._call_tasks.add(task)
+        task.add_done_callback(self._call_tasks.discard)
 
     # -- the engine's notices -----------------------------------------------------------------
 
     @staticmethod
     def _wants(n: object) -> bool:
         return isinstance(n, Lagged) or (
-            isinstance(n, ContactOffered | OfferRejected | ContactRemoved) and n.channel == "voice"
+            isinstance(n, ContactOffered | OfferRejected | ContactRemoved | CallbackOffered)
+            and n.channel == "voice"
         )
 
     async def _notices(self, sub: Subscription) -> None:
@@ -291,6 +288,14 @@ class VoiceEdge:
                 return await done
         except TimeoutError:  # the call ended meanwhile without reading its inbox
             return False
+
+    async def call_back(self, contact_id: str, agent_id: str, number: str) -> None:
+        """Make a call back: ring the agent, then dial the customer (``Dialer``)."""
+        ring = self.voice.callbacks.settings.ring_seconds
+        call = CallbackCall(self, contact_id, agent_id, number, ring)
+        self.follow(contact_id, call)
+        self.count("callbacks")
+        self._run(call, f"call-back-{contact_id}")
 
     # -- what calls ask the edge --------------------------------------------------------------
 

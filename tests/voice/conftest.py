@@ -46,10 +46,17 @@ def voice_tools() -> None:
         pytest.skip(why)
 
 
-def site_config(tmp: Path, **queue_overrides: Any) -> Path:
-    """A copy of the example center with short ring timeouts and wrap-ups (tests are short)."""
+def site_config(tmp: Path, center: dict[str, Any] | None = None, **queue_overrides: Any) -> Path:
+    """A copy of the example center with short ring timeouts and wrap-ups (tests are short);
+    ``center`` changes top-level sections of center.yaml (e.g. ``callbacks``)."""
     target = tmp / "config"
     shutil.copytree(CONFIG, target, ignore=shutil.ignore_patterns("planning", "prometheus"))
+    if center:
+        path = target / "center.yaml"
+        doc = yaml.safe_load(path.read_text())
+        for key, value in center.items():
+            doc[key] = {**doc.get(key, {}), **value}
+        path.write_text(yaml.safe_dump(doc))
     path = target / "queues.yaml"
     doc = yaml.safe_load(path.read_text())
     for q in doc["queues"]:
@@ -120,6 +127,7 @@ async def make_site(voice_tools: None, tmp_path: Path) -> AsyncIterator[Callable
         rtp_ports: int = 200,
         voice: dict[str, Any] | None = None,
         queues: dict[str, Any] | None = None,
+        center: dict[str, Any] | None = None,
         start_kamailio: bool = True,
         wait_registered: bool = True,
     ) -> Site:
@@ -129,7 +137,7 @@ async def make_site(voice_tools: None, tmp_path: Path) -> AsyncIterator[Callable
         kams.append(kam)
         if start_kamailio:
             kam.start()
-        config = site_config(tmp, **(queues or {}))
+        config = site_config(tmp, center, **(queues or {}))
         center = load_center(config)
         center = with_flows(center, load_flows(config, center))
         store = await Store.open(tmp / "cc.sqlite3")

@@ -1,0 +1,153 @@
+"""Call backs made by the voice edge, agent first, through real Kamailio and SIPp phones: the
+agent's phone rings, the agent answers, the customer's phone (a SIPp UAS registered under the
+customer's number) rings and is bridged; an unanswered customer is tried again, then the call
+back is closed as unreachable. And the in-queue offer: a caller presses 1 to be called back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contactcenter.routing import ContactState
+from tests.voice.conftest import CLOSED
+from tests.voice.harness import (
+    RtpCounter,
+    caller_scenario,
+    free_udp_port,
+    register_extension,
+    scenario,
+    sipp_caller,
+    sipp_uas,
+    until,
+)
+
+CUSTOMER = "4930555010099"
+"""The customer's number: their phone registers under it, the engine dials it."""
+KNOWN = "+4930555010008"
+"""Jan Novak's number: the IVR knows him and goes straight to the main menu."""
+
+
+async def customer_phone(site: Any, scenario_name: str, *, calls: int = 1, **values: object) -> Any:
+    values = {"ring_ms": 800, **values}
+    sf = scenario(site.tmp / f"customer-{scenario_name}", scenario_name, **values)
+    port = free_udp_port()
+    uas = site.track(sipp_uas(site.tmp, sf, port, free_udp_port(), calls))
+    await register_extension(site.tmp, site.proxy, CUSTOMER, port)
+    return uas
+
+
+async def test_booked_in_the_ivr_then_offered_to_an_agent_who_is_bridged_to_the_customer(
+    make_site: Any,
+) -> None:
+    site = await make_site(clock=CLOSED)  # after hours: the menu offers a call back
+    customer = await customer_phone(site, "agent_uas.xml")  # answers, talks until our BYE
+    counter = RtpCounter().start()
+    sf = caller_scenario(
+        site.tmp / "closed.xml", [("pause", 9000), ("dtmf", "1")], number=CUSTOMER, end="wait",
+        wait_ms=20_000,
+    )  # fmt: skip
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(30) == 0, caller.errors()
+    (booked,) = await site.store.open_callbacks()
+    assert (booked.phone, booked.queue, booked.source) == (CUSTOMER, "support", "ivr")
+    cb_contact = booked.callback_contact_id
+    router = site.engine.router
+    assert await until(lambda: cb_contact in router.contacts, 5)  # due: waits in support
+
+    agent = await site.agent("a12", "agent_uas_bye.xml", talk_ms=6000)  # hangs up after 6 s
+    assert await agent.wait(40) == 0, agent.errors()
+    assert await customer.wait(15) == 0, customer.errors()  # got the engine's BYE
+    calls = [c for c in await site.ended(2) if c.contact_id == cb_contact]
+    (call,) = calls
+    counter.stop()
+    assert call.outcome == "completed", call.timeline
+    assert call.timeline[:3] == [
+        "ringing a12 at 2012",
+        "a12 answered; dialling the customer",
+        "the customer answered: talking",
+    ], call.timeline
+    # audio both ways: each leg's phone sent its recording, and it went out on the other leg
+    agent_in, customer_in = call.streams["agent"].stats, call.streams["customer"].stats
+    assert agent_in.received > 150 and customer_in.received > 150, (agent_in, customer_in)
+    if counter.available:
+        assert counter.from_port(call.streams["customer"].local[1]) > 150
+        assert counter.from_port(call.streams["agent"].local[1]) > 150
+
+    rec = await site.store.callback(booked.id)
+    assert (rec.status, rec.outcome, rec.attempts) == ("completed", "completed", 1)
+    (attempt,) = await site.store.attempts(booked.id)
+    assert (attempt.agent_id, attempt.outcome) == ("a12", "answered")
+    contact = await site.store.contact_record(cb_contact)
+    assert contact is not None
+    assert (contact.kind, contact.agent_id, contact.outcome) == ("callback", "a12", "completed")
+    assert contact.talk_seconds is not None and 4 < contact.talk_seconds < 15
+    assert contact.arrived_wall == booked.arrived_wall  # kept the caller's place
+
+
+async def test_an_unanswered_customer_is_called_again_then_the_call_back_is_unreachable(
+    make_site: Any,
+) -> None:
+    site = await make_site(
+        center={"callbacks": {"max_attempts": 2, "retry_delay_seconds": 1, "ring_seconds": 5}}
+    )
+    customer = await customer_phone(site, "agent_noanswer.xml", calls=2)  # rings, never answers
+    agent = await site.agent("a12", "agent_uas.xml", calls=2, ring_ms=300)
+    booked = await site.runtime.callbacks.book("support", CUSTOMER, source="api")
+    assert await customer.wait(40) == 0, customer.errors()  # CANCELled twice
+    assert await agent.wait(15) == 0, agent.errors()  # answered twice, got BYE twice
+    assert await until(
+        lambda: site.runtime.callbacks.for_contact(booked.callback_contact_id) is None, 10
+    )
+    rec = await site.store.callback(booked.id)
+    assert (rec.status, rec.outcome, rec.attempts) == ("unreachable", "unreachable", 2)
+    attempts = await site.store.attempts(booked.id)
+    assert [(a.agent_id, a.outcome) for a in attempts] == [("a12", "no_answer")] * 2
+    for a in attempts:
+        assert a.ended_wall is not None and 4.5 < a.ended_wall - a.started_wall < 8
+    gap = attempts[1].started_wall - attempts[0].ended_wall
+    assert gap >= 1.0  # the retry delay, at least
+    contact = await site.store.contact_record(booked.callback_contact_id)
+    assert contact is not None and contact.outcome == "unreachable"
+    segments = await site.store.segments(booked.callback_contact_id)
+    assert [(s.segment, s.agent_id, s.end_reason) for s in segments] == [
+        (1, "a12", "retry"),
+        (2, "a12", "retry"),
+    ]
+    assert booked.callback_contact_id not in site.engine.router.contacts
+
+
+async def test_a_queued_caller_takes_the_offered_call_back(make_site: Any) -> None:
+    """The support queue offers a call back at its escalation step: the caller presses 1,
+    leaves the queue, hears it is booked (after it is stored) and is hung up on."""
+    site = await make_site(
+        queues={"support": {"escalation": [
+            {"after_seconds": 0},
+            {"after_seconds": 2, "offer_callback": True},
+        ]}}
+    )  # fmt: skip
+    # menu 2 (support) -> long-wait menu (nobody is in) -> 2 keep waiting -> queued; the
+    # offer comes 2 s after queueing; 1 takes it
+    sf = caller_scenario(
+        site.tmp / "offer.xml",
+        [("pause", 3000), ("dtmf", "2"), ("pause", 4500), ("dtmf", "2"), ("pause", 5000),
+         ("dtmf", "1")],
+        number=KNOWN, end="wait", wait_ms=20_000,
+    )  # fmt: skip
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    rc = await caller.wait(40)
+    (call,) = await site.ended(1)
+    assert rc == 0, (call.timeline, caller.errors())  # the engine hung up
+    assert "call back offered" in call.timeline and "call back taken" in call.timeline
+    assert call.outcome == "removed:callback", call.timeline
+    inbound = await site.store.contact_record(call.contact_id)
+    assert inbound is not None and (inbound.outcome, inbound.removed_reason) == (
+        "callback", "callback_accepted",
+    )  # fmt: skip
+    (booked,) = await site.store.open_callbacks()
+    assert (booked.phone, booked.source, booked.contact_id) == (
+        KNOWN, "queue_offer", call.contact_id,
+    )  # fmt: skip
+    assert (booked.customer_id, booked.verified) == ("C1008", True)  # identified by number
+    assert booked.arrived_wall == inbound.arrived_wall
+    router = site.engine.router
+    assert await until(lambda: booked.callback_contact_id in router.contacts, 5)
+    assert router.contact(booked.callback_contact_id).state is ContactState.WAITING
