@@ -225,6 +225,17 @@ async def screen_pop(request: web.Request) -> web.Response:
         "phone": getattr(customer, "phone", None),
         "last_contacts": history[:5],
     }
+    cb = ctx.site.callbacks.for_contact(cid)
+    callback = None
+    if cb is not None:
+        callback = {
+            "id": cb.id,
+            "number": cb.record.phone,
+            "status": str(cb.status),
+            "attempt": cb.attempts if cb.attempts else cb.attempts + 1,
+            "max_attempts": ctx.site.callbacks.settings.max_attempts,
+            "dialled_by": "agent" if ctx.site.callbacks.dialer is None else "center",
+        }
     return web.json_response(
         {
             "contact_id": cid,
@@ -234,6 +245,7 @@ async def screen_pop(request: web.Request) -> web.Response:
             "topic": rec.topic if rec is not None else None,
             "wait_seconds": round(engine.now() - view.arrived_at, 1),
             "customer": card,
+            "callback": callback,
             "transcript": [
                 {"sender": ln.sender, "text": ln.text, "at": ln.wall_time} for ln in lines
             ],

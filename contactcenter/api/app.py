@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contactcenter.api import agents, auth, customers, supervisors
+from contactcenter.api import agents, auth, callbacks, customers, supervisors
 from contactcenter.api.context import CTX, Ctx, Settings
 from contactcenter.api.errors import ApiError, Handler, error_middleware
 from contactcenter.api.openapi import Route, build_openapi
@@ -152,6 +152,7 @@ def all_routes() -> list[Route]:
         *auth.ROUTES,
         *agents.ROUTES,
         *supervisors.ROUTES,
+        *callbacks.ROUTES,
         *customers.ROUTES,
         *OPS,
         *_pages(),

@@ -19,11 +19,13 @@ from typing import Any
 
 from aiohttp import web
 
+from contactcenter.api.callbacks import parse_time
 from contactcenter.api.context import CTX, Ctx
 from contactcenter.api.errors import ApiError, parse_frame, read_body
 from contactcenter.api.openapi import Param, Route
 from contactcenter.api.schemas import (
     ChatStarted,
+    CustomerCallbackFrame,
     CustomerEndFrame,
     CustomerFrame,
     CustomerMessageFrame,
@@ -31,7 +33,7 @@ from contactcenter.api.schemas import (
     Topics,
 )
 from contactcenter.api.sockets import open_socket, run_socket, send
-from contactcenter.events import ContactAnswered, ContactTransferred
+from contactcenter.events import CallbackOffered, ContactAnswered, ContactTransferred
 from contactcenter.routing import ContactState, RoutingError, UnknownContact
 from contactcenter.runtime import ChatClosed
 from contactcenter.runtime.hub import Lagged
@@ -148,10 +150,13 @@ def _status(ctx: Ctx, cid: str) -> dict[str, Any]:
 
 
 async def chat_ws(request: web.Request) -> web.StreamResponse:
-    """Frames in: ``{"type": "message", "text"}``, ``{"type": "end"}``, ``{"type": "ping"}``.
+    """Frames in: ``{"type": "message", "text"}``, ``{"type": "end"}``, ``{"type":
+    "callback", "number", "at"?}`` (call me back instead, keeping my place; ``at``: not
+    before this ISO 8601 time), ``{"type": "ping"}``.
     Frames out: ``status`` (state, position, expected wait), ``history``, ``agent_joined``
-    (name), ``message`` (sender, text), ``ended`` (by), ``error`` (a bad frame; the socket
-    stays open)."""
+    (name), ``message`` (sender, text), ``callback_offer`` (the queue offers a call back),
+    ``ended`` (by: customer, agent, center, or callback: the call back is booked),
+    ``error`` (a bad frame; the socket stays open)."""
     ctx = request.app[CTX]
     engine = ctx.engine
     cid = request.match_info["id"]
@@ -227,6 +232,8 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
                 return
             elif isinstance(n, ContactAnswered) and n.contact_id == cid:
                 out = {"type": "agent_joined", "name": agent_display_name(ctx, n.agent_id)}
+            elif isinstance(n, CallbackOffered) and n.contact_id == cid:
+                out = {"type": "callback_offer"}
             elif isinstance(n, Lagged | ContactTransferred) or hasattr(n, "queue"):
                 if cid not in engine.router.contacts:
                     continue  # ChatClosed (or nothing more) follows
@@ -249,6 +256,10 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
                 raise ApiError(409, "chat_over", "this chat has ended")
             await ctx.site.chat.customer_says(cid, frame.text)
             return False
+        if isinstance(frame, CustomerCallbackFrame):
+            due = parse_time(frame.at) if frame.at is not None else None
+            await ctx.site.chat.request_callback(cid, frame.number, due)
+            return False  # the chat closes (by "callback") once the call back is stored
         if isinstance(frame, CustomerEndFrame):
             ended = True
             with contextlib.suppress(RoutingError):

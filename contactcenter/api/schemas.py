@@ -70,6 +70,38 @@ class StartChatBody(Body):
     ) = None
 
 
+PhoneNumber = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^\+?[0-9]{3,31}$")]
+"""A number the center can dial: digits, optionally after a +."""
+IsoTime = Annotated[
+    str,
+    Field(
+        min_length=10,
+        max_length=40,
+        description="ISO 8601 date and time with its UTC offset, e.g. 2026-12-03T15:00:00+01:00",
+    ),
+]
+AttemptOutcomeName = Literal["answered", "no_answer", "busy", "failed"]
+
+
+class BookCallbackBody(Body):
+    queue: Ident
+    number: PhoneNumber
+    name: Name | None = None
+    customer_id: Ident | None = None
+    due_at: IsoTime | None = None
+    """Not before this time (default: as soon as an agent is free)."""
+    contact_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    """The contact the agent books it from (its place in the queue is kept)."""
+
+
+class RescheduleBody(Body):
+    due_at: IsoTime
+
+
+class CallbackResultBody(Body):
+    outcome: AttemptOutcomeName
+
+
 class CustomerMessageFrame(Body):
     type: Literal["message"]
     text: Text
@@ -81,6 +113,14 @@ class CustomerEndFrame(Body):
 
 class PingFrame(Body):
     type: Literal["ping"]
+
+
+class CustomerCallbackFrame(Body):
+    """The customer asks to be called back instead of waiting (keeping their place)."""
+
+    type: Literal["callback"]
+    number: PhoneNumber
+    at: IsoTime | None = None
 
 
 # -- responses --------------------------------------------------------------------------------
@@ -167,6 +207,11 @@ class ScreenPop(BaseModel):
     topic: str | None
     wait_seconds: float
     customer: CustomerCard
+    callback: dict[str, Any] | None = Field(
+        default=None,
+        description="For a call back: its number, status, attempt, and who dials (the "
+        "center, or the agent by hand, who then reports the result)",
+    )
     transcript: list[TranscriptLine]
 
 
@@ -183,6 +228,12 @@ class QueueRow(Out):
     service_level_goal: float
     answer_threshold_seconds: float
     asa_seconds: float | None
+    transfers_in: int
+    transfers_out: int
+    callbacks_scheduled: int
+    callbacks_due: int
+    callbacks_in_progress: int
+    callbacks_oldest_seconds: float
 
 
 class AgentRow(Out):
@@ -215,13 +266,47 @@ class Topics(BaseModel):
     topics: list[str]
 
 
+class Attempt(BaseModel):
+    attempt: int
+    agent_id: str | None
+    started: float
+    ended: float | None
+    outcome: str | None
+
+
+class Callback(BaseModel):
+    id: int
+    status: Literal[
+        "scheduled", "queued", "dialing", "connected", "completed", "unreachable",
+        "cancelled", "expired",
+    ]  # fmt: skip
+    queue: str
+    number: str | None
+    name: str | None
+    customer_id: str | None
+    source: str
+    requested_by: str | None
+    contact_id: str = Field(description="The contact it was booked from")
+    callback_contact_id: str = Field(description="The contact that makes the call back")
+    arrived: float = Field(description="When the customer first asked: its place in the queue")
+    created: float
+    due: float
+    ended: float | None
+    attempts: int
+    outcome: str | None
+    attempt_log: list[Attempt] | None = None
+
+
 class Health(BaseModel):
     status: Literal["ok", "starting"]
 
 
 class CustomerFrame(
     RootModel[
-        Annotated[CustomerMessageFrame | CustomerEndFrame | PingFrame, Field(discriminator="type")]
+        Annotated[
+            CustomerMessageFrame | CustomerEndFrame | CustomerCallbackFrame | PingFrame,
+            Field(discriminator="type"),
+        ]
     ]
 ):
     """A frame the customer's chat socket accepts."""

@@ -190,6 +190,10 @@ class Origin:
     customer_id: str | None
     verified: bool
     name: str | None
+    source: str | None = None
+    """Where it was asked for (default: by the removal's reason)."""
+    due_wall: float | None = None
+    """Not before (a time the customer asked for)."""
 
 
 @dataclass(slots=True)
@@ -407,10 +411,10 @@ class CallbackService:
             if self.metrics is not None:
                 self.metrics.callback_ended(e.queue, "no_number")
             return
-        source = "max_wait" if e.reason == "max_wait" else "queue_offer"
+        source = origin.source or ("max_wait" if e.reason == "max_wait" else "queue_offer")
         rec = await self._book(
             e.queue, origin.number, source, origin.tier, origin.customer_id, origin.verified,
-            origin.name, None, e.contact_id, origin.arrived_wall, None,
+            origin.name, None, e.contact_id, origin.arrived_wall, origin.due_wall,
         )  # fmt: skip
         # told after the removal itself is published (this runs before it is)
         asyncio.get_running_loop().call_soon(

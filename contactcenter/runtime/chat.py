@@ -21,8 +21,9 @@ from contactcenter.events import (
     WrapUpEnded,
 )
 from contactcenter.routing import ContactState, InvalidInput
+from contactcenter.runtime.callbacks import CallbackService, Origin
 from contactcenter.runtime.engine import Engine
-from contactcenter.runtime.errors import Forbidden
+from contactcenter.runtime.errors import Forbidden, Refused
 from contactcenter.runtime.intake import NewContact, queue_contact
 from contactcenter.runtime.ports import ContactStore, CustomerLike
 from contactcenter.runtime.transcripts import ChatLine, TranscriptWriter
@@ -39,9 +40,10 @@ class ChatClosed:
 
 
 class ChatService:
-    def __init__(self, engine: Engine, store: ContactStore) -> None:
+    def __init__(self, engine: Engine, store: ContactStore, callbacks: CallbackService) -> None:
         self.engine = engine
         self.store = store
+        self.callbacks = callbacks
         self.transcripts = TranscriptWriter(store)
         self.agents: dict[str, str] = {}
         """Chat contact id -> agent talking with the customer (set on answer)."""
@@ -55,7 +57,8 @@ class ChatService:
         elif isinstance(e, ContactAbandoned | ContactRemoved | WrapUpEnded):
             self.agents.pop(e.contact_id, None)
             if isinstance(e, ContactRemoved) and e.channel == "chat":
-                self.engine.hub.publish(ChatClosed(e.contact_id, "center"))
+                by = "callback" if e.outcome == "callback" else "center"
+                self.engine.hub.publish(ChatClosed(e.contact_id, by))
 
     async def start(self) -> None:
         """Put the chats that were waiting before a restart back, with their arrival times."""
@@ -100,6 +103,12 @@ class ChatService:
         customer, verified = await self._identify(customer_id, email)
         contact_id = f"chat-{secrets.token_hex(8)}"
         trusted = customer if verified else None
+        if trusted is not None and trusted.phone:  # a removal at max wait can call back
+            self.callbacks.note_origin(
+                contact_id,
+                Origin(trusted.phone, queue, self.engine.wall(), trusted.tier, trusted.id, True,
+                       name, "chat"),
+            )  # fmt: skip
         await queue_contact(
             self.engine,
             self.store,
@@ -140,6 +149,28 @@ class ChatService:
     async def customer_says(self, contact_id: str, text: str) -> ChatLine:
         self.engine.router.contact(contact_id)  # unknown contact -> UnknownContact
         return self._line(contact_id, "customer", text, self.agents.get(contact_id))
+
+    async def request_callback(
+        self, contact_id: str, number: str, due_wall: float | None = None
+    ) -> None:
+        """The waiting customer asks to be called back instead (keeping their place, or at
+        the time they name): the chat leaves its queue and the call back is booked (stored
+        before the customer is told: ``ChatClosed`` by ``callback``)."""
+        router = self.engine.router
+        view = router.contact(contact_id)
+        if view.state not in (ContactState.WAITING, ContactState.OFFERED):
+            raise Refused("with_agent", "an agent is with you: ask them to call you back")
+        if self.engine.center.callback_queue(view.queue) is None:
+            raise Refused("no_callback_queue", "call backs are not offered for this topic")
+        rec = await self.store.contact(contact_id)
+        arrived = rec.arrived_wall if rec is not None else self.engine.wall()
+        trusted = router.contacts[contact_id].customer_id  # only a verified claim is kept
+        self.callbacks.note_origin(
+            contact_id,
+            Origin(number, view.queue, arrived, view.tier, trusted, trusted is not None,
+                   rec.customer_name if rec is not None else None, "chat", due_wall),
+        )  # fmt: skip
+        await self.engine.submit(lambda now: router.accept_callback(now, contact_id))
 
     async def customer_left(self, contact_id: str) -> None:
         """The customer closed the chat: an abandon while waiting, the end of it when active."""

@@ -43,10 +43,10 @@ class Site:
         self.callbacks = CallbackService(self.engine, store, metrics=metrics)
         if metrics is not None:
             metrics.bind_callbacks(self.callbacks.pending)
-        self.chat = ChatService(self.engine, store)
+        self.chat = ChatService(self.engine, store, self.callbacks)
         self.voice = VoiceService(self.engine, store, self.agents, self.callbacks)
         self.supervision = Supervision(self.engine, store)
-        self.wallboard = Wallboard(self.engine)
+        self.wallboard = Wallboard(self.engine, self.callbacks)
         self.agents.handle("chat", self.chat)
         self.agents.handle("voice", self.voice)
         self.edges: list[Edge] = []

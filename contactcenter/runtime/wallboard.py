@@ -1,5 +1,6 @@
-"""What the wallboard and the supervisors' lists show, read from the live core and today's
-tally: per queue waiting, oldest wait and service level against target; per agent state."""
+"""What the wallboard and the supervisors' lists show, read from the live core, today's tally
+and the call backs: per queue waiting, oldest wait, service level against target and call
+backs pending (scheduled, due, being made) with the oldest; per agent state."""
 
 from __future__ import annotations
 
@@ -7,22 +8,26 @@ from collections import Counter
 from typing import Any
 
 from contactcenter.events import AgentActivity
+from contactcenter.runtime.callbacks import CallbackService
 from contactcenter.runtime.engine import Engine
 
 
 class Wallboard:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, callbacks: CallbackService) -> None:
         self.engine = engine
+        self.callbacks = callbacks
 
     def queues(self) -> list[dict[str, Any]]:
         """Per queue: waiting, oldest waiting age, today's service level, ASA, abandons."""
         engine = self.engine
         router, now = engine.router, engine.now()
+        pending = self.callbacks.pending()
         rows: list[dict[str, Any]] = []
         for qid, q in engine.center.queues.items():
             waiting = router.waiting(qid)
             oldest = max((now - router.contact(c).arrived_at for c in waiting), default=0.0)
             t = engine.today.queue(qid)
+            cb = pending.get(qid, {})
             rows.append(
                 {
                     "queue": qid,
@@ -37,6 +42,12 @@ class Wallboard:
                     "service_level_goal": (q.answer_target.goal_percent or 0) / 100,
                     "answer_threshold_seconds": t.threshold,
                     "asa_seconds": t.asa(),
+                    "transfers_in": t.transferred_in,
+                    "transfers_out": t.handed_off,
+                    "callbacks_scheduled": cb.get("scheduled", 0),
+                    "callbacks_due": cb.get("queued", 0),
+                    "callbacks_in_progress": cb.get("in_progress", 0),
+                    "callbacks_oldest_seconds": round(cb.get("oldest", 0.0), 1),
                 }
             )
         return rows
