@@ -17,7 +17,7 @@ from contactcenter.agents import Presence
 from contactcenter.api.auth import agent_of
 from contactcenter.api.context import CTX, Ctx
 from contactcenter.api.errors import ApiError, parse_frame, read_body
-from contactcenter.api.openapi import Route
+from contactcenter.api.openapi import Param, Route
 from contactcenter.api.schemas import (
     AgentContacts,
     AgentState,
@@ -25,14 +25,20 @@ from contactcenter.api.schemas import (
     MessageBody,
     Ok,
     PingFrame,
+    QuickConnect,
     ScreenPop,
+    TransferBody,
     WrapUpBody,
 )
 from contactcenter.api.sockets import open_socket, run_socket, send
 from contactcenter.events import (
     AgentStateChanged,
+    ConsultAnswered,
+    ConsultEnded,
+    ConsultOffered,
     ContactAnswered,
     ContactCompleted,
+    ContactHandedOff,
     ContactOffered,
     OfferRejected,
     WrapUpEnded,
@@ -80,14 +86,19 @@ def _offer(ctx: Ctx, offer: ContactOffered, name: str | None) -> dict[str, Any]:
 async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
     engine, desk = ctx.engine, ctx.site.agents
     held = []
+    consult_offer = None
     for cid, channel, state in desk.contacts(aid):
-        view = engine.router.contact(cid)
+        view = engine.router.contacts.get(cid)
+        consult = view is not None and view.consult == aid
+        if consult and state == "offered":
+            consult_offer = cid
         held.append(
             {
                 "contact_id": cid,
                 "channel": channel,
                 "state": state,
-                "queue": view.queue,
+                "queue": view.queue if view is not None else None,
+                "consult": consult,
                 "customer_name": await _customer_name(ctx, cid),
             }
         )
@@ -96,6 +107,7 @@ async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
         "state": state_of(ctx, aid),
         "contacts": held,
         "offer": _offer(ctx, offer, await _customer_name(ctx, offer.contact_id)) if offer else None,
+        "consult_offer": consult_offer,
     }
 
 
@@ -193,7 +205,7 @@ async def screen_pop(request: web.Request) -> web.Response:
     """The customer card and transcript of a contact offered to or held by the agent."""
     ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
     engine = ctx.engine
-    view = ctx.site.agents.held_by(aid, cid)
+    view = ctx.site.agents.involved(aid, cid)
     rec = await ctx.store.contact(cid)
     customer = None
     if rec is not None and rec.customer_id is not None:
@@ -225,6 +237,19 @@ async def screen_pop(request: web.Request) -> web.Response:
         "phone": getattr(customer, "phone", None),
         "last_contacts": history[:5],
     }
+    segments = [
+        {
+            "segment": seg.segment,
+            "queue": seg.queue,
+            "agent_id": seg.agent_id,
+            "end": seg.end_reason,
+            "to_queue": seg.to_queue,
+            "to_agent": seg.to_agent,
+            "note": seg.note,
+        }
+        for seg in await ctx.store.segments(cid)
+        if seg.segment < view.segment
+    ]
     cb = ctx.site.callbacks.for_contact(cid)
     callback = None
     if cb is not None:
@@ -245,6 +270,9 @@ async def screen_pop(request: web.Request) -> web.Response:
             "topic": rec.topic if rec is not None else None,
             "wait_seconds": round(engine.now() - view.arrived_at, 1),
             "customer": card,
+            "segment": view.segment,
+            "earlier_segments": segments,
+            "consult": view.consult,
             "callback": callback,
             "transcript": [
                 {"sender": ln.sender, "text": ln.text, "at": ln.wall_time} for ln in lines
@@ -258,21 +286,25 @@ async def screen_pop(request: web.Request) -> web.Response:
 
 async def agent_ws(request: web.Request) -> web.StreamResponse:
     """Pushes: ``snapshot`` (on connect and after a lag), ``offer``, ``offer_withdrawn``,
-    ``answered``, ``completed`` (wrap-up starts), ``wrapup_ended``, ``state``, ``message``,
-    ``chat_closed``. Accepts ``{"type": "ping"}`` (answered with ``pong``)."""
+    ``answered``, ``completed`` (wrap-up starts), ``handed_off`` (a transfer: wrap-up starts),
+    ``wrapup_ended``, ``consult_offer`` / ``consult_ringing`` / ``consult_answered`` /
+    ``consult_ended`` (warm transfers, both sides), ``state``, ``message``, ``chat_closed``.
+    Accepts ``{"type": "ping"}`` (answered with ``pong``)."""
     ctx, aid = request.app[CTX], agent_of(request)
     engine = ctx.engine
     mine: set[str] = {cid for cid, _, _ in ctx.site.agents.contacts(aid)}
 
     def wanted(n: object) -> bool:
-        if isinstance(n, ContactOffered | ContactAnswered | ContactCompleted):
+        if isinstance(n, ContactOffered | ContactAnswered | ContactCompleted | ConsultOffered):
             if n.agent_id == aid:
                 if n.contact_id not in mine:
                     mine.add(n.contact_id)
                     sub.watch(("contact", n.contact_id))  # e.g. the chat closing
                 return True
-            return False
-        if isinstance(n, OfferRejected | WrapUpEnded):
+            return isinstance(n, ConsultOffered) and n.from_agent == aid
+        if isinstance(n, ConsultAnswered | ConsultEnded):
+            return aid in (n.agent_id, n.from_agent)
+        if isinstance(n, OfferRejected | WrapUpEnded | ContactHandedOff):
             return n.agent_id == aid
         if isinstance(n, AgentStateChanged):
             return n.agent_id == aid
@@ -310,6 +342,38 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
             return {"type": "answered", "contact_id": n.contact_id, "channel": n.channel}
         if isinstance(n, ContactCompleted):
             return {"type": "completed", "contact_id": n.contact_id}
+        if isinstance(n, ContactHandedOff):  # the agent's part is over: wrap-up
+            return {
+                "type": "handed_off",
+                "contact_id": n.contact_id,
+                "to_queue": n.to_queue,
+                "to_agent": n.to_agent,
+            }
+        if isinstance(n, ConsultOffered):
+            if n.agent_id != aid:
+                return {"type": "consult_ringing", "contact_id": n.contact_id, "agent": n.agent_id}
+            q = ctx.engine.center.queues.get(n.queue)
+            left = max(0.0, n.ring_deadline - engine.now())
+            return {
+                "type": "consult_offer",
+                "contact_id": n.contact_id,
+                "channel": n.channel,
+                "queue": n.queue,
+                "queue_name": q.name if q is not None else n.queue,
+                "from_agent": n.from_agent,
+                "from_name": ctx.engine.center.agents[n.from_agent].name,
+                "customer_name": await _customer_name(ctx, n.contact_id),
+                "ring_seconds_left": round(left, 2),
+                "deadline_wall": time.time() + left,
+            }
+        if isinstance(n, ConsultAnswered):
+            return {"type": "consult_answered", "contact_id": n.contact_id, "agent": n.agent_id,
+                    "from_agent": n.from_agent}  # fmt: skip
+        if isinstance(n, ConsultEnded):
+            if n.agent_id == aid:
+                forget(n.contact_id)
+            return {"type": "consult_ended", "contact_id": n.contact_id, "agent": n.agent_id,
+                    "from_agent": n.from_agent, "reason": n.reason}  # fmt: skip
         if isinstance(n, WrapUpEnded):
             forget(n.contact_id)
             return {
@@ -349,6 +413,42 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+async def transfer(request: web.Request) -> web.Response:
+    """Blind to a queue or an agent, or warm: consult the agent first (complete or cancel
+    it next)."""
+    ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
+    body = await read_body(request, TransferBody)
+    transfers = ctx.site.transfers
+    if body.to_queue is not None:
+        await transfers.to_queue(aid, cid, body.to_queue, body.note)
+    elif body.warm:
+        assert body.to_agent is not None
+        await transfers.consult(aid, cid, body.to_agent, body.note)
+    else:
+        assert body.to_agent is not None
+        await transfers.to_agent(aid, cid, body.to_agent, body.note)
+    return web.json_response({"ok": True})
+
+
+def _consult_action(name: str) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        ctx = request.app[CTX]
+        await getattr(ctx.site.transfers, name)(agent_of(request), contact_id(request))
+        return web.json_response({"ok": True})
+
+    handler.__name__ = f"consult_{name}"
+    return handler
+
+
+async def quick_connect(request: web.Request) -> web.Response:
+    """Queues and agents to transfer a contact of ``channel`` to."""
+    ctx = request.app[CTX]
+    channel = request.query.get("channel", "chat")
+    if channel not in ("voice", "chat", "email"):
+        raise ApiError(422, "invalid_channel", "channel must be voice, chat or email")
+    return web.json_response(ctx.site.transfers.quick_connect(agent_of(request), channel))
+
+
 ROUTES = [
     Route("POST", "/api/agent/login", agent_login, "Log into routing (available)", "agent",
           access="agent", response=AgentState),
@@ -371,6 +471,22 @@ ROUTES = [
           "disposition", "agent", access="agent", body=WrapUpBody, response=Ok),
     Route("POST", "/api/agent/contacts/{id}/messages", send_message, "Write to the customer "
           "of an active chat", "agent", access="agent", body=MessageBody, response=Ok),
+    Route("POST", "/api/agent/contacts/{id}/transfer", transfer, "Transfer: blind to a queue "
+          "or an agent, or warm (consult an agent first)", "agent", access="agent",
+          body=TransferBody, response=Ok,
+          errors=((409, "Not talking, the agent cannot take it now, or a consult goes on"),)),
+    Route("POST", "/api/agent/contacts/{id}/consult/complete", _consult_action("complete"),
+          "Leave the customer with the consulted agent", "agent", access="agent", response=Ok),
+    Route("POST", "/api/agent/contacts/{id}/consult/cancel", _consult_action("cancel"),
+          "Call the consult off and carry on", "agent", access="agent", response=Ok),
+    Route("POST", "/api/agent/contacts/{id}/consult/accept", _consult_action("accept"),
+          "Take a colleague's consult (a call: on the phone)", "agent", access="agent",
+          response=Ok),
+    Route("POST", "/api/agent/contacts/{id}/consult/decline", _consult_action("decline"),
+          "Refuse a colleague's consult", "agent", access="agent", response=Ok),
+    Route("GET", "/api/agent/quick-connect", quick_connect, "Queues and agents to transfer "
+          "to", "agent", access="agent", response=QuickConnect,
+          query=(Param("channel", "voice, chat or email (default chat)", required=False),)),
     Route("GET", "/api/agent/ws", agent_ws, "Agent WebSocket: offers with ring countdown, "
           "chat lines, state changes", "agent", access="agent", kind="websocket",
           description=agent_ws.__doc__ or ""),

@@ -33,7 +33,14 @@ from contactcenter.api.schemas import (
     Topics,
 )
 from contactcenter.api.sockets import open_socket, run_socket, send
-from contactcenter.events import CallbackOffered, ContactAnswered, ContactTransferred
+from contactcenter.events import (
+    CallbackOffered,
+    ConsultEnded,
+    ConsultOffered,
+    ContactAnswered,
+    ContactHandedOff,
+    ContactTransferred,
+)
 from contactcenter.routing import ContactState, RoutingError, UnknownContact
 from contactcenter.runtime import ChatClosed
 from contactcenter.runtime.hub import Lagged
@@ -155,6 +162,8 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
     before this ISO 8601 time), ``{"type": "ping"}``.
     Frames out: ``status`` (state, position, expected wait), ``history``, ``agent_joined``
     (name), ``message`` (sender, text), ``callback_offer`` (the queue offers a call back),
+    ``transferred`` (to another queue or agent: ``status`` and ``agent_joined`` follow),
+    ``hold`` / ``resume`` (the agent consults a colleague),
     ``ended`` (by: customer, agent, center, or callback: the call back is booked),
     ``error`` (a bad frame; the socket stays open)."""
     ctx = request.app[CTX]
@@ -234,6 +243,11 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
                 out = {"type": "agent_joined", "name": agent_display_name(ctx, n.agent_id)}
             elif isinstance(n, CallbackOffered) and n.contact_id == cid:
                 out = {"type": "callback_offer"}
+            elif isinstance(n, ContactHandedOff) and n.contact_id == cid:
+                out = {"type": "transferred"}  # the status that follows says where it waits
+            elif isinstance(n, ConsultOffered | ConsultEnded) and n.contact_id == cid:
+                hold = isinstance(n, ConsultOffered)
+                out = {"type": "hold" if hold else "resume"}
             elif isinstance(n, Lagged | ContactTransferred) or hasattr(n, "queue"):
                 if cid not in engine.router.contacts:
                     continue  # ChatClosed (or nothing more) follows

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 MAX_TEXT = 2000
 """Longest chat message, in characters."""
@@ -59,6 +59,28 @@ class MoveBody(Body):
 
 class TierBody(Body):
     tier: Ident
+
+
+class PriorityBody(Body):
+    priority: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class TransferBody(Body):
+    """Blind to a queue (``to_queue``) or an agent (``to_agent``), or warm (``warm``: consult
+    ``to_agent`` first); ``note`` is shown to the next agent."""
+
+    to_queue: Ident | None = None
+    to_agent: Ident | None = None
+    warm: bool = False
+    note: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferBody:
+        if (self.to_queue is None) == (self.to_agent is None):
+            raise ValueError("give exactly one of to_queue and to_agent")
+        if self.warm and self.to_agent is None:
+            raise ValueError("a warm transfer consults an agent: give to_agent")
+        return self
 
 
 class StartChatBody(Body):
@@ -247,6 +269,17 @@ class AgentRow(Out):
     occupancy: float
 
 
+class WaitingRow(BaseModel):
+    contact_id: str
+    queue: str
+    channel: str
+    place: int
+    priority: int
+    tier: str
+    wait_seconds: float
+    segment: int
+
+
 class Explain(BaseModel):
     contact_id: str
     queue: str
@@ -295,6 +328,14 @@ class Callback(BaseModel):
     attempts: int
     outcome: str | None
     attempt_log: list[Attempt] | None = None
+
+
+class QuickConnect(BaseModel):
+    channel: str
+    queues: list[dict[str, Any]]
+    agents: list[dict[str, Any]] = Field(
+        description="Other agents: state and can_take (a transfer to an agent needs it)"
+    )
 
 
 class Health(BaseModel):

@@ -24,9 +24,11 @@ from contactcenter.api.schemas import (
     MoveBody,
     Ok,
     PingFrame,
+    PriorityBody,
     QueueRow,
     SupervisorStateBody,
     TierBody,
+    WaitingRow,
 )
 from contactcenter.api.sockets import open_socket, run_socket, send
 
@@ -87,6 +89,30 @@ async def move_contact(request: web.Request) -> web.Response:
     body = await read_body(request, MoveBody)
     await ctx.site.supervision.move_contact(principal(request).username, cid, body.queue)
     return web.json_response({"ok": True})
+
+
+async def set_priority(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    cid = contact_id(request)
+    body = await read_body(request, PriorityBody)
+    await ctx.site.supervision.set_priority(principal(request).username, cid, body.priority)
+    return web.json_response({"ok": True, "priority": ctx.engine.router.contact(cid).priority})
+
+
+async def waiting(request: web.Request) -> web.Response:
+    """The contacts waiting (or ringing) in each queue, in the order they will be served."""
+    ctx = request.app[CTX]
+    engine = ctx.engine
+    now = engine.now()
+    rows = []
+    for qid in engine.center.queues:
+        for place, cid in enumerate(engine.router.waiting(qid), start=1):
+            view = engine.router.contact(cid)
+            rows.append({"contact_id": cid, "queue": qid, "channel": view.channel,
+                         "place": place, "priority": view.priority, "tier": view.tier,
+                         "wait_seconds": round(now - view.arrived_at, 1),
+                         "segment": view.segment})  # fmt: skip
+    return web.json_response(rows)
 
 
 async def set_tier(request: web.Request) -> web.Response:
@@ -159,6 +185,12 @@ ROUTES = [
     Route("POST", "/api/supervisor/contacts/{id}/move", move_contact, "Move a waiting contact "
           "to another queue of its channel (audited)", "supervisor", access="supervisor",
           body=MoveBody, response=Ok),
+    Route("PUT", "/api/supervisor/contacts/{id}/priority", set_priority, "Change a waiting "
+          "contact's priority (audited)", "supervisor", access="supervisor", body=PriorityBody,
+          response=Ok),
+    Route("GET", "/api/supervisor/waiting", waiting, "Waiting contacts per queue in serving "
+          "order (no customer data)", "supervisor", access="supervisor", response=WaitingRow,
+          many=True),
     Route("PUT", "/api/supervisor/customers/{id}/tier", set_tier, "Change a customer's tier; "
           "their waiting contacts are re-prioritised (audited)", "supervisor",
           access="supervisor", body=TierBody, response=Ok),

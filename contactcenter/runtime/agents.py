@@ -79,6 +79,13 @@ class AgentDesk:
             raise InvalidInput(f"contact {contact_id} is {view.state}")
         return view
 
+    def involved(self, agent_id: str, contact_id: str) -> ContactView:
+        """The contact, if the agent is its agent or is consulted about it."""
+        view = self.engine.router.contact(contact_id)
+        if agent_id not in (view.agent, view.consult):
+            raise Forbidden(f"contact {contact_id} is not with agent {agent_id}")
+        return view
+
     def _handler(self, view: ContactView) -> ContactHandler:
         handler = self.handlers.get(view.channel)
         if handler is None:

@@ -16,6 +16,7 @@ from contactcenter.events import (
     ContactAbandoned,
     ContactAnswered,
     ContactCompleted,
+    ContactHandedOff,
     ContactRemoved,
     Event,
     WrapUpEnded,
@@ -54,7 +55,11 @@ class ChatService:
             assert isinstance(e, ContactAnswered)
             if e.channel == "chat":
                 self.agents[e.contact_id] = e.agent_id
+        elif isinstance(e, ContactHandedOff) and e.channel == "chat":
+            self.agents.pop(e.contact_id, None)  # until the next agent answers
         elif isinstance(e, ContactAbandoned | ContactRemoved | WrapUpEnded):
+            if isinstance(e, WrapUpEnded) and self.agents.get(e.contact_id) != e.agent_id:
+                return  # the wrap-up of a segment handed on: the chat goes on
             self.agents.pop(e.contact_id, None)
             if isinstance(e, ContactRemoved) and e.channel == "chat":
                 by = "callback" if e.outcome == "callback" else "center"

@@ -21,6 +21,7 @@ from contactcenter.runtime.chat import ChatService
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.ports import Edge, MetricsLike
 from contactcenter.runtime.supervision import Supervision
+from contactcenter.runtime.transfers import Transfers
 from contactcenter.runtime.voice import VoiceService
 from contactcenter.runtime.wallboard import Wallboard
 
@@ -45,6 +46,7 @@ class Site:
             metrics.bind_callbacks(self.callbacks.pending)
         self.chat = ChatService(self.engine, store, self.callbacks)
         self.voice = VoiceService(self.engine, store, self.agents, self.callbacks)
+        self.transfers = Transfers(self.engine, store, self.agents)
         self.supervision = Supervision(self.engine, store)
         self.wallboard = Wallboard(self.engine, self.callbacks)
         self.agents.handle("chat", self.chat)

@@ -1,5 +1,6 @@
 """What supervisors do to the live center: set an agent's state, move a waiting contact to
-another queue, change a customer's tier. Every intervention is audited (who, what, when)."""
+another queue or change its priority, change a customer's tier. Every intervention is
+audited (who, what, when)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ class Supervision:
         router = self.engine.router
         await self.engine.submit(lambda now: router.transfer(now, contact_id, queue))
         await self._audit(actor, "move_contact", contact_id, {"queue": queue})
+
+    async def set_priority(self, actor: str, contact_id: str, priority: int) -> None:
+        """Serve a waiting contact sooner (or later) than its tier and queue say."""
+        router = self.engine.router
+        await self.engine.submit(lambda now: router.set_priority(now, contact_id, priority))
+        await self._audit(actor, "contact_priority", contact_id, {"priority": priority})
 
     async def set_customer_tier(self, actor: str, customer_id: str, tier: str) -> None:
         if tier not in self.engine.center.tiers:

@@ -25,6 +25,7 @@ PASSWORD = "correct horse battery"
 USERS = {
     "a05": ("agent", "a05"),
     "a06": ("agent", "a06"),
+    "a12": ("agent", "a12"),
     "sup": ("supervisor", None),
     "root": ("admin", None),
 }
