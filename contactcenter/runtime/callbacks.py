@@ -605,6 +605,10 @@ class CallbackService:
             raise Refused("callback_closed", f"call back {callback_id} is not open")
         return cb
 
+    def __contains__(self, contact_id: object) -> bool:
+        """Whether ``contact_id`` is the contact of an open call back."""
+        return contact_id in self.by_contact
+
     def for_contact(self, contact_id: str) -> Callback | None:
         """The open call back a contact makes, if it is one."""
         return self.by_contact.get(contact_id)

@@ -77,6 +77,10 @@ class ContactStore(EventStore, Protocol):
 
     async def set_segment_note(self, contact_id: str, segment: int, note: str) -> None: ...
 
+    async def add_hold(
+        self, contact_id: str, seconds: float, segment: int | None = None
+    ) -> None: ...
+
     async def customer(self, customer_id: str) -> CustomerLike | None: ...
 
     async def find_customer(

@@ -46,7 +46,7 @@ class Site:
             metrics.bind_callbacks(self.callbacks.pending)
         self.chat = ChatService(self.engine, store, self.callbacks)
         self.voice = VoiceService(self.engine, store, self.agents, self.callbacks)
-        self.transfers = Transfers(self.engine, store, self.agents)
+        self.transfers = Transfers(self.engine, store, self.agents, self.callbacks)
         self.supervision = Supervision(self.engine, store)
         self.wallboard = Wallboard(self.engine, self.callbacks)
         self.agents.handle("chat", self.chat)

@@ -23,16 +23,20 @@ from typing import Any
 from contactcenter.agents import SlotState
 from contactcenter.routing import ContactState, ContactView, InvalidInput
 from contactcenter.runtime.agents import AgentDesk
+from contactcenter.runtime.callbacks import CallbackService
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Forbidden, Refused
 from contactcenter.runtime.ports import ContactStore
 
 
 class Transfers:
-    def __init__(self, engine: Engine, store: ContactStore, desk: AgentDesk) -> None:
+    def __init__(
+        self, engine: Engine, store: ContactStore, desk: AgentDesk, callbacks: CallbackService
+    ) -> None:
         self.engine = engine
         self.store = store
         self.desk = desk
+        self.callbacks = callbacks
 
     # -- the transferring agent -----------------------------------------------------------------
 
@@ -128,7 +132,10 @@ class Transfers:
     # -- checks ---------------------------------------------------------------------------------
 
     def _active(self, agent_id: str, contact_id: str) -> ContactView:
-        return self.desk.held_by(agent_id, contact_id, ContactState.ACTIVE)
+        view = self.desk.held_by(agent_id, contact_id, ContactState.ACTIVE)
+        if contact_id in self.callbacks:
+            raise Refused("not_transferable", "a call back cannot be transferred: book another")
+        return view
 
     def _consulted(self, agent_id: str, contact_id: str, slot: SlotState) -> ContactView:
         view = self.engine.router.contact(contact_id)

@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Callable
 
+from contactcenter.agents import SlotState
 from contactcenter.config import Center
 from contactcenter.events import ContactOffered
 from contactcenter.routing import ContactState, InvalidInput, RoutingError
@@ -140,6 +141,57 @@ class VoiceService:
         self.desk.held_by(agent_id, contact_id, ContactState.OFFERED)
         router = self.engine.router
         await self.engine.submit(lambda now: router.offer_declined(now, contact_id))
+
+    # -- consults (warm transfers) on the phone -------------------------------------------------
+
+    async def consult_answered(self, agent_id: str, contact_id: str) -> None:
+        """The consulted agent's phone answered the consult."""
+        view = self.engine.router.contact(contact_id)
+        if view.consult != agent_id:
+            raise InvalidInput(f"agent {agent_id} is not consulted about {contact_id}")
+        router = self.engine.router
+        await self.engine.submit(lambda now: router.consult_accepted(now, contact_id))
+
+    async def consult_failed(self, agent_id: str, contact_id: str) -> None:
+        """The consulted agent's phone refused or could not be rung."""
+        if self._consulting(agent_id, contact_id) is SlotState.OFFERED:
+            router = self.engine.router
+            await self.engine.submit(lambda now: router.consult_declined(now, contact_id))
+
+    async def consult_left(self, agent_id: str, contact_id: str) -> None:
+        """The consulted agent hung up: the consult is off, the first agent carries on."""
+        if self._consulting(agent_id, contact_id) is not None:
+            router = self.engine.router
+            await self.engine.submit(lambda now: router.consult_cancelled(now, contact_id))
+
+    async def agent_left_consult(self, agent_id: str, contact_id: str) -> None:
+        """The consulting agent hung up: a consult in conversation is completed (the customer
+        stays with the colleague, as on any office phone); one still ringing is called off
+        and the customer goes back to the queue (in their place)."""
+        view = self.engine.router.contact(contact_id)
+        if view.agent != agent_id or view.consult is None:
+            return
+        router = self.engine.router
+        if self._consulting(view.consult, contact_id) is SlotState.ACTIVE:
+            await self.engine.submit(lambda now: router.consult_completed(now, contact_id))
+            return
+        await self.engine.submit(lambda now: router.consult_cancelled(now, contact_id))
+        await self.engine.submit(lambda now: router.hand_off(now, contact_id, to_queue=view.queue))
+
+    def _consulting(self, agent_id: str, contact_id: str) -> SlotState | None:
+        c = self.engine.router.contacts.get(contact_id)
+        if c is None or c.consult != agent_id:
+            return None
+        return self.engine.router.agent(agent_id).slot(contact_id)
+
+    def segment(self, contact_id: str) -> int | None:
+        """The contact's current segment (None once the core is done with it)."""
+        c = self.engine.router.contacts.get(contact_id)
+        return c.segment if c is not None else None
+
+    async def held(self, contact_id: str, seconds: float, segment: int | None) -> None:
+        """The caller was on hold this long (a consult) in ``segment``."""
+        await self.store.add_hold(contact_id, seconds, segment)
 
     def contact_state(self, contact_id: str) -> tuple[ContactState, str | None] | None:
         """(state, agent ringing or talking) of a contact the core still tracks."""

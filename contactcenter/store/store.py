@@ -451,8 +451,8 @@ class Store:
             if cur.rowcount == 0:
                 raise UnknownContact(contact_id)
 
-    async def add_hold(self, contact_id: str, seconds: float) -> None:
-        """The customer spent ``seconds`` on hold in the contact's current segment."""
+    async def add_hold(self, contact_id: str, seconds: float, segment: int | None = None) -> None:
+        """The customer spent ``seconds`` on hold in ``segment`` (default: the current one)."""
         async with self._write() as db:
             await db.execute(
                 "UPDATE contacts SET hold_seconds = hold_seconds + ? WHERE contact_id = ?",
@@ -460,9 +460,9 @@ class Store:
             )
             await db.execute(
                 "UPDATE contact_segments SET hold_seconds = hold_seconds + ?"
-                " WHERE contact_id = ? AND segment = (SELECT segment FROM contacts"
-                " WHERE contact_id = ?)",
-                (seconds, contact_id, contact_id),
+                " WHERE contact_id = ? AND segment = coalesce(?, (SELECT segment FROM contacts"
+                " WHERE contact_id = ?))",
+                (seconds, contact_id, segment, contact_id),
             )
 
     async def open_contacts(self, channel: str) -> list[OpenContact]:

@@ -6,6 +6,12 @@ call's state never changes under its feet. Phases::
 
     ringing -> ivr -> queued <-> agent_ringing -> talking -> ended
                   \\-> transferring -> transferred -> ended
+    talking -> queued (an agent's blind transfer: the agent's phone is hung up)
+
+While talking, the agent may consult a colleague (a warm transfer): the caller hears hold
+music, the colleague's phone is rung (the consult leg) and, once it answers, the two agents
+talk. Completing hands the caller to the colleague (the first agent's phone is hung up);
+calling it off, or the colleague declining or hanging up, bridges the caller back.
 
 The IVR session (``contactcenter.ivr.Session``) decides what is played and where the caller
 is queued; the routing core decides which agent is rung; this class only carries out both.
@@ -21,7 +27,15 @@ import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from contactcenter.events import CallbackOffered, ContactOffered, ContactRemoved, OfferRejected
+from contactcenter.events import (
+    CallbackOffered,
+    ConsultEnded,
+    ConsultOffered,
+    ContactHandedOff,
+    ContactOffered,
+    ContactRemoved,
+    OfferRejected,
+)
 from contactcenter.ivr import (
     CancelTimer,
     CollectDigits,
@@ -41,7 +55,7 @@ from contactcenter.ivr import (
 )
 from contactcenter.routing import RoutingError
 from contactcenter.voice import _pyvoip as sip
-from contactcenter.voice.media import Audio, Loop, Player, bridge
+from contactcenter.voice.media import RINGBACK, Audio, Loop, Player, bridge
 from contactcenter.voice.prompts import announcement
 
 if TYPE_CHECKING:
@@ -72,6 +86,10 @@ class VoiceCall:
         """Wall time the engine answered the call (a call back keeps that place)."""
         self.callback_offered = False
         """The queue offered a call back (``CALLBACK_KEY`` takes it)."""
+        self.consult_leg: sip.Leg | None = None
+        self.consult_agent: str | None = None
+        self._hold_since: float | None = None
+        self._hold_segment: int | None = None
         self._player: Player | None = None
         self._token = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -351,6 +369,94 @@ class VoiceCall:
             await self._removed(n)
         elif isinstance(n, CallbackOffered):
             self._offer_callback()
+        elif isinstance(n, ContactHandedOff):
+            await self._handed_off(n)
+        elif isinstance(n, ConsultOffered):
+            await self._consult_offered(n)
+        elif isinstance(n, ConsultEnded):
+            await self._consult_ended(n)
+
+    # -- transfers ------------------------------------------------------------------------------
+
+    async def _handed_off(self, n: ContactHandedOff) -> None:
+        """The agent handed the caller on: completed consult -> the colleague talks with the
+        caller; blind -> the agent's phone is hung up and the caller waits (in their place)."""
+        if self.phase != "talking" or n.agent_id != self.agent_id:
+            return
+        leg, self.agent_leg = self.agent_leg, None
+        if leg is not None:
+            await self.edge.command(self.edge.stack.end, leg)
+        if self.consult_leg is not None and n.to_agent == self.consult_agent:
+            self.agent_leg, self.agent_id = self.consult_leg, self.consult_agent
+            self.consult_leg = self.consult_agent = None
+            await self._end_hold()
+            self._stop_playing()
+            bridge(self.leg.stream, self.agent_leg.stream)
+            self._note(f"transferred to {self.agent_id}: talking")
+            return
+        self.agent_id = None
+        self.phase = "queued"
+        self._resume_hold()
+        self._note(f"transferred to {n.to_agent or n.to_queue}: waiting")
+        self._schedule_announcement(self.edge.settings.waiting.first_announcement_seconds)
+
+    async def _consult_offered(self, n: ConsultOffered) -> None:
+        """The agent consults a colleague: the caller holds, the colleague's phone rings."""
+        if self.phase != "talking" or n.from_agent != self.agent_id or self.contact_id is None:
+            return
+        self._resume_hold()
+        self._hold_since = asyncio.get_running_loop().time()
+        self._hold_segment = self.edge.voice.segment(self.contact_id)
+        if self.agent_leg is not None:
+            self.agent_leg.stream.source = Loop(RINGBACK)
+        cfg = self.edge.voice.center.agents.get(n.agent_id)
+        try:
+            if cfg is None or cfg.extension is None:
+                raise sip.DialError(f"agent {n.agent_id} has no extension")
+            leg = await self.edge.command(self.edge.stack.dial, cfg.extension)
+        except sip.DialError as e:
+            log.warning("call %s: cannot ring %s to consult: %s", self.leg.id, n.agent_id, e)
+            await self.edge.voice.consult_failed(n.agent_id, self.contact_id)
+            return
+        self.consult_leg, self.consult_agent = leg, n.agent_id
+        self.edge.follow_leg(leg, self)
+        self._note(f"consulting {n.agent_id}: ringing")
+
+    async def _consult_answered(self, leg: sip.Leg) -> None:
+        assert self.contact_id is not None and self.consult_agent is not None
+        try:
+            await self.edge.voice.consult_answered(self.consult_agent, self.contact_id)
+        except Exception as e:  # the consult ended meanwhile
+            log.info("call %s: consult answered too late: %s", self.leg.id, e)
+            self.consult_leg = None
+            await self.edge.command(self.edge.stack.hangup, leg)
+            return
+        if self.agent_leg is not None:
+            bridge(self.agent_leg.stream, leg.stream)
+        self._note(f"consulting {self.consult_agent}: talking")
+
+    async def _consult_ended(self, n: ConsultEnded) -> None:
+        """The consult is off (declined, rang out, called off, ...): back to the caller."""
+        if n.agent_id != self.consult_agent:
+            return
+        leg, self.consult_leg, self.consult_agent = self.consult_leg, None, None
+        if leg is not None:
+            await self.edge.command(self.edge.stack.end, leg)
+        self._note(f"consult ended ({n.reason})")
+        await self._end_hold()
+        if self.phase == "talking" and self.agent_leg is not None:
+            self._stop_playing()
+            bridge(self.leg.stream, self.agent_leg.stream)
+
+    async def _end_hold(self) -> None:
+        if self._hold_since is None or self.contact_id is None:
+            return
+        held = asyncio.get_running_loop().time() - self._hold_since
+        self._hold_since = None
+        try:
+            await self.edge.voice.held(self.contact_id, held, self._hold_segment)
+        except Exception:  # the record can wait; the call goes on
+            log.exception("call %s: hold time not recorded", self.leg.id)
 
     def _offer_callback(self) -> None:
         """An escalation step offers a call back: say which key takes it (the caller keeps
@@ -411,6 +517,9 @@ class VoiceCall:
         self.phase = "queued"
 
     async def _agent_answered(self, leg: sip.Leg) -> None:
+        if leg is self.consult_leg and leg is not None:
+            await self._consult_answered(leg)
+            return
         if leg is not self.agent_leg:
             await self.edge.command(self.edge.stack.hangup, leg)  # too late: the offer moved on
             return
@@ -439,6 +548,12 @@ class VoiceCall:
         self._note(f"talking with {self.agent_id}")
 
     async def _agent_failed(self, leg: sip.Leg, status: int, reason: str) -> None:
+        if leg is self.consult_leg and self.consult_agent is not None:
+            self.consult_leg = None
+            self._note(f"consult leg failed {status} {reason}")
+            if self.contact_id is not None:
+                await self.edge.voice.consult_failed(self.consult_agent, self.contact_id)
+            return
         if leg is not self.agent_leg:
             return  # a leg we cancelled ourselves
         self.agent_leg = None
@@ -452,9 +567,20 @@ class VoiceCall:
                 await self._decline(self.agent_id)
 
     async def _agent_ended(self, leg: sip.Leg) -> None:
+        if leg is self.consult_leg and self.consult_agent is not None:
+            self.consult_leg = None
+            self._note(f"{self.consult_agent} hung up the consult")
+            if self.contact_id is not None:
+                await self.edge.voice.consult_left(self.consult_agent, self.contact_id)
+            return
         if leg is not self.agent_leg:
             return
         self.agent_leg = None
+        if self.consult_agent is not None and self.contact_id is not None:
+            assert self.agent_id is not None
+            self._note("agent hung up during a consult")
+            await self.edge.voice.agent_left_consult(self.agent_id, self.contact_id)
+            return
         self._note("agent hung up")
         await self._finish("agent_hangup")
 
@@ -523,22 +649,25 @@ class VoiceCall:
 
     async def _caller_ended(self) -> None:
         outcome = None
+        await self._end_hold()
         if self.contact_id is not None:
             outcome = await self.edge.voice.call_ended(self.contact_id)
-        if self.agent_leg is not None:
-            leg, self.agent_leg = self.agent_leg, None
-            await self.edge.command(self.edge.stack.end, leg)
+        for leg in (self.consult_leg, self.agent_leg):
+            if leg is not None:
+                await self.edge.command(self.edge.stack.end, leg)
+        self.agent_leg = self.consult_leg = None
         self._end(outcome or ("ivr:caller-hung-up" if self.contact_id is None else "ended"))
 
     async def _finish(self, why: str) -> None:
         """We end the call: hang up both legs and tell the core."""
         outcome = None
+        await self._end_hold()
         if self.contact_id is not None:
             outcome = await self.edge.voice.call_ended(self.contact_id)
-        for leg in (self.agent_leg, self.leg):
+        for leg in (self.consult_leg, self.agent_leg, self.leg):
             if leg is not None:
                 await self.edge.command(self.edge.stack.end, leg)
-        self.agent_leg = None
+        self.agent_leg = self.consult_leg = None
         self._end(outcome if outcome is not None and why == "agent_hangup" else why)
 
     def _end(self, outcome: str) -> None:

@@ -21,15 +21,12 @@ from typing import TYPE_CHECKING, Any
 from contactcenter.events import ContactRemoved, OfferRejected
 from contactcenter.runtime.callbacks import AttemptOutcome
 from contactcenter.voice import _pyvoip as sip
-from contactcenter.voice.media import Loop, RtpStream, bridge, tone
+from contactcenter.voice.media import RINGBACK, Loop, RtpStream, bridge
 
 if TYPE_CHECKING:
     from contactcenter.voice.edge import VoiceEdge
 
 log = logging.getLogger("contactcenter.voice")
-
-RINGBACK = tone("ringback", 3.0, (425.0,) * 1 + (0.0,) * 2, level=0.12)
-"""What the agent hears while the customer's phone rings: 1 s of 425 Hz, 2 s of silence."""
 
 
 def outcome_of(status: int) -> AttemptOutcome:

@@ -30,7 +30,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from contactcenter.events import CallbackOffered, ContactOffered, ContactRemoved, OfferRejected
+from contactcenter.events import (
+    CallbackOffered,
+    ConsultEnded,
+    ConsultOffered,
+    ContactHandedOff,
+    ContactOffered,
+    ContactRemoved,
+    OfferRejected,
+)
 from contactcenter.ivr import CustomerInfo, Flow, Flows, flows_of
 from contactcenter.runtime.hub import Lagged, Subscription
 from contactcenter.runtime.voice import VoiceService
@@ -47,6 +55,12 @@ T = TypeVar("T")
 
 VOICE_PROMPTS = Path("voice") / "prompts"
 """The edge's own prompts, under the center's config directory."""
+
+_NOTICES = (
+    ContactOffered, OfferRejected, ContactRemoved, CallbackOffered, ContactHandedOff,
+    ConsultOffered, ConsultEnded,
+)  # fmt: skip
+"""The core's events a call acts on."""
 
 Call = VoiceCall | CallbackCall
 """A caller's call (inbound, through the IVR) or a call back (outbound, agent first)."""
@@ -258,10 +272,7 @@ class VoiceEdge:
 
     @staticmethod
     def _wants(n: object) -> bool:
-        return isinstance(n, Lagged) or (
-            isinstance(n, ContactOffered | OfferRejected | ContactRemoved | CallbackOffered)
-            and n.channel == "voice"
-        )
+        return isinstance(n, Lagged) or (isinstance(n, _NOTICES) and n.channel == "voice")
 
     async def _notices(self, sub: Subscription) -> None:
         async for n in sub:

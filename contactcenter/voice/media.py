@@ -111,6 +111,10 @@ def tone(
     return Audio(name, bytes(out))
 
 
+RINGBACK = tone("ringback", 3.0, (425.0, 0.0, 0.0), level=0.12)
+"""What an agent hears while the phone it calls rings: 1 s of 425 Hz, 2 s of silence."""
+
+
 # -- what a stream sends ------------------------------------------------------------------------
 
 
