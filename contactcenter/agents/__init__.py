@@ -2,8 +2,11 @@
 
 from contactcenter.agents.state import (
     CHANNEL_BITS,
+    DISCONNECTED,
+    NO_ANSWER,
     PRESENCE_MOVES,
     SLOT_MOVES,
+    SYSTEM_AWAY_REASONS,
     Agent,
     AgentError,
     CapacityExceeded,
@@ -14,8 +17,11 @@ from contactcenter.agents.state import (
 
 __all__ = [
     "CHANNEL_BITS",
+    "DISCONNECTED",
+    "NO_ANSWER",
     "PRESENCE_MOVES",
     "SLOT_MOVES",
+    "SYSTEM_AWAY_REASONS",
     "Agent",
     "AgentError",
     "CapacityExceeded",

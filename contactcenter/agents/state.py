@@ -2,7 +2,8 @@
 
 An agent has a **presence** (offline, available, away with a reason) and, per contact, a
 **slot** that goes offered -> active -> wrap-up -> freed (an active slot of a consult that was
-called off is freed at once). Both are tables below; a move that
+called off is freed at once; a contact the agent held when the engine stopped is resumed
+straight into an active slot). Both are tables below; a move that
 is not in them raises ``IllegalTransition``. Per-channel capacity and blocking decide whether
 a new contact of a channel can be offered (``can_take``). Time comes in as ``now``; this
 module never reads a clock.
@@ -39,7 +40,7 @@ PRESENCE_MOVES: Mapping[Presence, frozenset[Presence]] = {
 """Allowed presence changes (away -> away changes the reason)."""
 
 SLOT_MOVES: Mapping[SlotState | None, frozenset[SlotState | None]] = {
-    None: frozenset({SlotState.OFFERED}),
+    None: frozenset({SlotState.OFFERED, SlotState.ACTIVE}),
     SlotState.OFFERED: frozenset({SlotState.ACTIVE, None}),
     SlotState.ACTIVE: frozenset({SlotState.WRAP_UP, None}),
     SlotState.WRAP_UP: frozenset({None}),
@@ -53,6 +54,13 @@ _OFFERED, _ACTIVE, _WRAP_UP = SlotState.OFFERED, SlotState.ACTIVE, SlotState.WRA
 _A_OFFLINE, _A_AVAILABLE = AgentActivity.OFFLINE, AgentActivity.AVAILABLE
 _A_AWAY, _A_RINGING = AgentActivity.AWAY, AgentActivity.RINGING
 _A_BUSY, _A_WRAP_UP = AgentActivity.BUSY, AgentActivity.WRAP_UP
+
+NO_ANSWER = "no-answer"
+"""Away reason the routing core sets after ``no_answer_limit`` ring timeouts in a row."""
+DISCONNECTED = "disconnected"
+"""Away reason the runtime sets when an agent's desktop went away."""
+SYSTEM_AWAY_REASONS = (NO_ANSWER, DISCONNECTED)
+"""Away reasons the center itself sets: valid whatever the config lists."""
 
 CHANNEL_BITS: Mapping[ChannelName, int] = {"voice": 1, "chat": 2, "email": 4}
 """One bit per channel: sets of channels as ints (``Agent.room``), cheap to compare."""
@@ -274,6 +282,17 @@ class Agent:
         else:
             self._expect(contact_id, SlotState.WRAP_UP, "end the wrap-up of")
         self.handled += 1
+
+    def resume(self, now: float, contact_id: str, channel: ChannelName) -> None:
+        """Take back, straight into an active slot, a contact the agent held when the engine
+        stopped: it needs to be logged in (any presence) with room for the channel."""
+        if contact_id in self.slots:
+            raise IllegalTransition(f"agent {self.id}: already holds contact {contact_id}")
+        if self.presence is Presence.OFFLINE:
+            raise IllegalTransition(f"agent {self.id} is offline")
+        if not self.room & CHANNEL_BITS.get(channel, 0):
+            raise CapacityExceeded(f"agent {self.id} has no room for a {channel} contact")
+        self._move(now, contact_id, channel, SlotState.ACTIVE)
 
     def release(self, now: float, contact_id: str) -> None:
         """Free an active slot without wrap-up (a consult that was called off)."""

@@ -40,6 +40,7 @@ from contactcenter.events import (
     ContactCompleted,
     ContactHandedOff,
     ContactOffered,
+    ContactResumed,
     OfferRejected,
     WrapUpEnded,
 )
@@ -117,7 +118,9 @@ async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
 async def agent_login(request: web.Request) -> web.Response:
     ctx, aid = request.app[CTX], agent_of(request)
     desk = ctx.site.agents
-    if desk.agent(aid).presence is Presence.OFFLINE:
+    if aid in ctx.site.desktops.restorable:  # back after a restart: as it was, with its chats
+        await ctx.site.desktops.returned(aid)
+    elif desk.agent(aid).presence is Presence.OFFLINE:
         await desk.login(aid)
     return web.json_response(state_of(ctx, aid))
 
@@ -207,8 +210,8 @@ async def screen_pop(request: web.Request) -> web.Response:
     engine = ctx.engine
     view = ctx.site.agents.involved(aid, cid)
     rec = await ctx.store.contact(cid)
-    customer = None
-    if rec is not None and rec.customer_id is not None:
+    customer = None  # only a verified identity shows the CRM's card (PII, history)
+    if rec is not None and rec.customer_id is not None and rec.verified:
         customer = await ctx.store.customer(rec.customer_id)
     history: list[dict[str, Any]] = []
     if customer is not None:
@@ -231,6 +234,8 @@ async def screen_pop(request: web.Request) -> web.Response:
     lines = await ctx.store.transcript(cid)
     card = {
         "customer_id": customer.id if customer is not None else None,
+        "verified": customer is not None,
+        "claimed_customer_id": rec.customer_id if rec is not None and not rec.verified else None,
         "name": customer.name if customer is not None else (rec.customer_name if rec else None),
         "tier": view.tier,
         "email": getattr(customer, "email", None),
@@ -295,7 +300,9 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     mine: set[str] = {cid for cid, _, _ in ctx.site.agents.contacts(aid)}
 
     def wanted(n: object) -> bool:
-        if isinstance(n, ContactOffered | ContactAnswered | ContactCompleted | ConsultOffered):
+        if isinstance(
+            n, ContactOffered | ContactAnswered | ContactResumed | ContactCompleted | ConsultOffered
+        ):
             if n.agent_id == aid:
                 if n.contact_id not in mine:
                     mine.add(n.contact_id)
@@ -338,7 +345,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if isinstance(n, OfferRejected):
             forget(n.contact_id)
             return {"type": "offer_withdrawn", "contact_id": n.contact_id, "reason": n.reason}
-        if isinstance(n, ContactAnswered):
+        if isinstance(n, ContactAnswered | ContactResumed):
             return {"type": "answered", "contact_id": n.contact_id, "channel": n.channel}
         if isinstance(n, ContactCompleted):
             return {"type": "completed", "contact_id": n.contact_id}
@@ -406,10 +413,12 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         parse_frame(data, PingFrame)
         await send(ws, {"type": "pong"})
 
+    await ctx.site.desktops.opened(aid)
     try:
         await run_socket(request, ws, pump, on_frame)
     finally:
         sub.close()
+        ctx.site.desktops.closed(aid)
     return ws
 
 

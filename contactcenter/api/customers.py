@@ -39,6 +39,7 @@ from contactcenter.events import (
     ConsultOffered,
     ContactAnswered,
     ContactHandedOff,
+    ContactResumed,
     ContactTransferred,
 )
 from contactcenter.routing import ContactState, RoutingError, UnknownContact
@@ -95,8 +96,9 @@ async def start_chat(request: web.Request) -> web.Response:
 
 
 def watch_restored(ctx: Ctx) -> int:
-    """After a restart, waiting chats' customers have the grace period to reconnect."""
+    """After a restart, the customers of open chats have the grace period to reconnect."""
     chats = [c.id for c in ctx.engine.router.contacts.values() if c.channel == "chat"]
+    chats += list(ctx.site.chat.resumable)
     for cid in chats:
         if ctx.customer_sockets.get(cid, 0) == 0:
             _watch_absence(ctx, cid)
@@ -127,8 +129,8 @@ def _stop_watching(ctx: Ctx, cid: str) -> None:
 
 async def _customer_gone(ctx: Ctx, cid: str) -> None:
     try:
-        view = ctx.engine.router.contact(cid)
-        if view.state is not ContactState.WRAP_UP:
+        c = ctx.engine.router.contacts.get(cid)
+        if ctx.site.chat.is_open(cid) and (c is None or c.state is not ContactState.WRAP_UP):
             await ctx.site.chat.customer_left(cid)
     except RoutingError:
         pass  # already over
@@ -140,6 +142,11 @@ async def _customer_gone(ctx: Ctx, cid: str) -> None:
 
 
 def _status(ctx: Ctx, cid: str) -> dict[str, Any]:
+    resumable = ctx.site.chat.resumable.get(cid)
+    if resumable is not None:  # its agent is expected back after a restart
+        return {"type": "status", "state": "resuming", "position": 0,
+                "expected_wait_seconds": None,
+                "agent": agent_display_name(ctx, resumable.agent_id)}  # fmt: skip
     try:
         view = ctx.engine.router.contact(cid)
     except UnknownContact:
@@ -172,7 +179,7 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
     token = request.query.get("token", "")
     if not hmac.compare_digest(token.encode(), chat_token(ctx.chat_secret, cid).encode()):
         raise ApiError(403, "bad_token", "this chat's token is missing or wrong")
-    known = cid in engine.router.contacts
+    known = ctx.site.chat.is_open(cid)
     if not known and await ctx.store.contact(cid) is None:
         raise ApiError(404, "unknown_contact", "unknown chat")
 
@@ -239,7 +246,7 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
                 ended = True
                 await send(ws, {"type": "ended", "by": n.by})
                 return
-            elif isinstance(n, ContactAnswered) and n.contact_id == cid:
+            elif isinstance(n, ContactAnswered | ContactResumed) and n.contact_id == cid:
                 out = {"type": "agent_joined", "name": agent_display_name(ctx, n.agent_id)}
             elif isinstance(n, CallbackOffered) and n.contact_id == cid:
                 out = {"type": "callback_offer"}
@@ -266,7 +273,7 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
         nonlocal ended
         frame = parse_frame(data, CustomerFrame).root
         if isinstance(frame, CustomerMessageFrame):
-            if cid not in engine.router.contacts:
+            if not ctx.site.chat.is_open(cid):
                 raise ApiError(409, "chat_over", "this chat has ended")
             await ctx.site.chat.customer_says(cid, frame.text)
             return False
@@ -277,8 +284,8 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
         if isinstance(frame, CustomerEndFrame):
             ended = True
             with contextlib.suppress(RoutingError):
-                view = engine.router.contact(cid)
-                if view.state is not ContactState.WRAP_UP:
+                view = engine.router.contacts.get(cid)
+                if view is None or view.state is not ContactState.WRAP_UP:
                     await ctx.site.chat.customer_left(cid)
             await send(ws, {"type": "ended", "by": "customer"})
             return True
@@ -294,7 +301,7 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
             ctx.customer_sockets[cid] = left
         else:
             ctx.customer_sockets.pop(cid, None)
-            if not ended and ctx.ready and cid in engine.router.contacts:
+            if not ended and ctx.ready and ctx.site.chat.is_open(cid):
                 _watch_absence(ctx, cid)
     return ws
 

@@ -207,7 +207,11 @@ class AgentContacts(BaseModel):
 
 
 class CustomerCard(BaseModel):
-    customer_id: str | None
+    customer_id: str | None = Field(description="The customer, when the identity is verified")
+    verified: bool
+    claimed_customer_id: str | None = Field(
+        default=None, description="Who the customer says they are (not verified: no card)"
+    )
     name: str | None
     tier: str
     email: str | None = None

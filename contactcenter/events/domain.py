@@ -201,6 +201,19 @@ class ContactHandedOff:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactResumed:
+    """A contact an agent held when the engine stopped is with that agent again (after a
+    restart): its next segment starts in conversation. Not a new answer."""
+
+    at: float
+    contact_id: str
+    queue: str
+    channel: ChannelName
+    agent_id: str
+    segment: int
+
+
+@dataclass(frozen=True, slots=True)
 class ConsultOffered:
     """Action: ring ``agent_id`` (reserved) to consult with ``from_agent`` about the contact,
     whose customer waits on hold; until ``ring_deadline``."""
@@ -284,6 +297,7 @@ Event = (
     | ContactRemoved
     | ContactCompleted
     | ContactHandedOff
+    | ContactResumed
     | ConsultOffered
     | ConsultAnswered
     | ConsultEnded

@@ -43,7 +43,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from heapq import heappop, heappush
 
-from contactcenter.agents import CHANNEL_BITS, Agent, Presence, SlotState
+from contactcenter.agents import (
+    CHANNEL_BITS,
+    NO_ANSWER,
+    SYSTEM_AWAY_REASONS,
+    Agent,
+    Presence,
+    SlotState,
+)
 from contactcenter.config import (
     Center,
     QueueConfig,
@@ -66,6 +73,7 @@ from contactcenter.events import (
     ContactOffered,
     ContactQueued,
     ContactRemoved,
+    ContactResumed,
     ContactTransferred,
     Event,
     OfferRejected,
@@ -378,6 +386,60 @@ class Router:
         if wrapping:  # agents still wrapping up an earlier segment of it
             contact.excluded.update(dict.fromkeys(wrapping, math.inf))
         self._enter_queue(contact, qs, now, queued_at=start, offer_to=target)
+        return self._finish()
+
+    def contact_resumed(
+        self,
+        now: float,
+        contact_id: str,
+        queue: str,
+        agent_id: str,
+        *,
+        segment: int,
+        arrived_at: float,
+        tier: str | None = None,
+        customer_id: str | None = None,
+    ) -> list[Event]:
+        """A contact ``agent_id`` held when the engine stopped is with it again: it enters
+        ``queue`` in conversation with the agent (who must be logged in with room for it), as
+        its ``segment`` (a later one: it was answered before)."""
+        self._begin(now)
+        if contact_id in self.contacts:
+            raise InvalidInput(f"contact {contact_id} is already known")
+        qs = self._queue(queue)
+        tier_id = tier if tier is not None else self.center.settings.default_tier
+        if tier_id not in self._tiers:
+            raise InvalidInput(f"unknown tier {tier_id!r}")
+        if segment < 2:
+            raise InvalidInput("a resumed contact was answered before: segment 2 or later")
+        agent = self._agent(agent_id)
+        channel = qs.cfg.channel
+        if agent.presence is Presence.OFFLINE or not agent.room & CHANNEL_BITS[channel]:
+            raise InvalidInput(f"agent {agent_id} cannot take a {channel} contact back now")
+        if contact_id in agent.slots:
+            raise InvalidInput(f"agent {agent_id} still holds contact {contact_id}")
+        self._seq += 1
+        preferred = self._dedicated_of.get(customer_id) if customer_id is not None else None
+        c = Contact(
+            contact_id, queue, channel, tier_id, customer_id, preferred, min(arrived_at, now),
+            self._seq,
+        )  # fmt: skip
+        self.contacts[contact_id] = c
+        c.segment = segment
+        c.breached = True
+        c.queued_at = c.answered_at = now
+        wrapping = self._wrapping.get(contact_id) if self._wrapping else None
+        if wrapping:  # agents still wrapping up an earlier segment of it
+            c.excluded.update(dict.fromkeys(wrapping, math.inf))
+        c.priority = self._priority(c, qs)
+        c.state = _ACTIVE
+        c.agent = agent_id
+        agent.resume(now, contact_id, channel)
+        self._out.append(
+            ContactQueued(now, c.id, queue, channel, c.priority, tier_id, c.arrived_at, segment)
+        )
+        self._out.append(ContactResumed(now, c.id, queue, channel, agent_id, segment))
+        self._refresh(agent)
         return self._finish()
 
     def contact_abandoned(self, now: float, contact_id: str) -> list[Event]:
@@ -794,7 +856,9 @@ class Router:
         return agent
 
     def _check_reason(self, presence: Presence, reason: str | None) -> None:
-        if presence is Presence.AWAY and reason not in self.center.settings.away_reasons:
+        if presence is not Presence.AWAY or reason in SYSTEM_AWAY_REASONS:
+            return
+        if reason not in self.center.settings.away_reasons:
             allowed = ", ".join(self.center.settings.away_reasons)
             raise InvalidInput(f"away needs a reason, one of: {allowed}")
 
@@ -1045,7 +1109,7 @@ class Router:
             c.excluded[agent.id] = until
             self._timers.add(self._reoffer_lane, until, TimerKind.REOFFER, c.id, c.segment_stamp)
         if no_answer and agent.consecutive_no_answers >= self._routing.no_answer_limit:
-            agent.set_presence(self._now, Presence.AWAY, "no-answer")
+            agent.set_presence(self._now, Presence.AWAY, NO_ANSWER)
             agent.consecutive_no_answers = 0
         self._refresh(agent)
         if not requeue:

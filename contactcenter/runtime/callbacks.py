@@ -160,8 +160,6 @@ class CallbackStore(Protocol):
 
     async def end_segment(self, contact_id: str, wall_time: float, reason: str) -> None: ...
 
-    async def last_alive(self) -> float | None: ...
-
     async def contact_record(self, contact_id: str) -> ContactRecord | None: ...
 
     async def segments(self, contact_id: str) -> list[SegmentRecord]: ...
@@ -251,9 +249,9 @@ class CallbackService:
 
     # -- life cycle -----------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Bring back the open call backs (in their order), then run the scheduler."""
-        stopped = await self.store.last_alive()
+    async def start(self, stopped: float | None = None) -> None:
+        """Bring back the open call backs (in their order), then run the scheduler;
+        ``stopped`` is the engine's last sign of life before this start."""
         wall = self.engine.wall()
         cut = min(stopped, wall) if stopped is not None else wall
         for rec in await self.store.open_callbacks():

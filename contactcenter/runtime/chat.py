@@ -21,13 +21,14 @@ from contactcenter.events import (
     Event,
     WrapUpEnded,
 )
-from contactcenter.routing import ContactState, InvalidInput
+from contactcenter.routing import ContactState, InvalidInput, RoutingError
 from contactcenter.runtime.callbacks import CallbackService, Origin
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Forbidden, Refused
 from contactcenter.runtime.intake import NewContact, queue_contact
 from contactcenter.runtime.ports import ContactStore, CustomerLike
 from contactcenter.runtime.transcripts import ChatLine, TranscriptWriter
+from contactcenter.store.records import OpenContact
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class ChatService:
         self.transcripts = TranscriptWriter(store)
         self.agents: dict[str, str] = {}
         """Chat contact id -> agent talking with the customer (set on answer)."""
+        self.resumable: dict[str, OpenContact] = {}
+        """Chats an agent was answering when the engine stopped, waiting for that agent."""
         engine.listen(self._observe)
 
     def _observe(self, e: Event) -> None:
@@ -66,27 +69,83 @@ class ChatService:
                 self.engine.hub.publish(ChatClosed(e.contact_id, by))
 
     async def start(self) -> None:
-        """Put the chats that were waiting before a restart back, with their arrival times."""
-        engine = self.engine
-        now, wall = engine.now(), engine.wall()
-        restored = await self.store.waiting_contacts("chat")
-        for rec in restored:
-            if rec.queue not in engine.center.queues:
-                log.warning("waiting chat in unknown queue %s dropped from routing", rec.queue)
+        """Bring back the chats that were not over when the engine stopped. Waiting ones go
+        back to their queues with their arrival times (their place); one an agent was
+        answering waits for that agent (``agent_returned``), or goes back to its queue if the
+        agent does not return (``agent_lost``). Only a verified customer drives routing."""
+        restored = await self.store.open_contacts("chat")
+        for oc in restored:
+            if oc.queue not in self.engine.center.queues:
+                log.warning("open chat in unknown queue %s dropped from routing", oc.queue)
                 continue
-            await engine.submit(
-                partial(
-                    engine.router.contact_arrived,
-                    contact_id=rec.contact_id,
-                    queue=rec.queue,
-                    tier=rec.tier if rec.tier in engine.center.tiers else None,
-                    customer_id=rec.customer_id,
-                    arrived_at=now - max(0.0, wall - rec.arrived_wall),
-                )
-            )
+            if oc.agent_id is not None and oc.answered:
+                self.resumable[oc.contact_id] = oc
+                self.agents[oc.contact_id] = oc.agent_id
+            else:
+                await self._queue_again(oc, oc.segment)
         if restored:
-            log.info("restored %d waiting chat(s)", len(restored))
+            log.info(
+                "restored %d chat(s), %d waiting for their agent",
+                len(restored),
+                len(self.resumable),
+            )
         self.transcripts.start()
+
+    async def _queue_again(self, oc: OpenContact, segment: int) -> None:
+        """Queue a chat in its place (its original arrival)."""
+        engine = self.engine
+        await engine.submit(
+            partial(
+                engine.router.contact_arrived,
+                contact_id=oc.contact_id,
+                queue=oc.queue,
+                tier=oc.tier if oc.tier in engine.center.tiers else None,
+                customer_id=oc.customer_id if oc.verified else None,
+                arrived_at=engine.now() - max(0.0, engine.wall() - oc.arrived_wall),
+                segment=segment,
+            )
+        )
+
+    async def agent_returned(self, agent_id: str) -> None:
+        """The agent is back after a restart: the chats it was answering are its again."""
+        engine = self.engine
+        for oc in [oc for oc in self.resumable.values() if oc.agent_id == agent_id]:
+            del self.resumable[oc.contact_id]
+            try:
+                await engine.submit(
+                    partial(
+                        engine.router.contact_resumed,
+                        contact_id=oc.contact_id,
+                        queue=oc.queue,
+                        agent_id=agent_id,
+                        segment=oc.segment + 1,
+                        arrived_at=engine.now() - max(0.0, engine.wall() - oc.arrived_wall),
+                        tier=oc.tier if oc.tier in engine.center.tiers else None,
+                        customer_id=oc.customer_id if oc.verified else None,
+                    )
+                )
+            except RoutingError as e:  # no room for it now: it goes back to its queue
+                log.info("chat %s not resumed with %s (%s): queued", oc.contact_id, agent_id, e)
+                await self._queue_again(oc, oc.segment + 1)
+
+    async def agent_lost(self, agent_id: str) -> None:
+        """The agent is gone: its chats go back to the head of their queues (their place)."""
+        for oc in [oc for oc in self.resumable.values() if oc.agent_id == agent_id]:
+            del self.resumable[oc.contact_id]
+            self.agents.pop(oc.contact_id, None)
+            await self._queue_again(oc, oc.segment + 1)
+        router = self.engine.router
+        held = [
+            cid
+            for cid, (channel, _) in router.agent(agent_id).slots.items()
+            if channel == "chat" and router.contacts.get(cid) is not None
+        ]
+        for cid in held:
+            view = router.contact(cid)
+            if view.agent == agent_id and view.state is ContactState.ACTIVE:
+                await self.engine.submit(
+                    partial(router.hand_off, contact_id=cid, to_queue=view.queue)
+                )
 
     async def stop(self) -> None:
         await self.transcripts.stop()
@@ -152,8 +211,13 @@ class ChatService:
         return customer, verified
 
     async def customer_says(self, contact_id: str, text: str) -> ChatLine:
-        self.engine.router.contact(contact_id)  # unknown contact -> UnknownContact
+        if contact_id not in self.resumable:
+            self.engine.router.contact(contact_id)  # unknown contact -> UnknownContact
         return self._line(contact_id, "customer", text, self.agents.get(contact_id))
+
+    def is_open(self, contact_id: str) -> bool:
+        """Whether the chat goes on (routed, or waiting for its agent after a restart)."""
+        return contact_id in self.engine.router.contacts or contact_id in self.resumable
 
     async def request_callback(
         self, contact_id: str, number: str, due_wall: float | None = None
@@ -178,7 +242,14 @@ class ChatService:
         await self.engine.submit(lambda now: router.accept_callback(now, contact_id))
 
     async def customer_left(self, contact_id: str) -> None:
-        """The customer closed the chat: an abandon while waiting, the end of it when active."""
+        """The customer closed the chat: an abandon while waiting, the end of it when active
+        (or, waiting for its agent after a restart, cut by the restart)."""
+        if self.resumable.pop(contact_id, None) is not None:
+            self.agents.pop(contact_id, None)
+            await self.store.close_contact(contact_id, self.engine.wall(), "customer_left",
+                                           "interrupted")  # fmt: skip
+            self.engine.hub.publish(ChatClosed(contact_id, "customer"))
+            return
         router = self.engine.router
         view = router.contact(contact_id)
         if view.state in (ContactState.WAITING, ContactState.OFFERED):

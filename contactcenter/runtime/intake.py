@@ -1,7 +1,8 @@
 """A new contact's way in, the same for every channel: stored first, then routed.
 
-The store keeps the customer the contact claims to be (for the record and the agent's card);
-routing gets only what may be trusted (a verified customer buys tier and dedicated agent). An
+The store keeps the customer the contact claims to be (for the record and the agent's card),
+marked verified when routing may trust it; routing gets only what may be trusted (a verified
+customer buys tier and dedicated agent), also after a restart. An
 unknown tier or preferred agent is dropped rather than refused: the customer is queued
 whatever an IVR or a web page said.
 """
@@ -45,6 +46,7 @@ async def queue_contact(engine: Engine, store: ContactStore, new: NewContact) ->
         tier=tier or center.settings.default_tier,
         customer_name=new.name,
         topic=new.topic,
+        verified=new.customer_id is not None and new.customer_id == new.claimed_customer_id,
     )
     router = engine.router
     await engine.submit(

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from contactcenter.events import Event
 from contactcenter.routing import Router
+from contactcenter.store.records import OpenContact
 
 # -- store ------------------------------------------------------------------------------------
 
@@ -26,19 +27,6 @@ class CustomerLike(Protocol):
     def email(self) -> str | None: ...
     @property
     def phone(self) -> str | None: ...
-
-
-class WaitingLike(Protocol):
-    @property
-    def contact_id(self) -> str: ...
-    @property
-    def queue(self) -> str: ...
-    @property
-    def tier(self) -> str: ...
-    @property
-    def customer_id(self) -> str | None: ...
-    @property
-    def arrived_wall(self) -> float: ...
 
 
 class ContactRecordLike(Protocol):
@@ -67,7 +55,11 @@ class ContactStore(EventStore, Protocol):
         verified: bool = False,
     ) -> None: ...
 
-    async def waiting_contacts(self, channel: str) -> Sequence[WaitingLike]: ...
+    async def open_contacts(self, channel: str) -> list[OpenContact]: ...
+
+    async def close_contact(
+        self, contact_id: str, wall_time: float, reason: str, outcome: str
+    ) -> bool: ...
 
     async def contact(self, contact_id: str) -> ContactRecordLike | None: ...
 
@@ -132,6 +124,15 @@ class ContactHandler(Protocol):
     async def decline(self, agent_id: str, contact_id: str) -> None: ...
 
     async def hang_up(self, agent_id: str, contact_id: str) -> None: ...
+
+    async def agent_returned(self, agent_id: str) -> None:
+        """The agent is back after a restart: hand it back what it held."""
+        ...
+
+    async def agent_lost(self, agent_id: str) -> None:
+        """The agent is gone (its desktop went away, or it did not come back after a
+        restart): its contacts must not wait for it."""
+        ...
 
 
 # -- edges ------------------------------------------------------------------------------------

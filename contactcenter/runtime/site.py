@@ -1,10 +1,12 @@
 """One site's live runtime: the engine and one service per concept of a contact's life, and the
 edges handed to it.
 
-Start order: the engine binds to the loop, each service restores its part of the work that was
-in progress before a restart, then the edges start (they may take new contacts at once). Stop
-order is the reverse. Edges are given explicitly (``add_edge``); nothing travels through the
-config.
+Start order: the engine binds to the loop, the last sign of life before this start is read,
+each service restores its part of the work that was in progress (calls the stop cut are closed
+as interrupted, chats come back waiting or for their agent, call backs in order, agents are
+expected back), the sign of life starts beating, then the edges start (they may take new
+contacts at once). Stop order is the reverse. Edges are given explicitly (``add_edge``);
+nothing travels through the config.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from contactcenter.config import Center
 from contactcenter.runtime.agents import AgentDesk
 from contactcenter.runtime.callbacks import CallbackService
 from contactcenter.runtime.chat import ChatService
+from contactcenter.runtime.desktops import Desktops
 from contactcenter.runtime.engine import Engine
+from contactcenter.runtime.liveness import Liveness
 from contactcenter.runtime.ports import Edge, MetricsLike
 from contactcenter.runtime.supervision import Supervision
 from contactcenter.runtime.transfers import Transfers
@@ -26,6 +31,16 @@ from contactcenter.runtime.voice import VoiceService
 from contactcenter.runtime.wallboard import Wallboard
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    agent_grace_seconds: float = 30.0
+    """An agent whose desktop is gone this long is set away (``disconnected``)."""
+    restart_grace_seconds: float = 120.0
+    """After a restart, agents have this long to come back as they were (with their chats)."""
+    alive_every_seconds: float = 2.0
+    """How often the engine writes its sign of life (a crash is dated to within this)."""
 
 
 class Site:
@@ -36,10 +51,13 @@ class Site:
         *,
         metrics: MetricsLike | None = None,
         wall: Callable[[], float] = time.time,
+        settings: RuntimeSettings | None = None,
     ) -> None:
         self.center = center
         self.store = store
+        self.settings = settings or RuntimeSettings()
         self.engine = Engine(center, store, metrics=metrics, wall=wall)
+        self.liveness = Liveness(store, wall, self.settings.alive_every_seconds)
         self.agents = AgentDesk(self.engine, store)
         self.callbacks = CallbackService(self.engine, store, metrics=metrics)
         if metrics is not None:
@@ -51,6 +69,13 @@ class Site:
         self.wallboard = Wallboard(self.engine, self.callbacks)
         self.agents.handle("chat", self.chat)
         self.agents.handle("voice", self.voice)
+        self.desktops = Desktops(
+            self.engine,
+            store,
+            self.agents,
+            grace_seconds=self.settings.agent_grace_seconds,
+            restart_grace_seconds=self.settings.restart_grace_seconds,
+        )
         self.edges: list[Edge] = []
         self._started: list[Edge] = []
 
@@ -60,8 +85,12 @@ class Site:
 
     async def start(self) -> None:
         await self.engine.start()
+        stopped = await self.liveness.read()
+        await self.voice.start(stopped)
         await self.chat.start()
-        await self.callbacks.start()
+        await self.callbacks.start(stopped)
+        await self.desktops.start()
+        self.liveness.start()
         for edge in self.edges:
             await edge.start()
             self._started.append(edge)
@@ -73,6 +102,8 @@ class Site:
                 await edge.stop()
             except Exception:  # stop the rest whatever one edge did
                 log.exception("stopping edge %r failed", edge)
+        await self.desktops.stop()
         await self.callbacks.stop()
         await self.chat.stop()
+        await self.liveness.stop()
         await self.engine.stop()

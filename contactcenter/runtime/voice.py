@@ -265,6 +265,25 @@ class VoiceService:
         router = self.engine.router
         await self.engine.submit(lambda now: router.accept_callback(now, contact_id))
 
+    async def start(self, stopped_wall: float | None) -> None:
+        """Close honestly the calls a stop cut (they died with the engine's SIP stack): each
+        ends ``interrupted`` at the engine's last sign of life (``stopped_wall``), with talk
+        time up to then."""
+        cut = stopped_wall if stopped_wall is not None else self.engine.wall()
+        cut = min(cut, self.engine.wall())
+        closed = 0
+        for oc in await self.store.open_contacts("voice"):
+            closed += await self.store.close_contact(oc.contact_id, cut, "interrupted",
+                                                     "interrupted")  # fmt: skip
+        if closed:
+            log.info("closed %d call(s) the stop cut, as interrupted", closed)
+
+    async def agent_returned(self, agent_id: str) -> None:
+        """Calls do not survive a restart: nothing to hand back."""
+
+    async def agent_lost(self, agent_id: str) -> None:
+        """A call goes on without the agent's desktop (the phone is separate)."""
+
     # -- the agent's buttons (``ContactHandler`` for calls) -------------------------------------
 
     async def accept(self, agent_id: str, contact_id: str) -> None:

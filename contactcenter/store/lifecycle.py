@@ -23,6 +23,7 @@ from contactcenter.events import (
     ContactOffered,
     ContactQueued,
     ContactRemoved,
+    ContactResumed,
     ContactTransferred,
     Event,
     OfferRejected,
@@ -116,6 +117,18 @@ def statements(e: Event, wall: float) -> list[Statement]:
                         e.wait_seconds,
                         e.contact_id,
                     ),
+                ),
+            ]
+        case ContactResumed():
+            return [
+                (
+                    "UPDATE contacts SET agent_id = ?, segment = ? WHERE contact_id = ?",
+                    (e.agent_id, e.segment, e.contact_id),
+                ),
+                (
+                    "UPDATE contact_segments SET answered_wall = ?, agent_id = ?, wait_seconds = 0,"
+                    " offers = offers + 1 WHERE contact_id = ? AND segment = ?",
+                    (wall, e.agent_id, e.contact_id, e.segment),
                 ),
             ]
         case ContactHandedOff():

@@ -495,7 +495,9 @@ class Store:
             rows = list(
                 await db.execute_fetchall(
                     "SELECT c.ended_wall, c.completed_wall, c.segment, s.answered_wall,"
-                    " s.ended_wall FROM contacts c LEFT JOIN contact_segments s"
+                    " s.ended_wall, max(c.arrived_wall, coalesce(c.queued_wall, 0),"
+                    " coalesce(c.offered_wall, 0), coalesce(s.answered_wall, 0))"
+                    " FROM contacts c LEFT JOIN contact_segments s"
                     " ON s.contact_id = c.contact_id AND s.segment = c.segment"
                     " WHERE c.contact_id = ?",
                     (contact_id,),
@@ -503,9 +505,11 @@ class Store:
             )
             if not rows:
                 raise UnknownContact(contact_id)
-            ended, completed, segment, answered, segment_ended = rows[0]
+            ended, completed, segment, answered, segment_ended, latest = rows[0]
             if ended is not None:
                 return False
+            # (a sign of life older than what happened to it: it ended no earlier than that)
+            wall_time = max(wall_time, latest)
             talk = None
             if answered is not None and segment_ended is None and completed is None:
                 talk = max(0.0, wall_time - answered)

@@ -182,12 +182,32 @@ def test_slot_table_is_exactly_the_documented_one() -> None:
     table = {(a, b) for a, targets in SLOT_MOVES.items() for b in targets}
     assert table == {
         (None, OFFERED),
+        (None, ACTIVE),
         (OFFERED, ACTIVE),
         (OFFERED, None),
         (ACTIVE, WRAP_UP),
         (ACTIVE, None),
         (WRAP_UP, None),
     }
+
+
+def test_a_resumed_contact_goes_straight_to_an_active_slot() -> None:
+    agent = available()
+    agent.set_presence(1.0, AWAY, "lunch")  # any presence but offline
+    agent.resume(2.0, "c1", "chat")
+    assert agent.slot("c1") is ACTIVE and agent.count("chat") == 1
+    assert agent.activity is AgentActivity.BUSY
+    with pytest.raises(IllegalTransition, match="already holds"):
+        agent.resume(3.0, "c1", "chat")
+    agent.resume(3.0, "c2", "chat")
+    agent.resume(3.0, "c3", "chat")
+    with pytest.raises(CapacityExceeded):
+        agent.resume(4.0, "c4", "chat")  # capacity 3
+    with pytest.raises(CapacityExceeded):
+        agent.resume(4.0, "v1", "voice")  # chats block voice
+    offline = Agent("b", {"voice": 1, "chat": 3}, {})
+    with pytest.raises(IllegalTransition, match="offline"):
+        offline.resume(1.0, "c1", "chat")
 
 
 def test_a_released_slot_is_free_at_once_and_not_handled() -> None:

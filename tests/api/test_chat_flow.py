@@ -16,8 +16,10 @@ from tests.api.conftest import Api, frame
 
 
 async def test_full_chat_flow(api: Api) -> None:
-    # the customer starts a chat (a known customer, found by e-mail) and waits
-    cid, token = await api.start_chat(name="Jan Novak", email="jan.novak@example.com")
+    # the customer starts a chat (a known customer, verified: id and e-mail match) and waits
+    cid, token = await api.start_chat(
+        name="Jan Novak", customer_id="C1008", email="jan.novak@example.com"
+    )
     customer = await api.ws(f"/api/chat/{cid}/ws?token={token}")
     status = await frame(customer, "status")
     assert status["state"] == "waiting" and status["position"] == 1

@@ -304,3 +304,30 @@ def test_a_logout_records_its_reason() -> None:
     assert ev == [
         AgentStateChanged(5, "a", AgentActivity.AVAILABLE, AgentActivity.OFFLINE, "disconnected")
     ]
+
+
+# -- resumed after a restart ------------------------------------------------------------------
+
+
+def test_a_contact_held_before_a_restart_resumes_with_its_agent() -> None:
+    from contactcenter.agents import Presence
+    from contactcenter.events import ContactResumed
+
+    r = make_router([q("q", channel="chat")], [agent("a", {"q": 1})])
+    r.agent_logged_in(0, "a", Presence.AWAY, "lunch")  # any presence but offline
+    ev = r.contact_resumed(5, "x", "q", "a", segment=2, arrived_at=-60)
+    assert ev[0] == ContactQueued(5, "x", "q", "chat", 0, "standard", -60, 2)
+    assert ev[1] == ContactResumed(5, "x", "q", "chat", "a", 2)
+    view = r.contact("x")
+    assert (view.state, view.agent, view.segment) == (ContactState.ACTIVE, "a", 2)
+    assert of(r.advance(100), TargetBreached) == []  # answered before: no target again
+    ev = r.contact_completed(110, "x")
+    assert one(ev, ContactCompleted).handle_seconds == 105
+    with pytest.raises(InvalidInput, match="already known"):
+        r.contact_resumed(111, "x", "q", "a", segment=2, arrived_at=0)  # in wrap-up
+    with pytest.raises(InvalidInput, match="segment 2"):
+        r.contact_resumed(111, "y", "q", "a", segment=1, arrived_at=0)
+    r.wrap_up_done(112, "x", "resolved")
+    r.agent_logged_out(113, "a")
+    with pytest.raises(InvalidInput, match="cannot take"):
+        r.contact_resumed(114, "y", "q", "a", segment=2, arrived_at=0)  # offline

@@ -84,6 +84,7 @@ from contactcenter.events import (
     ContactOffered,
     ContactQueued,
     ContactRemoved,
+    ContactResumed,
     ContactTransferred,
     Event,
     OfferRejected,
@@ -262,6 +263,18 @@ def ready_for(agent: Agent, channel: str) -> bool:
     """Whether the agent may be rung for a ``channel`` contact, recomputed from its slots."""
     if agent.presence is not Presence.AVAILABLE or agent.offered_contact is not None:
         return False
+    counts = {ch: 0 for ch in CAPACITY[agent.id]}
+    for ch, _ in agent.slots.values():
+        counts[ch] += 1
+    if counts[channel] >= CAPACITY[agent.id][channel]:  # type: ignore[index]
+        return False
+    return not any(
+        n and other != channel and channel in BLOCKS[other] for other, n in counts.items()
+    )
+
+
+def ready_room(agent: Agent, channel: str) -> bool:
+    """Whether the agent has a free, unblocked slot for ``channel`` (presence aside)."""
     counts = {ch: 0 for ch in CAPACITY[agent.id]}
     for ch, _ in agent.slots.values():
         counts[ch] += 1
@@ -532,6 +545,9 @@ class RouterMachine(RuleBasedStateMachine):
                 assert e.segment > 1 and e.agent_id == agent, f"{e} after a consult with {agent}"
             else:
                 assert (state, agent) == (OFFERED, e.agent_id), f"{e} while {state} at {agent}"
+            self.shadow[cid] = (ACTIVE, e.agent_id)
+        elif isinstance(e, ContactResumed):
+            assert state is WAITING and e.segment > 1, f"{e} while {state}"
             self.shadow[cid] = (ACTIVE, e.agent_id)
         elif isinstance(e, ContactCompleted):
             assert (state, agent) == (ACTIVE, e.agent_id), f"{e} while {state} at {agent}"
@@ -842,6 +858,33 @@ class RouterMachine(RuleBasedStateMachine):
         self._call(
             "contact_arrived", now, cid, queue, arrived_at=arrived, segment=segment, legal=legal
         )
+        if cid in self.router.contacts:
+            del self.parked[cid]
+
+    @precondition(lambda self: bool(self.parked))
+    @rule(data=st.data())
+    def resume_after_restart(self, data: st.DataObject) -> None:
+        """A contact an agent held comes back straight to that agent (after a restart)."""
+        now = self._time(data)
+        cid = data.draw(st.sampled_from(sorted(self.parked)), label="parked")
+        queue, arrived, segment = self.parked[cid]
+        aid = self._agent(data, online=True)
+        channel = CENTER.queues[queue].channel
+
+        def legal(r: Router) -> bool:
+            a = r.agents.get(aid)
+            return (
+                cid not in r.contacts
+                and a is not None
+                and a.presence is not Presence.OFFLINE
+                and cid not in a.slots
+                and ready_room(a, channel)
+            )
+
+        self._call(
+            "contact_resumed", now, cid, queue, aid, segment=segment, arrived_at=arrived,
+            legal=legal,
+        )  # fmt: skip
         if cid in self.router.contacts:
             del self.parked[cid]
 

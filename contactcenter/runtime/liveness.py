@@ -1,0 +1,54 @@
+"""The engine's sign of life in the store: written every few seconds, so that after a crash a
+restart knows (to within that interval) when the engine stopped, and closes what the crash cut
+at that time rather than at the restart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class AliveStore(Protocol):
+    async def mark_alive(self, wall_time: float) -> None: ...
+
+    async def last_alive(self) -> float | None: ...
+
+
+class Liveness:
+    def __init__(self, store: AliveStore, wall: Callable[[], float], every: float = 2.0) -> None:
+        self.store = store
+        self.wall = wall
+        self.every = every
+        self.stopped_wall: float | None = None
+        """The last sign of life of the engine before this start (None: a first start)."""
+        self._task: asyncio.Task[None] | None = None
+
+    async def read(self) -> float | None:
+        """When the engine last lived before this start (read once, before the first beat)."""
+        self.stopped_wall = await self.store.last_alive()
+        return self.stopped_wall
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._beat(), name="liveness")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):  # a clean stop: the last sign of life is now
+            await self.store.mark_alive(self.wall())
+
+    async def _beat(self) -> None:
+        while True:
+            try:
+                await self.store.mark_alive(self.wall())
+            except Exception:
+                log.exception("writing the engine's sign of life failed; will retry")
+            await asyncio.sleep(self.every)
