@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from functools import partial
 
+from contactcenter.agents import SlotState
 from contactcenter.events import (
     ContactAbandoned,
     ContactAnswered,
@@ -68,21 +69,25 @@ class ChatService:
                 by = "callback" if e.outcome == "callback" else "center"
                 self.engine.hub.publish(ChatClosed(e.contact_id, by))
 
-    async def start(self) -> None:
-        """Bring back the chats that were not over when the engine stopped. Waiting ones go
+    async def start(self, stopped_wall: float | None = None) -> None:
+        """Bring back the chats that were not over when the engine stopped (its last sign of
+        life: ``stopped_wall``). Waiting ones go
         back to their queues with their arrival times (their place); one an agent was
         answering waits for that agent (``agent_returned``), or goes back to its queue if the
         agent does not return (``agent_lost``). Only a verified customer drives routing."""
+        cut = min(stopped_wall or self.engine.wall(), self.engine.wall())
         restored = await self.store.open_contacts("chat")
         for oc in restored:
             if oc.queue not in self.engine.center.queues:
                 log.warning("open chat in unknown queue %s dropped from routing", oc.queue)
                 continue
             if oc.agent_id is not None and oc.answered:
+                # the conversation the stop cut ends there; the next segment is with its agent
+                await self.store.end_segment(oc.contact_id, cut, "interrupted")
                 self.resumable[oc.contact_id] = oc
                 self.agents[oc.contact_id] = oc.agent_id
             else:
-                await self._queue_again(oc, oc.segment)
+                await self._queue_again(oc, oc.segment + 1 if oc.segment_ended else oc.segment)
         if restored:
             log.info(
                 "restored %d chat(s), %d waiting for their agent",
@@ -129,7 +134,8 @@ class ChatService:
                 await self._queue_again(oc, oc.segment + 1)
 
     async def agent_lost(self, agent_id: str) -> None:
-        """The agent is gone: its chats go back to the head of their queues (their place)."""
+        """The agent is gone: its chats go back to the head of their queues (their place), and
+        its chat wrap-ups end (nobody is there to do them)."""
         for oc in [oc for oc in self.resumable.values() if oc.agent_id == agent_id]:
             del self.resumable[oc.contact_id]
             self.agents.pop(oc.contact_id, None)
@@ -146,6 +152,12 @@ class ChatService:
                 await self.engine.submit(
                     partial(router.hand_off, contact_id=cid, to_queue=view.queue)
                 )
+        for cid, (channel, state) in list(router.agent(agent_id).slots.items()):
+            if channel == "chat" and state is SlotState.WRAP_UP:  # nobody is there to do it
+                await self.engine.submit(
+                    partial(router.wrap_up_done, contact_id=cid, disposition=None,
+                            agent_id=agent_id)
+                )  # fmt: skip
 
     async def stop(self) -> None:
         await self.transcripts.stop()

@@ -130,7 +130,7 @@ class Desktops:
             await self.engine.submit(
                 lambda now: router.set_agent_presence(now, agent_id, Presence.AWAY, DISCONNECTED)
             )
-        for handler in self._handlers():
+        for handler in self._handlers():  # away first: nothing handed back is offered to it
             await handler.agent_lost(agent_id)
         log.info("agent %s: desktop gone for %.0f s: set away", agent_id, self.grace_seconds)
 

@@ -87,7 +87,7 @@ class Site:
         await self.engine.start()
         stopped = await self.liveness.read()
         await self.voice.start(stopped)
-        await self.chat.start()
+        await self.chat.start(stopped)
         await self.callbacks.start(stopped)
         await self.desktops.start()
         self.liveness.start()

@@ -125,7 +125,8 @@ class SegmentRecord:
 @dataclass(frozen=True, slots=True)
 class OpenContact:
     """A contact not over yet, as a restart finds it: waiting (``agent_id`` None) or with an
-    agent in its current segment (``answered``: talking; else ringing)."""
+    agent in its current segment (``answered``: talking; else ringing). ``segment_ended``: its
+    current segment is over (handed on, or cut by an earlier stop): it goes on as the next."""
 
     contact_id: str
     channel: str
@@ -138,6 +139,7 @@ class OpenContact:
     segment: int
     agent_id: str | None
     answered: bool
+    segment_ended: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -470,20 +470,23 @@ class Store:
         their current segment: what a restart finds in progress."""
         rows = await self._rows(
             "SELECT c.contact_id, c.channel, c.kind, c.queue, c.tier, c.customer_id, c.verified,"
-            " c.arrived_wall, c.segment, s.agent_id, s.answered_wall IS NOT NULL"
-            " FROM contacts c LEFT JOIN contact_segments s"
+            " c.arrived_wall, c.segment, s.agent_id, s.answered_wall IS NOT NULL,"
+            " s.ended_wall IS NOT NULL FROM contacts c LEFT JOIN contact_segments s"
             " ON s.contact_id = c.contact_id AND s.segment = c.segment"
             " WHERE c.channel = ? AND c.kind = 'inbound' AND c.ended_wall IS NULL"
             " AND c.completed_wall IS NULL AND c.abandoned_wall IS NULL"
-            " AND c.removed_wall IS NULL AND (s.ended_wall IS NULL)"
-            " ORDER BY c.arrived_wall, c.seq",
+            " AND c.removed_wall IS NULL ORDER BY c.arrived_wall, c.seq",
             (channel,),
         )
-        return [
-            OpenContact(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], r[9],
-                        bool(r[10]))
-            for r in rows
-        ]  # fmt: skip
+        out = []
+        for r in rows:
+            ended = bool(r[11])
+            agent, answered = (None, False) if ended else (r[9], bool(r[10]))
+            out.append(
+                OpenContact(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], agent,
+                            answered, ended)
+            )  # fmt: skip
+        return out
 
     async def close_contact(
         self, contact_id: str, wall_time: float, reason: str, outcome: str

@@ -15,6 +15,7 @@ import pytest
 from contactcenter.config import Center, load_center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
+from contactcenter.runtime.site import RuntimeSettings
 from contactcenter.store import Store
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -49,11 +50,15 @@ async def make_site(tmp_path: Path) -> AsyncIterator[SiteFactory]:
     store closed) at the end. ``stop_site(site)`` stops one early (a clean restart)."""
     running: list[tuple[Site, Store]] = []
 
-    async def make(center: Center | None = None, db: Path | None = None) -> Site:
+    async def make(
+        center: Center | None = None,
+        db: Path | None = None,
+        settings: RuntimeSettings | None = None,
+    ) -> Site:
         c = center or center_with()
         store = await Store.open(db or tmp_path / "cc.sqlite3")
         await store.seed_customers(c.customers.values(), c.dedicated_agent)
-        site = Site(c, store, metrics=Metrics(c))
+        site = Site(c, store, metrics=Metrics(c), settings=settings)
         await site.start()
         running.append((site, store))
         return site
