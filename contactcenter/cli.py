@@ -69,9 +69,17 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(str(err), file=sys.stderr)
         return 1
-    return asyncio.run(
-        serve(center, host=args.host, port=args.port, db_path=args.db, demo=args.demo, edges=edges)
+    from contactcenter.runtime.site import RuntimeSettings
+
+    runtime = RuntimeSettings(
+        agent_grace_seconds=args.agent_grace, restart_grace_seconds=args.restart_grace
     )
+    return asyncio.run(
+        serve(
+            center, host=args.host, port=args.port, db_path=args.db, demo=args.demo, edges=edges,
+            runtime=runtime,
+        )
+    )  # fmt: skip
 
 
 def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[Callable[[Site], Edge]]]:
@@ -158,6 +166,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
     serve.add_argument(
         "--demo", action="store_true", help="add simulated customers and agents to watch"
+    )
+    serve.add_argument(
+        "--agent-grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="set an agent whose desktop is gone this long away (disconnected); default 30",
+    )
+    serve.add_argument(
+        "--restart-grace",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="after a restart, agents have this long to come back as they were; default 120",
     )
     serve.set_defaults(func=_serve)
     user = sub.add_parser("user", help="manage logins of the web API")

@@ -24,6 +24,7 @@ from contactcenter.config import Center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.runtime.ports import Edge
+from contactcenter.runtime.site import RuntimeSettings
 from contactcenter.store.store import Store
 
 DEFAULT_DB = Path("var/contactcenter.sqlite3")
@@ -102,6 +103,7 @@ async def serve(
     say: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
     edges: Sequence[Callable[[Site], Edge]] = (),
+    runtime: RuntimeSettings | None = None,
 ) -> int:
     """Serve ``center`` until ``stop`` is set (or SIGINT/SIGTERM); ``edges`` are built for the
     site and run with it (e.g. the voice edge)."""
@@ -117,7 +119,7 @@ async def serve(
             for name, role, pw in created:
                 say(f"  {name:<12} {role:<10} {pw}")
         metrics = Metrics(center)
-        live = Site(center, store, metrics=metrics)
+        live = Site(center, store, metrics=metrics, settings=runtime)
         for make_edge in edges:
             live.add_edge(make_edge(live))
         app = build_app(live, store, metrics, chat_secret=chat_secret(db_path))
