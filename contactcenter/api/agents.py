@@ -73,7 +73,9 @@ async def _customer_name(ctx: Ctx, cid: str) -> str | None:
 
 def _offer(ctx: Ctx, offer: ContactOffered, name: str | None) -> dict[str, Any]:
     q = ctx.engine.center.queues.get(offer.queue)
+    cb = ctx.site.callbacks.for_contact(offer.contact_id)
     return {
+        "callback": {"number": cb.record.phone, "dialled_by": _dialler(ctx)} if cb else None,
         "contact_id": offer.contact_id,
         "queue": offer.queue,
         "queue_name": q.name if q is not None else offer.queue,
@@ -82,6 +84,11 @@ def _offer(ctx: Ctx, offer: ContactOffered, name: str | None) -> dict[str, Any]:
         "ring_seconds": q.ring_timeout_seconds if q is not None else None,
         "customer_name": name,
     }
+
+
+def _dialler(ctx: Ctx) -> str:
+    """Who dials a call back's customer: the center (its voice edge) or the agent by hand."""
+    return "agent" if ctx.site.callbacks.dialer is None else "center"
 
 
 async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
@@ -264,7 +271,7 @@ async def screen_pop(request: web.Request) -> web.Response:
             "status": str(cb.status),
             "attempt": cb.attempts if cb.attempts else cb.attempts + 1,
             "max_attempts": ctx.site.callbacks.settings.max_attempts,
-            "dialled_by": "agent" if ctx.site.callbacks.dialer is None else "center",
+            "dialled_by": _dialler(ctx),
         }
     return web.json_response(
         {

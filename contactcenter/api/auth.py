@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from contactcenter.agents import SYSTEM_AWAY_REASONS
 from contactcenter.api.context import CTX, Ctx
 from contactcenter.api.errors import ApiError, read_body
 from contactcenter.api.openapi import COOKIE, Access, Handler, Route
@@ -130,7 +131,8 @@ def _me(ctx: Ctx, p: Principal) -> dict[str, object]:
         "role": p.role,
         "agent_id": p.agent_id,
         "agent_name": agent.name if agent is not None else None,
-        "away_reasons": [r for r in center.settings.away_reasons if r != "no-answer"],
+        "extension": agent.extension if agent is not None else None,
+        "away_reasons": [r for r in center.settings.away_reasons if r not in SYSTEM_AWAY_REASONS],
         "dispositions": list(ctx.settings.dispositions),
         "center": center.settings.name,
     }

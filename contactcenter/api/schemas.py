@@ -167,6 +167,7 @@ class Me(BaseModel):
     role: Role
     agent_id: str | None
     agent_name: str | None
+    extension: str | None = Field(default=None, description="The agent's phone (calls ring it)")
     away_reasons: list[str]
     dispositions: list[str]
     center: str

@@ -9,6 +9,7 @@ browser is the system one (``playwright install`` is never run). Screenshots go 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -62,7 +63,7 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.Popen[str]:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     db = tmp_path / "var" / "cc.sqlite3"
-    users = [("a05", "agent"), ("sup", "supervisor"), ("root", "admin")]
+    users = [("a05", "agent"), ("a06", "agent"), ("sup", "supervisor"), ("root", "admin")]
     for batch in (users[:1], users[1:]):  # the first one creates the database
         procs = [
             cli("user", "set", name, "--role", role, "--password-stdin", "--db", str(db), stdin="")
@@ -113,9 +114,7 @@ def login(page: object, user: str) -> None:
 
 def test_chat_desktop_wallboard(server: str, tmp_path: Path) -> None:
     expect = playwright_api.expect
-    if SHOTS.exists():
-        shutil.rmtree(SHOTS)
-    SHOTS.mkdir(parents=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     evil = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -195,3 +194,99 @@ def test_chat_desktop_wallboard(server: str, tmp_path: Path) -> None:
             browser.close()
     for shot in SHOTS.iterdir():
         shutil.copy(shot, tmp_path / shot.name)
+
+
+def test_warm_transfer_wallboard_actions_and_a_call_back_from_the_chat(
+    server: str, tmp_path: Path
+) -> None:
+    """Two agents on their desktops: a05 consults a06 (warm transfer) with a note, a06 takes
+    the chat over and sees the note; a supervisor raises a waiting customer's priority on the
+    wallboard; that customer asks to be called back from the widget; the supervisor cancels
+    the call back."""
+    expect = playwright_api.expect
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            pages = [browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+                     for _ in range(5)]  # fmt: skip
+            customer, waiting, a05, a06, boss = pages
+            for page in pages:
+                page.set_default_timeout(10_000)
+
+            for page, user in ((a05, "a05"), (a06, "a06")):
+                page.goto(f"{server}/desktop")
+                login(page, user)
+                expect(page.get_by_test_id("agent-state")).to_have_text("offline")
+            a05.get_by_test_id("routing-login").click()
+            expect(a05.get_by_test_id("agent-state")).to_have_text("available")
+
+            customer.goto(f"{server}/chat")
+            customer.get_by_test_id("chat-name").fill("Ann")
+            customer.get_by_test_id("chat-topic").select_option("sales")
+            customer.get_by_test_id("chat-start").click()
+            a05.get_by_test_id("offer-accept").click()
+            customer.get_by_test_id("chat-input").fill("I want the fibre plan")
+            customer.get_by_test_id("chat-send").click()
+            expect(a05.locator("[data-testid=agent-transcript] li.customer")).to_have_count(1)
+
+            # a06 goes available; a05 consults a06 with a note
+            a06.get_by_test_id("routing-login").click()
+            expect(a06.get_by_test_id("agent-state")).to_have_text("available")
+            a05.get_by_test_id("transfer-open").click()
+            a05.get_by_test_id("transfer-agent").select_option("a06")
+            a05.get_by_test_id("transfer-note").fill("verified; wants 1 Gbit")
+            a05.get_by_test_id("transfer-warm").click()
+            expect(a06.get_by_test_id("consult-offer")).to_be_visible()
+            expect(customer.locator("#transcript li.system").last).to_contain_text("please hold")
+            a06.get_by_test_id("consult-accept").click()
+            expect(a05.get_by_test_id("consult-status")).to_contain_text("colleague is on")
+            a05.screenshot(path=str(SHOTS / "7-desktop-consult.png"))
+            a05.get_by_test_id("consult-complete").click()
+            expect(a05.get_by_test_id("wrapup-form")).to_be_visible()
+            expect(a06.get_by_test_id("transfer-note-shown")).to_have_text("verified; wants 1 Gbit")
+            expect(a06.locator("[data-testid=agent-transcript] li.customer")).to_have_text(
+                "I want the fibre plan"
+            )
+            a06.get_by_test_id("agent-input").fill("Hi Ann, Farid here")
+            a06.get_by_test_id("agent-send").click()
+            expect(customer.locator("#transcript li.agent").last).to_have_text("Hi Ann, Farid here")
+            expect(customer.get_by_test_id("chat-status")).to_contain_text("Farid")
+            a06.screenshot(path=str(SHOTS / "8-desktop-taken-over.png"))
+
+            # a customer waits in support chat (nobody there); the supervisor raises them
+            waiting.goto(f"{server}/chat")
+            waiting.get_by_test_id("chat-name").fill("Bo")
+            waiting.get_by_test_id("chat-topic").select_option("support")
+            waiting.get_by_test_id("chat-start").click()
+            expect(waiting.get_by_test_id("chat-status")).to_contain_text("number 1")
+            boss.goto(f"{server}/wallboard")
+            login(boss, "sup")
+            rows = boss.locator("[data-testid=waiting-rows] tr")
+            expect(rows).to_have_count(1)
+            chat_id = rows.first.get_attribute("data-contact")
+            row = boss.locator(f'[data-testid=waiting-rows] tr[data-contact="{chat_id}"]')
+            row.get_by_test_id("priority-input").fill("250")
+            row.get_by_test_id("priority-set").click()
+            expect(row.get_by_test_id("priority-input")).to_have_value("250")
+
+            # ... who asks to be called back instead; the supervisor cancels it
+            waiting.get_by_test_id("chat-callback-open").click()
+            waiting.get_by_test_id("chat-callback-number").fill("+49 30 555 0101")
+            waiting.get_by_test_id("chat-callback-send").click()
+            expect(waiting.get_by_test_id("chat-status")).to_contain_text("call you back")
+            expect(row).to_have_count(0)  # the chat left; the call back waits in support
+            expect(rows.locator("td").first).to_have_text("support")
+            booked = boss.locator("[data-testid=wallboard-callback-rows] tr")
+            expect(booked).to_have_count(1)
+            expect(booked.locator("[data-field=status]")).to_have_text(
+                re.compile("queued|scheduled")
+            )
+            expect(boss.locator("tr[data-queue=support] [data-field=callbacks]")).to_have_text(
+                "1/0"
+            )
+            boss.screenshot(path=str(SHOTS / "9-wallboard-callback.png"), full_page=True)
+            booked.get_by_test_id("callback-cancel").click()
+            expect(booked).to_have_count(0)
+        finally:
+            browser.close()

@@ -31,8 +31,10 @@
     if (ended) return;
     ended = true;
     sessionStorage.removeItem(KEY);
-    const why = by === "agent" ? "The agent ended the chat." : by === "center"
-      ? "Sorry, we could not take your chat right now." : "You ended the chat.";
+    const why = by === "agent" ? "The agent ended the chat."
+      : by === "callback" ? "We will call you back, keeping your place in the queue."
+      : by === "center" ? "Sorry, we could not take your chat right now." : "You ended the chat.";
+    $("callback").hidden = true;
     setStatus(why + " Thank you!");
     addLine("system", "Chat ended");
     $("text").disabled = true;
@@ -45,9 +47,12 @@
   function onFrame(f) {
     switch (f.type) {
       case "status":
+        $("callback-open").hidden = f.state !== "waiting";
         if (f.state === "waiting") {
           const wait = f.expected_wait_seconds != null ? ` · expected wait about ${fmtSeconds(f.expected_wait_seconds)}` : "";
           setStatus(`You are number ${f.position} in the queue${wait}.`);
+        } else if (f.state === "resuming") {
+          setStatus(`${f.agent || "Your agent"} will be back with you in a moment.`);
         } else if (f.state === "offered") {
           setStatus("An agent is about to join…");
         } else if (f.agent) {
@@ -61,6 +66,21 @@
       case "agent_joined":
         setStatus(`You are chatting with ${f.name}.`);
         addLine("system", `${f.name} joined the chat`);
+        $("callback-open").hidden = true;
+        $("callback").hidden = true;
+        break;
+      case "transferred":
+        addLine("system", "You are being transferred; you keep your place.");
+        break;
+      case "hold":
+        addLine("system", "Your agent is asking a colleague; please hold on.");
+        break;
+      case "resume":
+        addLine("system", "Your agent is back.");
+        break;
+      case "callback_offer":
+        addLine("system", "Rather not wait? We can call you back, keeping your place.");
+        $("callback-open").hidden = false;
         break;
       case "message":
         addLine(f.sender, f.text, f.at);
@@ -111,6 +131,16 @@
   });
 
   $("end").addEventListener("click", () => { if (conn) conn.send({ type: "end" }); });
+  $("callback-open").addEventListener("click", () => { $("callback").hidden = false; $("callback-number").focus(); });
+  $("callback").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (!conn) return;
+    $("chat-error").textContent = "";
+    const frame = { type: "callback", number: $("callback-number").value.replace(/[\s()\/-]/g, "") };
+    const at = $("callback-at").value;  // local date and time, sent with its offset
+    if (at) frame.at = new Date(at).toISOString();
+    conn.send(frame);
+  });
   $("again").addEventListener("click", () => location.reload());
 
   loadTopics().catch((e) => { $("start-error").textContent = e.message; });

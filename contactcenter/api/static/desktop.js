@@ -1,5 +1,7 @@
-// The agent desktop: presence, offers with a ring countdown, concurrent chats with the
-// customer card, and the wrap-up form. Customer text is only ever set with textContent.
+// The agent desktop: presence, offers with a ring countdown, concurrent contacts with the
+// customer card, transfers (blind to a queue or an agent, warm with a consult), colleagues'
+// consults, call backs (booked here; dialled by hand when the site has no voice edge) and
+// the wrap-up form. Customer text is only ever set with textContent.
 "use strict";
 
 (() => {
@@ -11,6 +13,7 @@
   let offer = null;
   let countdownTimer = null;
   let ui = {};
+  const enc = encodeURIComponent;
 
   function setBadge(state, reason) {
     const badge = document.getElementById("state");
@@ -45,40 +48,53 @@
       onclick: () => act(async () => { const s = await api("POST", "/api/agent/logout"); setBadge(s.state, s.reason); }) }, "Log out of routing");
     ui.error = el("p", { class: "error", role: "alert", "data-testid": "desktop-error" });
     ui.offer = el("section", { class: "card offer", hidden: true, "data-testid": "offer" });
+    ui.consult = el("section", { class: "card offer", hidden: true, "data-testid": "consult-offer" });
     ui.tabbar = el("nav", { class: "tabs", "data-testid": "tabs" });
     ui.panes = el("div", {});
     ui.empty = el("p", { class: "muted", text: "No contacts. Offers appear here while you are available." });
+    ui.callbacks = buildCallbacks();
     root.replaceChildren(
       el("section", { class: "card" },
         el("div", { class: "row" }, ui.login, ui.available, ui.away, reason, ui.logout,
           el("button", { onclick: logout }, "Sign out")),
+        me.extension ? el("p", { class: "muted", text: `Calls ring your phone, extension ${me.extension}.` }) : null,
         ui.error),
-      ui.offer,
-      el("section", { class: "card" }, ui.tabbar, ui.empty, ui.panes));
+      ui.offer, ui.consult,
+      el("section", { class: "card" }, ui.tabbar, ui.empty, ui.panes),
+      ui.callbacks.section);
     document.getElementById("who").textContent = `${me.agent_name || me.username} (${me.agent_id})`;
   }
 
   // -- offers --------------------------------------------------------------------------------
 
-  function showOffer(o) {
-    offer = { ...o, until: performance.now() + o.ring_seconds_left * 1000 };
-    const count = el("span", { class: "countdown", "data-testid": "offer-countdown" });
-    ui.offer.replaceChildren(
-      el("h2", {}, "Incoming ", o.channel, " contact"),
-      el("p", {}, el("strong", { "data-testid": "offer-customer", text: o.customer_name || "A customer" }),
-        " · ", o.queue_name || o.queue),
-      el("div", { class: "row" },
-        count,
-        el("button", { class: "primary", "data-testid": "offer-accept", onclick: () => acceptOffer(o.contact_id) }, "Accept"),
-        el("button", { "data-testid": "offer-decline", onclick: () => act(() => api("POST", `/api/agent/contacts/${encodeURIComponent(o.contact_id)}/decline`)).then(hideOffer) }, "Decline")));
-    ui.offer.hidden = false;
+  // A call is answered on the phone; a call back the agent dials by hand, on the desktop.
+  function onPhone(o) { return o.channel === "voice" && !(o.callback && o.callback.dialled_by === "agent"); }
+
+  function countdown(node, until) {
     clearInterval(countdownTimer);
     const tick = () => {
-      const left = (offer.until - performance.now()) / 1000;
-      count.textContent = left > 0 ? `${Math.ceil(left)} s` : "0 s";
+      const left = (until - performance.now()) / 1000;
+      node.textContent = left > 0 ? `${Math.ceil(left)} s` : "0 s";
     };
     tick();
     countdownTimer = setInterval(tick, 250);
+  }
+
+  function showOffer(o) {
+    offer = { ...o, until: performance.now() + o.ring_seconds_left * 1000 };
+    const count = el("span", { class: "countdown", "data-testid": "offer-countdown" });
+    const what = o.callback ? `Call back to ${o.callback.number}` : `Incoming ${o.channel} contact`;
+    const answer = onPhone(o)
+      ? el("strong", { "data-testid": "offer-on-phone", text: `Answer on your phone${me.extension ? " (" + me.extension + ")" : ""}` })
+      : el("button", { class: "primary", "data-testid": "offer-accept", onclick: () => acceptOffer(o.contact_id) }, "Accept");
+    ui.offer.replaceChildren(
+      el("h2", { text: what }),
+      el("p", {}, el("strong", { "data-testid": "offer-customer", text: o.customer_name || "A customer" }),
+        " · ", o.queue_name || o.queue),
+      el("div", { class: "row" }, count, answer,
+        el("button", { "data-testid": "offer-decline", onclick: () => act(() => api("POST", `/api/agent/contacts/${enc(o.contact_id)}/decline`)).then(hideOffer) }, "Decline")));
+    ui.offer.hidden = false;
+    countdown(count, offer.until);
   }
 
   function hideOffer() {
@@ -89,9 +105,35 @@
   }
 
   async function acceptOffer(cid) {
-    const ok = await act(() => api("POST", `/api/agent/contacts/${encodeURIComponent(cid)}/accept`));
+    const ok = await act(() => api("POST", `/api/agent/contacts/${enc(cid)}/accept`));
     hideOffer();
     if (ok) openTab(cid, "active", true);
+  }
+
+  // A colleague asks to consult (a warm transfer to this agent).
+  function showConsult(f) {
+    const count = el("span", { class: "countdown" });
+    const answer = f.channel === "voice"
+      ? el("strong", { text: "Answer on your phone" })
+      : el("button", { class: "primary", "data-testid": "consult-accept",
+          onclick: () => act(async () => { await api("POST", `/api/agent/contacts/${enc(f.contact_id)}/consult/accept`); openTab(f.contact_id, "consult", true); }) }, "Accept");
+    ui.consult.replaceChildren(
+      el("h2", { text: `${f.from_name || f.from_agent} asks you to take over a ${f.channel}` }),
+      el("p", {}, el("strong", { text: f.customer_name || "A customer" }), " · ", f.queue_name || f.queue),
+      el("div", { class: "row" }, count, answer,
+        el("button", { "data-testid": "consult-decline",
+          onclick: () => act(() => api("POST", `/api/agent/contacts/${enc(f.contact_id)}/consult/decline`)) }, "Decline")));
+    ui.consult.hidden = false;
+    ui.consult.dataset.contact = f.contact_id;
+    countdown(count, performance.now() + f.ring_seconds_left * 1000);
+    openTab(f.contact_id, "consult", false);  // the transcript and the note, to read first
+  }
+
+  function hideConsult(cid) {
+    if (ui.consult.dataset.contact !== cid) return;
+    ui.consult.hidden = true;
+    ui.consult.replaceChildren();
+    delete ui.consult.dataset.contact;
   }
 
   // -- contact tabs --------------------------------------------------------------------------
@@ -102,6 +144,8 @@
       tab = makeTab(cid);
       tabs.set(cid, tab);
       loadScreenPop(tab);
+    } else if (state === "active" && tab.state === "consult") {
+      loadScreenPop(tab);  // the colleague took the contact over
     }
     setTabState(tab, state);
     if (select || !active) selectTab(cid);
@@ -110,8 +154,8 @@
   }
 
   function makeTab(cid) {
-    const tab = { cid, seen: new Set(), state: "active" };
-    tab.button = el("button", { "data-testid": "tab", "data-contact": cid, onclick: () => selectTab(cid) }, "Chat");
+    const tab = { cid, seen: new Set(), state: "active", channel: "chat", callback: null };
+    tab.button = el("button", { "data-testid": "tab", "data-contact": cid, onclick: () => selectTab(cid) }, "Contact");
     tab.transcript = el("ul", { class: "transcript", "data-testid": "agent-transcript" });
     tab.text = el("input", { maxlength: 2000, autocomplete: "off", placeholder: "Reply to the customer", "data-testid": "agent-input" });
     tab.compose = el("form", { class: "compose" }, tab.text,
@@ -121,12 +165,21 @@
       const text = tab.text.value;
       if (!text.trim()) return;
       act(async () => {
-        await api("POST", `/api/agent/contacts/${encodeURIComponent(cid)}/messages`, { text });
+        await api("POST", `/api/agent/contacts/${enc(cid)}/messages`, { text });
         tab.text.value = "";
       });
     });
     tab.hangup = el("button", { class: "danger", "data-testid": "agent-hangup",
-      onclick: () => act(() => api("POST", `/api/agent/contacts/${encodeURIComponent(cid)}/hangup`)) }, "End chat");
+      onclick: () => act(() => api("POST", `/api/agent/contacts/${enc(cid)}/hangup`)) }, "End chat");
+    tab.transfer = makeTransfer(tab);
+    tab.result = el("div", { class: "row", hidden: true, "data-testid": "callback-result" },
+      el("span", { text: "The call to the customer:" }),
+      ...[["answered", "Answered"], ["no_answer", "No answer"], ["busy", "Busy"], ["failed", "Failed"]].map(([o, label]) =>
+        el("button", { "data-testid": `callback-${o}`, onclick: () => act(async () => {
+          const r = await api("POST", `/api/agent/contacts/${enc(cid)}/callback-result`, { outcome: o });
+          tab.result.hidden = true;
+          addLine(tab, "system", r.status === "connected" ? "Connected to the customer." : "Not reached: it will be tried again or closed.", null);
+        }) }, label)));
     const disp = el("select", { "data-testid": "wrapup-disposition" },
       ...me.dispositions.map((d) => el("option", { value: d, text: d })));
     const notes = el("textarea", { rows: 3, maxlength: 2000, "data-testid": "wrapup-notes" });
@@ -140,26 +193,69 @@
       const body = { disposition: disp.value };
       if (notes.value.trim()) body.notes = notes.value.trim();
       act(async () => {
-        await api("POST", `/api/agent/contacts/${encodeURIComponent(cid)}/wrapup`, body);
+        await api("POST", `/api/agent/contacts/${enc(cid)}/wrapup`, body);
         closeTab(cid);
       });
     });
     tab.card = el("aside", { class: "customer-card", "data-testid": "customer-card" }, el("p", { class: "muted", text: "Loading customer…" }));
     tab.pane = el("div", { class: "grid2", hidden: true, "data-contact": cid },
-      el("div", {}, tab.transcript, tab.compose, el("div", { class: "row" }, tab.hangup), tab.wrap),
+      el("div", {}, tab.transcript, tab.compose, tab.result,
+        el("div", { class: "row" }, tab.hangup, tab.transfer.open), tab.transfer.panel, tab.wrap),
       tab.card);
     ui.tabbar.append(tab.button);
     ui.panes.append(tab.pane);
     return tab;
   }
 
+  // The transfer panel of a tab: the quick-connect list of queues and agents of its channel.
+  function makeTransfer(tab) {
+    const t = {};
+    t.queue = el("select", { "data-testid": "transfer-queue" });
+    t.agent = el("select", { "data-testid": "transfer-agent" });
+    t.note = el("textarea", { rows: 2, maxlength: 2000, placeholder: "Note for the next agent", "data-testid": "transfer-note" });
+    t.status = el("p", { class: "muted", "data-testid": "consult-status" });
+    const send = (body) => act(async () => {
+      if (t.note.value.trim()) body.note = t.note.value.trim();
+      await api("POST", `/api/agent/contacts/${enc(tab.cid)}/transfer`, body);
+      if (body.warm) { t.status.textContent = "Ringing your colleague…"; t.consulting.hidden = false; }
+      else t.panel.hidden = true;
+    });
+    t.consulting = el("div", { class: "row", hidden: true },
+      el("button", { class: "primary", "data-testid": "consult-complete",
+        onclick: () => act(() => api("POST", `/api/agent/contacts/${enc(tab.cid)}/consult/complete`)) }, "Complete transfer"),
+      el("button", { "data-testid": "consult-cancel",
+        onclick: () => act(() => api("POST", `/api/agent/contacts/${enc(tab.cid)}/consult/cancel`)) }, "Cancel consult"));
+    t.panel = el("div", { class: "card stack", hidden: true, "data-testid": "transfer-panel" },
+      el("h3", { text: "Transfer" }),
+      el("div", { class: "row" }, t.queue,
+        el("button", { "data-testid": "transfer-to-queue", onclick: () => send({ to_queue: t.queue.value }) }, "To queue")),
+      el("div", { class: "row" }, t.agent,
+        el("button", { "data-testid": "transfer-to-agent", onclick: () => send({ to_agent: t.agent.value }) }, "To agent"),
+        el("button", { "data-testid": "transfer-warm", onclick: () => send({ to_agent: t.agent.value, warm: true }) }, "Consult first")),
+      t.note, t.status, t.consulting);
+    t.open = el("button", { "data-testid": "transfer-open", onclick: () => act(async () => {
+      const qc = await api("GET", `/api/agent/quick-connect?channel=${enc(tab.channel)}`);
+      t.queue.replaceChildren(...qc.queues.map((q) => el("option", { value: q.queue, text: `${q.name || q.queue} (${q.waiting} waiting)` })));
+      t.agent.replaceChildren(...qc.agents.map((a) => el("option", { value: a.agent, disabled: !a.can_take, text: `${a.name || a.agent} · ${a.state}` })));
+      t.panel.hidden = !t.panel.hidden;
+    }) }, "Transfer…");
+    return t;
+  }
+
   function setTabState(tab, state) {
     tab.state = state;
     const wrap = state === "wrap_up";
+    const consult = state === "consult";
+    const chat = tab.channel === "chat";
     tab.wrap.hidden = !wrap;
-    tab.compose.hidden = wrap;
-    tab.hangup.hidden = wrap;
+    tab.compose.hidden = wrap || consult || !chat;
+    tab.hangup.hidden = wrap || consult;
+    tab.hangup.textContent = chat ? "End chat" : "Hang up";
+    tab.transfer.open.hidden = wrap || consult || Boolean(tab.callback);
+    if (wrap || consult) tab.transfer.panel.hidden = true;
+    tab.result.hidden = !(state === "active" && tab.callback && tab.callback.dialled_by === "agent" && tab.callback.status !== "connected");
     tab.button.classList.toggle("wrap", wrap);
+    tab.button.classList.toggle("consult", consult);
   }
 
   function selectTab(cid) {
@@ -197,25 +293,73 @@
   async function loadScreenPop(tab) {
     let pop;
     try {
-      pop = await api("GET", `/api/agent/contacts/${encodeURIComponent(tab.cid)}`);
+      pop = await api("GET", `/api/agent/contacts/${enc(tab.cid)}`);
     } catch (e) {
       tab.card.replaceChildren(el("p", { class: "error", text: e.message }));
       return;
     }
+    tab.channel = pop.channel;
+    tab.callback = pop.callback;
     const c = pop.customer;
-    tab.button.textContent = c.name || tab.cid;
-    const rows = [["Name", c.name || "unknown"], ["Tier", c.tier], ["Customer id", c.customer_id || "not identified"],
+    tab.button.textContent = (c.name || tab.cid) + (pop.channel === "voice" ? " ☎" : "");
+    const rows = [["Name", c.name || "unknown"], ["Tier", c.tier],
+      ["Customer id", c.customer_id || (c.claimed_customer_id ? `${c.claimed_customer_id} (claimed, not verified)` : "not identified")],
       ["Topic", pop.topic || "–"], ["Queue", pop.queue], ["Waited", fmtSeconds(pop.wait_seconds)]];
     if (c.email) rows.push(["E-mail", c.email]);
     if (c.phone) rows.push(["Phone", c.phone]);
+    if (pop.callback) rows.push(["Call back to", pop.callback.number], ["Attempt", `${pop.callback.attempt} of ${pop.callback.max_attempts}`]);
     const dl = el("dl", {});
     for (const [k, v] of rows) dl.append(el("dt", { text: k }), el("dd", { text: v }));
+    const earlier = el("ul", { class: "history", "data-testid": "earlier-segments" },
+      ...pop.earlier_segments.map((s) => el("li", {},
+        `${s.agent_id || "–"} · ${s.queue} · ${s.end || "?"}${s.to_queue ? " → " + (s.to_agent || s.to_queue) : ""}`,
+        s.note ? el("blockquote", { "data-testid": "transfer-note-shown", text: s.note }) : null)));
     const history = el("ul", { class: "history", "data-testid": "customer-history" },
       ...c.last_contacts.map((h) => el("li", {},
         `${new Date(h.arrived * 1000).toLocaleString()} · ${h.channel} · ${h.queue} · ${h.outcome || "?"}${h.disposition ? " · " + h.disposition : ""}`)));
     tab.card.replaceChildren(el("h3", { "data-testid": "customer-name", text: c.name || "Customer" }), dl,
+      pop.earlier_segments.length ? el("h4", { text: "Before you" }) : null, pop.earlier_segments.length ? earlier : null,
       el("h4", { text: "Last contacts" }), c.last_contacts.length ? history : el("p", { class: "muted", text: "none" }));
     for (const ln of pop.transcript) addLine(tab, ln.sender, ln.text, ln.at);
+    setTabState(tab, tab.state);
+  }
+
+  // -- call backs ----------------------------------------------------------------------------
+
+  function buildCallbacks() {
+    const list = el("tbody", { "data-testid": "callback-rows" });
+    const queue = el("select", { "data-testid": "callback-queue" });
+    const number = el("input", { type: "tel", maxlength: 32, placeholder: "+4930…", "data-testid": "callback-number" });
+    const name = el("input", { maxlength: 100, placeholder: "Name (optional)", "data-testid": "callback-name" });
+    const at = el("input", { type: "datetime-local", "data-testid": "callback-at" });
+    const form = el("form", { class: "row" }, queue, number, name, at,
+      el("button", { class: "primary", type: "submit", "data-testid": "callback-book" }, "Book call back"));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      act(async () => {
+        const body = { queue: queue.value, number: number.value.replace(/[\s()/-]/g, "") };
+        if (name.value.trim()) body.name = name.value.trim();
+        if (at.value) body.due_at = new Date(at.value).toISOString();
+        if (active && tabs.get(active) && tabs.get(active).state !== "consult") body.contact_id = active;
+        await api("POST", "/api/callbacks", body);
+        number.value = ""; name.value = ""; at.value = "";
+        await refresh();
+      });
+    });
+    async function refresh() {
+      const rows = await api("GET", "/api/callbacks");
+      list.replaceChildren(...rows.map((c) => el("tr", { "data-callback": c.id },
+        el("td", { text: c.queue }), el("td", { text: c.name || c.number }), el("td", { text: c.status }),
+        el("td", { text: new Date(c.due * 1000).toLocaleString() }), el("td", { class: "num", text: c.attempts }))));
+    }
+    const section = el("section", { class: "card", "data-testid": "callbacks" },
+      el("h2", { text: "Call backs" }), form,
+      el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Queue" }), el("th", { text: "Customer" }),
+        el("th", { text: "Status" }), el("th", { text: "Due" }), el("th", { class: "num", text: "Attempts" }))), list));
+    return {
+      section, refresh,
+      setQueues(queues) { queue.replaceChildren(...queues.map((q) => el("option", { value: q.queue, text: q.name || q.queue }))); },
+    };
   }
 
   // -- live frames ---------------------------------------------------------------------------
@@ -224,15 +368,16 @@
     setBadge(s.state.state, s.state.reason);
     const held = new Set();
     for (const c of s.contacts) {
-      if (c.state === "offered") continue;
+      if (c.state === "offered" && !c.consult) continue;
       held.add(c.contact_id);
-      openTab(c.contact_id, c.state, false);
+      openTab(c.contact_id, c.consult ? "consult" : c.state, false);
     }
     for (const cid of [...tabs.keys()]) if (!held.has(cid)) closeTab(cid);
     if (s.offer) showOffer(s.offer); else hideOffer();
   }
 
   function onFrame(f) {
+    const tab = f.contact_id ? tabs.get(f.contact_id) : null;
     switch (f.type) {
       case "snapshot": onSnapshot(f); break;
       case "state": setBadge(f.state, f.reason); break;
@@ -244,23 +389,35 @@
           if (f.reason === "contact_left") flash("The customer left before you answered.");
         }
         break;
-      case "answered": openTab(f.contact_id, "active", true); break;
-      case "completed": {
-        const tab = tabs.get(f.contact_id);
-        if (tab) setTabState(tab, "wrap_up");
+      case "answered":
+        if (offer && offer.contact_id === f.contact_id) hideOffer();
+        hideConsult(f.contact_id);
+        openTab(f.contact_id, "active", true);
         break;
-      }
+      case "completed": case "handed_off":
+        if (tab) {
+          setTabState(tab, "wrap_up");
+          if (f.type === "handed_off" && f.to_queue) addLine(tab, "system", `Transferred to ${f.to_agent || f.to_queue}.`, null);
+        }
+        break;
       case "wrapup_ended": closeTab(f.contact_id); break;
-      case "message": {
-        const tab = tabs.get(f.contact_id);
+      case "consult_offer": showConsult(f); break;
+      case "consult_ringing": if (tab) tab.transfer.status.textContent = "Ringing your colleague…"; break;
+      case "consult_answered":
+        hideConsult(f.contact_id);
+        if (tab && tab.state !== "consult") tab.transfer.status.textContent = "Your colleague is on: complete the transfer or cancel.";
+        break;
+      case "consult_ended":
+        hideConsult(f.contact_id);
+        if (tab && tab.state === "consult") closeTab(f.contact_id);
+        else if (tab) { tab.transfer.status.textContent = `Consult ended (${f.reason}).`; tab.transfer.consulting.hidden = true; }
+        break;
+      case "message":
         if (tab) addLine(tab, f.sender, f.text, f.at);
         break;
-      }
-      case "chat_closed": {
-        const tab = tabs.get(f.contact_id);
+      case "chat_closed":
         if (tab && f.by === "customer") addLine(tab, "system", "The customer left the chat.", null);
         break;
-      }
     }
   }
 
@@ -274,6 +431,9 @@
     build();
     setBadge("offline", null);
     socket("/api/agent/ws", onFrame, (st) => { if (st === "closed") flash("Connection lost, reconnecting…"); else flash(""); });
+    api("GET", "/api/agent/quick-connect?channel=voice").then((qc) => ui.callbacks.setQueues(qc.queues)).catch(() => {});
+    ui.callbacks.refresh().catch(() => {});
+    setInterval(() => ui.callbacks.refresh().catch(() => {}), 15000);
   }
 
   main().catch((e) => { root.replaceChildren(el("p", { class: "error", text: e.message })); });
