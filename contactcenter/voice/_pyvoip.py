@@ -185,7 +185,8 @@ class Leg:
     answered_at: float | None = None
 
     def __repr__(self) -> str:
-        return f"<Leg {self.id} {self.direction} {self.peer} {self.state.value}>"
+        # never the peer: for a customer's leg that is their number (kept out of logs)
+        return f"<Leg {self.id} {self.direction} {self.state.value}>"
 
 
 # -- pyVoIP subclasses ------------------------------------------------------------------------
@@ -722,7 +723,7 @@ class SipStack:
                 return
             if waited + delay >= self.dial_timeout:
                 if self._end(leg):
-                    log.warning("INVITE to %s: no response from the SIP server", leg.peer)
+                    log.warning("INVITE of %s: no response from the SIP server", leg)
                     self.sink(Failed(leg, 408, "no response from the SIP server"))
                 return
             self._send(leg.invite_raw, self.server)

@@ -166,7 +166,7 @@ class VoiceCall:
         self.outcome = "cancelled"
         self.edge.count("cancelled_ringing")
         self._note("cancelled while ringing")
-        log.info("call %s from %s cancelled before the answer", self.leg.id, self.leg.peer)
+        log.info("call %s cancelled before the answer", self.leg.id)
         return False
 
     async def _start_ivr(self) -> None:

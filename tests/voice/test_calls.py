@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from tests.voice.conftest import CLOSED
 from tests.voice.harness import RtpCounter, caller_scenario, free_udp_port, sipp_caller, until
@@ -193,12 +196,19 @@ async def test_after_hours_caller_books_a_callback(make_site: Any) -> None:
     assert await until(lambda: callback.contact_id in site.engine.router.contacts, 5)
 
 
-async def test_caller_cancels_while_ringing_is_never_answered(make_site: Any) -> None:
-    """Defect 2: the caller's CANCEL gets 200 and a 487; no 200 OK, no IVR, no contact."""
+async def test_caller_cancels_while_ringing_is_never_answered(
+    make_site: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect 2: the caller's CANCEL gets 200 and a 487; no 200 OK, no IVR, no contact. The
+    caller's number stays out of the log."""
     from tests.voice.harness import scenario
 
+    caplog.set_level(logging.DEBUG, logger="contactcenter")
+    number = "+4930555010077"
     site = await make_site(voice={"calls": {"answer_delay_seconds": 2.0}})
-    sf = scenario(site.tmp / "cancel.xml", "caller_cancel.xml", cancel_after_ms=500)
+    sf = scenario(
+        site.tmp / "cancel.xml", "caller_cancel.xml", cancel_after_ms=500, caller_number=number
+    )
     caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
     assert await caller.wait(20) == 0, caller.errors()  # a 200 OK would fail the scenario
     (call,) = await site.ended(1)
@@ -207,3 +217,4 @@ async def test_caller_cancels_while_ringing_is_never_answered(make_site: Any) ->
     assert site.edge.stack.stats.cancelled_by_caller == 1
     assert await site.store.contact_records() == []
     assert site.edge.stack.free_ports == 200 and site.edge.stack.legs == []
+    assert "cancelled before the answer" in caplog.text and number not in caplog.text

@@ -43,7 +43,9 @@ async def test_more_concurrent_calls_than_ports_are_refused_not_stolen(make_site
     first = site.track(sipp_caller(site.tmp, sf, site.proxy, calls=2, rate=10))
     assert await until(lambda: len(site.edge.stack.legs) == 2, 5)
     ports = sorted(leg.port for leg in site.edge.stack.legs)
-    extra = scenario(site.tmp / "refused.xml", "caller_cancel.xml", cancel_after_ms=10)
+    extra = scenario(
+        site.tmp / "refused.xml", "caller_cancel.xml", cancel_after_ms=10, caller_number="sipp"
+    )
     # the third caller is refused at once: its scenario fails (it wanted a 180), that's the point
     third = site.track(sipp_caller(site.tmp, extra, site.proxy, extra=("-recv_timeout", "3000")))
     await third.wait(15)
@@ -161,6 +163,33 @@ def test_dial_returns_at_once_when_the_server_is_silent() -> None:
         assert isinstance(failed, sip.Failed) and failed.leg is leg and failed.status == 408
         assert hole.recv(65535).startswith(b"INVITE ")  # sent (and retransmitted)
         assert stack.free_ports == 4
+    finally:
+        stack.close()
+        media.stop()
+        hole.close()
+
+
+def test_a_customer_number_that_never_answers_stays_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Customer data stays out of plain logs: the leg is named by its id, not the number."""
+    caplog.set_level(logging.DEBUG, logger="contactcenter")
+    number = "+4930555010099"
+    hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    hole.bind(("127.0.0.1", 0))
+    got = threading.Event()
+    media = MediaEngine()
+    stack = sip.SipStack(
+        server="127.0.0.1", port=hole.getsockname()[1], extension="1000", password="",
+        my_ip="127.0.0.1", sip_port=free_udp_port(), rtp_low=40110, rtp_high=40113,
+        sink=lambda e: got.set(), media=media, dial_timeout=0.5,
+    )  # fmt: skip
+    stack.open()
+    try:
+        leg = stack.dial(number)
+        assert got.wait(3)
+        assert "no response" in caplog.text and leg.id in caplog.text
+        assert number not in caplog.text and number not in repr(leg)
     finally:
         stack.close()
         media.stop()
