@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -69,15 +70,28 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(str(err), file=sys.stderr)
         return 1
+    from contactcenter.runtime.heap import HeapSettings
     from contactcenter.runtime.site import RuntimeSettings
+
+    # what the engine did on its own (restored work, agents set away, heap sweeps) goes to
+    # stderr; customer data never goes into these lines
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     runtime = RuntimeSettings(
         agent_grace_seconds=args.agent_grace, restart_grace_seconds=args.restart_grace
     )
+    heap = None
+    if args.heap_sweep > 0:
+        heap = HeapSettings(
+            freeze_every_seconds=min(HeapSettings.freeze_every_seconds, args.heap_sweep),
+            sweep_every_seconds=args.heap_sweep,
+        )
     return asyncio.run(
         serve(
             center, host=args.host, port=args.port, db_path=args.db, demo=args.demo, edges=edges,
-            runtime=runtime,
+            runtime=runtime, heap=heap,
         )
     )  # fmt: skip
 
@@ -180,6 +194,14 @@ def main(argv: list[str] | None = None) -> int:
         default=120.0,
         metavar="SECONDS",
         help="after a restart, agents have this long to come back as they were; default 120",
+    )
+    serve.add_argument(
+        "--heap-sweep",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="freeze long-lived objects out of the garbage collector's way and sweep them this "
+        "often (one full pause); 0: the ordinary collector; default 3600",
     )
     serve.set_defaults(func=_serve)
     user = sub.add_parser("user", help="manage logins of the web API")

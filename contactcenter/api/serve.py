@@ -23,6 +23,7 @@ from contactcenter.api.demo import LiveDemo
 from contactcenter.config import Center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
+from contactcenter.runtime.heap import HeapKeeper, HeapSettings
 from contactcenter.runtime.ports import Edge
 from contactcenter.runtime.site import RuntimeSettings
 from contactcenter.store.store import Store
@@ -104,12 +105,15 @@ async def serve(
     stop: asyncio.Event | None = None,
     edges: Sequence[Callable[[Site], Edge]] = (),
     runtime: RuntimeSettings | None = None,
+    heap: HeapSettings | None = None,
 ) -> int:
     """Serve ``center`` until ``stop`` is set (or SIGINT/SIGTERM); ``edges`` are built for the
-    site and run with it (e.g. the voice edge)."""
+    site and run with it (e.g. the voice edge); ``heap`` runs a ``HeapKeeper`` for the
+    process (None: the ordinary garbage collector)."""
     store = await Store.open(db_path)
     runner: web.AppRunner | None = None
     demo_task: asyncio.Task[None] | None = None
+    keeper: HeapKeeper | None = None
     try:
         await store.seed_customers(center.customers.values(), center.dedicated_agent)
         passwords_file = db_path.parent / PASSWORDS_FILE
@@ -128,6 +132,9 @@ async def serve(
         await web.TCPSite(runner, host, port).start()
         bound = [a for a in runner.addresses if isinstance(a, tuple)]
         real_port = bound[0][1] if bound else port
+        if heap is not None:
+            keeper = HeapKeeper(heap, observe_pause=metrics.gc_paused)
+            await keeper.start()
         shown = f"[{host}]" if ":" in host else host
         base = f"http://{shown}:{real_port}"
         if demo:
@@ -155,4 +162,6 @@ async def serve(
                 await demo_task
         if runner is not None:
             await runner.cleanup()
+        if keeper is not None:
+            await keeper.stop()
         await store.close()

@@ -66,6 +66,7 @@ from contactcenter.routing import Router
 log = logging.getLogger(__name__)
 
 PREFIX = "contactcenter_"
+GC_PAUSE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 UNKNOWN_QUEUE = "_unknown"
 
 WAIT_SPREAD: tuple[float, ...] = (
@@ -342,6 +343,13 @@ class Metrics:
             ("queue", "outcome"),
         )
         self._pending_callbacks: PendingCallbacks | None = None
+        self.gc_pauses = Histogram(
+            PREFIX + "gc_pause_seconds",
+            "Pauses of the engine process's garbage collector (the event loop stands still).",
+            ("generation",),
+            buckets=GC_PAUSE_BUCKETS,
+            registry=reg,
+        )
 
         self._queues: dict[str, _QueueSeries] = {
             qid: _QueueSeries(self, qid, q.channel) for qid, q in center.queues.items()
@@ -429,6 +437,9 @@ class Metrics:
 
     def callback_ended(self, queue: str, outcome: str) -> None:
         self.callbacks_ended.labels(self._queue_label(queue), _known(outcome, CALLBACK_ENDS)).inc()
+
+    def gc_paused(self, generation: int, seconds: float) -> None:
+        self.gc_pauses.labels(str(generation)).observe(seconds)
 
     def render(self) -> bytes:
         """The Prometheus text exposition (format 0.0.4) of this registry."""
