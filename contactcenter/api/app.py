@@ -4,7 +4,6 @@ pages and static files, ``/healthz``, ``/metrics`` and ``/openapi.json``."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import secrets
@@ -23,6 +22,7 @@ from contactcenter.api.openapi import Route, build_openapi
 from contactcenter.api.schemas import Health
 from contactcenter.api.sockets import SOCKETS, close_all
 from contactcenter.runtime import Site
+from contactcenter.runtime.background import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -229,12 +229,7 @@ def build_app(
     async def shutdown(app: web.Application) -> None:
         ctx.ready = False
         await close_all(app)
-        tasks = list(ctx.tasks)
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        await cancel_and_wait(*ctx.tasks)
 
     async def cleanup(app: web.Application) -> None:
         if manage_engine:

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from contactcenter.api.errors import ApiError, classify
+from contactcenter.runtime.background import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,7 @@ async def run_socket(
             elif msg.type is WSMsgType.ERROR:
                 break
     finally:
-        pump_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await pump_task
+        await cancel_and_wait(pump_task)
         request.app[SOCKETS].discard(ws)
         await ws.close()
 

@@ -326,6 +326,16 @@ class Router:
             timers.pop()
         return None
 
+    def _admission(self, contact_id: str, queue: str, tier: str | None) -> tuple[QueueState, str]:
+        """The queue and tier a new contact enters with; a known contact is refused."""
+        if contact_id in self.contacts:
+            raise InvalidInput(f"contact {contact_id} is already known")
+        qs = self._queue(queue)
+        tier_id = tier if tier is not None else self.center.settings.default_tier
+        if tier_id not in self._tiers:
+            raise InvalidInput(f"unknown tier {tier_id!r}")
+        return qs, tier_id
+
     def contact_arrived(
         self,
         now: float,
@@ -352,12 +362,7 @@ class Router:
         call-back offers apply to it.
         """
         self._begin(now)
-        if contact_id in self.contacts:
-            raise InvalidInput(f"contact {contact_id} is already known")
-        qs = self._queue(queue)
-        tier_id = tier if tier is not None else self.center.settings.default_tier
-        if tier_id not in self._tiers:
-            raise InvalidInput(f"unknown tier {tier_id!r}")
+        qs, tier_id = self._admission(contact_id, queue, tier)
         if preferred_agent is None and customer_id is not None:
             preferred_agent = self._dedicated_of.get(customer_id)
         if preferred_agent is not None and preferred_agent not in self.agents:
@@ -404,12 +409,7 @@ class Router:
         ``queue`` in conversation with the agent (who must be logged in with room for it), as
         its ``segment`` (a later one: it was answered before)."""
         self._begin(now)
-        if contact_id in self.contacts:
-            raise InvalidInput(f"contact {contact_id} is already known")
-        qs = self._queue(queue)
-        tier_id = tier if tier is not None else self.center.settings.default_tier
-        if tier_id not in self._tiers:
-            raise InvalidInput(f"unknown tier {tier_id!r}")
+        qs, tier_id = self._admission(contact_id, queue, tier)
         if segment < 2:
             raise InvalidInput("a resumed contact was answered before: segment 2 or later")
         agent = self._agent(agent_id)

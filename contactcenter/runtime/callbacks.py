@@ -46,6 +46,7 @@ from contactcenter.events import (
     Event,
 )
 from contactcenter.routing import InvalidInput
+from contactcenter.runtime.background import cancel_and_wait
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Refused
 from contactcenter.store.records import CallbackRecord, ContactRecord, SegmentRecord
@@ -274,12 +275,8 @@ class CallbackService:
         self._task = asyncio.create_task(self._schedule(), name="callbacks")
 
     async def stop(self) -> None:
-        for task in [self._task, *self._spawned]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task, *self._spawned)
 
     def _track(self, rec: CallbackRecord) -> Callback:
         cb = Callback(rec, S(rec.status), rec.due_wall, rec.attempts, 1)

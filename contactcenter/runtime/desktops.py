@@ -16,7 +16,6 @@ The channel services do the contact part (``ContactHandler.agent_returned`` / ``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -24,6 +23,7 @@ from typing import Protocol
 from contactcenter.agents import DISCONNECTED, Presence
 from contactcenter.routing import RoutingError
 from contactcenter.runtime.agents import AgentDesk
+from contactcenter.runtime.background import cancel_and_wait
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.ports import ContactHandler
 from contactcenter.store.records import AgentStateRecord
@@ -74,11 +74,9 @@ class Desktops:
             log.info("%d agent(s) were logged in before the restart", len(self.restorable))
 
     async def stop(self) -> None:
-        for task in list(self._timers.values()):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        timers = list(self._timers.values())
         self._timers.clear()
+        await cancel_and_wait(*timers)
 
     # -- what the API reports -------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from contactcenter.config import Center
 from contactcenter.events import Event
 from contactcenter.kpi import Tally
 from contactcenter.routing import Router
+from contactcenter.runtime.background import cancel_and_wait
 from contactcenter.runtime.hub import Hub
 from contactcenter.runtime.ports import EventStore, MetricsLike
 
@@ -86,11 +87,8 @@ class Engine:
         self._timer_task = asyncio.create_task(self._timer_loop(), name="routing-timer")
 
     async def stop(self) -> None:
-        if self._timer_task is not None:
-            self._timer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer_task
-            self._timer_task = None
+        task, self._timer_task = self._timer_task, None
+        await cancel_and_wait(task)
 
     async def submit(self, call: Input) -> list[Event]:
         """Run one core input at the current monotonic time and carry out its events.

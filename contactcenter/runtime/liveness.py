@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from contactcenter.runtime.background import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 
@@ -37,11 +39,8 @@ class Liveness:
         self._task = asyncio.create_task(self._beat(), name="liveness")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         with contextlib.suppress(Exception):  # a clean stop: the last sign of life is now
             await self.store.mark_alive(self.wall())
 

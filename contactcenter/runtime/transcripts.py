@@ -7,10 +7,10 @@ batches (one transaction per batch) by a background task; ``stop`` flushes what 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
+from contactcenter.runtime.background import cancel_and_wait
 from contactcenter.runtime.ports import ContactStore
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,8 @@ class TranscriptWriter:
         self._task = asyncio.create_task(self._run(), name="transcript-writer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         await self.flush()
 
     async def flush(self) -> None:

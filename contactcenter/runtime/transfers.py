@@ -54,9 +54,7 @@ class Transfers:
     async def to_agent(
         self, agent_id: str, contact_id: str, target: str, note: str | None = None
     ) -> None:
-        view = self._active(agent_id, contact_id)
-        self._ready(target, view)
-        await self._note(view, note)
+        await self._to_colleague(agent_id, contact_id, target, note)
         router = self.engine.router
         await self.engine.submit(lambda now: router.hand_off(now, contact_id, to_agent=target))
 
@@ -64,9 +62,7 @@ class Transfers:
         self, agent_id: str, contact_id: str, target: str, note: str | None = None
     ) -> None:
         """Warm transfer: ring ``target`` to consult while the customer waits on hold."""
-        view = self._active(agent_id, contact_id)
-        self._ready(target, view)
-        await self._note(view, note)
+        await self._to_colleague(agent_id, contact_id, target, note)
         router = self.engine.router
         await self.engine.submit(lambda now: router.consult_started(now, contact_id, target))
 
@@ -130,6 +126,14 @@ class Transfers:
         return {"channel": channel, "queues": queues, "agents": agents}
 
     # -- checks ---------------------------------------------------------------------------------
+
+    async def _to_colleague(
+        self, agent_id: str, contact_id: str, target: str, note: str | None
+    ) -> None:
+        """The checks before ``agent_id`` rings ``target`` for a contact, and the note kept."""
+        view = self._active(agent_id, contact_id)
+        self._ready(target, view)
+        await self._note(view, note)
 
     def _active(self, agent_id: str, contact_id: str) -> ContactView:
         view = self.desk.held_by(agent_id, contact_id, ContactState.ACTIVE)

@@ -43,6 +43,9 @@ SAMPLE_VALUES: dict[str, Any] = {
     "disposition": "resolved",
     "wrap_up_seconds": 30.0,
     "state": domain.AgentActivity.BUSY,
+    "segment": 2,
+    "from_agent": "a02",
+    "to_agent": "a03",
 }
 
 
@@ -61,7 +64,7 @@ def ids(cls: type) -> str:
 def test_every_event_of_the_union_is_found_and_exported() -> None:
     union = set(get_args(domain.Event))
     assert union == set(EVENT_CLASSES)
-    assert len(union) == 14
+    assert len(union) == 19
     for cls in union:
         assert getattr(events_pkg, cls.__name__) is cls
         assert cls.__name__ in events_pkg.__all__
