@@ -106,3 +106,19 @@ async def test_a_write_cancelled_during_commit_stays_committed_and_cancelled(
         )
     finally:
         await store.close()
+
+
+async def test_a_write_cancelled_at_any_point_leaves_no_transaction_open(store: Store) -> None:
+    """A service stopping cancels its writer wherever it is, even while ``BEGIN IMMEDIATE``
+    is still queued on aiosqlite's thread; the next write must still work (CI found the
+    transcript writer's final flush failing with 'cannot start a transaction within a
+    transaction')."""
+    for ticks in range(8):
+        task = asyncio.create_task(
+            store.add_messages([(f"c{ticks}", "customer", "hello", 1_700_000_000.0, None)])
+        )
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await store.add_messages([(f"d{ticks}", "customer", "again", 1_700_000_001.0, None)])
