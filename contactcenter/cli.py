@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import TYPE_CHECKING
 from contactcenter.config import Center, ConfigError, ConfigIssue, load_center
 from contactcenter.demo import run_demo
 from contactcenter.ivr import load_flows
+from contactcenter.logs import FORMATS, LEVELS
+from contactcenter.logs import configure as configure_logging
 
 if TYPE_CHECKING:
     from contactcenter.runtime import Site
@@ -64,6 +65,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from contactcenter.api.serve import serve
 
+    configure_logging(args.log_level, args.log_format)
     try:
         center = load_center(args.config)
         center, edges = _with_voice(center, args.config)
@@ -72,12 +74,6 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     from contactcenter.runtime.heap import HeapSettings
     from contactcenter.runtime.site import RuntimeSettings
-
-    # what the engine did on its own (restored work, agents set away, heap sweeps) goes to
-    # stderr; customer data never goes into these lines
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
     runtime = RuntimeSettings(
         agent_grace_seconds=args.agent_grace, restart_grace_seconds=args.restart_grace
@@ -202,6 +198,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="freeze long-lived objects out of the garbage collector's way and sweep them this "
         "often (one full pause); 0: the ordinary collector; default 3600",
+    )
+    serve.add_argument(
+        "--log-level", choices=LEVELS, default="info", help="least severe log line shown"
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="log lines on stderr: text, or json (one object per line, ISO 8601 timestamp)",
     )
     serve.set_defaults(func=_serve)
     user = sub.add_parser("user", help="manage logins of the web API")
