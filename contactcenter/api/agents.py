@@ -47,6 +47,7 @@ from contactcenter.events import (
 from contactcenter.runtime import ChatClosed
 from contactcenter.runtime.hub import Lagged
 from contactcenter.runtime.transcripts import ChatLine
+from contactcenter.runtime.voice import CallerHold
 
 
 def state_of(ctx: Ctx, agent_id: str) -> dict[str, Any]:
@@ -326,6 +327,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
             return n.agent_id == aid or n.contact_id in mine
         if isinstance(n, ChatClosed):
             return n.contact_id in mine
+        if isinstance(n, CallerHold):
+            return n.agent_id == aid
         return False
 
     # offers, answers, state changes and chat lines carry the agent; a chat closing only its
@@ -397,6 +400,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
             }
         if isinstance(n, AgentStateChanged):
             return {"type": "state", **state_of(ctx, aid), "previous": str(n.previous)}
+        if isinstance(n, CallerHold):
+            return {"type": "caller_hold", "contact_id": n.contact_id, "held": n.held}
         if isinstance(n, ChatLine):
             return {
                 "type": "message",

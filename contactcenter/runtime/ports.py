@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from contactcenter.events import Event
+from contactcenter.ivr.outcomes import IvrVisit
 from contactcenter.routing import Router
 from contactcenter.store.records import OpenContact
 
@@ -88,6 +89,8 @@ class ContactStore(EventStore, Protocol):
     async def add_messages(
         self, messages: Sequence[tuple[str, str, str, float, str | None]]
     ) -> None: ...
+
+    async def add_ivr_visit(self, visit: IvrVisit) -> None: ...
 
 
 class AuditStore(Protocol):

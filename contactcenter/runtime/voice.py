@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from contactcenter.agents import SlotState
 from contactcenter.config import Center
 from contactcenter.events import ContactOffered
+from contactcenter.ivr.outcomes import IvrVisit
 from contactcenter.routing import ContactState, InvalidInput, RoutingError
 from contactcenter.runtime import waiting
 from contactcenter.runtime.agents import AgentDesk
@@ -32,6 +34,16 @@ from contactcenter.runtime.intake import NewContact, queue_contact
 from contactcenter.runtime.ports import CallControl, ContactStore, CustomerLike
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CallerHold:
+    """The caller put the call on hold from their phone (``held``) or took it off: the agent
+    talking with them is told (a hub notice, not a routing event)."""
+
+    agent_id: str
+    contact_id: str
+    held: bool
 
 
 class VoiceService:
@@ -92,6 +104,7 @@ class VoiceService:
             contact_id,
             Origin(caller, queue, wall, tier, customer_id, customer_id is not None, caller),
         )
+        name = await self.caller_name(caller, customer_id)
         await queue_contact(
             self.engine,
             self.store,
@@ -103,7 +116,7 @@ class VoiceService:
                 customer_id=customer_id,
                 claimed_customer_id=customer_id,
                 preferred_agent=preferred_agent,
-                name=caller,
+                name=name,
                 arrived_wall=wall,
             ),
         )
@@ -218,6 +231,33 @@ class VoiceService:
             raise InvalidInput(f"cannot look customers up by {by!r}")
         return await self.store.find_customer(**{by: value})
 
+    async def caller_name(self, number: str | None, customer_id: str | None) -> str | None:
+        """The name an agent sees for a caller: the CRM's, when the IVR identified the customer
+        or the calling number is a customer's; else the number (all there is to go on). Only
+        the record's label: routing still trusts only what the IVR verified."""
+        try:
+            if customer_id is not None:
+                found = await self.store.customer(customer_id)
+            elif number:
+                found = await self.store.find_customer(phone=number)
+            else:
+                found = None
+        except Exception:  # the name can wait; the call must not
+            log.exception("voice: customer name lookup failed")
+            found = None
+        return found.name if found is not None else number
+
+    async def ivr_visited(self, visit: IvrVisit) -> None:
+        """A call left the menu: on record however it ended (a lost record is logged; the
+        call goes on)."""
+        try:
+            await self.store.add_ivr_visit(visit)
+        except Exception:
+            log.exception("voice: IVR visit of call %s not recorded", visit.call)
+
+    async def caller_held(self, agent_id: str, contact_id: str, held: bool) -> None:
+        self.engine.hub.publish(CallerHold(agent_id, contact_id, held))
+
     async def callback_requested(
         self,
         queue: str,
@@ -242,7 +282,7 @@ class VoiceService:
             arrived_wall=answered_wall,
             customer_id=customer_id,
             tier=tier if tier in self.center.tiers else self.center.settings.default_tier,
-            customer_name=number,
+            customer_name=await self.caller_name(number, customer_id),
             topic=None,
             verified=customer_id is not None,
         )

@@ -221,6 +221,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             value REAL NOT NULL
         ) STRICT""",
     ),
+    # 3: every answered call's time in the IVR, however it ended
+    (
+        """CREATE TABLE ivr_visits (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            call TEXT NOT NULL,
+            flow TEXT NOT NULL,
+            started_wall REAL NOT NULL,
+            ended_wall REAL NOT NULL,
+            outcome TEXT NOT NULL,
+            node TEXT,
+            reason TEXT,
+            contact_id TEXT,
+            customer_id TEXT
+        ) STRICT""",
+        "CREATE INDEX ivr_visits_time ON ivr_visits (started_wall)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -27,6 +27,7 @@ import aiosqlite
 
 from contactcenter.config.models import Customer
 from contactcenter.events import Event
+from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import passwords
 from contactcenter.store.errors import (
     DuplicateContact,
@@ -600,6 +601,27 @@ class Store:
     async def last_alive(self) -> float | None:
         row = await self._row("SELECT value FROM engine_state WHERE key = 'alive_wall'")
         return float(row[0]) if row is not None else None
+
+    # -- IVR visits -------------------------------------------------------------------------
+
+    async def add_ivr_visit(self, visit: IvrVisit) -> None:
+        """One call's time in the menu, however it ended (see ``contactcenter.ivr.outcomes``)."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO ivr_visits (call, flow, started_wall, ended_wall, outcome, node,"
+                " reason, contact_id, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (visit.call, visit.flow, visit.started_wall, visit.ended_wall, str(visit.outcome),
+                 visit.node, visit.reason, visit.contact_id, visit.customer_id),
+            )  # fmt: skip
+
+    async def ivr_visits(self, since_wall: float = 0.0) -> list[IvrVisit]:
+        """The visits that started at or after ``since_wall``, oldest first."""
+        rows = await self._rows(
+            "SELECT call, flow, started_wall, ended_wall, outcome, node, reason, contact_id,"
+            " customer_id FROM ivr_visits WHERE started_wall >= ? ORDER BY seq",
+            (since_wall,),
+        )
+        return [IvrVisit(r[0], r[1], r[2], r[3], IvrOutcome(r[4]), *r[5:]) for r in rows]
 
     # -- chat transcripts -------------------------------------------------------------------
 

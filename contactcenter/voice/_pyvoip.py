@@ -122,7 +122,8 @@ class Failed:
 
 @dataclass(frozen=True, slots=True)
 class Ended:
-    """The far end ended an inbound or answered leg: ``by`` is ``bye`` or ``cancel``."""
+    """The far end ended an inbound or answered leg: ``by`` is ``bye``, ``cancel`` or
+    ``no_ack`` (the caller never confirmed our answer: RFC 3261 13.3.1.4)."""
 
     leg: Leg
     by: str
@@ -136,7 +137,22 @@ class Digit:
     digit: str
 
 
-StackEvent = Incoming | Answered | Failed | Ended | Digit
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    """The caller's ACK confirmed our answer of an inbound leg (the dialog is up)."""
+
+    leg: Leg
+
+
+@dataclass(frozen=True, slots=True)
+class HoldChanged:
+    """The far end put the leg on hold (``held``) or took it off (a re-INVITE)."""
+
+    leg: Leg
+    held: bool
+
+
+StackEvent = Incoming | Answered | Failed | Ended | Digit | Confirmed | HoldChanged
 
 
 class LegGone(Exception):
@@ -177,6 +193,8 @@ class Leg:
     cseq: int = 0
     sess_id: int = 0
     sess_version: int = 0
+    held: bool = False
+    """The far end holds the call (its last offer said sendonly/inactive or no address)."""
     pt: int = PCMU
     dtmf_pt: int | None = 101
     call: Any = None  # the pyVoIP VoIPCall
@@ -334,7 +352,59 @@ _COMPACT = {
     "m": "contact",
     "l": "content-length",
     "c": "content-type",
+    "k": "supported",
+    "s": "subject",
+    "e": "content-encoding",
+    "o": "event",
+    "r": "refer-to",
+    "u": "allow-events",
+    "x": "session-expires",
 }
+"""RFC 3261 section 7.3.3 (and later RFCs): one-letter header names."""
+
+_SPELLING = {
+    name.lower(): name
+    for name in (
+        "Call-ID", "CSeq", "WWW-Authenticate", "Proxy-Authenticate", "Proxy-Authorization",
+        "MIME-Version", "RSeq", "RAck", "P-Asserted-Identity",
+    )
+}  # fmt: skip
+"""Names whose usual spelling is not plain title case (pyVoIP looks them up as spelled)."""
+
+
+def _spelled(name: str) -> str:
+    key = name.strip().lower()
+    key = _COMPACT.get(key, key)
+    return _SPELLING.get(key) or "-".join(part.capitalize() for part in key.split("-"))
+
+
+def canonical(raw: bytes) -> bytes:
+    """A SIP message as pyVoIP can read it: header names in their usual spelling (RFC 3261
+    7.3.1: names are case-insensitive; 7.3.3: compact forms), one ``Name: value`` per line
+    (folded lines joined, one Via per line), CRLF line ends. The body is kept, its lines ended
+    by CRLF. Garbage stays garbage (the parser refuses it)."""
+    parts = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)
+    if len(parts) != 2:
+        return raw
+    head, body = parts
+    lines = re.split(rb"\r?\n", head)
+    out = [lines[0]]
+    for line in lines[1:]:
+        if line[:1] in (b" ", b"\t") and len(out) > 1:
+            out[-1] += b" " + line.strip()
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon:
+            out.append(line)
+            continue
+        spelled = _spelled(name.decode("utf-8", "replace")).encode()
+        value = value.strip()
+        if spelled == b"Via" and b"," in value:
+            out += [b"Via: " + v.strip() for v in value.split(b",") if v.strip()]
+        else:
+            out.append(spelled + b": " + value)
+    body = b"\r\n".join(re.split(rb"\r?\n", body)) if body else body
+    return b"\r\n".join(out) + b"\r\n\r\n" + body
 
 
 def raw_headers(raw: bytes | str) -> list[tuple[str, str]]:
@@ -448,6 +518,8 @@ class StackStats:
     reinvites: int = 0
     malformed: int = 0
     unexpected: int = 0
+    no_ack: int = 0
+    """Answers never confirmed by an ACK (the dialog was ended with a BYE)."""
     call_ids: list[str] = field(default_factory=list)
     """Call-IDs of the dialogs this stack started (kept for the last 1000)."""
     sent_byes: list[str] = field(default_factory=list)
@@ -472,6 +544,8 @@ class SipStack:
         media: MediaEngine,
         dial_timeout: float = 8.0,
         max_calls: int = 200,
+        t1: float = 0.5,
+        t2: float = 4.0,
     ) -> None:
         self.server = (server, port)
         self.extension = extension
@@ -481,6 +555,8 @@ class SipStack:
         self.media = media
         self.dial_timeout = dial_timeout
         self.max_calls = max_calls
+        self.t1, self.t2 = t1, t2
+        """RFC 3261 timers: round-trip estimate and the cap of retransmission intervals."""
         self._ports = _Ports(rtp_low, rtp_high)
         self._lock = threading.RLock()
         self._legs: dict[str, Leg] = {}
@@ -639,14 +715,26 @@ class SipStack:
             )
             self._send(text, leg.addr)
             self.media.add(leg.stream)
-        self._retransmit_ok(leg, text, 0.5)
+        self._retransmit_ok(leg, text, self.t1, 0.0)
 
-    def _retransmit_ok(self, leg: Leg, text: str, delay: float) -> None:
+    def _retransmit_ok(self, leg: Leg, text: str, delay: float, waited: float) -> None:
+        """RFC 3261 13.3.1.4: resend the 200 at T1, 2*T1, ... (at most T2 apart) until the ACK
+        comes; none within 64*T1 -> the dialog is ended with a BYE (the caller is gone)."""
+
         def again() -> None:
-            if leg.state is LegState.ANSWERED and not leg.acked:
-                self._send(text, leg.addr)
-                if delay < 4:
-                    self._retransmit_ok(leg, text, delay * 2)
+            with self._lock:
+                if leg.state is not LegState.ANSWERED or leg.acked:
+                    return
+                left = 64 * self.t1 - (waited + delay)
+                if left > 1e-3:
+                    self._send(text, leg.addr)
+                    self._retransmit_ok(leg, text, min(delay * 2, self.t2, left), waited + delay)
+                    return
+                self.stats.no_ack += 1
+                self._send_bye(leg)
+                self._end(leg)
+            log.info("%s: no ACK for our answer within %.0f s; BYE sent", leg, 64 * self.t1)
+            self.sink(Ended(leg, "no_ack"))
 
         self._timers.after(delay, again)
 
@@ -772,6 +860,7 @@ class SipStack:
     def _on_datagram(self, raw: bytes, addr: tuple[str, int]) -> None:
         if not raw.strip(b"\r\n\x00 "):
             return  # keep-alive
+        raw = canonical(raw)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -826,8 +915,10 @@ class SipStack:
             elif leg.state is LegState.RINGING:  # a retransmission of the first INVITE
                 self._send(self._response(text, 180, "Ringing", to_tag=leg.local_tag), addr)
         elif method == "ACK":
-            if leg is not None:
+            if leg is not None and not leg.acked:
                 leg.acked = True
+                if leg.direction == "in":
+                    self.sink(Confirmed(leg))
         elif method == "BYE":
             if leg is None:
                 self._send(self._response(text, 481, "Call/Transaction Does Not Exist"), addr)
@@ -949,6 +1040,13 @@ class SipStack:
                 ),
                 addr,
             )
+            held = peer is not None and (
+                peer[4] in ("sendonly", "inactive") or peer[1] == 0 or peer[0] == "0.0.0.0"
+            )
+            changed = held != leg.held
+            leg.held = held
+        if changed:
+            self.sink(HoldChanged(leg, held))
 
     def _on_response(self, msg: Any, raw: bytes, addr: tuple[str, int]) -> None:
         method = msg.headers["CSeq"]["method"]

@@ -53,6 +53,7 @@ from contactcenter.ivr import (
     StopPlayback,
     Transfer,
 )
+from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit, outcome_of_hang_up
 from contactcenter.routing import RoutingError
 from contactcenter.voice import _pyvoip as sip
 from contactcenter.voice.media import RINGBACK, Audio, Loop, Player, bridge
@@ -97,6 +98,14 @@ class VoiceCall:
         self._announce: asyncio.TimerHandle | None = None
         self._hold: Loop | None = None
         self._closing = False
+        self._pending_enqueue: Enqueue | None = None
+        """The menu queued the caller before their ACK came: queued once it does."""
+        self._callback_booked: str | None = None
+        self._customer_id: str | None = None
+        self._ivr_done = False
+        self._rtp_check: asyncio.TimerHandle | None = None
+        self._rtp_seen = (0, 0.0)
+        """(packets heard from the caller, loop time that count last changed)."""
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -118,6 +127,10 @@ class VoiceCall:
             self.post("agent_answered", event.leg)
         elif isinstance(event, sip.Failed):
             self.post("agent_failed", event.leg, event.status, event.reason)
+        elif isinstance(event, sip.Confirmed):
+            self.post("confirmed")
+        elif isinstance(event, sip.HoldChanged) and caller_side:
+            self.post("caller_hold", event.held)
 
     async def run(self) -> None:
         try:
@@ -130,6 +143,7 @@ class VoiceCall:
             raise
         except Exception:
             log.exception("call %s failed; hanging up", self.leg.id)
+            await self._leave_ivr(IvrOutcome.FAILED, "error")
             await self._finish("error")
         finally:
             self._stop_timers()
@@ -158,6 +172,7 @@ class VoiceCall:
         self.answered_wall = self.edge.voice.wall()
         self.edge.count("answered")
         self._note("answered")
+        self._watch_caller_audio()
         return True
 
     def _cancelled(self) -> bool:
@@ -173,6 +188,7 @@ class VoiceCall:
         flow = self.edge.flow_for(self.leg)
         if flow is None:
             log.warning("no IVR flow for call %s; hanging up", self.leg.id)
+            await self._leave_ivr(IvrOutcome.FAILED, "no-flow")
             await self._finish("no-flow")
             return
         flows = self.edge.flows
@@ -200,7 +216,7 @@ class VoiceCall:
             await self._announce_position()
         elif kind == "caller_ended":
             self._note(f"caller ended ({item[1]})")
-            await self._caller_ended()
+            await self._caller_ended(item[1])
         elif kind == "agent_answered":
             await self._agent_answered(item[1])
         elif kind == "agent_failed":
@@ -213,6 +229,15 @@ class VoiceCall:
             await self._reconcile()
         elif kind == "hang_up":
             await self._hang_up_requested(item[1])
+        elif kind == "confirmed":
+            self._note("ACK")
+            if self._pending_enqueue is not None:
+                pending, self._pending_enqueue = self._pending_enqueue, None
+                await self._enqueue(pending)
+        elif kind == "caller_hold":
+            await self._caller_hold(item[1])
+        elif kind == "rtp_check":
+            await self._check_caller_audio()
 
     # -- IVR --------------------------------------------------------------------------------
 
@@ -259,11 +284,16 @@ class VoiceCall:
                     customer_id=a.customer_id,
                     answered_wall=self.answered_wall,
                 )
+                self._callback_booked, self._customer_id = cid, a.customer_id
                 self._note(f"callback {cid}")
             elif isinstance(a, Transfer):
+                await self._leave_ivr(IvrOutcome.TRANSFERRED)
                 await self._transfer(a.number)
             elif isinstance(a, HangUp):
                 self._note(f"ivr hang-up {a.reason}")
+                booked = self._callback_booked is not None
+                outcome = outcome_of_hang_up(a.reason, callback_booked=booked)
+                await self._leave_ivr(outcome, a.reason)
                 await self._finish(f"ivr:{a.reason}")
 
     async def _prompt_done(self) -> None:
@@ -325,10 +355,84 @@ class VoiceCall:
         if self._announce is not None:
             self._announce.cancel()
             self._announce = None
+        if self._rtp_check is not None:
+            self._rtp_check.cancel()
+            self._rtp_check = None
+
+    # -- a caller who is gone without a word ---------------------------------------------------
+
+    def _watch_caller_audio(self) -> None:
+        timeout = self.edge.settings.calls.rtp_timeout_seconds
+        if timeout <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        self._rtp_seen = (self._heard(), loop.time())
+        self._rtp_check = loop.call_later(min(5.0, timeout / 4), self.post, "rtp_check")
+
+    def _heard(self) -> int:
+        """Packets from the caller so far: audio or keys (both say they are there)."""
+        stats = self.leg.stream.stats
+        return stats.received + stats.dtmf
+
+    async def _check_caller_audio(self) -> None:
+        """No audio from the caller for ``rtp_timeout_seconds`` outside hold: their phone or
+        network is gone (no BYE will come), so the call is ended as if they hung up."""
+        if self.phase == "ended":
+            return
+        timeout = self.edge.settings.calls.rtp_timeout_seconds
+        now = asyncio.get_running_loop().time()
+        received = self._heard()
+        if received != self._rtp_seen[0] or self.leg.held:
+            self._rtp_seen = (received, now)
+        elif now - self._rtp_seen[1] >= timeout:
+            self._note(f"no audio from the caller for {timeout:.0f} s")
+            log.info("call %s: no audio from the caller for %.0f s; ended", self.leg.id, timeout)
+            self.edge.count("caller_silent")
+            await self._caller_ended("rtp_timeout")
+            await self.edge.command(self.edge.stack.end, self.leg)
+            return
+        self._rtp_check = asyncio.get_running_loop().call_later(
+            min(5.0, timeout / 4), self.post, "rtp_check"
+        )
+
+    # -- the menu's end ------------------------------------------------------------------------
+
+    async def _leave_ivr(self, outcome: IvrOutcome, reason: str | None = None) -> None:
+        """Put the caller's time in the menu on record, once, however it ended."""
+        if self._ivr_done or self.phase not in ("ivr", "queued"):
+            return
+        self._ivr_done = True
+        flow = self.session.flow.id if self.session is not None else "-"
+        visit = IvrVisit(
+            call=self.leg.id,
+            flow=flow,
+            started_wall=self.answered_wall,
+            ended_wall=self.edge.voice.wall(),
+            outcome=outcome,
+            node=self.session.node if self.session is not None else None,
+            reason=reason,
+            contact_id=self.contact_id or self._callback_booked,
+            customer_id=self._customer_id,
+        )
+        self.edge.count(f"ivr:{outcome}")
+        self._note(f"ivr {outcome}" + (f" ({reason})" if reason else ""))
+        await self.edge.voice.ivr_visited(visit)
+
+    async def _caller_hold(self, held: bool) -> None:
+        """The caller put the call on hold or took it off: the agent's desktop says so."""
+        self._note("caller holds" if held else "caller resumed")
+        if self.phase == "talking" and self.contact_id is not None and self.agent_id is not None:
+            await self.edge.voice.caller_held(self.agent_id, self.contact_id, held)
 
     # -- queueing ------------------------------------------------------------------------------
 
     async def _enqueue(self, a: Enqueue) -> None:
+        if not self.leg.acked:
+            # RFC 3261 13.3.1.4: the dialog is not confirmed; a caller whose CANCEL crossed our
+            # answer never ACKs, and must never reach an agent. Queued when the ACK comes.
+            self._pending_enqueue = a
+            self._note("queueing waits for the caller's ACK")
+            return
         cid = f"voice-{secrets.token_hex(8)}"
         self.contact_id, self.queue = cid, a.queue
         self.edge.follow(cid, self)
@@ -342,6 +446,8 @@ class VoiceCall:
             preferred_agent=a.preferred_agent,
             caller=self.leg.peer,
         )
+        self._customer_id = a.customer_id
+        await self._leave_ivr(IvrOutcome.QUEUED)
         self.edge.count("queued")
         self._note(f"queued {a.queue} as {cid} (preferred {a.preferred_agent})")
         self._schedule_announcement(self.edge.settings.waiting.first_announcement_seconds)
@@ -647,7 +753,8 @@ class VoiceCall:
 
     # -- the end -------------------------------------------------------------------------------
 
-    async def _caller_ended(self) -> None:
+    async def _caller_ended(self, by: str) -> None:
+        await self._leave_ivr(IvrOutcome.ABANDONED, by)
         outcome = None
         await self._end_hold()
         if self.contact_id is not None:

@@ -131,6 +131,7 @@ class VoiceEdge:
             media=self.media,
             dial_timeout=s.calls.dial_response_seconds,
             max_calls=s.calls.max_calls,
+            t1=s.calls.sip_t1_seconds,
         )
         self._sub = self.voice.subscribe(self._wants, size=10_000)
         self.voice.attach(self)
@@ -338,6 +339,7 @@ class VoiceEdge:
             "legs": len(self.stack.legs) if self._opened else 0,
             "free_rtp_ports": self.stack.free_ports if self._opened else None,
             **dict(self.stats),
+            "ivr_outcomes": {k[4:]: v for k, v in self.stats.items() if k.startswith("ivr:")},
             **({} if st is None else {
                 "sip_malformed": st.malformed, "sip_unexpected": st.unexpected,
                 "byes_sent": st.byes_sent, "byes_confirmed": st.byes_confirmed,

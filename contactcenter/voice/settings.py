@@ -75,6 +75,11 @@ class Calls(_Model):
     """Inbound calls beyond this are refused with 486 Busy Here."""
     dial_response_seconds: float = Field(default=8.0, gt=0, le=60)
     """An agent INVITE that no server answers in this time fails (the offer is declined)."""
+    sip_t1_seconds: float = Field(default=0.5, ge=0.01, le=5)
+    """RFC 3261 T1 (round-trip estimate): an answer not ACKed within 64*T1 is hung up."""
+    rtp_timeout_seconds: float = Field(default=60.0, ge=0, le=3600)
+    """A caller who sends no audio for this long (outside hold) is gone: the call is ended as
+    if they hung up. 0 never ends a call for silence."""
 
 
 class VoiceSettings(_Model):

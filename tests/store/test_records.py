@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import (
     CallbackAttempt,
     CallbackRecord,
@@ -130,3 +131,14 @@ async def test_surveys(store: Store) -> None:
         with pytest.raises(ValueError, match="score"):
             await store.add_survey("c1", bad, None, T0)  # type: ignore[arg-type]
     assert await store.surveys("nobody") == []
+
+
+async def test_ivr_visits_are_kept_in_order_with_their_outcome(store: Store) -> None:
+    first = IvrVisit("leg1", "main", 100.0, 104.5, IvrOutcome.ABANDONED, "main_menu", "bye")
+    second = IvrVisit(
+        "leg2", "main", 101.0, 130.0, IvrOutcome.QUEUED, "sales", None, "voice-1", "cust-7"
+    )
+    await store.add_ivr_visit(first)
+    await store.add_ivr_visit(second)
+    assert await store.ivr_visits() == [first, second]
+    assert await store.ivr_visits(since_wall=100.5) == [second]

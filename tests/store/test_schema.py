@@ -24,6 +24,7 @@ TABLES = {
     "contact_segments",
     "callback_attempts",
     "engine_state",
+    "ivr_visits",
 }
 
 

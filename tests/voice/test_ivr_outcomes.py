@@ -1,0 +1,152 @@
+"""Every answered call's time in the menu is on record, however it ended (real Kamailio and
+SIPp callers): queued, a call back booked, a caller hanging up inside the menu (with the node),
+a caller who never confirms the answer (no ACK: RFC 3261 13.3.1.4) and a caller whose audio
+stops. And what an agent sees of a caller: the CRM's name, the caller's hold."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from contactcenter.ivr.outcomes import IvrOutcome
+from contactcenter.runtime.voice import CallerHold
+from tests.voice.conftest import CLOSED
+from tests.voice.harness import caller_scenario, scenario, sipp_caller, until
+
+KNOWN = "+4930555010008"  # Jan Novak in the CRM, standard tier: goes to the menu
+STRANGER = "+4930555999999"
+
+
+async def _visits(site: Any, count: int, timeout: float = 20) -> list[Any]:
+    found: list[Any] = []
+
+    async def enough() -> bool:
+        found[:] = await site.store.ivr_visits()
+        return len(found) >= count
+
+    deadline = 0.0
+    while deadline < timeout:
+        if await enough():
+            return found
+        await until(lambda: False, 0.2)
+        deadline += 0.2
+    raise AssertionError(f"{len(found)} IVR visits on record, expected {count}: {found}")
+
+
+async def test_a_caller_who_hangs_up_in_the_menu_is_on_record_with_the_node(
+    make_site: Any,
+) -> None:
+    site = await make_site()
+    sf = caller_scenario(site.tmp / "gone.xml", [("pause", 2500)], number=STRANGER)
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(20) == 0, caller.errors()
+    (call,) = await site.ended(1)
+    assert call.contact_id is None
+    (visit,) = await _visits(site, 1)
+    assert (visit.outcome, visit.reason, visit.flow) == (IvrOutcome.ABANDONED, "bye", "main")
+    assert visit.node is not None and visit.node != "welcome"  # past the greeting, in the menu
+    assert 2.0 <= visit.ended_wall - visit.started_wall < 10
+    assert visit.call == call.leg.id and STRANGER not in repr(visit)
+    assert await site.store.contact_records() == []  # never queued: no contact
+    assert site.edge.snapshot()["ivr_outcomes"] == {"abandoned": 1}
+
+
+async def test_a_queued_caller_is_on_record_by_the_crm_name(make_site: Any) -> None:
+    site = await make_site()
+    sf = caller_scenario(
+        site.tmp / "sales.xml", [("pause", 3000), ("dtmf", "1"), ("pause", 2000)], number=KNOWN
+    )
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(30) == 0, caller.errors()
+    (call,) = await site.ended(1)
+    (visit,) = await _visits(site, 1)
+    assert visit.outcome is IvrOutcome.QUEUED and visit.contact_id == call.contact_id
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None and rec.customer_name == "Jan Novak", rec
+    assert rec.outcome == "abandoned"
+
+
+async def test_an_after_hours_call_back_counts_as_a_call_back(make_site: Any) -> None:
+    site = await make_site(clock=CLOSED)
+    sf = caller_scenario(
+        site.tmp / "closed.xml", [("pause", 9000), ("dtmf", "1")], number=KNOWN, end="wait",
+        wait_ms=20_000,
+    )  # fmt: skip
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await caller.wait(30) == 0, caller.errors()
+    (visit,) = await _visits(site, 1)
+    assert (visit.outcome, visit.reason) == (IvrOutcome.CALLBACK, "callback-requested")
+    (booked,) = await site.store.open_callbacks()
+    assert visit.contact_id == booked.callback_contact_id
+
+
+def _without_ack(path: Any, template: Any) -> Any:
+    """The caller scenario with its ACK removed: it gets our 200 and never confirms it."""
+    text = template.read_text()
+    text = re.sub(r"<send>\s*<!\[CDATA\[\s*ACK .*?\]\]>\s*</send>", "", text, flags=re.S)
+    assert "ACK [next_url]" not in text
+    path.write_text(text)
+    return path
+
+
+async def test_a_caller_who_never_acks_the_answer_is_hung_up_and_never_queued(
+    make_site: Any,
+) -> None:
+    """The CANCEL that crosses our 200 leaves a caller who never ACKs: the engine must not run
+    it to a queue and an agent. With T1 = 0.1 s the BYE comes after 6.4 s."""
+    site = await make_site(voice={"calls": {"sip_t1_seconds": 0.1}})
+    phone = await site.agent("a05", "agent_uas.xml")
+    sf = caller_scenario(
+        site.tmp / "noack.xml", [("dtmf", "1")], number=KNOWN, end="wait", wait_ms=15_000
+    )
+    _without_ack(sf, sf)
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    (call,) = await site.ended(1, timeout=20)
+    assert call.contact_id is None, call.timeline
+    assert call.leg.acked is False
+    assert "ringing a05" not in " ".join(call.timeline)
+    (visit,) = await _visits(site, 1)
+    assert (visit.outcome, visit.reason) == (IvrOutcome.ABANDONED, "no_ack")
+    assert 6.0 <= visit.ended_wall - visit.started_wall < 9, visit
+    assert await site.store.contact_records() == []  # never queued, never answered
+    assert site.edge.stack.stats.no_ack == 1
+    assert await caller.wait(10) == 0, caller.errors()  # it got our BYE and answered it
+    phone.stop()
+
+
+async def test_a_caller_whose_audio_stops_is_ended_as_gone(make_site: Any) -> None:
+    """No RTP from the caller (their phone or network died, no BYE will come) for
+    ``rtp_timeout_seconds``: the waiting caller is an abandon, the leg gets a BYE."""
+    site = await make_site(voice={"calls": {"rtp_timeout_seconds": 4}})
+    # keys at 3 s, then 7 s of audio (SIPp's g711a.pcap), then nothing
+    sf = caller_scenario(
+        site.tmp / "mute.xml", [("pause", 3000), ("dtmf", "1"), ("audio", None)], number=KNOWN,
+        end="wait", wait_ms=30_000,
+    )  # fmt: skip
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    (call,) = await site.ended(1, timeout=30)
+    assert "no audio from the caller" in " ".join(call.timeline), call.timeline
+    assert call.contact_id is not None
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None and rec.outcome == "abandoned"
+    assert await caller.wait(10) == 0, caller.errors()  # the engine's BYE reached it
+    assert site.edge.snapshot()["caller_silent"] == 1
+
+
+async def test_the_agent_is_told_when_the_caller_holds(make_site: Any) -> None:
+    site = await make_site()
+    notices: list[CallerHold] = []
+    sub = site.engine.hub.subscribe(lambda n: isinstance(n, CallerHold), 10)
+    phone = await site.agent("a05", "agent_uas.xml", talk_ms=20_000)
+    sf = scenario(site.tmp / "hold.xml", "caller_hold.xml", hold_ms=2000, resume_ms=1000)
+    # hold 4 s after pressing 1 (the agent answers within 1 s), not 1.5 s
+    text = sf.read_text().replace('<pause milliseconds="1500"/>', '<pause milliseconds="4000"/>')
+    sf.write_text(text)
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    assert await until(lambda: any(c.phase == "talking" for c in site.edge.calls.values()), 20)
+    while len(notices) < 2:
+        notices.append(await sub.get())
+    held, resumed = notices
+    assert (held.agent_id, held.held, resumed.held) == ("a05", True, False)
+    assert await caller.wait(40) == 0, caller.errors()
+    phone.stop()
