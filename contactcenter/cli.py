@@ -110,7 +110,13 @@ def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[Callable
         center = with_flows(center, load_flows(config_dir, center))
 
     def voice_edge(site: Site) -> Edge:
-        return VoiceEdge(site.voice, settings, config_dir=config_dir)
+        from contactcenter.metrics import Metrics
+        from contactcenter.voice.metrics import VoiceCollector
+
+        edge = VoiceEdge(site.voice, settings, config_dir=config_dir)
+        if isinstance(site.engine.metrics, Metrics):  # the voice edge in /metrics
+            site.engine.metrics.registry.register(VoiceCollector(edge))
+        return edge
 
     s = settings
     print(
