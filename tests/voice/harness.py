@@ -16,13 +16,14 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE / "scenarios"
 KAMAILIO_CFG = HERE / "kamailio.cfg"
+DEPLOY_KAMAILIO = HERE.parents[1] / "deploy" / "kamailio"
 PCAPS = Path("/usr/share/sip-tester")
 DTMF_NAMES = {"#": "pound", "*": "star"}
 
@@ -101,15 +102,24 @@ class Kamailio:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = rundir / "kamailio.log"
 
-    def start(self, timeout: float = 10.0) -> None:
-        self.rundir.mkdir(parents=True, exist_ok=True)
+    def command(self) -> list[str]:
+        """Write this instance's config into RUNDIR; the command line that runs it."""
         cfg = self.rundir / "kamailio.cfg"
         text = KAMAILIO_CFG.read_text().replace("SIP_PORT", str(self.port))
         cfg.write_text(text.replace("RUNDIR", str(self.rundir)))
-        cmd = ["kamailio", "-f", str(cfg), "-DD", "-E", "-Y", str(self.rundir),
-               "-P", str(self.rundir / "kamailio.pid"), "-m", "64", "-M", "8"]  # fmt: skip
+        cmd = ["kamailio", "-f", str(cfg), *self.common_options()]
         if self.auth:
             cmd[1:1] = ["-A", "WITH_AUTH"]
+        return cmd
+
+    def common_options(self) -> list[str]:
+        """In the foreground, logging to stderr, runtime files in RUNDIR, small memory."""
+        return ["-DD", "-E", "-Y", str(self.rundir), "-P", str(self.rundir / "kamailio.pid"),
+                "-m", "64", "-M", "8"]  # fmt: skip
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.rundir.mkdir(parents=True, exist_ok=True)
+        cmd = self.command()
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -141,6 +151,43 @@ class Kamailio:
         if self.proc is not None:
             _stop(self.proc)
             self.proc = None
+
+
+class ShippedKamailio(Kamailio):
+    """The site's Kamailio config as shipped (``deploy/kamailio/kamailio.cfg``, run unchanged)
+    with its subscriber table and trusted addresses written for the test."""
+
+    def __init__(
+        self,
+        rundir: Path,
+        *,
+        subscribers: Mapping[str, str],
+        trusted: Sequence[tuple[str, int, str]] = (),
+        port: int | None = None,
+    ) -> None:
+        super().__init__(rundir, port=port)
+        self.subscribers = dict(subscribers)
+        """Extension -> password."""
+        self.trusted = list(trusted)
+        """(address, port, tag) whose INVITEs are not challenged."""
+
+    def command(self) -> list[str]:
+        dbtext = self.rundir / "dbtext"
+        dbtext.mkdir(exist_ok=True)
+        shutil.copy(DEPLOY_KAMAILIO / "dbtext" / "version", dbtext / "version")
+        header = (DEPLOY_KAMAILIO / "dbtext" / "subscriber").read_text()
+        rows = "".join(f"{ext}:{pw}\n" for ext, pw in self.subscribers.items())
+        (dbtext / "subscriber").write_text(header + rows)
+        trusted = self.rundir / "trusted.list"
+        trusted.write_text("".join(f"1 {ip} 32 {port} {tag}\n" for ip, port, tag in self.trusted))
+        return [
+            "kamailio", "-f", str(DEPLOY_KAMAILIO / "kamailio.cfg"),
+            "-A", f"SIP_LISTEN=udp:127.0.0.1:{self.port}",
+            "-A", f'DBTEXT_URL="text://{dbtext}"',
+            "-A", f'TRUSTED_LIST="{trusted}"',
+            "-A", f'CTL_SOCKET="unix:{self.rundir / "kamailio_ctl"}"',
+            *self.common_options(),
+        ]  # fmt: skip
 
 
 # -- SIPp --------------------------------------------------------------------------------------
