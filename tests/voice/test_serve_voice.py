@@ -457,6 +457,7 @@ async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
         after = scrape(base)
         assert value(after, "contactcenter_voice_calls_active", phase="bridged") == 0.0
         assert value(after, "contactcenter_voice_calls_total") == 1.0
+        assert value(after, "contactcenter_voice_ivr_outcomes_total", outcome="queued") == 1.0
         assert value(after, "contactcenter_voice_registration_failures_total") == 0.0
         assert (value(after, "contactcenter_voice_media_ticks_total") or 0) > 500
         assert value(after, "contactcenter_voice_media_resyncs_total") == 0.0
