@@ -268,7 +268,7 @@ class VoiceCall:
                 self._cancel_timer()
             elif isinstance(a, Lookup):
                 found = await self.edge.lookup(a.by, a.value)
-                self._note(f"lookup {a.by}: {found.id if found else None}")
+                self._note(f"lookup {a.by}: {'found' if found else 'not found'}")  # not who
                 await self._ivr(lambda now, f=found: session.lookup_result(f, now=now))
             elif isinstance(a, QueryQueueState):
                 agents, wait = self.edge.voice.queue_status(a.queue)
