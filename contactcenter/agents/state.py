@@ -59,7 +59,10 @@ NO_ANSWER = "no-answer"
 """Away reason the routing core sets after ``no_answer_limit`` ring timeouts in a row."""
 DISCONNECTED = "disconnected"
 """Away reason the runtime sets when an agent's desktop went away."""
-SYSTEM_AWAY_REASONS = (NO_ANSWER, DISCONNECTED)
+PHONE_UNREACHABLE = "phone-unreachable"
+"""Away reason the routing core sets when the no-answer limit is reached by offers whose
+phone could not be reached at all (not registered, unavailable: the SIP server said so)."""
+SYSTEM_AWAY_REASONS = (NO_ANSWER, DISCONNECTED, PHONE_UNREACHABLE)
 """Away reasons the center itself sets: valid whatever the config lists."""
 
 CHANNEL_BITS: Mapping[ChannelName, int] = {"voice": 1, "chat": 2, "email": 4}

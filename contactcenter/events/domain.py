@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Literal, get_args
 
 ChannelName = Literal["voice", "chat", "email"]
-RejectReason = Literal["declined", "timeout", "agent_left", "contact_left", "moved"]
+RejectReason = Literal["declined", "timeout", "unreachable", "agent_left", "contact_left", "moved"]
 TransferReason = Literal["overflow", "max_wait", "no_agents", "supervisor"]
 ConsultEndReason = Literal["declined", "timeout", "cancelled", "agent_left", "contact_left"]
 RemoveReason = Literal["max_wait", "no_agents", "callback_accepted", "cancelled"]

@@ -86,7 +86,7 @@ SURVEY_BUCKETS: tuple[float, ...] = tuple(float(i) for i in range(11))
 
 AGENT_STATES: tuple[AgentActivity, ...] = tuple(AgentActivity)
 REJECT_REASONS: tuple[RejectReason, ...] = (
-    "declined", "timeout", "agent_left", "contact_left", "moved",
+    "declined", "timeout", "unreachable", "agent_left", "contact_left", "moved",
 )  # fmt: skip
 TRANSFER_REASONS: tuple[TransferReason, ...] = ("overflow", "max_wait", "no_agents", "supervisor")
 REMOVALS: tuple[tuple[str, str], ...] = (

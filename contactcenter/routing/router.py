@@ -19,7 +19,8 @@ Rules, in the order a contact meets them:
 * **Offers are reservations.** An agent rings one contact at a time. Decline or ring timeout
   put the contact back in its place (original arrival time) and keep that agent away from it
   for ``reoffer_delay_seconds``; ``no_answer_limit`` consecutive timeouts set the agent away
-  with reason ``no-answer``.
+  with reason ``no-answer`` (``phone-unreachable`` when the last offer's phone could not be
+  reached at all: ``offer_failed``).
 * **Wrap-up** keeps the slot taken for the queue's ``wrap_up_seconds`` or until the agent
   sends a disposition.
 * **Hand-offs.** An agent may hand an active contact on: to a queue (it waits there in its
@@ -46,6 +47,7 @@ from heapq import heappop, heappush
 from contactcenter.agents import (
     CHANNEL_BITS,
     NO_ANSWER,
+    PHONE_UNREACHABLE,
     SYSTEM_AWAY_REASONS,
     Agent,
     Presence,
@@ -496,6 +498,15 @@ class Router:
         self._begin(now)
         c = self._offered(contact_id)
         self._withdraw_offer(c, "declined", no_answer=False, requeue=True)
+        return self._finish()
+
+    def offer_failed(self, now: float, contact_id: str) -> list[Event]:
+        """The agent's phone could not be reached for the offer (not registered, unavailable):
+        like a ring timeout it counts toward ``no_answer_limit``, and reaching the limit this
+        way sets the agent away as ``phone-unreachable``."""
+        self._begin(now)
+        c = self._offered(contact_id)
+        self._withdraw_offer(c, "unreachable", no_answer=True, requeue=True)
         return self._finish()
 
     def contact_completed(self, now: float, contact_id: str) -> list[Event]:
@@ -1104,12 +1115,13 @@ class Router:
         self._out.append(OfferRejected(self._now, c.id, c.queue, c.channel, agent.id, reason))
         c.state = ContactState.WAITING
         c.agent = None
-        if reason in ("declined", "timeout"):
+        if reason in ("declined", "timeout", "unreachable"):
             until = self._now + self._routing.reoffer_delay_seconds
             c.excluded[agent.id] = until
             self._timers.add(self._reoffer_lane, until, TimerKind.REOFFER, c.id, c.segment_stamp)
         if no_answer and agent.consecutive_no_answers >= self._routing.no_answer_limit:
-            agent.set_presence(self._now, Presence.AWAY, NO_ANSWER)
+            why = PHONE_UNREACHABLE if reason == "unreachable" else NO_ANSWER
+            agent.set_presence(self._now, Presence.AWAY, why)
             agent.consecutive_no_answers = 0
         self._refresh(agent)
         if not requeue:

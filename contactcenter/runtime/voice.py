@@ -149,11 +149,16 @@ class VoiceService:
         router = self.engine.router
         await self.engine.submit(lambda now: router.offer_accepted(now, contact_id))
 
-    async def agent_failed(self, agent_id: str, contact_id: str) -> None:
-        """The agent's phone refused or could not be rung: the offer is declined."""
+    async def agent_failed(self, agent_id: str, contact_id: str, *, reachable: bool) -> None:
+        """The agent's phone refused the offer (``reachable``: busy, declined on the phone) or
+        could not be rung at all (not registered, unavailable, no extension): the latter
+        counts toward the no-answer limit and can set the agent away as unreachable."""
         self.desk.held_by(agent_id, contact_id, ContactState.OFFERED)
         router = self.engine.router
-        await self.engine.submit(lambda now: router.offer_declined(now, contact_id))
+        if reachable:
+            await self.engine.submit(lambda now: router.offer_declined(now, contact_id))
+        else:
+            await self.engine.submit(lambda now: router.offer_failed(now, contact_id))
 
     # -- consults (warm transfers) on the phone -------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from contactcenter.events import ContactRemoved, OfferRejected
 from contactcenter.runtime.callbacks import AttemptOutcome
 from contactcenter.voice import _pyvoip as sip
+from contactcenter.voice.agent_legs import agent_leg_failure
 from contactcenter.voice.media import RINGBACK, Loop, RtpStream, bridge
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class CallbackCall:
             leg = await self.edge.command(self.edge.stack.dial, extension)
         except sip.DialError as e:
             log.warning("call back %s: cannot ring agent %s: %s", self.contact_id, self.agent_id, e)
-            await self._agent_failed()
+            await self._agent_failed("dial_error", reachable=False)
             return False
         self.agent_leg = leg
         self.streams["agent"] = leg.stream
@@ -116,7 +117,7 @@ class CallbackCall:
         elif kind == "failed":
             if item[1] is self.agent_leg:
                 self.agent_leg = None
-                await self._agent_failed()
+                await self._agent_failed(*agent_leg_failure(item[2]))
             elif item[1] is self.customer_leg:
                 self.customer_leg = None
                 await self._not_reached(outcome_of(item[2]))
@@ -162,11 +163,12 @@ class CallbackCall:
         loop = asyncio.get_running_loop()
         self._ring_timer = loop.call_later(self.ring_seconds, self.post, "ring_timeout")
 
-    async def _agent_failed(self) -> None:
+    async def _agent_failed(self, why: str, reachable: bool) -> None:
         assert self.contact_id is not None
-        self._note("the agent's phone failed")
+        self._note(f"the agent's phone failed ({why})")
+        self.edge.count(f"agent_leg:{why}")
         try:
-            await self.edge.voice.agent_failed(self.agent_id, self.contact_id)
+            await self.edge.voice.agent_failed(self.agent_id, self.contact_id, reachable=reachable)
         except Exception as e:  # the offer ended meanwhile
             log.debug("call back %s: decline not taken: %s", self.contact_id, e)
         self._ended("agent_failed")

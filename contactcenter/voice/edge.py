@@ -340,6 +340,9 @@ class VoiceEdge:
             "free_rtp_ports": self.stack.free_ports if self._opened else None,
             **dict(self.stats),
             "ivr_outcomes": {k[4:]: v for k, v in self.stats.items() if k.startswith("ivr:")},
+            "agent_leg_failures": {
+                k[10:]: v for k, v in self.stats.items() if k.startswith("agent_leg:")
+            },
             **({} if st is None else {
                 "sip_malformed": st.malformed, "sip_unexpected": st.unexpected,
                 "byes_sent": st.byes_sent, "byes_confirmed": st.byes_confirmed,

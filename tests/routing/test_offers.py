@@ -120,6 +120,31 @@ def test_no_answer_limit_sets_the_agent_away() -> None:
     assert r.agent("a").consecutive_no_answers == 0
 
 
+def test_an_unreachable_phone_requeues_and_at_the_limit_sets_the_agent_away_as_such() -> None:
+    """A phone the SIP server cannot reach (404/480/503) is not a decline: it counts toward
+    the no-answer limit, and the agent goes away as ``phone-unreachable``, not re-offered
+    silently every few seconds."""
+    r = make_router([q()], [agent("a"), agent("b")])  # no_answer_limit 2, re-offer delay 10
+    login(r, 0, "a")
+    r.contact_arrived(0, "c", "q")
+    ev = r.offer_failed(1, "c")
+    assert ev[0] == OfferRejected(1, "c", "q", "voice", "a", "unreachable")
+    assert r.agent("a").presence is Presence.AVAILABLE
+    assert r.contact("c").state is ContactState.WAITING
+    assert one(r.advance(11), ContactOffered).agent_id == "a"  # kept away 10 s, like a decline
+    ev = r.offer_failed(12, "c")
+    assert ev == [
+        OfferRejected(12, "c", "q", "voice", "a", "unreachable"),
+        AgentStateChanged(12, "a", AgentActivity.RINGING, AgentActivity.AWAY, "phone-unreachable"),
+    ]
+    # b, who can be reached, gets the caller (first in line, original arrival)
+    offered = one(login(r, 13, "b"), ContactOffered)
+    assert (offered.agent_id, offered.contact_id) == ("b", "c")
+    assert one(r.offer_accepted(14, "c"), ContactAnswered).wait_seconds == 14
+    with pytest.raises(InvalidInput):
+        r.offer_failed(15, "c")  # only an offer can fail
+
+
 def test_no_answer_limit_is_configurable_and_counts_consecutive_timeouts_only() -> None:
     r = make_router([q()], [agent("a")], no_answer_limit=3)
     login(r, 0, "a")

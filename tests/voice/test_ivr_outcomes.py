@@ -150,3 +150,32 @@ async def test_the_agent_is_told_when_the_caller_holds(make_site: Any) -> None:
     assert (held.agent_id, held.held, resumed.held) == ("a05", True, False)
     assert await caller.wait(40) == 0, caller.errors()
     phone.stop()
+
+
+async def test_an_agent_without_a_registered_phone_goes_away_as_unreachable(
+    make_site: Any,
+) -> None:
+    """Logged in on the desktop, no phone registered: the proxy answers 404. That is not a
+    decline to re-offer every 10 s until the caller's max wait: at the no-answer limit the
+    agent is set away as ``phone-unreachable``, and the caller goes to an agent who has one."""
+    site = await make_site(center={"routing": {"reoffer_delay_seconds": 1}})
+    await site.runtime.agents.login("a05")  # its extension 2005 is not registered
+    sf = caller_scenario(
+        site.tmp / "sales.xml", [("pause", 3000), ("dtmf", "1")], number=KNOWN, end="wait",
+        wait_ms=30_000,
+    )  # fmt: skip
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    a05 = site.engine.router.agent("a05")
+    assert await until(lambda: site.engine.router.agent("a05").away_reason is not None, 20)
+    a05 = site.engine.router.agent("a05")
+    assert (str(a05.presence), a05.away_reason) == ("away", "phone-unreachable")
+    failures = site.edge.snapshot()["agent_leg_failures"]
+    assert failures == {"not_registered": 2}, failures
+    (call,) = set(site.edge.calls.values())
+    assert call.phase == "queued"
+    phone = await site.agent("a06", "agent_uas_bye.xml", talk_ms=1000)
+    assert await caller.wait(30) == 0, "\n".join(call.timeline)
+    assert await phone.wait(10) == 0, phone.errors()
+    rec = await site.store.contact_record(call.contact_id)
+    assert rec is not None and (rec.agent_id, rec.outcome) == ("a06", "completed")
+    assert rec.rejections == 2

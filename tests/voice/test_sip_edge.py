@@ -138,7 +138,8 @@ def test_an_invite_with_lower_case_header_names_rings(rig: Any) -> None:
     "media",
     [
         "m=audio 40999 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n",
-        "m=audio 40999 RTP/AVP 9 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+        "m=audio 40999 RTP/AVP 9 101\r\na=rtpmap:9 G722/8000\r\n"
+        "a=rtpmap:101 telephone-event/8000\r\n",
         "m=audio 40999 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n",
         "m=audio 40999 RTP/AVP 3\r\n",
         "m=audio 40999 RTP/AVP 97\r\n",
@@ -188,7 +189,8 @@ def test_an_ack_stops_the_retransmissions_and_keeps_the_call(rig: Any) -> None:
     stack.answer(incoming.leg)
     ok = peer.recv(b"SIP/2.0 200")
     ack = (
-        f"ACK sip:1000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{peer.port};branch=z9hG4bKa\r\n"
+        "ACK sip:1000@127.0.0.1 SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{peer.port};branch=z9hG4bKa\r\n"
         f"From: {_header(ok, 'from')}\r\nTo: {_header(ok, 'to')}\r\n"
         f"Call-ID: {_header(ok, 'call-id')}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
     )

@@ -387,7 +387,11 @@
           hideOffer();
           if (f.reason === "timeout") flash("You missed an offer.");
           if (f.reason === "contact_left") flash("The customer left before you answered.");
+          if (f.reason === "unreachable") flash("Your phone could not be reached: is it on and registered?");
         }
+        break;
+      case "caller_hold":
+        if (tab) addLine(tab, "system", f.held ? "The caller put you on hold." : "The caller is back.", null);
         break;
       case "answered":
         if (offer && offer.contact_id === f.contact_id) hideOffer();
