@@ -499,4 +499,6 @@ async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
     assert any(ln["logger"] == "contactcenter.voice" and "registered" in str(ln["message"])
                for ln in lines)  # fmt: skip
     assert any("ringing a05" in str(ln["message"]) for ln in lines)  # the call's steps
+    ended = [ln for ln in lines if "ended completed" in str(ln["message"])]
+    assert [ln["level"] for ln in ended] == ["INFO"]  # each call has a line at the default level
     assert KNOWN.lstrip("+") not in log and "C1008" not in log  # Jan Novak's number and id
