@@ -56,6 +56,7 @@ from contactcenter.ivr import (
 from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit, outcome_of_hang_up
 from contactcenter.routing import RoutingError
 from contactcenter.voice import _pyvoip as sip
+from contactcenter.voice.agent_legs import agent_leg_failure
 from contactcenter.voice.media import RINGBACK, Audio, Loop, Player, bridge
 from contactcenter.voice.prompts import announcement
 
@@ -589,25 +590,27 @@ class VoiceCall:
         cfg = self.edge.voice.center.agents.get(n.agent_id)
         extension = cfg.extension if cfg is not None else None
         if extension is None:
-            log.warning("agent %s has no extension: offer of %s declined", n.agent_id, n.contact_id)
-            await self._decline(n.agent_id)
+            log.warning("agent %s has no extension: offer of %s failed", n.agent_id, n.contact_id)
+            await self._decline(n.agent_id, "no_extension", reachable=False)
             return
         try:
             leg = await self.edge.command(self.edge.stack.dial, extension)
         except sip.DialError as e:
             log.warning("cannot ring agent %s (%s): %s", n.agent_id, extension, e)
-            await self._decline(n.agent_id)
+            await self._decline(n.agent_id, "dial_error", reachable=False)
             return
         self.agent_leg, self.agent_id = leg, n.agent_id
         self.edge.follow_leg(leg, self)
         self.phase = "agent_ringing"
         self._note(f"ringing {n.agent_id} at {extension}")
 
-    async def _decline(self, agent_id: str) -> None:
+    async def _decline(self, agent_id: str, why: str, *, reachable: bool) -> None:
+        """The offer to ``agent_id`` ends unanswered for ``why`` (counted by reason)."""
+        self.edge.count(f"agent_leg:{why}")
         if self.contact_id is None:
             return
         try:
-            await self.edge.voice.agent_failed(agent_id, self.contact_id)
+            await self.edge.voice.agent_failed(agent_id, self.contact_id, reachable=reachable)
         except Exception as e:  # the offer ended meanwhile (timeout, abandon)
             log.debug("decline of %s by %s not taken: %s", self.contact_id, agent_id, e)
 
@@ -670,7 +673,13 @@ class VoiceCall:
         if self.phase == "agent_ringing":
             self.phase = "queued"
             if self.agent_id is not None:
-                await self._decline(self.agent_id)
+                why, reachable = agent_leg_failure(status)
+                if not reachable:
+                    log.warning(
+                        "agent %s's phone could not be reached: %s %s", self.agent_id, status,
+                        reason,
+                    )  # fmt: skip
+                await self._decline(self.agent_id, why, reachable=reachable)
 
     async def _agent_ended(self, leg: sip.Leg) -> None:
         if leg is self.consult_leg and self.consult_agent is not None:
