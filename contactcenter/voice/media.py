@@ -7,18 +7,25 @@ threads. Here one **sender thread** sends a frame for every stream at absolute d
 ``t0 + k * 20 ms`` on the monotonic clock, so a late wake-up is caught up at the next tick
 instead of being lost, and one **receiver thread** waits on all RTP sockets with a selector.
 
+Those two threads carry every call, so nothing one peer does may stop them: a stream that
+cannot send (whatever it raises) is ended alone and reported (``on_failure``), and a
+**watchdog** thread restarts a media thread that died anyway (logged at ERROR, counted in
+``restarts``); ``MediaEngine.stats()`` has the numbers.
+
 Audio comes in as 8-bit unsigned linear PCM at 8 kHz mono (the format of the IVR's prompt
-loader and of pyVoIP), is encoded once per prompt and codec, and leaves as PCMU or PCMA.
-A bridge forwards the other leg's G.711 payload (transcoding A-law <-> u-law when the legs
-differ) without ever going through 8-bit PCM, so callers and agents hear full G.711 quality.
+loader and of pyVoIP), is encoded once per prompt and codec, and leaves as PCMU or PCMA in
+20 ms frames. A bridge forwards what the other leg receives without ever going through 8-bit
+PCM: phones send 10-60 ms packets (SIPp's own recording: 30 ms), so each direction has a
+``Reframer``, a byte FIFO that takes packets of any length and either G.711 law (A-law <->
+u-law transcoded) and gives the sender exactly one 20 ms frame per tick.
 
 Nothing here imports pyVoIP; the SIP side (``_pyvoip``) owns ports and hands streams over.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
+import ipaddress
 import logging
 import random
 import selectors
@@ -27,6 +34,7 @@ import struct
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,6 +52,12 @@ FRAME = 160
 PCMU, PCMA = 0, 8
 G711 = (PCMU, PCMA)
 SILENCE = {PCMU: b"\xff" * FRAME, PCMA: b"\xd5" * FRAME}
+BRIDGE_BUFFER = 6 * FRAME
+"""Most audio (bytes: 120 ms) one direction of a bridge holds, or two packets and a frame for
+packets over 40 ms; older audio is dropped, so a burst from the network cannot make the
+conversation lag behind."""
+WATCH_EVERY = 0.2
+"""Seconds between the watchdog's looks at the media threads."""
 DTMF_EVENTS = "0123456789*#ABCD"
 RESYNC_AFTER = 1.0
 """A sender that fell this far behind (a stalled machine) restarts its schedule."""
@@ -65,6 +79,7 @@ def decode(payload: bytes, pt: int) -> bytes:
 
 
 def transcode(payload: bytes, src: int, dst: int) -> bytes:
+    """G.711 payload in codec ``src`` -> the same audio in codec ``dst`` (via 16-bit PCM)."""
     if src == dst:
         return payload
     if src == PCMA:
@@ -113,6 +128,16 @@ def tone(
 
 RINGBACK = tone("ringback", 3.0, (425.0, 0.0, 0.0), level=0.12)
 """What an agent hears while the phone it calls rings: 1 s of 425 Hz, 2 s of silence."""
+
+
+def sendable(host: str, port: int) -> bool:
+    """Whether RTP can go to the address and port a peer's SDP names: an IPv4 address (a name
+    would need a DNS look-up on the media thread), not 0.0.0.0 (hold), a port of 1-65535."""
+    try:
+        address = ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return not address.is_unspecified and 0 < port < 65536
 
 
 # -- what a stream sends ------------------------------------------------------------------------
@@ -172,20 +197,72 @@ class Loop:
         return frame
 
 
+class Reframer:
+    """One direction of a bridge: what a leg receives, in packets of any length (10-60 ms,
+    odd sizes too) and either G.711 law, as the 20 ms frames the other leg sends.
+
+    The receiver thread ``push``es, the sender thread ``pull``s. Playing starts (and starts
+    again after running dry) once the largest packet seen plus one frame is buffered, so
+    packets longer than a frame and a little jitter do not leave holes; beyond
+    ``BRIDGE_BUFFER`` the oldest whole frames are dropped (and counted).
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._pt: int | None = None
+        """The codec of the buffered bytes: the first packet's."""
+        self._largest = 0
+        self._playing = False
+        self._lock = threading.Lock()
+        self.underruns = 0
+
+    def push(self, payload: bytes, pt: int) -> int:
+        """Buffer one packet's audio; returns how many 20 ms frames of old audio were dropped."""
+        if not payload:
+            return 0
+        with self._lock:
+            if self._pt is None:
+                self._pt = pt
+            elif pt != self._pt:
+                payload = transcode(payload, pt, self._pt)
+            self._largest = max(self._largest, len(payload))
+            self._buf += payload
+            excess = len(self._buf) - max(BRIDGE_BUFFER, 2 * self._largest + FRAME)
+            if excess <= 0:
+                return 0
+            frames = -(-excess // FRAME)
+            del self._buf[: frames * FRAME]
+            return frames
+
+    def pull(self, pt: int) -> bytes | None:
+        """The next 20 ms frame in codec ``pt``; None (silence) while there is nothing to play."""
+        with self._lock:
+            src = self._pt
+            if src is None:
+                return None
+            if not self._playing:
+                if len(self._buf) < self._largest + FRAME:
+                    return None
+                self._playing = True
+            frame = bytes(self._buf[:FRAME])
+            del self._buf[:FRAME]
+            if len(frame) < FRAME:  # ran dry: what is left, then gather again
+                self._playing = False
+                self.underruns += 1
+                if not frame:
+                    return None
+                frame += SILENCE[src][: FRAME - len(frame)]
+        return transcode(frame, src, pt)
+
+
 class Forward:
     """Sends what another stream receives (one direction of a bridge)."""
 
     def __init__(self, other: RtpStream) -> None:
-        self._other = other
+        self._audio = other.listen()
 
     def next_frame(self, pt: int) -> bytes | None:
-        got = self._other.take_inbound()
-        if got is None:
-            return None
-        src_pt, payload = got
-        if len(payload) != FRAME:
-            return None
-        return transcode(payload, src_pt, pt)
+        return self._audio.pull(pt)
 
 
 # -- streams ------------------------------------------------------------------------------------
@@ -196,6 +273,8 @@ class StreamStats:
     sent: int = 0
     received: int = 0
     dtmf: int = 0
+    dropped: int = 0
+    """20 ms frames of received audio a bridge dropped (its buffer was full)."""
     started: float | None = None
     """Monotonic time of the first packet sent."""
     last_sent: float | None = None
@@ -205,7 +284,8 @@ class RtpStream:
     """One RTP session: a bound UDP socket, where to send, and what to send.
 
     ``source`` may be swapped from any thread (an attribute store is atomic); the media
-    threads read it at every tick.
+    threads read it at every tick. ``on_dtmf`` and ``on_failure`` run on the media threads
+    and must not block.
     """
 
     def __init__(
@@ -224,6 +304,9 @@ class RtpStream:
         self.pt = pt
         self.dtmf_pt = dtmf_pt
         self.on_dtmf = on_dtmf
+        self.on_failure: Callable[[], None] | None = None
+        """Called once if the media engine ends the stream because it cannot send."""
+        self.failed: str | None = None
         self.source: Source | None = None
         self.sending = True
         """False while the peer holds the call (it said sendonly/inactive)."""
@@ -241,13 +324,15 @@ class RtpStream:
         self._ts = random.randrange(0x100000000)
         self._ssrc = random.randrange(1, 0x100000000)
         self._marker = True
-        self._inbound: collections.deque[tuple[int, bytes]] = collections.deque(maxlen=6)
+        self._listener: weakref.ref[Reframer] | None = None
         self._last_dtmf_ts: int | None = None
         self._dtmf_ended = False
         self.closed = False
 
     # media thread side
     def send_tick(self, now: float) -> None:
+        """Send this tick's frame. A failing audio source is dropped (silence follows); an
+        exception raised here means the stream cannot send at all (the engine ends it)."""
         remote = self.remote
         if not self.sending or self.closed or remote is None:
             return
@@ -310,13 +395,17 @@ class RtpStream:
             return
         if pt in G711:
             self.stats.received += 1
-            self._inbound.append((pt, payload))
+            listener = self._listener() if self._listener is not None else None
+            if listener is not None:
+                self.stats.dropped += listener.push(payload, pt)
 
-    def take_inbound(self) -> tuple[int, bytes] | None:
-        try:
-            return self._inbound.popleft()
-        except IndexError:
-            return None
+    def listen(self) -> Reframer:
+        """A new reframer fed with the audio this stream receives from now on, for as long
+        as its holder (a bridge's ``Forward``) keeps it; it replaces any earlier one, so
+        audio received before a bridge, or for a bridge since undone, is never played."""
+        reframer = Reframer()
+        self._listener = weakref.ref(reframer)
+        return reframer
 
     def close(self) -> None:
         self.closed = True
@@ -327,8 +416,6 @@ class RtpStream:
 
 def bridge(a: RtpStream, b: RtpStream) -> None:
     """Connect two streams both ways."""
-    a.take_inbound()
-    b.take_inbound()
     a.source = Forward(b)
     b.source = Forward(a)
 
@@ -336,34 +423,70 @@ def bridge(a: RtpStream, b: RtpStream) -> None:
 # -- the engine ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MediaStats:
+    """The media threads' numbers since the engine was made (the edge's snapshot and
+    /metrics read them: keep the names)."""
+
+    healthy: bool
+    """Both media threads and the watchdog are running."""
+    streams: int
+    ticks: int
+    """20 ms ticks of the sender thread."""
+    late_ticks: int
+    """Ticks that began more than 20 ms after their deadline."""
+    max_late: float
+    """The latest a tick began after its deadline (seconds)."""
+    resyncs: int
+    """Times the sender was over 1 s behind (a stalled machine) and restarted its schedule."""
+    restarts: int
+    """Media threads that died and were restarted by the watchdog."""
+    failed_streams: int
+    """Streams ended because they could not send (each ended its call leg)."""
+    dropped_inbound_frames: int
+    """20 ms frames of bridged audio dropped because a bridge's buffer was full."""
+
+
 class MediaEngine:
-    """Owns the sender and receiver threads of every RTP stream in the process."""
+    """Owns the sender and receiver threads of every RTP stream in the process, and the
+    watchdog that restarts them."""
 
     def __init__(self) -> None:
         self._streams: dict[int, RtpStream] = {}
         self._lock = threading.Lock()
         self._changes: list[tuple[bool, RtpStream]] = []
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._running = False
+        self._threads: dict[str, threading.Thread] = {}
+        self._watchdog: threading.Thread | None = None
+        self._ticking: RtpStream | None = None
+        """The stream the sender is sending for (blamed if the sender dies)."""
+        self._dropped_by_gone = 0
         self.resyncs = 0
         self.late_ticks = 0
         self.ticks = 0
         self.max_late = 0.0
+        self.restarts = 0
+        self.failed_streams = 0
 
     def start(self) -> None:
-        if self._threads:
+        if self._running:
             return
         self._stop.clear()
-        for name, target in (("rtp-send", self._send_loop), ("rtp-recv", self._recv_loop)):
-            t = threading.Thread(target=target, name=name, daemon=True)
-            t.start()
-            self._threads.append(t)
+        self._running = True
+        for name in ("rtp-send", "rtp-recv"):
+            self._spawn(name)
+        self._watchdog = threading.Thread(target=self._watch, name="rtp-watch", daemon=True)
+        self._watchdog.start()
 
     def stop(self) -> None:
         self._stop.set()
-        for t in self._threads:
-            t.join(timeout=2)
+        for t in [*self._threads.values(), self._watchdog]:
+            if t is not None:
+                t.join(timeout=2)
         self._threads.clear()
+        self._watchdog = None
+        self._running = False
         with self._lock:
             streams = list(self._streams.values())
             self._streams.clear()
@@ -378,16 +501,72 @@ class MediaEngine:
     def remove(self, stream: RtpStream) -> None:
         """Stop sending; the receiver thread closes the socket (it may be inside select())."""
         with self._lock:
-            self._streams.pop(id(stream), None)
-            if self._threads:
+            if self._streams.pop(id(stream), None) is not None:
+                self._dropped_by_gone += stream.stats.dropped
+            if self._running:
                 self._changes.append((False, stream))
         stream.closed = True
-        if not self._threads:
+        if not self._running:
             stream.close()
 
     def streams(self) -> list[RtpStream]:
         with self._lock:
             return list(self._streams.values())
+
+    def healthy(self) -> bool:
+        """True while both media threads and the watchdog run (False before ``start``)."""
+        threads = [*self._threads.values(), self._watchdog]
+        return self._running and all(t is not None and t.is_alive() for t in threads)
+
+    def stats(self) -> MediaStats:
+        with self._lock:
+            streams = list(self._streams.values())
+            dropped = self._dropped_by_gone
+        return MediaStats(
+            healthy=self.healthy(),
+            streams=len(streams),
+            ticks=self.ticks,
+            late_ticks=self.late_ticks,
+            max_late=self.max_late,
+            resyncs=self.resyncs,
+            restarts=self.restarts,
+            failed_streams=self.failed_streams,
+            dropped_inbound_frames=dropped + sum(s.stats.dropped for s in streams),
+        )
+
+    # -- threads ------------------------------------------------------------------------------
+
+    def _spawn(self, name: str) -> None:
+        target = self._send_loop if name == "rtp-send" else self._recv_loop
+        t = threading.Thread(target=target, name=name, daemon=True)
+        self._threads[name] = t
+        t.start()
+
+    def _watch(self) -> None:
+        """Restart a media thread that died (it never should; if it does, calls go silent)."""
+        while not self._stop.wait(WATCH_EVERY):
+            for name, t in list(self._threads.items()):
+                if t.is_alive() or self._stop.is_set():
+                    continue
+                self.restarts += 1
+                culprit = self._ticking if name == "rtp-send" else None
+                log.error("media thread %s died; restarting it (restart %d)", name, self.restarts)
+                if culprit is not None:
+                    self._ticking = None
+                    self._fail(culprit, "sending for it killed the RTP sender thread")
+                self._spawn(name)
+
+    def _fail(self, stream: RtpStream, why: str) -> None:
+        """End one stream that cannot send; the others keep their clock."""
+        log.error("RTP stream %s:%s ended: %s", *stream.local, why)
+        self.failed_streams += 1
+        stream.failed = why
+        self.remove(stream)
+        if stream.on_failure is not None:
+            try:
+                stream.on_failure()
+            except Exception:
+                log.exception("reporting the end of RTP stream %s:%s failed", *stream.local)
 
     def _send_loop(self) -> None:
         next_tick = time.monotonic()
@@ -407,47 +586,62 @@ class MediaEngine:
             with self._lock:
                 streams = list(self._streams.values())
             for s in streams:
-                s.send_tick(next_tick)
+                self._ticking = s
+                try:
+                    s.send_tick(next_tick)
+                except Exception as e:
+                    self._fail(s, f"cannot send: {type(e).__name__}: {e}")
+            self._ticking = None
             self.ticks += 1
             next_tick += PTIME
 
     def _recv_loop(self) -> None:
         sel = selectors.DefaultSelector()
         registered: dict[int, RtpStream] = {}
+        with self._lock:  # a restarted receiver begins with every live stream
+            self._changes[:0] = [(True, s) for s in self._streams.values()]
         try:
             while not self._stop.is_set():
-                with self._lock:
-                    changes, self._changes = self._changes, []
-                for add, s in changes:
-                    if add and not s.closed:
-                        with contextlib.suppress(ValueError, KeyError, OSError):
-                            sel.register(s.sock, selectors.EVENT_READ, s)
-                            registered[id(s)] = s
-                    elif not add:
-                        if registered.pop(id(s), None) is not None:
-                            with contextlib.suppress(ValueError, KeyError, OSError):
-                                sel.unregister(s.sock)
-                        s.close()
-                if not registered:
-                    time.sleep(0.02)
-                    continue
                 try:
-                    ready = sel.select(timeout=0.05)
-                except OSError:
+                    self._receive(sel, registered)
+                except Exception:
+                    log.exception("RTP receiver failed; going on")
                     time.sleep(0.01)
-                    continue
-                for key, _ in ready:
-                    stream: RtpStream = key.data
-                    for _ in range(16):
-                        try:
-                            data = stream.sock.recv(2048)
-                        except (BlockingIOError, InterruptedError):
-                            break
-                        except OSError:
-                            break  # ICMP errors from a closed peer port, a closed socket
-                        try:
-                            stream.on_packet(data)
-                        except Exception:
-                            log.exception("bad RTP packet on %s", stream.local)
         finally:
             sel.close()
+
+    def _receive(self, sel: selectors.BaseSelector, registered: dict[int, RtpStream]) -> None:
+        """Apply added and removed streams, then read what arrived (one select)."""
+        with self._lock:
+            changes, self._changes = self._changes, []
+        for add, s in changes:
+            if add and not s.closed:
+                with contextlib.suppress(ValueError, KeyError, OSError):
+                    sel.register(s.sock, selectors.EVENT_READ, s)
+                    registered[id(s)] = s
+            elif not add:
+                if registered.pop(id(s), None) is not None:
+                    with contextlib.suppress(ValueError, KeyError, OSError):
+                        sel.unregister(s.sock)
+                s.close()
+        if not registered:
+            time.sleep(0.02)
+            return
+        try:
+            ready = sel.select(timeout=0.05)
+        except OSError:
+            time.sleep(0.01)
+            return
+        for key, _ in ready:
+            stream: RtpStream = key.data
+            for _ in range(16):
+                try:
+                    data = stream.sock.recv(2048)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    break  # ICMP errors from a closed peer port, a closed socket
+                try:
+                    stream.on_packet(data)
+                except Exception:
+                    log.exception("bad RTP packet on %s", stream.local)
