@@ -200,15 +200,19 @@ def caller_scenario(
     number: str = "sipp",
     end: str = "bye",
     wait_ms: int = 60_000,
+    rtp_port: int | None = None,
 ) -> Path:
-    """Write a caller scenario: ``steps`` are ("pause", ms), ("dtmf", keys), ("audio", None);
-    ``end`` is ``bye`` (the caller hangs up) or ``wait`` (the engine hangs up)."""
+    """Write a caller scenario: ``steps`` are ("pause", ms), ("dtmf", keys), ("audio", pcap
+    or None for SIPp's g711a.pcap); ``end`` is ``bye`` (the caller hangs up) or ``wait`` (the
+    engine hangs up). ``rtp_port``: where the caller's SDP asks for its audio (an
+    ``audio.RtpRecorder``, to check what the caller hears); SIPp's media port by default."""
     body: list[str] = []
     for kind, arg in steps:
         if kind == "pause":
             body.append(f'<pause milliseconds="{int(arg)}"/>')  # type: ignore[call-overload]
         elif kind == "audio":
-            body.append(f'<nop><action><exec play_pcap_audio="{PCAPS}/g711a.pcap"/></action></nop>')
+            pcap = arg or PCAPS / "g711a.pcap"
+            body.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
         elif kind == "dtmf":
             for key in str(arg):
                 name = DTMF_NAMES.get(key, key)
@@ -219,6 +223,8 @@ def caller_scenario(
     text = (SCENARIOS / "caller.xml").read_text()
     text = text.replace("<!-- STEPS -->", "\n  ".join(body)).replace("<!-- END -->", tail)
     text = text.replace("CALLER_NUMBER", number).replace("WAIT_MS", str(wait_ms))
+    if rtp_port is not None:
+        text = text.replace("m=audio [media_port]", f"m=audio {rtp_port}")
     path.write_text(text)
     return path
 

@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from contactcenter.ivr.prompts import load_prompt
+from contactcenter.voice.media import PCMA, PCMU
+from tests.voice import audio
 from tests.voice.conftest import CLOSED
-from tests.voice.harness import RtpCounter, caller_scenario, free_udp_port, sipp_caller, until
+from tests.voice.harness import caller_scenario, sipp_caller, until
 
 KNOWN = "+4930555010008"  # Jan Novak, standard tier: identified by number, goes to the menu
+CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
-async def test_menu_to_sales_bridged_with_rtp_both_ways(make_site: Any) -> None:
+def _prompt(name: str) -> audio.Samples:
+    """The samples of ``config/<name>.wav``, as the engine plays them."""
+    return audio.u8_to_samples(load_prompt(CONFIG / f"{name}.wav"))
+
+
+async def test_menu_to_sales_bridged_with_audio_both_ways(make_site: Any) -> None:
+    """The caller says 1 kHz in 30 ms A-law packets (as SIPp's g711a.pcap does), the agent's
+    phone 700 Hz in 20 ms u-law packets: each hears the other's tone (a bridge that carried
+    silence, or only 20 ms packets, failed here)."""
     site = await make_site()
-    agent = await site.agent("a05", "agent_uas.xml")
-    counter = RtpCounter().start()
-    media_port = free_udp_port()
+    caller_ear, agent_ear = audio.RtpRecorder().start(), audio.RtpRecorder().start()
+    agent_says = audio.tone_pcap(site.tmp / "agent.pcap", 700.0, 6.0, PCMU, 20)
+    caller_says = audio.tone_pcap(site.tmp / "caller.pcap", 1000.0, 6.0, PCMA, 30)
+    agent = await site.agent(
+        "a05", "agent_uas_tone.xml", listen_port=agent_ear.port, audio_pcap=agent_says
+    )
     sf = caller_scenario(
         site.tmp / "caller.xml",
-        [("pause", 3000), ("dtmf", "1"), ("pause", 1500), ("audio", None), ("pause", 7000)],
+        [("pause", 3000), ("dtmf", "1"), ("pause", 1500), ("audio", caller_says), ("pause", 7000)],
         number=KNOWN,
+        rtp_port=caller_ear.port,
     )
-    caller = site.track(sipp_caller(site.tmp, sf, site.proxy, media_port=media_port))
-    assert await caller.wait(40) == 0, caller.errors()
-    assert await agent.wait(10) == 0, agent.errors()
-    (call,) = await site.ended(1)
-    counter.stop()
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    try:
+        assert await caller.wait(40) == 0, caller.errors()
+        assert await agent.wait(10) == 0, agent.errors()
+        (call,) = await site.ended(1)
+    finally:
+        caller_ear.stop()
+        agent_ear.stop()
     assert call.outcome == "completed", call.timeline
     rec = await site.store.contact_record(call.contact_id)
     assert rec is not None
@@ -38,21 +58,14 @@ async def test_menu_to_sales_bridged_with_rtp_both_ways(make_site: Any) -> None:
         "completed",
     )
     assert rec.customer_id == "C1008" and rec.talk_seconds and rec.talk_seconds > 5
-    caller_stream, agent_stream = call.leg.stream, None
+    caller_stream = call.leg.stream
     assert caller_stream.stats.received > 100  # the caller's audio reached the engine
     assert caller_stream.stats.dtmf == 1
-    if counter.available:
-        # engine -> caller (prompts, then the agent's voice) and engine -> agent (the caller's)
-        to_caller = counter.to_port(media_port)
-        assert to_caller > 400, counter.counts
-        engine_to_agent = sum(
-            n
-            for (s, d), n in counter.counts.items()
-            if site.edge.settings.local.rtp_port_low <= s <= site.edge.settings.local.rtp_port_high
-            and d != media_port
-        )
-        assert engine_to_agent > 200, counter.counts
-    del agent_stream
+    agent_heard, caller_heard = agent_ear.audio(), caller_ear.audio()
+    assert audio.seconds_of_tone(agent_heard, 1000.0) >= 5.0, "the agent did not hear the caller"
+    assert audio.seconds_of_tone(caller_heard, 700.0) >= 5.0, "the caller did not hear the agent"
+    assert audio.seconds_of_tone(agent_heard, 700.0) == 0  # nobody hears their own voice
+    assert audio.seconds_of_tone(caller_heard, 1000.0) == 0
 
 
 async def test_vip_by_account_number_reaches_dedicated_agent_first(make_site: Any) -> None:
@@ -78,17 +91,19 @@ async def test_vip_by_account_number_reaches_dedicated_agent_first(make_site: An
 
 async def test_caller_hangs_up_while_waiting_is_an_abandon(make_site: Any) -> None:
     site = await make_site()  # nobody logged in: the caller waits with hold music
-    counter = RtpCounter().start()
+    ear = audio.RtpRecorder().start()
     sf = caller_scenario(
         site.tmp / "wait.xml",
         [("pause", 150), ("dtmf", "5"), ("pause", 2600), ("dtmf", "1"), ("pause", 4000)],
         number=KNOWN,
+        rtp_port=ear.port,
     )
-    mp = free_udp_port()
-    caller = site.track(sipp_caller(site.tmp, sf, site.proxy, media_port=mp))
-    assert await caller.wait(30) == 0, caller.errors()
-    (call,) = await site.ended(1)
-    counter.stop()
+    caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
+    try:
+        assert await caller.wait(30) == 0, caller.errors()
+        (call,) = await site.ended(1)
+    finally:
+        ear.stop()
     assert call.outcome == "abandoned", call.timeline
     rec = await site.store.contact_record(call.contact_id)
     assert rec is not None and rec.outcome == "abandoned" and rec.answered_wall is None
@@ -97,8 +112,9 @@ async def test_caller_hangs_up_while_waiting_is_an_abandon(make_site: Any) -> No
     # the welcome is a plain announcement)
     assert call.timeline[:2] == ["answered", "ivr main"] and "digit 5" in call.timeline
     assert "announce place 1" in call.timeline  # position announced while waiting
-    if counter.available:
-        assert counter.to_port(mp) > 250  # prompts, hold music, announcement
+    heard = ear.audio()  # the welcome, the menu (cut short by the key), hold music
+    assert audio.match(heard, _prompt("prompts/welcome")) > 0.95
+    assert audio.match(heard, _prompt("voice/prompts/hold_music")[:6000]) > 0.95
 
 
 async def test_caller_hangs_up_while_agent_rings(make_site: Any) -> None:
