@@ -69,7 +69,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, cast
 
-from contactcenter.voice.media import G711, PCMA, PCMU, MediaEngine, RtpStream
+from contactcenter.voice.media import G711, PCMA, PCMU, MediaEngine, RtpStream, sendable
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -796,6 +796,7 @@ class SipStack:
             call=call,
         )
         stream.on_dtmf = lambda d: self.sink(Digit(leg, d))
+        stream.on_failure = lambda: self._media_failed(leg)
         with self._lock:
             self._legs[call_id] = leg
             self.phone.calls[call_id] = call
@@ -952,12 +953,17 @@ class SipStack:
         plan = call.plan
         codecs = plan[3] if plan else {}
         pt = next((p for p, t in codecs.items() if p in G711 and t.value == p), None)
+        refused = None
         if plan is None or pt is None:
+            refused = "INVITE without PCMU/PCMA refused (488)"
+        elif not sendable(plan[1], plan[2]):  # e.g. m=audio 70000: sendto() would raise
+            refused = f"INVITE refused (488): no RTP can go to {plan[1]!r} port {plan[2]}"
+        if refused is not None or plan is None or pt is None:
             for port in list(getattr(call, "assignedPorts", {}) or {}):
                 self._ports.give(port)
             call.assignedPorts = {}
             self._send(self._response(text, 488, "Not Acceptable Here"), addr)
-            self._warn("sdp", "INVITE without PCMU/PCMA refused (488)")
+            self._warn("sdp", "%s", refused)
             return
         port, rip, rport, _ = plan
         dtmf_pt = next((p for p, t in codecs.items() if t is PayloadType.EVENT), None)
@@ -993,12 +999,23 @@ class SipStack:
             call=call,
         )
         stream.on_dtmf = lambda d: self.sink(Digit(leg, d))
+        stream.on_failure = lambda: self._media_failed(leg)
         with self._lock:
             self._legs[leg.call_id] = leg
             self.phone.calls[leg.call_id] = call
             self.stats.inbound += 1
         self._send(self._response(text, 180, "Ringing", to_tag=local_tag, contact=True), addr)
         self.sink(Incoming(leg))
+
+    def _media_failed(self, leg: Leg) -> None:
+        """The media engine ended the leg's stream (it could not send): end this call only."""
+        with self._lock:
+            if leg.state is not LegState.ANSWERED:
+                return
+            self._send_bye(leg)
+            if not self._end(leg):
+                return
+        self.sink(Ended(leg, "media"))
 
     def _on_cancel(self, leg: Leg | None, text: str, addr: tuple[str, int]) -> None:
         if leg is None:
@@ -1226,12 +1243,13 @@ class SipStack:
                 pt = num if num in G711 else (PCMU if name.upper() == "PCMU" else PCMA)
             if name.lower() == "telephone-event":
                 dtmf = num
-        if pt is None:
-            return None
+        ip, port = body["c"][0]["address"], int(audio["port"])
+        if pt is None or (port and ip != "0.0.0.0" and not sendable(ip, port)):
+            return None  # hold (port 0, 0.0.0.0) is fine, an address we cannot send to is not
         direction = body.get("a", {}).get("transmit_type")
         return (
-            body["c"][0]["address"],
-            int(audio["port"]),
+            ip,
+            port,
             pt,
             dtmf,
             direction.value if direction is not None else "sendrecv",
