@@ -430,8 +430,8 @@ async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
 
             # the caller picks sales (1) in the main menu, waits until the agent answers and
             # speaks (SIPp's G.711 recording), then listens and hangs up
-            steps = [("pause", 3000), ("dtmf", "1"), ("pause", 3000), ("audio", None),
-                     ("pause", 9000)]  # fmt: skip
+            steps = [("pause", 3000), ("dtmf", "1"), ("pause", 2000), ("audio", None),
+                     ("pause", 7500)]  # fmt: skip
             sf = caller_scenario(tmp_path / "caller.xml", steps, number=KNOWN)
             caller = Sipp(
                 [f"127.0.0.1:{kam.port}", "-sf", str(sf), "-s", "1000", "-i", "127.0.0.1",
@@ -479,7 +479,7 @@ async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
     agent_heard = heard_seconds(caller_voice, heard_by_agent)
     caller_heard = heard_seconds(agent_voice, heard_by_caller)
     assert agent_heard >= 3.0
-    assert caller_heard >= 8.0
+    assert caller_heard >= 6.0
     assert heard_seconds(agent_voice, heard_by_agent) == 0.0
     assert heard_seconds(caller_voice, heard_by_caller) == 0.0
 
@@ -490,7 +490,7 @@ async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
         "voice", "sales", "a05", "completed"
     )  # fmt: skip
     assert rec.customer_name == "Jan Novak" and rec.talk_seconds is not None
-    assert 8.0 <= rec.talk_seconds <= 20.0
+    assert 6.0 <= rec.talk_seconds <= 20.0
 
     # the log: JSON lines with a timestamp; the call is in it, the caller's number is not
     log = srv.log()
