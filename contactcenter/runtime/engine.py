@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from contactcenter.config import Center
 from contactcenter.events import Event
+from contactcenter.expected_wait import ExpectedWait
 from contactcenter.kpi import Tally
 from contactcenter.routing import Router
 from contactcenter.runtime.background import cancel_and_wait
@@ -63,6 +64,7 @@ class Engine:
             q.id: q.answer_target.threshold_seconds or 0.0 for q in center.queues.values()
         }
         self.today = Tally(thresholds, center.settings.routing.short_abandon_seconds)
+        self.expected_wait = ExpectedWait()
 
     def now(self) -> float:
         loop = self._loop or asyncio.get_running_loop()
@@ -114,6 +116,7 @@ class Engine:
         for keeper in self._keepers:
             await keeper(events)
         self.today.observe_all(events)
+        self.expected_wait.observe_all(events)
         if self.metrics is not None:
             self.metrics.observe_all(events)
         for e in events:

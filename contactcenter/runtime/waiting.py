@@ -1,22 +1,26 @@
 """What a waiting customer is told: their place in the queue and the expected wait.
 
-The expected wait is today's ASA of the queue times the place (a plain, explainable estimate);
-None until the queue has answered something today.
+The expected wait is the time until the queue answers the customer's place at its current
+pace (``contactcenter.expected_wait``); None when there is nothing to go on yet.
 """
 
 from __future__ import annotations
+
+import math
 
 from contactcenter.routing import ContactState, InvalidInput
 from contactcenter.runtime.engine import Engine
 
 
 def position(engine: Engine, contact_id: str) -> tuple[int, float | None]:
-    """(1-based place in its queue or 0 when no longer waiting, expected wait seconds)."""
+    """(1-based place in its queue or 0 when no longer waiting, expected wait seconds; None
+    when unknown, or endless: nobody who could serve it is logged in)."""
     view = engine.router.contact(contact_id)
     if view.state is not ContactState.WAITING:
         return 0, None
     place = engine.router.waiting(view.queue).index(contact_id) + 1
-    return place, _expected(engine, view.queue, place)
+    expected = _expected(engine, view.queue, place)
+    return place, expected if expected is not None and math.isfinite(expected) else None
 
 
 def queue_status(engine: Engine, queue: str) -> tuple[int, float | None]:
@@ -31,6 +35,5 @@ def queue_status(engine: Engine, queue: str) -> tuple[int, float | None]:
 
 
 def _expected(engine: Engine, queue: str, place: int) -> float | None:
-    tally = engine.today.queues.get(queue)
-    asa = tally.asa() if tally is not None else None
-    return asa * place if asa is not None else None
+    staffed = engine.router.queues[queue].staffed
+    return engine.expected_wait.seconds(queue, place, engine.now(), staffed)
