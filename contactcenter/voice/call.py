@@ -150,9 +150,11 @@ class VoiceCall:
             self._stop_timers()
             self.edge.forget(self)
 
-    def _note(self, what: str) -> None:
-        self.timeline.append(what)
-        log.debug("call %s: %s", self.leg.id, what)
+    def _note(self, what: str, *, private: str = "") -> None:
+        """Add to the call's timeline (kept with the call, for tests and the desktop) and log
+        it at debug; ``private`` (keys pressed: an account number, a PIN) is kept off the log."""
+        self.timeline.append(what + private)
+        log.debug("call %s: %s", self.leg.id, what + ("…" if private else ""))
 
     async def _answer(self) -> bool:
         delay = self.edge.settings.calls.answer_delay_seconds
@@ -202,7 +204,7 @@ class VoiceCall:
     async def _handle(self, item: tuple[Any, ...]) -> None:
         kind = item[0]
         if kind == "digit":
-            self._note(f"digit {item[1]}")
+            self._note("digit ", private=item[1])
             if self.phase == "ivr" and self.session is not None:
                 await self._ivr(lambda now: self.session.digit(item[1], now=now))
             elif item[1] == CALLBACK_KEY and self.callback_offered and self.phase == "queued":

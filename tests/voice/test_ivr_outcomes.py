@@ -5,8 +5,11 @@ stops. And what an agent sees of a caller: the CRM's name, the caller's hold."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
+
+import pytest
 
 from contactcenter.ivr.outcomes import IvrOutcome
 from contactcenter.runtime.voice import CallerHold
@@ -51,7 +54,10 @@ async def test_a_caller_who_hangs_up_in_the_menu_is_on_record_with_the_node(
     assert site.edge.snapshot()["ivr_outcomes"] == {"abandoned": 1}
 
 
-async def test_a_queued_caller_is_on_record_by_the_crm_name(make_site: Any) -> None:
+async def test_a_queued_caller_is_on_record_by_the_crm_name(
+    make_site: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="contactcenter.voice")
     site = await make_site()
     sf = caller_scenario(
         site.tmp / "sales.xml", [("pause", 3000), ("dtmf", "1"), ("pause", 2000)], number=KNOWN
@@ -64,6 +70,9 @@ async def test_a_queued_caller_is_on_record_by_the_crm_name(make_site: Any) -> N
     rec = await site.store.contact_record(call.contact_id)
     assert rec is not None and rec.customer_name == "Jan Novak", rec
     assert rec.outcome == "abandoned"
+    # the keys pressed are kept with the call, never logged (an account number, a PIN)
+    assert "digit 1" in call.timeline
+    assert "digit …" in caplog.text and "digit 1" not in caplog.text
 
 
 async def test_an_after_hours_call_back_counts_as_a_call_back(make_site: Any) -> None:
