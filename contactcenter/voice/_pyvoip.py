@@ -407,6 +407,10 @@ def canonical(raw: bytes) -> bytes:
     return b"\r\n".join(out) + b"\r\n\r\n" + body
 
 
+_MANDATORY = ("via", "from", "to", "call-id", "cseq")
+"""Headers every request must have (RFC 3261 8.1.1; Max-Forwards is added by proxies)."""
+
+
 def raw_headers(raw: bytes | str) -> list[tuple[str, str]]:
     """(lower-case long name, value) of every header line, in order; folded lines joined."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
@@ -904,8 +908,16 @@ class SipStack:
 
     def _on_request(self, msg: Any, raw: bytes, addr: tuple[str, int]) -> None:
         method = msg.method
-        call_id = msg.headers["Call-ID"]
         text = raw.decode("utf-8", "replace")
+        present = {k for k, _ in raw_headers(text)}
+        missing = [h for h in _MANDATORY if h not in present]
+        if missing:  # RFC 3261 8.2.2 / 8.1.1: no dialog can be built on it
+            self.stats.malformed += 1
+            self._warn("malformed", "%s without %s from %s:%s; 400", method, missing, *addr)
+            if method != "ACK":
+                self._raw_reply(raw, addr, 400, "Bad Request")
+            return
+        call_id = msg.headers["Call-ID"]
         with self._lock:
             leg = self._legs.get(call_id)
         if method == "INVITE":

@@ -4,6 +4,7 @@ never confirms our answer (RFC 3261 13.3.1.4)."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import socket
 import time
@@ -195,6 +196,25 @@ def test_an_ack_stops_the_retransmissions_and_keeps_the_call(rig: Any) -> None:
         f"Call-ID: {_header(ok, 'call-id')}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
     )
     peer.send(ack, stack.sip_port)
+    confirmed = events.get(timeout=3)
+    assert isinstance(confirmed, sip.Confirmed) and confirmed.leg is incoming.leg
     time.sleep(64 * 0.05 + 0.5)
-    assert events.empty()
+    assert events.empty()  # no BYE, no end
     assert incoming.leg.state is sip.LegState.ANSWERED
+
+
+@pytest.mark.parametrize("drop", ["From", "To", "Call-ID", "CSeq", "Via", "Contact"])
+def test_an_invite_missing_a_dialog_header_leaves_nothing_behind(rig: Any, drop: str) -> None:
+    stack, peer, events = rig
+    text = _invite(peer, f"no-{drop}", SDP_PCMU)
+    text = "\r\n".join(x for x in text.split("\r\n") if not x.startswith(f"{drop}:"))
+    peer.send(text, stack.sip_port)
+    with contextlib.suppress(AssertionError):
+        reply = peer.recv(b"SIP/2.0 ", timeout=1.0)
+        assert reply.startswith(("SIP/2.0 400", "SIP/2.0 180")), reply.splitlines()[0]
+    if drop == "Contact":  # not needed to answer: the call rings
+        assert isinstance(events.get(timeout=3), sip.Incoming)
+        return
+    assert events.empty()
+    assert stack.free_ports == 10 and stack.legs == []
+    assert stack.media.streams() == []
