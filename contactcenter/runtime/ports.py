@@ -151,6 +151,10 @@ class Edge(Protocol):
 
     async def stop(self) -> None: ...
 
+    def problems(self) -> list[str]:
+        """What stops the edge from serving right now (empty: healthy), for ``/healthz``."""
+        ...
+
 
 class CallControl(Protocol):
     """What the voice service asks of the voice edge: act on the call of a contact, and make

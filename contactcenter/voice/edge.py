@@ -330,6 +330,16 @@ class VoiceEdge:
             return None
         return customer_info(found)
 
+    def problems(self) -> list[str]:
+        """A dead media thread (until the watchdog restarts it) or no registration: callers
+        get no audio, or cannot reach the engine."""
+        out = []
+        if self._opened and not self.media.healthy():
+            out.append("voice: media threads not running")
+        if self._opened and not self.registered.is_set():
+            out.append("voice: not registered at the SIP server")
+        return out
+
     def snapshot(self) -> dict[str, object]:
         """Numbers for tests, the benchmark and logs."""
         st = self.stack.stats if self._opened else None

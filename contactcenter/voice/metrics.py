@@ -118,8 +118,25 @@ class VoiceCollector:
             PREFIX + "voice_media_max_lateness_seconds",
             "The latest the RTP sender thread has woken for a tick since the edge started.",
         )
+        healthy = GaugeMetricFamily(
+            PREFIX + "voice_media_healthy",
+            "1 while the RTP sender, receiver and their watchdog threads all run.",
+        )
+        restarts = CounterMetricFamily(
+            PREFIX + "voice_media_thread_restarts",
+            "Media threads the watchdog found dead and restarted (calls went silent meanwhile).",
+        )
+        failed = CounterMetricFamily(
+            PREFIX + "voice_media_failed_streams",
+            "RTP streams that could not send and were ended (their call only).",
+        )
+        dropped = CounterMetricFamily(
+            PREFIX + "voice_rtp_dropped_inbound_frames",
+            "20 ms frames of received audio dropped by the bridges' bounded buffers (a peer "
+            "sending faster than real time, or bursts).",
+        )
         families: list[Metric] = [registered, failures, calls, arrived, ivr, legs, ports]
-        families += [ticks, late, resyncs, worst]
+        families += [ticks, late, resyncs, worst, healthy, restarts, failed, dropped]
         if not snap:
             return families
         registered.add_metric([], 1.0 if snap.get("registered") else 0.0)
@@ -134,11 +151,15 @@ class VoiceCollector:
         free = snap.get("free_rtp_ports")
         if isinstance(free, int):
             ports.add_metric([], free)
-        media = self.edge.media
+        media = self.edge.media.stats()
         ticks.add_metric([], media.ticks)
         late.add_metric([], media.late_ticks)
         resyncs.add_metric([], media.resyncs)
         worst.add_metric([], media.max_late)
+        healthy.add_metric([], 1.0 if media.healthy else 0.0)
+        restarts.add_metric([], media.restarts)
+        failed.add_metric([], media.failed_streams)
+        dropped.add_metric([], media.dropped_inbound_frames)
         return families
 
 

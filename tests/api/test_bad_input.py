@@ -162,3 +162,25 @@ async def test_an_unexpected_error_is_a_500_not_a_crash(api: Api) -> None:
         assert resp.status == 500
         assert (await resp.json())["error"]["code"] == "internal"
         assert (await client.get("/healthz")).status == 200
+
+
+async def test_healthz_names_what_keeps_an_edge_from_serving(api: Api) -> None:
+    """An edge that cannot serve (the voice edge's media threads dead, or unregistered) makes
+    ``/healthz`` 503 with its problems, until it recovers."""
+
+    class Edge:
+        trouble: list[str] = ["voice: media threads not running"]
+
+        async def start(self) -> None: ...
+
+        async def stop(self) -> None: ...
+
+        def problems(self) -> list[str]:
+            return list(self.trouble)
+
+    edge = Edge()
+    api.site.edges.append(edge)
+    status, body = await api.call("GET", "/healthz")
+    assert (status, body) == (503, {"status": "degraded", "problems": edge.trouble})
+    edge.trouble = []
+    assert await api.call("GET", "/healthz") == (200, {"status": "ok"})

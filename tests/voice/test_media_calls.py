@@ -158,3 +158,12 @@ async def test_a_stream_that_cannot_send_ends_its_call_only(make_site: Any) -> N
     by_caller = {c.leg.peer == KNOWN: c.timeline for c in await site.ended(2)}
     assert "caller ended (media)" in by_caller[False], by_caller[False]
     assert "caller ended (bye)" in by_caller[True], by_caller[True]  # it hung up itself
+
+
+async def test_the_edge_tells_healthz_when_its_media_threads_are_down(make_site: Any) -> None:
+    site = await make_site()
+    assert site.edge.problems() == []
+    site.edge.media.stop()
+    assert site.edge.problems() == ["voice: media threads not running"]
+    site.edge.media.start()
+    assert site.edge.problems() == []

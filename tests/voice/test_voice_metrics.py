@@ -67,3 +67,19 @@ def test_label() -> None:
     assert [label(v) for v in ("no_answer", "486", "4930555", "a b", "", "x" * 41)] == [
         "no_answer", "486", "other", "other", "other", "other"
     ]  # fmt: skip
+
+
+def test_media_health_restarts_failures_and_drops() -> None:
+    e = edge({"registered": True}, [])
+    idle = scrape(e)
+    assert idle[("contactcenter_voice_media_healthy", ())] == 0.0  # its threads do not run
+    e.media.start()
+    try:
+        e.media.restarts, e.media.failed_streams = 2, 1
+        up = scrape(e)
+    finally:
+        e.media.stop()
+    assert up[("contactcenter_voice_media_healthy", ())] == 1.0
+    assert up[("contactcenter_voice_media_thread_restarts_total", ())] == 2
+    assert up[("contactcenter_voice_media_failed_streams_total", ())] == 1
+    assert up[("contactcenter_voice_rtp_dropped_inbound_frames_total", ())] == 0
