@@ -5,12 +5,14 @@ back is closed as unreachable. And the in-queue offer: a caller presses 1 to be 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from contactcenter.routing import ContactState
+from contactcenter.voice.media import PCMA, PCMU
+from tests.voice import audio
 from tests.voice.conftest import CLOSED
 from tests.voice.harness import (
-    RtpCounter,
     caller_scenario,
     free_udp_port,
     register_extension,
@@ -39,8 +41,11 @@ async def test_booked_in_the_ivr_then_offered_to_an_agent_who_is_bridged_to_the_
     make_site: Any,
 ) -> None:
     site = await make_site(clock=CLOSED)  # after hours: the menu offers a call back
-    customer = await customer_phone(site, "agent_uas.xml")  # answers, talks until our BYE
-    counter = RtpCounter().start()
+    agent_ear, customer_ear = audio.RtpRecorder().start(), audio.RtpRecorder().start()
+    says = audio.tone_pcap(site.tmp / "customer.pcap", 1000.0, 12.0, PCMA, 30)
+    customer = await customer_phone(
+        site, "agent_uas_tone.xml", listen_port=customer_ear.port, audio_pcap=says
+    )  # answers, says 1 kHz, talks until our BYE
     sf = caller_scenario(
         site.tmp / "closed.xml", [("pause", 9000), ("dtmf", "1")], number=CUSTOMER, end="wait",
         wait_ms=20_000,
@@ -53,24 +58,34 @@ async def test_booked_in_the_ivr_then_offered_to_an_agent_who_is_bridged_to_the_
     router = site.engine.router
     assert await until(lambda: cb_contact in router.contacts, 5)  # due: waits in support
 
-    agent = await site.agent("a12", "agent_uas_bye.xml", talk_ms=6000)  # hangs up after 6 s
-    assert await agent.wait(40) == 0, agent.errors()
-    assert await customer.wait(15) == 0, customer.errors()  # got the engine's BYE
+    agent_says = audio.tone_pcap(site.tmp / "agent.pcap", 700.0, 14.0, PCMU, 20)
+    agent = await site.agent(
+        "a12", "agent_uas_tone.xml", listen_port=agent_ear.port, audio_pcap=agent_says
+    )
+    talking = "the customer answered: talking"
+    assert await until(lambda: talking in _timeline(site, cb_contact), 20)
+    await asyncio.sleep(6)
+    await site.runtime.agents.hang_up("a12", cb_contact)  # the desktop's Hang up
+    try:
+        assert await agent.wait(15) == 0, agent.errors()
+        assert await customer.wait(15) == 0, customer.errors()  # got the engine's BYE
+    finally:
+        agent_ear.stop()
+        customer_ear.stop()
     calls = [c for c in await site.ended(2) if c.contact_id == cb_contact]
     (call,) = calls
-    counter.stop()
     assert call.outcome == "completed", call.timeline
     assert call.timeline[:3] == [
         "ringing a12 at 2012",
         "a12 answered; dialling the customer",
-        "the customer answered: talking",
+        talking,
     ], call.timeline
-    # audio both ways: each leg's phone sent its recording, and it went out on the other leg
-    agent_in, customer_in = call.streams["agent"].stats, call.streams["customer"].stats
-    assert agent_in.received > 150 and customer_in.received > 150, (agent_in, customer_in)
-    if counter.available:
-        assert counter.from_port(call.streams["customer"].local[1]) > 150
-        assert counter.from_port(call.streams["agent"].local[1]) > 150
+    # audio both ways: each hears the other, and not themselves
+    agent_heard, customer_heard = agent_ear.audio(), customer_ear.audio()
+    assert audio.seconds_of_tone(agent_heard, 1000.0) >= 4.0, "the agent did not hear them"
+    assert audio.seconds_of_tone(customer_heard, 700.0) >= 4.0, "the customer heard no agent"
+    assert audio.seconds_of_tone(agent_heard, 700.0) == 0
+    assert audio.seconds_of_tone(customer_heard, 1000.0) == 0
 
     rec = await site.store.callback(booked.id)
     assert (rec.status, rec.outcome, rec.attempts) == ("completed", "completed", 1)
@@ -151,3 +166,9 @@ async def test_a_queued_caller_takes_the_offered_call_back(make_site: Any) -> No
     router = site.engine.router
     assert await until(lambda: booked.callback_contact_id in router.contacts, 5)
     assert router.contact(booked.callback_contact_id).state is ContactState.WAITING
+
+
+def _timeline(site: Any, contact_id: str) -> list[str]:
+    """The timeline of the call back ``contact_id`` while it runs."""
+    call = site.edge.by_contact.get(contact_id)
+    return list(call.timeline) if call is not None else []
