@@ -1052,6 +1052,12 @@ class SipStack:
                 return
             self.stats.reinvites += 1
             peer = self._remote_media(msg)
+            if peer is None and "m" in msg.body:
+                # an offer we cannot take (no codec of ours, nowhere to send): the call goes
+                # on as it was (RFC 3261 14.2)
+                self._send(self._response(text, 488, "Not Acceptable Here"), addr)
+                self._warn("sdp", "re-INVITE on %s refused (488): unusable media", leg)
+                return
             ours = "sendrecv"
             if peer is not None:
                 ip, port, _pt, _dtmf, direction = peer
@@ -1129,7 +1135,7 @@ class SipStack:
                 self.sink(Failed(leg, 487, "cancelled (answered as the CANCEL went out)"))
             return
         media = self._remote_media(msg)
-        if media is None:
+        if media is None or not sendable(media[0], media[1]):  # no codec, or port 0: rejected
             leg.state = LegState.ANSWERED
             self._send_bye(leg)
             if self._end(leg):

@@ -218,3 +218,72 @@ def test_an_invite_missing_a_dialog_header_leaves_nothing_behind(rig: Any, drop:
     assert events.empty()
     assert stack.free_ports == 10 and stack.legs == []
     assert stack.media.streams() == []
+
+
+def _answered_inbound(stack: Any, peer: Peer, events: Any, call_id: str) -> tuple[Any, str]:
+    """An inbound call the stack answered and the peer ACKed: (leg, the 200's text)."""
+    peer.send(_invite(peer, call_id, SDP_PCMU), stack.sip_port)
+    peer.recv(b"SIP/2.0 180")
+    leg = events.get(timeout=3).leg
+    stack.answer(leg)
+    ok = peer.recv(b"SIP/2.0 200")
+    peer.send(
+        "ACK sip:1000@127.0.0.1 SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{peer.port};branch=z9hG4bKack{call_id}\r\n"
+        f"From: {_header(ok, 'from')}\r\nTo: {_header(ok, 'to')}\r\n"
+        f"Call-ID: {_header(ok, 'call-id')}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+        stack.sip_port,
+    )
+    assert isinstance(events.get(timeout=3), sip.Confirmed)
+    return leg, ok
+
+
+@pytest.mark.parametrize(
+    "media",
+    [
+        "m=audio 70000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:101 telephone-event/8000\r\n",
+        "m=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n",
+    ],
+    ids=["port-70000", "g729-only"],
+)
+def test_a_reinvite_to_media_we_cannot_use_gets_488_and_keeps_the_call(
+    rig: Any, media: str
+) -> None:
+    stack, peer, events = rig
+    leg, ok = _answered_inbound(stack, peer, events, f"re488{media[8:13].strip()}")
+    before = leg.stream.remote
+    sdp = SDP_PCMU[: SDP_PCMU.index("m=")] + media + "a=sendrecv\r\n"
+    reinvite = _invite(peer, "x", sdp).replace("CSeq: 1 INVITE", "CSeq: 2 INVITE")
+    reinvite = reinvite.replace("x@127.0.0.1", _header(ok, "call-id"))
+    reinvite = reinvite.replace("To: <sip:1000@127.0.0.1>", f"To: {_header(ok, 'to')}")
+    peer.send(reinvite, stack.sip_port)
+    reply = peer.recv(b"SIP/2.0 ")
+    assert reply.startswith("SIP/2.0 488"), reply.splitlines()[0]
+    assert leg.stream.remote == before and leg.state is sip.LegState.ANSWERED
+
+
+@pytest.mark.parametrize("where", ["m=audio 0 RTP/AVP 0 101", "c=IN IP4 0.0.0.0"])
+def test_an_agent_answer_without_somewhere_to_send_audio_is_hung_up(rig: Any, where: str) -> None:
+    """RFC 3264: port 0 in an answer rejects the stream; 0.0.0.0 is nowhere. Bridging it would
+    leave the caller talking to nobody."""
+    stack, peer, events = rig
+    leg = stack.dial("2005")
+    invite = peer.recv(b"INVITE ")
+    key = where.split(" ")[0].split("=")[0]
+    sdp = "\r\n".join(
+        where if line.startswith(f"{key}=") and ("audio" in line or key == "c") else line
+        for line in SDP_PCMU.split("\r\n")
+    )
+    peer.send(
+        "SIP/2.0 200 OK\r\n"
+        f"Via: {_header(invite, 'via')}\r\nFrom: {_header(invite, 'from')}\r\n"
+        f"To: {_header(invite, 'to')};tag=p\r\nCall-ID: {_header(invite, 'call-id')}\r\n"
+        f"CSeq: {_header(invite, 'cseq')}\r\nContact: <sip:2005@127.0.0.1:5999>\r\n"
+        f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}",
+        stack.sip_port,
+    )
+    peer.recv(b"ACK ")
+    peer.recv(b"BYE ")
+    failed = events.get(timeout=3)
+    assert isinstance(failed, sip.Failed) and failed.leg is leg and failed.status == 488
