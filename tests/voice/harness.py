@@ -163,13 +163,19 @@ class ShippedKamailio(Kamailio):
         *,
         subscribers: Mapping[str, str],
         trusted: Sequence[tuple[str, int, str]] = (),
+        gateways: Sequence[tuple[str, int]] = (),
+        pstn_gateway: str | None = None,
         port: int | None = None,
     ) -> None:
         super().__init__(rundir, port=port)
         self.subscribers = dict(subscribers)
         """Extension -> password."""
         self.trusted = list(trusted)
-        """(address, port, tag) whose INVITEs are not challenged."""
+        """(address, port, tag) of the engine: its INVITEs are not challenged (group 1)."""
+        self.gateways = list(gateways)
+        """(address, port) of PSTN gateways sending callers in (group 2)."""
+        self.pstn_gateway = pstn_gateway
+        """``host:port`` the engine's calls to numbers go to (``PSTN_GATEWAY``)."""
 
     def command(self) -> list[str]:
         dbtext = self.rundir / "dbtext"
@@ -179,13 +185,17 @@ class ShippedKamailio(Kamailio):
         rows = "".join(f"{ext}:{pw}\n" for ext, pw in self.subscribers.items())
         (dbtext / "subscriber").write_text(header + rows)
         trusted = self.rundir / "trusted.list"
-        trusted.write_text("".join(f"1 {ip} 32 {port} {tag}\n" for ip, port, tag in self.trusted))
+        rows = [f"1 {ip} 32 {port} {tag}\n" for ip, port, tag in self.trusted]
+        rows += [f"2 {ip} 32 {port} gateway\n" for ip, port in self.gateways]
+        trusted.write_text("".join(rows))
+        gateway = [] if self.pstn_gateway is None else ["-A", f'PSTN_GATEWAY="{self.pstn_gateway}"']
         return [
             "kamailio", "-f", str(DEPLOY_KAMAILIO / "kamailio.cfg"),
             "-A", f"SIP_LISTEN=udp:127.0.0.1:{self.port}",
             "-A", f'DBTEXT_URL="text://{dbtext}"',
             "-A", f'TRUSTED_LIST="{trusted}"',
             "-A", f'CTL_SOCKET="unix:{self.rundir / "kamailio_ctl"}"',
+            *gateway,
             *self.common_options(),
         ]  # fmt: skip
 

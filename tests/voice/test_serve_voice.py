@@ -33,6 +33,7 @@ from contactcenter.store import Store
 from tests.integration.server import ROOT, ServerProcess, call, frame, login, set_users
 from tests.voice.harness import (
     PCAPS,
+    SCENARIOS,
     ShippedKamailio,
     Sipp,
     caller_scenario,
@@ -341,6 +342,78 @@ async def test_shipped_kamailio_challenges_phones_and_trusts_only_the_engine(
     assert "extension 2002 registered" in log and "INVITE to extension 2002" in log
 
 
+async def test_shipped_kamailio_lets_only_the_engine_dial_numbers_through_the_gateway(
+    sip_tools: None, tmp_path: Path
+) -> None:
+    """Call backs dial customers' numbers: with PSTN_GATEWAY set, the engine's INVITE to a
+    number (no extension) goes to the gateway; a phone's (authenticated) does not (no toll
+    fraud from a desk phone), and the number stays out of Kamailio's log."""
+    engine_port, gateway_port = free_udp_port(), free_udp_port()
+    number = "4930555010099"
+    kam = ShippedKamailio(
+        tmp_path / "kamailio",
+        subscribers={"1000": ENGINE_PASSWORD, **PHONES},
+        trusted=[("127.0.0.1", engine_port, "engine")],
+        pstn_gateway=f"127.0.0.1:{gateway_port}",
+    )
+    kam.start()
+    procs: list[Sipp] = []
+    try:
+        gateway = sipp_uas(tmp_path, scenario(tmp_path / "gw.xml", "agent_uas.xml", ring_ms=100),
+                           gateway_port, free_udp_port(), 1)  # fmt: skip
+        procs.append(gateway)
+        # a phone with the right password: challenged, then 404 (no dial-out for phones)
+        text = (SCENARIOS / "phone_call.xml").read_text()
+        head, _, _ = text.partition('<recv response="180" optional="true"/>')
+        refused = tmp_path / "phone_dials_out.xml"
+        refused.write_text(
+            head.replace("PHONE_EXTENSION", "2001")
+            + '<recv response="404"/>\n'
+            + _ACK_AFTER_404
+            + "</scenario>\n"
+        )
+        phone = Sipp(
+            [f"127.0.0.1:{kam.port}", "-sf", str(refused), "-s", number, "-au", "2001", "-ap",
+             PHONES["2001"], "-i", "127.0.0.1", "-p", str(free_udp_port()), "-mp",
+             str(free_udp_port()), "-m", "1"],
+            tmp_path,
+        ).start()  # fmt: skip
+        procs.append(phone)
+        assert await phone.wait(15) == 0, phone.errors()
+        # the engine's INVITE to the number reaches the gateway, which answers
+        sf = caller_scenario(tmp_path / "engine.xml", [("pause", 300)], number="1000")
+        engine = Sipp(
+            [f"127.0.0.1:{kam.port}", "-sf", str(sf), "-s", number, "-i", "127.0.0.1", "-p",
+             str(engine_port), "-mp", str(free_udp_port()), "-m", "1"],
+            tmp_path,
+        ).start()  # fmt: skip
+        procs.append(engine)
+        assert await engine.wait(20) == 0, engine.errors()
+        assert await gateway.wait(20) == 0, gateway.errors()
+    finally:
+        for p in procs:
+            p.stop()
+        kam.stop()
+    log = kam.log.read_text()
+    assert "INVITE to the PSTN gateway" in log and number not in log
+
+
+_ACK_AFTER_404 = """  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      CSeq: 2 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+"""
+
+
 # -- the whole site: serve with voice, a softphone, a caller ---------------------------------
 
 
@@ -399,7 +472,8 @@ async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
         tmp_path / "kamailio",
         subscribers={"1000": ENGINE_PASSWORD, "2005": PHONES["2005"]},
         # callers come from the site's PSTN gateway (here: SIPp), trusted by its address
-        trusted=[("127.0.0.1", engine_port, "engine"), ("127.0.0.1", gateway_port, "gateway")],
+        trusted=[("127.0.0.1", engine_port, "engine")],
+        gateways=[("127.0.0.1", gateway_port)],
     )
     kam.start()
     config = site_config(tmp_path, kam.port, engine_port)
