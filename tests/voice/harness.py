@@ -15,7 +15,6 @@ import struct
 import subprocess
 import threading
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,9 +184,9 @@ class ShippedKamailio(Kamailio):
         rows = "".join(f"{ext}:{pw}\n" for ext, pw in self.subscribers.items())
         (dbtext / "subscriber").write_text(header + rows)
         trusted = self.rundir / "trusted.list"
-        rows = [f"1 {ip} 32 {port} {tag}\n" for ip, port, tag in self.trusted]
-        rows += [f"2 {ip} 32 {port} gateway\n" for ip, port in self.gateways]
-        trusted.write_text("".join(rows))
+        peers = [f"1 {ip} 32 {port} {tag}\n" for ip, port, tag in self.trusted]
+        peers += [f"2 {ip} 32 {port} gateway\n" for ip, port in self.gateways]
+        trusted.write_text("".join(peers))
         gateway = [] if self.pstn_gateway is None else ["-A", f'PSTN_GATEWAY="{self.pstn_gateway}"']
         return [
             "kamailio", "-f", str(DEPLOY_KAMAILIO / "kamailio.cfg"),
@@ -330,22 +329,21 @@ def sipp_caller(
     return Sipp([*args, *extra], cwd).start()
 
 
-# -- counting RTP on the loopback interface --------------------------------------------------
+# -- RTP on the loopback interface -----------------------------------------------------------
 
 
 @dataclass
-class RtpCounter:
-    """Counts UDP datagrams on ``lo`` by (source port, destination port) (needs root).
+class LoopbackTap:
+    """Every RTP packet on ``lo`` (needs root): (source port, destination port, payload type,
+    payload), each once, as the loopback delivers it. For what no test socket of ours can be
+    put in the path of (a softphone's own port, the engine's send rate)."""
 
-    Each datagram is counted once (as the loopback delivers it).
-    """
-
-    counts: Counter[tuple[int, int]] = field(default_factory=Counter)
+    packets: list[tuple[int, int, int, bytes]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     available: bool = False
 
-    def start(self) -> RtpCounter:
+    def start(self) -> LoopbackTap:
         try:
             sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
             sock.bind(("lo", 0))
@@ -370,19 +368,24 @@ class RtpCounter:
                         continue
                     ihl = (ip[0] & 0x0F) * 4
                     sport, dport = struct.unpack_from("!HH", ip, ihl)
-                    payload = ip[ihl + 8 :]
-                    if len(payload) >= 12 and payload[0] >> 6 == 2:  # RTP version 2
-                        self.counts[(sport, dport)] += 1
+                    rtp = ip[ihl + 8 :]
+                    if len(rtp) >= 12 and rtp[0] >> 6 == 2:  # RTP version 2
+                        offset = 12 + 4 * (rtp[0] & 0x0F)
+                        self.packets.append((sport, dport, rtp[1] & 0x7F, rtp[offset:]))
 
-        self._thread = threading.Thread(target=run, name="rtp-counter", daemon=True)
+        self._thread = threading.Thread(target=run, name="rtp-tap", daemon=True)
         self._thread.start()
         return self
 
     def to_port(self, port: int) -> int:
-        return sum(n for (_, d), n in list(self.counts.items()) if d == port)
+        return sum(1 for _, d, _, _ in list(self.packets) if d == port)
 
     def from_port(self, port: int) -> int:
-        return sum(n for (s, _), n in list(self.counts.items()) if s == port)
+        return sum(1 for s, _, _, _ in list(self.packets) if s == port)
+
+    def payloads_to(self, port: int) -> list[tuple[int, bytes]]:
+        """(payload type, payload) of the packets sent to ``port``, in arrival order."""
+        return [(pt, p) for _, d, pt, p in list(self.packets) if d == port]
 
     def stop(self) -> None:
         self._stop.set()

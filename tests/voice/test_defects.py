@@ -58,10 +58,10 @@ async def test_more_concurrent_calls_than_ports_are_refused_not_stolen(make_site
 async def test_reinvite_hold_keeps_one_stream_at_one_rate(make_site: Any) -> None:
     """Defect 5: hold (sendonly) is answered recvonly and stops our audio; resume answers
     sendrecv; the call keeps one stream sending 50 packets a second."""
-    from tests.voice.harness import RtpCounter
+    from tests.voice.harness import LoopbackTap
 
     site = await make_site()
-    counter = RtpCounter().start()
+    counter = LoopbackTap().start()
     mp = free_udp_port()
     sf = scenario(site.tmp / "hold.xml", "caller_hold.xml", hold_ms=2000, resume_ms=1500)
     caller = site.track(sipp_caller(site.tmp, sf, site.proxy, media_port=mp))

@@ -12,15 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import struct
 import subprocess
-import threading
 import urllib.request
 import warnings
 import wave
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -34,6 +31,7 @@ from tests.integration.server import ROOT, ServerProcess, call, frame, login, se
 from tests.voice.harness import (
     PCAPS,
     SCENARIOS,
+    LoopbackTap,
     ShippedKamailio,
     Sipp,
     caller_scenario,
@@ -158,56 +156,6 @@ def heard_seconds(reference: np.ndarray, received: np.ndarray, window: float = 0
         if score >= 0.8:
             matched += 1
     return matched * window
-
-
-# -- RTP as the caller receives it ------------------------------------------------------------
-
-
-@dataclass
-class RtpRecorder:
-    """Records the G.711 payloads of RTP packets to ``port`` on ``lo`` (needs root), in the
-    order they arrive."""
-
-    port: int
-    packets: list[tuple[int, bytes]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> RtpRecorder:
-        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-        sock.bind(("lo", 0))
-        sock.settimeout(0.2)
-
-        def run() -> None:
-            with sock:
-                while not self._stop.is_set():
-                    try:
-                        data, addr = sock.recvfrom(65535)
-                    except TimeoutError:
-                        continue
-                    if addr[2] != socket.PACKET_HOST:
-                        continue
-                    ip = data[14:]
-                    if len(ip) < 28 or ip[9] != 17:
-                        continue
-                    udp = ip[(ip[0] & 0x0F) * 4 :]
-                    if struct.unpack_from("!H", udp, 2)[0] != self.port:
-                        continue
-                    rtp = udp[8:]
-                    if len(rtp) > 12 and rtp[0] >> 6 == 2 and rtp[1] & 0x7F in (0, 8):
-                        self.packets.append((rtp[1] & 0x7F, rtp[12:]))
-
-        self._thread = threading.Thread(target=run, name="rtp-recorder", daemon=True)
-        self._thread.start()
-        return self
-
-    def audio(self) -> np.ndarray:
-        return np.concatenate([g711(p, pt) for pt, p in self.packets] or [np.zeros(0)])
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
 
 
 # -- the agent's softphone --------------------------------------------------------------------
@@ -486,7 +434,8 @@ async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
     write_wav(tmp_path / "agent-voice.wav", agent_voice)
     phone = Baresip(tmp_path / "baresip", "2005", PHONES["2005"], kam.port,
                     tmp_path / "agent-voice.wav")  # fmt: skip
-    recorder = RtpRecorder(caller_media).start()
+    recorder = LoopbackTap().start()
+    assert recorder.available, "the caller's ear listens on lo: run as root"
     caller: Sipp | None = None
     try:
         base = srv.start()
@@ -549,7 +498,10 @@ async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
     # what each side heard: the other one, and not itself
     heard_by_agent = read_wav(phone.heard())  # type: ignore[arg-type]
     caller_voice = pcap_audio(PCAPS / "g711a.pcap")
-    heard_by_caller = recorder.audio()
+    heard_by_caller = np.concatenate(
+        [g711(p, pt) for pt, p in recorder.payloads_to(caller_media) if pt in (0, 8)]
+        or [np.zeros(0)]
+    )
     agent_heard = heard_seconds(caller_voice, heard_by_agent)
     caller_heard = heard_seconds(agent_voice, heard_by_caller)
     assert agent_heard >= 3.0
