@@ -277,6 +277,7 @@ class Window:
     threads: int
     """Peak threads of the engine's process."""
     late_ticks: int
+    """Ticks of the engine's RTP sender (50 a second) that began over 20 ms late."""
 
 
 @dataclass
@@ -291,11 +292,7 @@ class Phase:
     rate_pct: float
     """RTP packets that reached the phones in the steady window against 50 a second per leg,
     in % (negative: behind real time)."""
-    cpu_cores: float
-    threads: int
-    late_ticks: int
-    """Ticks of the engine's RTP sender (50 a second) that began over 20 ms late in the
-    window."""
+    window: Window
     seconds: float
     load: float
     """The machine's 1-minute load average at the end of the phase."""
@@ -321,8 +318,9 @@ class Phase:
         return (
             f"{title} {self.completed}/{self.calls} completed; audio intact "
             f"{self.audio_ok}/{self.calls}; RTP rate {self.rate_pct:+.2f} % vs real time "
-            f"(at the phones); engine CPU {self.cpu_cores:.2f} cores; {self.threads} threads; "
-            f"{self.late_ticks} ticks late; {self.seconds:.0f} s; load average "
+            f"(at the phones); engine CPU {self.window.cpu_cores:.2f} cores; "
+            f"{self.window.threads} threads; {self.window.late_ticks} ticks late; "
+            f"{self.seconds:.0f} s; load average "
             f"{self.load:.2f}; floor ({self.floor}) {'met' if self.floor_met else 'NOT met'}"
         )
 
@@ -333,9 +331,9 @@ class Phase:
             f"{n}_calls_ok": str(self.completed),
             f"{n}_audio_ok": f"{self.audio_ok}/{self.calls}",
             f"{n}_rtp_rate_pct": f"{self.rate_pct:.2f}",
-            f"{n}_cpu_cores": f"{self.cpu_cores:.2f}",
-            f"{n}_threads": str(self.threads),
-            f"{n}_late_ticks": str(self.late_ticks),
+            f"{n}_cpu_cores": f"{self.window.cpu_cores:.2f}",
+            f"{n}_threads": str(self.window.threads),
+            f"{n}_late_ticks": str(self.window.late_ticks),
             f"{n}_floor_met": str(int(self.floor_met)),
         }
 
@@ -463,10 +461,14 @@ class Rig:
         low, high = self.rtp_low, self.rtp_low + self.rtp_ports - 1
         return {port: [h for h in got if low <= h[1] <= high] for port, got in heard.items()}
 
-    def report_failure(self, sipp: Sipp, before: set[object]) -> None:
-        print(sipp.errors()[-2000:], file=sys.stderr)
+    def report_failure(self, scenarios: Sequence[Path], before: set[object], outcome: str) -> None:
+        """Why calls failed, on stderr: SIPp's errors and the calls that ended otherwise."""
+        for sf in scenarios:
+            for log in sorted(self.tmp.glob(f"{sf.stem}_*_errors.log")):
+                print(f"{log.name}:\n{log.read_text(errors='replace')[-4000:]}", file=sys.stderr)
         print(self.edge.snapshot(), file=sys.stderr)
-        for c in [c for c in self.edge.finished if c not in before][:3]:
+        odd = [c for c in self.edge.finished if c not in before and c.outcome != outcome]
+        for c in odd[:3]:
             print(c.outcome, c.timeline, file=sys.stderr)
 
     # -- the phases
@@ -494,14 +496,14 @@ class Rig:
         completed = len(done) if rc == 0 else min(len(done), calls - 1)
         deaf = [p for p in ports if not heard_the_ivr(samples(heard.get(p, [])), self.ivr_prompts)]
         if completed < calls:
-            self.report_failure(callers, before)
+            self.report_failure([sf], before, "ivr:caller-hung-up")
         if deaf:
             print(f"{len(deaf)} IVR callers did not hear the welcome and the account number "
                   f"prompt; packets at their ears: {[len(heard.get(p, [])) for p in deaf[:10]]}",
                   file=sys.stderr)  # fmt: skip
         return Phase(
             "ivr", calls, completed, calls - len(deaf), rate_pct(heard, ports, w.start, w.end),
-            w.cpu_cores, w.threads, w.late_ticks, time.monotonic() - started, load_average(),
+            w, time.monotonic() - started, load_average(),
         )  # fmt: skip
 
     def talking(self) -> list[tuple[int, int]]:
@@ -545,7 +547,7 @@ class Rig:
             extra=["-inf", str(self.ear_file(f"callers-{calls}", caller_ears))],
         )  # fmt: skip
         self.procs.append(callers)
-        await until(lambda: edge.stats["bridged"] - bridged_before >= calls, 20 + calls / rate)
+        await until(lambda: edge.stats["bridged"] - bridged_before >= calls, 8 + calls / rate)
         pairs = self.talking()
         await asyncio.sleep(1.0)
         w = await self.steady(hold)
@@ -565,18 +567,19 @@ class Rig:
         ]
         intact = sum(t.intact(talk) for t in talks)
         if completed < calls:
-            self.report_failure(callers, before)
+            self.report_failure([sf, uas_sf], before, "completed")
         if intact < calls:
             print(
-                f"{len(pairs)} calls were bridged at once; of {talk:.1f} s talk, not intact:",
+                f"{len(pairs)} of {calls} calls were bridged at once; of {talk:.1f} s talk, "
+                "these were not intact:",
                 file=sys.stderr,
             )
             for t in [t for t in talks if not t.intact(talk)][:5]:
                 print(f"  {t}", file=sys.stderr)
         return Phase(
             "bridged", calls, completed, intact,
-            rate_pct(heard, [*caller_ears, *agent_ears], w.start, w.end), w.cpu_cores,
-            w.threads, w.late_ticks, time.monotonic() - started, load_average(),
+            rate_pct(heard, [*caller_ears, *agent_ears], w.start, w.end), w,
+            time.monotonic() - started, load_average(),
         )  # fmt: skip
 
 
