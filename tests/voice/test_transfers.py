@@ -4,19 +4,28 @@ caller holds while the agents talk, then the colleague takes over)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from pathlib import Path
 from typing import Any
 
 from contactcenter.routing import ContactState
+from contactcenter.voice.media import PCMA, PCMU
+from tests.voice import audio
 from tests.voice.harness import caller_scenario, sipp_caller, until
 
 KNOWN = "+4930555010008"  # Jan Novak: the IVR knows him, main menu
 
 
-async def _talking(site: Any, agent: str) -> tuple[Any, str, Any]:
-    """A caller who picks sales and is answered by ``agent``; the caller waits for our BYE."""
+async def _talking(
+    site: Any, agent: str, *, says: Path | None = None, ear: int | None = None
+) -> tuple[Any, str, Any]:
+    """A caller who picks sales and is answered by ``agent``; the caller waits for our BYE.
+    ``says``: the pcap the caller plays (SIPp's speech by default); ``ear``: where the
+    caller's audio goes (an ``audio.RtpRecorder`` port)."""
     sf = caller_scenario(
-        site.tmp / "caller.xml", [("pause", 3000), ("dtmf", "1"), ("audio", None)],
-        number=KNOWN, end="wait", wait_ms=60_000,
+        site.tmp / "caller.xml", [("pause", 3000), ("dtmf", "1"), ("audio", says)],
+        number=KNOWN, end="wait", wait_ms=60_000, rtp_port=ear,
     )  # fmt: skip
     caller = site.track(sipp_caller(site.tmp, sf, site.proxy))
     assert await until(lambda: bool(site.edge.by_contact), 20)
@@ -56,22 +65,40 @@ async def test_blind_transfer_to_another_queue(make_site: Any) -> None:
 
 
 async def test_warm_transfer_consults_then_hands_the_caller_over(make_site: Any) -> None:
+    """The caller says 1 kHz, a06's phone 700 Hz: while the agents consult, a06 does not hear
+    the caller (on hold); once a05 completes, the caller and a06 hear each other."""
     site = await make_site()
+    caller_ear, a06_ear = audio.RtpRecorder().start(), audio.RtpRecorder().start()
+    says = audio.tone_pcap(site.tmp / "caller.pcap", 1000.0, 40.0, PCMA, 30)
     first = await site.agent("a05", "agent_uas.xml")
-    caller, cid, call = await _talking(site, "a05")
-    colleague = await site.agent("a06", "agent_uas_bye.xml", talk_ms=8000)
+    caller, cid, call = await _talking(site, "a05", says=says, ear=caller_ear.port)
+    a06_says = audio.tone_pcap(site.tmp / "a06.pcap", 700.0, 30.0, PCMU, 20)
+    colleague = await site.agent(
+        "a06", "agent_uas_tone.xml", listen_port=a06_ear.port, audio_pcap=a06_says
+    )
     await site.runtime.transfers.consult("a05", cid, "a06", "wants the fibre offer")
     router = site.engine.router
     assert await until(lambda: router.contact(cid).consult == "a06", 5)
     assert await until(lambda: "consulting a06: talking" in call.timeline, 15), call.timeline
+    consulting = time.monotonic()
+    await asyncio.sleep(3)
     # the caller holds (hold music), the agents talk; a05 completes the transfer
     await site.runtime.transfers.complete("a05", cid)
     assert await first.wait(10) == 0, first.errors()
     assert await until(lambda: "transferred to a06: talking" in call.timeline, 5)
-    before = call.leg.stream.stats.sent
-    assert await colleague.wait(20) == 0, colleague.errors()  # hangs up after 8 s
-    assert await caller.wait(15) == 0, caller.errors()
-    assert call.leg.stream.stats.sent - before > 150  # the caller heard a06 (and hold before)
+    handed = time.monotonic()
+    await asyncio.sleep(5)
+    await site.runtime.agents.hang_up("a06", cid)  # a06's desktop Hang up
+    try:
+        assert await colleague.wait(15) == 0, colleague.errors()
+        assert await caller.wait(15) == 0, caller.errors()
+    finally:
+        caller_ear.stop()
+        a06_ear.stop()
+    during = a06_ear.audio(since=consulting)[: int((handed - consulting) * 8000)]
+    assert audio.seconds_of_tone(during, 1000.0) == 0, "a06 heard the held caller"
+    assert audio.seconds_of_tone(a06_ear.audio(since=handed), 1000.0) >= 3.0
+    assert audio.seconds_of_tone(caller_ear.audio(since=handed), 700.0) >= 3.0
     rec = await site.store.contact_record(cid)
     assert rec is not None and (rec.outcome, rec.agent_id, rec.transfers) == ("completed", "a06", 1)
     assert rec.hold_seconds > 0.2
