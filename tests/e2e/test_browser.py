@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import peers
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "test-output" / "e2e"
@@ -36,9 +38,9 @@ ARGS = [
     "--disable-sync",
 ]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+playwright_api = peers.module("playwright.sync_api", "pip install -e '.[dev]'")
+pytestmark = peers.required(
+    None if Path(CHROMIUM).exists() else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
 )
 
 

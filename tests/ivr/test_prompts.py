@@ -31,6 +31,7 @@ from contactcenter.ivr.prompts import (
     wav_info,
     write_wav,
 )
+from tests import peers
 from tests.ivr.conftest import EXAMPLE
 
 PROMPTS = EXAMPLE / "prompts"
@@ -80,7 +81,7 @@ def test_alaw_known_values() -> None:
 def test_tables_match_audioop_where_it_still_exists() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        audioop = pytest.importorskip("audioop")  # gone from Python 3.13
+        audioop = peers.module("audioop", "a dependency ('audioop-lts' on Python 3.13+)")
     every = bytes(range(256))
     assert ULAW_TO_LINEAR.tobytes() == audioop.ulaw2lin(every, 2)
     assert ALAW_TO_LINEAR.tobytes() == audioop.alaw2lin(every, 2)
@@ -226,9 +227,10 @@ def test_every_recorded_prompt_is_8_khz_mono_ulaw_and_small() -> None:
     assert total < 600_000
 
 
-@pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-    reason="scripts/make-prompts needs espeak-ng and sox",
+@peers.required(
+    None
+    if shutil.which("espeak-ng") and shutil.which("sox")
+    else "scripts/make-prompts needs espeak-ng and sox (apt-get install espeak-ng sox)"
 )
 def test_make_prompts_records_8_khz_ulaw(tmp_path: Path) -> None:
     (tmp_path / "prompts").mkdir()

@@ -29,6 +29,7 @@ import yaml
 from contactcenter.config import Center
 from contactcenter.metrics import Metrics, exposition
 from contactcenter.routing import Router
+from tests import peers
 
 from .scenario import (
     CONTACT_IDS,
@@ -47,10 +48,8 @@ HOW = (
     "install the Debian package `prometheus` (apt-get install -y prometheus; it is listed in "
     ".ci/apt-packages.txt for CI)"
 )
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason=f"promtool not on PATH: {HOW}")
-needs_prometheus = pytest.mark.skipif(
-    PROMETHEUS is None, reason=f"prometheus server not on PATH: {HOW}"
-)
+needs_promtool = peers.required(None if PROMTOOL else f"promtool not on PATH: {HOW}")
+needs_prometheus = peers.required(None if PROMETHEUS else f"prometheus server not on PATH: {HOW}")
 
 PROM_DIR = ROOT / "config" / "prometheus"
 RULES = PROM_DIR / "rules.yml"
@@ -194,8 +193,7 @@ class Prom:
 
 @pytest.fixture(scope="module")
 def prom(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prom]:
-    if PROMETHEUS is None:
-        pytest.skip(f"prometheus server not on PATH: {HOW}")
+    peers.require(None if PROMETHEUS else f"prometheus server not on PATH: {HOW}")
     work = tmp_path_factory.mktemp("prometheus")
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},

@@ -21,6 +21,7 @@ from contactcenter.runtime import Site as Runtime
 from contactcenter.store.store import Store
 from contactcenter.voice.edge import VoiceEdge
 from contactcenter.voice.settings import VoiceSettings
+from tests import peers
 from tests.voice.harness import (
     Kamailio,
     Sipp,
@@ -41,9 +42,7 @@ CLOSED = dt.datetime(2026, 6, 10, 22, 30, tzinfo=BERLIN)  # the same evening
 
 @pytest.fixture(scope="session")
 def voice_tools() -> None:
-    why = ensure_tools()
-    if why is not None:
-        pytest.skip(why)
+    peers.require(ensure_tools())
 
 
 def site_config(tmp: Path, center: dict[str, Any] | None = None, **queue_overrides: Any) -> Path:

@@ -27,6 +27,7 @@ import yaml
 from scipy.signal import correlate
 
 from contactcenter.store import Store
+from tests import peers
 from tests.integration.server import ROOT, ServerProcess, call, frame, login, set_users
 from tests.voice.harness import (
     PCAPS,
@@ -56,13 +57,6 @@ PHONES = {"2001": "phone-2001-pw", "2002": "phone-2002-pw", "2005": "agent-2005-
 # -- tools --------------------------------------------------------------------------------------
 
 
-def _need(why: str | None) -> None:
-    if why is not None:
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-
-
 def _ensure_baresip() -> str | None:
     if shutil.which("baresip") is None and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -77,13 +71,13 @@ def _ensure_baresip() -> str | None:
 
 @pytest.fixture(scope="module")
 def sip_tools() -> None:
-    _need(ensure_tools())
+    peers.require(ensure_tools())
 
 
 @pytest.fixture(scope="module")
 def softphone_tools(sip_tools: None) -> None:
-    _need(_ensure_baresip())
-    _need(None if os.geteuid() == 0 else "reading the caller's RTP on lo needs root")
+    peers.require(_ensure_baresip())
+    peers.require(None if os.geteuid() == 0 else "reading the caller's RTP on lo needs root")
 
 
 # -- audio --------------------------------------------------------------------------------------

@@ -1,0 +1,23 @@
+"""Suite-wide: the ``peer`` mark of ``tests/peers.py`` (a missing peer skips, or fails under CI),
+and ``pytester`` for the test of that rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import peers
+
+pytest_plugins = ["pytester"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{peers.MARK}(why_missing): the test needs a real peer; why_missing is None when it is "
+        "there (see tests/peers.py)",
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers(peers.MARK):
+        peers.require(*mark.args)
