@@ -12,6 +12,7 @@ import logging
 import sys
 from typing import Literal, TextIO
 
+from aiohttp.http_exceptions import HttpProcessingError
 from pythonjsonlogger.json import JsonFormatter
 
 Level = Literal["debug", "info", "warning", "error"]
@@ -35,6 +36,27 @@ def formatter(fmt: Format) -> logging.Formatter:
     return logging.Formatter(TEXT)
 
 
+class MalformedRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse (a NUL in a header, a broken request line) at
+    ERROR with its parser's traceback: that is a client's fault, answered with 400, not ours.
+    It becomes one WARNING line without the traceback (and without the offending bytes, which
+    may hold anything a client sent)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = (
+                "malformed HTTP request refused (%s %s)",
+                (
+                    exc.code,
+                    type(exc).__name__,
+                ),
+            )
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def configure(level: Level = "info", fmt: Format = "text", stream: TextIO | None = None) -> None:
     """Send every log record at ``level`` or above to ``stream`` (stderr) in format ``fmt``,
     replacing whatever handlers the root logger had."""
@@ -47,3 +69,6 @@ def configure(level: Level = "info", fmt: Format = "text", stream: TextIO | None
     root.setLevel(level.upper())
     for name in CHATTY:
         logging.getLogger(name).setLevel(max(root.level, logging.INFO))
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequests) for f in server.filters):
+        server.addFilter(MalformedRequests())

@@ -59,3 +59,19 @@ def test_debug_keeps_the_database_driver_quiet() -> None:
     logging.getLogger("aiosqlite").debug("executing a statement")
     logging.getLogger("contactcenter.store").debug("stored")
     assert [ln.rsplit(": ", 1)[1] for ln in out.getvalue().splitlines()] == ["stored"]
+
+
+def test_a_request_the_http_parser_refuses_is_one_warning_without_traceback() -> None:
+    """A header with a NUL byte (schemathesis sends them) made aiohttp log its parser's
+    traceback at ERROR; the client's bytes must not reach the log either."""
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    out = io.StringIO()
+    configure("info", "text", out)
+    try:
+        raise BadHttpMessage("Invalid header value char: b'X-Probe: \\x00secret'")
+    except BadHttpMessage:
+        logging.getLogger("aiohttp.server").exception("Error handling request from 127.0.0.1")
+    text = out.getvalue()
+    assert "WARNING aiohttp.server: malformed HTTP request refused (400 BadHttpMessage)" in text
+    assert "Traceback" not in text and "secret" not in text and "ERROR" not in text

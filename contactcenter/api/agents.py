@@ -507,7 +507,8 @@ ROUTES = [
           "Refuse a colleague's consult", "agent", access="agent", response=Ok),
     Route("GET", "/api/agent/quick-connect", quick_connect, "Queues and agents to transfer "
           "to", "agent", access="agent", response=QuickConnect,
-          query=(Param("channel", "voice, chat or email (default chat)", required=False),)),
+          query=(Param("channel", "voice, chat or email (default chat)", required=False,
+                       values=("voice", "chat", "email")),)),
     Route("GET", "/api/agent/ws", agent_ws, "Agent WebSocket: offers with ring countdown, "
           "chat lines, state changes", "agent", access="agent", kind="websocket",
           description=agent_ws.__doc__ or ""),

@@ -19,7 +19,7 @@ from contactcenter.api import agents, auth, callbacks, customers, supervisors
 from contactcenter.api.context import CTX, Ctx, Settings
 from contactcenter.api.errors import ApiError, Handler, error_middleware
 from contactcenter.api.openapi import Route, build_openapi
-from contactcenter.api.schemas import Health
+from contactcenter.api.schemas import Health, vocabulary
 from contactcenter.api.sockets import SOCKETS, close_all
 from contactcenter.runtime import Site
 from contactcenter.runtime.background import cancel_and_wait
@@ -221,6 +221,7 @@ def build_app(
         table,
         title=f"contactcenter API - {site.center.settings.name}",
         version=_package_version(),
+        vocabulary=vocabulary(site.center, ctx.settings.dispositions),
     )
 
     async def startup(app: web.Application) -> None:

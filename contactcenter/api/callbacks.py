@@ -174,7 +174,8 @@ ROUTES = [
     Route("POST", "/api/callbacks", book_callback, "Book a call back (audited); the same "
           "number and queue pending is returned as is", "callbacks", access="user",
           body=BookCallbackBody, response=Callback, status=201,
-          errors=((409, "Too far ahead, or the queue cannot call back"),)),
+          errors=((404, "The customer or the contact named does not exist"),
+                  (409, "Too far ahead, or the queue cannot call back"))),
     Route("GET", "/api/callbacks/{id}", get_callback, "A call back with every attempt",
           "callbacks", access="supervisor", response=Callback),
     Route("POST", "/api/callbacks/{id}/cancel", cancel_callback, "Cancel a call back that is "

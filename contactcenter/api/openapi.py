@@ -7,7 +7,7 @@ Every endpoint is declared once as a ``Route``; ``app.build_app`` registers exac
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,6 +29,8 @@ class Param:
     name: str
     description: str
     required: bool = True
+    values: tuple[str, ...] = ()
+    """The values the server accepts (published as an enum); empty: any string."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,23 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": _json({"$ref": _REF.format(model="ErrorBody")})}
 
 
-def build_openapi(routes: Iterable[Route], *, title: str, version: str) -> dict[str, Any]:
+Vocabulary = Mapping[tuple[str, str], Sequence[str]]
+"""(body model name, field) -> the values the server accepts there: the center's own lists
+(chat topics, tiers, away reasons, dispositions, queues), so the document says what a client
+may send instead of any string."""
+
+
+def _restrict(prop: dict[str, Any], values: Sequence[str]) -> None:
+    """Put ``enum`` on a property's string schema (also inside ``anyOf`` for optional fields)."""
+    branches = prop.get("anyOf", [prop])
+    for branch in branches:
+        if branch.get("type") == "string":
+            branch["enum"] = list(values)
+
+
+def build_openapi(
+    routes: Iterable[Route], *, title: str, version: str, vocabulary: Vocabulary | None = None
+) -> dict[str, Any]:
     routes = list(routes)
     models: dict[str, type[BaseModel]] = {"ErrorBody": ErrorBody}
     for r in routes:
@@ -74,6 +92,10 @@ def build_openapi(routes: Iterable[Route], *, title: str, version: str) -> dict[
         [(m, "validation") for m in models.values()], ref_template=_REF
     )
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    for (model, field), values in (vocabulary or {}).items():
+        prop = schemas.get(model, {}).get("properties", {}).get(field)
+        if prop is not None:
+            _restrict(prop, values)
     paths: dict[str, dict[str, Any]] = {}
     for r in routes:
         op: dict[str, Any] = {
@@ -93,7 +115,7 @@ def build_openapi(routes: Iterable[Route], *, title: str, version: str) -> dict[
                 "in": "query",
                 "required": q.required,
                 "description": q.description,
-                "schema": {"type": "string"},
+                "schema": {"type": "string", **({"enum": list(q.values)} if q.values else {})},
             }
             for q in r.query
         ]
@@ -108,6 +130,7 @@ def build_openapi(routes: Iterable[Route], *, title: str, version: str) -> dict[
         if r.kind == "websocket":
             op["x-websocket"] = True
             responses["101"] = {"description": "Switching Protocols: a WebSocket of JSON frames"}
+            responses["400"] = _error("Not a WebSocket upgrade (e.g. a plain GET)")
         elif r.kind == "json":
             ok: dict[str, Any] = {"description": "OK"}
             if r.response is not None:
@@ -131,6 +154,8 @@ def build_openapi(routes: Iterable[Route], *, title: str, version: str) -> dict[
             responses["400"] = _error("Malformed JSON or no body")
             responses["413"] = _error("Body too large")
             responses["422"] = _error("The body does not match the schema")
+        if any(q.values for q in r.query):
+            responses["422"] = _error("A query parameter is not one of its values")
         if r.access != "public":
             op["security"] = [{"sessionCookie": []}, {"bearer": []}]
             op["x-access"] = r.access

@@ -5,9 +5,12 @@ Request bodies refuse unknown fields and do not coerce types (``"5"`` is not a n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+from contactcenter.config import Center
 
 MAX_TEXT = 2000
 """Longest chat message, in characters."""
@@ -356,3 +359,21 @@ class CustomerFrame(
     ]
 ):
     """A frame the customer's chat socket accepts."""
+
+
+def vocabulary(center: Center, dispositions: Sequence[str]) -> dict[tuple[str, str], list[str]]:
+    """What the server accepts in the bodies' open-ended fields, from the center's config: the
+    OpenAPI document publishes them as enums (``build_openapi``)."""
+    queues, agents = sorted(center.queues), sorted(center.agents)
+    reasons = list(center.settings.away_reasons)
+    return {
+        ("StartChatBody", "topic"): list(center.settings.chat_topics),
+        ("TierBody", "tier"): sorted(center.tiers),
+        ("AgentStateBody", "reason"): reasons,
+        ("SupervisorStateBody", "reason"): reasons,
+        ("WrapUpBody", "disposition"): list(dispositions),
+        ("MoveBody", "queue"): queues,
+        ("BookCallbackBody", "queue"): queues,
+        ("TransferBody", "to_queue"): queues,
+        ("TransferBody", "to_agent"): agents,
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contactcenter.api.context import CTX
 from tests.api.conftest import Api
 
 
@@ -47,3 +48,29 @@ async def test_openapi_is_consistent(api: Api) -> None:
     body = login["requestBody"]["content"]["application/json"]["schema"]
     assert schemas[body["$ref"].rsplit("/", 1)[1]]["additionalProperties"] is False
     assert doc["paths"]["/api/supervisor/queues"]["get"]["x-access"] == "supervisor"
+
+
+async def test_the_values_the_server_accepts_are_published(api: Api) -> None:
+    """Where the server takes only the center's own values, the document says which."""
+    doc = await api.ok("GET", "/openapi.json")
+    schemas = doc["components"]["schemas"]
+    center, settings = api.engine.center, api.client.app[CTX].settings
+
+    def enum(model: str, field: str) -> list[str]:
+        prop = schemas[model]["properties"][field]
+        (found,) = [b["enum"] for b in prop.get("anyOf", [prop]) if "enum" in b]
+        return list(found)
+
+    assert enum("StartChatBody", "topic") == list(center.settings.chat_topics)
+    assert enum("TierBody", "tier") == sorted(center.tiers)
+    assert enum("AgentStateBody", "reason") == list(center.settings.away_reasons)
+    assert enum("WrapUpBody", "disposition") == list(settings.dispositions)
+    assert enum("TransferBody", "to_queue") == sorted(center.queues)
+    quick = doc["paths"]["/api/agent/quick-connect"]["get"]
+    assert quick["parameters"][0]["schema"]["enum"] == ["voice", "chat", "email"]
+    assert "422" in quick["responses"]
+    ws = doc["paths"]["/api/agent/ws"]["get"]["responses"]
+    assert {"101", "400"} <= set(ws)
+    # and they are what the server holds to: a topic outside the list is refused
+    status, _ = await api.call("POST", "/api/chat", body={"name": "Jan", "topic": "nope"})
+    assert 400 <= status < 500
