@@ -4,9 +4,10 @@ A login yields a random token; only its SHA-256 is stored (sessions in the store
 is set as an HttpOnly, SameSite=Strict cookie for the pages and returned in the JSON for
 ``Authorization: Bearer`` clients. Roles: ``agent`` < ``supervisor`` < ``admin``; agent
 endpoints need a user linked to an agent id. Failed logins are limited per client address
-and per user name (429 with ``Retry-After``). A session the store confirmed is trusted for a
-few seconds (``Settings.session_recheck``) before it is checked again; logging out ends it at
-once.
+and per user name (429 with ``Retry-After``). Every request's session is looked up in the
+store (on its own reading connection, so it never waits for a write): a session ended by
+logging out, by expiry or by a password set (also from another process) is refused on the
+next request, and its WebSockets are closed (``session_sockets``).
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from contactcenter.api.context import CTX, Ctx
 from contactcenter.api.errors import ApiError, read_body
 from contactcenter.api.openapi import COOKIE, Access, Handler, Route
 from contactcenter.api.schemas import LoginBody, LoginResult, Me, Ok
+from contactcenter.api.session_sockets import SESSION
 
 RANK = {"agent": 1, "supervisor": 2, "admin": 3}
-MAX_TRUSTED_SESSIONS = 10_000
-"""Sessions remembered between store checks (``Settings.session_recheck``); beyond, forget all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,29 +61,18 @@ def _cross_origin(request: web.Request) -> bool:
     return urlsplit(origin).netloc.lower() != request.host.lower()
 
 
-async def principal_of(request: web.Request) -> Principal | None:
+async def session_of(request: web.Request) -> tuple[str, Principal] | None:
+    """The token hash and user of the request's session, if it holds now."""
     token = request_token(request)
     if token is None or len(token) > 200:
         return None
     if _cross_origin(request):
         raise ApiError(403, "cross_origin", "requests from another origin need a bearer token")
-    ctx = request.app[CTX]
-    hashed, now = token_hash(token), time.time()
-    known = ctx.sessions.get(hashed)
-    if known is not None:
-        if now < known[1]:
-            p: Principal = known[0]
-            return p
-        del ctx.sessions[hashed]
-    session = await ctx.store.session(hashed, now)
+    hashed = token_hash(token)
+    session = await request.app[CTX].store.session(hashed, time.time())
     if session is None:
         return None
-    p = Principal(session.username, session.role, session.agent_id)
-    if ctx.settings.session_recheck > 0:
-        if len(ctx.sessions) >= MAX_TRUSTED_SESSIONS:
-            ctx.sessions.clear()
-        ctx.sessions[hashed] = (p, min(session.expires_wall, now + ctx.settings.session_recheck))
-    return p
+    return hashed, Principal(session.username, session.role, session.agent_id)
 
 
 def principal(request: web.Request) -> Principal:
@@ -110,12 +99,14 @@ def guard(access: Access, handler: Handler) -> Handler:
         return handler
 
     async def checked(request: web.Request) -> web.StreamResponse:
-        p = await principal_of(request)
-        if p is None:
+        session = await session_of(request)
+        if session is None:
             raise ApiError(401, "unauthorized", "log in first")
+        hashed, p = session
         if not allowed(p, access):
             raise ApiError(403, "forbidden", f"this needs the {access} role")
         request[PRINCIPAL] = p
+        request[SESSION] = hashed
         return await handler(request)
 
     checked.__name__ = handler.__name__
@@ -176,11 +167,10 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
+    """Ends the session: the store forgets it, and its WebSockets are closed."""
     ctx = request.app[CTX]
-    token = request_token(request)
-    if token is not None:
-        ctx.sessions.pop(token_hash(token), None)
-        await ctx.store.delete_session(token_hash(token))
+    await ctx.store.delete_session(request[SESSION])
+    await ctx.session_sockets.end(request[SESSION])
     resp = web.json_response({"ok": True})
     resp.del_cookie(COOKIE, path="/")
     return resp

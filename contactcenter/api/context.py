@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from contactcenter.api.ratelimit import Limiter
+from contactcenter.api.session_sockets import SessionSockets
 from contactcenter.runtime import Engine, Site
 
 DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "escalated", "sale", "no-resolution")
@@ -35,11 +36,6 @@ class Settings:
     dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
     secure_cookies: bool = False
     """Mark the session cookie Secure (behind TLS)."""
-    session_recheck: float = 5.0
-    """Seconds a checked session is trusted before the store is asked again, so an agent's
-    every request (a chat line, an accept) does not queue for the database. Logging out ends
-    a session at once; one ended by another process (``contactcenter user set``) stops working
-    within this time. 0 asks the store every time."""
 
 
 @dataclass
@@ -58,8 +54,8 @@ class Ctx:
     """Chat contact id -> open customer WebSockets."""
     absence: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     """Chat contact id -> the timer that ends the chat unless the customer comes back."""
-    sessions: dict[str, tuple[Any, float]] = field(default_factory=dict)
-    """Token hash -> (principal, wall time until which it is trusted without the store)."""
+    session_sockets: SessionSockets = field(init=False)
+    """The WebSockets of each login session, closed when it ends."""
 
     @property
     def engine(self) -> Engine:
@@ -69,6 +65,7 @@ class Ctx:
         s = self.settings
         self.login_limiter = Limiter(s.login_failures, s.login_window, clock=self.clock)
         self.chat_limiter = Limiter(s.chat_starts, 60.0, clock=self.clock)
+        self.session_sockets = SessionSockets(self.store, self.spawn)
 
     def spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
         """Run a background task that the app cancels on shutdown."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from contactcenter.api.context import CTX
 from contactcenter.api.errors import ApiError, classify
 from contactcenter.runtime.background import cancel_and_wait
 
@@ -34,6 +35,7 @@ async def open_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
+    request.app[CTX].session_sockets.opened(request, ws)  # closed when its session ends
     return ws
 
 

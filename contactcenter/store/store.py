@@ -97,6 +97,22 @@ def _check_sender(sender: str) -> None:
         raise ValueError(f"sender must be one of {', '.join(SENDERS)}, not {sender!r}")
 
 
+async def _sessions_reader(where: str) -> aiosqlite.Connection:
+    """A read-only connection for session look-ups. In WAL mode it reads the last commit
+    without waiting for the main connection's write in progress (and its fsync), so every API
+    request can ask for its session, and a session ended by another process (``contactcenter
+    user set``) is refused at once."""
+    db = await aiosqlite.connect(where, isolation_level=None)
+    try:
+        db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA busy_timeout = 10000")
+        await db.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
 class Store:
     """Customers, contact records and their segments, transcripts, users, sessions, audit,
     call backs and their attempts, surveys, and the engine's last sign of life.
@@ -104,9 +120,13 @@ class Store:
     Open with ``await Store.open(path)`` (or ``async with await Store.open(path) as store``).
     """
 
-    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
-        """Use ``Store.open``; this only wraps an already prepared connection."""
+    def __init__(
+        self, db: aiosqlite.Connection, path: str, sessions_db: aiosqlite.Connection | None = None
+    ) -> None:
+        """Use ``Store.open``; this only wraps already prepared connections."""
         self._db: aiosqlite.Connection | None = db
+        self._sessions_db = sessions_db
+        """A second connection that only reads sessions (below)."""
         self.path = path
         self._lock = asyncio.Lock()
 
@@ -130,14 +150,18 @@ class Store:
             await db.execute("PRAGMA synchronous = FULL")
             await db.execute("PRAGMA foreign_keys = ON")
             await migrate(db)
+            sessions_db = None if where == ":memory:" else await _sessions_reader(where)
         except BaseException:
             await db.close()
             raise
-        return cls(db, where)
+        return cls(db, where, sessions_db)
 
     async def close(self) -> None:
-        """Close the connection (idempotent); waits for a running call to finish."""
+        """Close the connections (idempotent); waits for a running call to finish."""
         async with self._lock:
+            if self._sessions_db is not None:
+                sessions_db, self._sessions_db = self._sessions_db, None
+                await sessions_db.close()
             if self._db is not None:
                 db, self._db = self._db, None
                 await db.close()
@@ -722,16 +746,37 @@ class Store:
                 raise UnknownUser(username) from e
             raise StoreError("a session with that token hash exists") from e
 
+    async def _session_rows(self, sql: str, params: Sequence[object]) -> list[sqlite3.Row]:
+        """Rows read on the sessions connection (the main one for an in-memory database)."""
+        if self._sessions_db is None:
+            return await self._rows(sql, params)
+        return list(await self._sessions_db.execute_fetchall(sql, params))
+
     async def session(self, token_hash: str, now_wall: float | None = None) -> SessionRecord | None:
-        """The session with that token hash (None if unknown, or expired at ``now_wall``)."""
-        row = await self._row(
+        """The session with that token hash (None if unknown, or expired at ``now_wall``), as
+        last committed by any process."""
+        rows = await self._session_rows(
             "SELECT s.token_hash, s.username, s.expires_wall, u.role, u.agent_id"
             " FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ?",
             (token_hash,),
         )
-        if row is None or (now_wall is not None and row["expires_wall"] <= now_wall):
+        if not rows or (now_wall is not None and rows[0]["expires_wall"] <= now_wall):
             return None
-        return SessionRecord(*row)
+        return SessionRecord(*rows[0])
+
+    async def live_sessions(self, token_hashes: Iterable[str], now_wall: float) -> set[str]:
+        """Those of ``token_hashes`` whose sessions exist and hold at ``now_wall``."""
+        wanted = list(token_hashes)
+        live: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows = await self._session_rows(
+                "SELECT token_hash FROM sessions WHERE expires_wall > ?"
+                f" AND token_hash IN ({', '.join('?' * len(chunk))})",
+                (now_wall, *chunk),
+            )
+            live.update(r["token_hash"] for r in rows)
+        return live
 
     async def session_user(self, token_hash: str, *, now: float) -> UserRecord | None:
         """The user of an unexpired session (what the HTTP API asks per request)."""

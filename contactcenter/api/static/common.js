@@ -59,7 +59,8 @@ const cc = (() => {
         try { frame = JSON.parse(ev.data); } catch (e) { return; }
         onFrame(frame);
       });
-      ws.addEventListener("close", () => {
+      ws.addEventListener("close", (ev) => {
+        if (ev.code === 4401) { location.reload(); return; } // the session ended: log in again
         onState && onState("closed");
         failures += 1;
         if (failures > 20) stopped = true;
