@@ -3,16 +3,18 @@
 A login yields a random token; only its SHA-256 is stored (sessions in the store). The token
 is set as an HttpOnly, SameSite=Strict cookie for the pages and returned in the JSON for
 ``Authorization: Bearer`` clients. Roles: ``agent`` < ``supervisor`` < ``admin``; agent
-endpoints need a user linked to an agent id. Failed logins are limited per client address
-and per user name (429 with ``Retry-After``). Every request's session is looked up in the
-store (on its own reading connection, so it never waits for a write): a session ended by
-logging out, by expiry or by a password set (also from another process) is refused on the
-next request, and its WebSockets are closed (``session_sockets``).
+endpoints need a user linked to an agent id. Failed logins slow down the client address they
+come from, per user name with doubling waits (429 with ``Retry-After``), never the user
+elsewhere (``login_throttle``). Every request's session is looked up in the store (on its own
+reading connection, so it never waits for a write): a session ended by logging out, by expiry
+or by a password set (also from another process) is refused on the next request, and its
+WebSockets are closed (``session_sockets``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import secrets
 import time
@@ -27,6 +29,8 @@ from contactcenter.api.errors import ApiError, read_body
 from contactcenter.api.openapi import COOKIE, Access, Handler, Route
 from contactcenter.api.schemas import LoginBody, LoginResult, Me, Ok
 from contactcenter.api.session_sockets import SESSION
+
+log = logging.getLogger(__name__)
 
 RANK = {"agent": 1, "supervisor": 2, "admin": 3}
 
@@ -130,13 +134,18 @@ def _me(ctx: Ctx, p: Principal) -> dict[str, object]:
 
 
 async def login(request: web.Request) -> web.Response:
+    """Checks the password unless the client must wait (``login_throttle``): per user name and
+    client address, and per address for many user names. Every attempt is counted by outcome;
+    failures are logged with the address and the user name if it is a user's (never the
+    password, nor a name no user has: people type their e-mail or phone number there)."""
     ctx = request.app[CTX]
     body = await read_body(request, LoginBody)
-    keys = (f"ip:{request.remote or '?'}", f"user:{body.username.lower()}")
-    limiter = ctx.login_limiter
-    waits = [w for k in keys if (w := limiter.retry_after(k)) is not None]
-    if waits:
-        retry = max(1, math.ceil(max(waits)))
+    address = request.remote or "?"
+    pair = f"{body.username.lower()}\n{address}"
+    waits = [ctx.login_throttle.retry_after(pair), ctx.login_limiter.retry_after(address)]
+    if any(w is not None for w in waits):
+        _count(ctx, "throttled")
+        retry = max(1, math.ceil(max(w for w in waits if w is not None)))
         raise ApiError(
             429,
             "too_many_attempts",
@@ -145,10 +154,17 @@ async def login(request: web.Request) -> web.Response:
         )
     user = await ctx.store.verify_user(body.username, body.password)
     if user is None:
-        for k in keys:
-            limiter.hit(k)
+        ctx.login_limiter.hit(address)
+        failures, wait = ctx.login_throttle.failed(pair)
+        known = await ctx.store.user(body.username) is not None
+        _count(ctx, "bad_password" if known else "unknown_user")
+        who = f"user {body.username}" if known else "an unknown user name"
+        then = f"; it must wait {math.ceil(wait)} s" if wait > 0 else ""
+        log.warning("login failed: %s from %s (%d in a row%s)", who, address, failures, then)
         raise ApiError(401, "bad_credentials", "wrong user name or password")
-    limiter.reset(keys[1])
+    ctx.login_throttle.succeeded(pair)
+    _count(ctx, "ok")
+    log.info("login: user %s from %s", user.username, address)
     token = secrets.token_urlsafe(32)
     ttl = ctx.settings.session_ttl
     await ctx.store.create_session(user.username, token_hash(token), time.time() + ttl)
@@ -164,6 +180,11 @@ async def login(request: web.Request) -> web.Response:
         secure=ctx.settings.secure_cookies,
     )
     return resp
+
+
+def _count(ctx: Ctx, outcome: str) -> None:
+    if ctx.metrics is not None:
+        ctx.metrics.login_attempt(outcome)
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -183,7 +204,11 @@ async def me(request: web.Request) -> web.Response:
 ROUTES = [
     Route("POST", "/api/login", login, "Log in; sets the session cookie and returns a token",
           "auth", body=LoginBody, response=LoginResult,
-          description="Five failed attempts per minute per client address or user name: 429.",
+          description="By default: after five wrong passwords in a row for a user name from "
+          "one client address, that address waits 1 s for it, doubling with each further "
+          "failure up to 15 min; after sixty failures a minute from one address, whatever the "
+          "user names, it waits too. Meanwhile 429 with Retry-After; other addresses are not "
+          "slowed.",
           errors=((401, "Wrong user name or password"), (429, "Too many failed logins"))),
     Route("POST", "/api/logout", logout, "End the session", "auth", access="user", response=Ok),
     Route("GET", "/api/me", me, "Who is logged in, with the center's away reasons and "

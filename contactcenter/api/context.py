@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contactcenter.api.login_throttle import LoginThrottle
 from contactcenter.api.ratelimit import Limiter
 from contactcenter.api.session_sockets import SessionSockets
 from contactcenter.runtime import Engine, Site
@@ -23,7 +24,14 @@ class Settings:
     session_ttl: float = 12 * 3600.0
     """How long a login lasts, in seconds."""
     login_failures: int = 5
-    """Failed logins per client address, and per user name, in ``login_window``; then 429."""
+    """Wrong passwords in a row for one user name from one client address before that pair
+    must wait ``login_backoff`` seconds, doubled by each further one up to
+    ``login_backoff_max`` (429 meanwhile); other addresses are not slowed."""
+    login_backoff: float = 1.0
+    login_backoff_max: float = 900.0
+    login_address_failures: int = 60
+    """Failed logins from one client address, whatever the user names, per ``login_window``
+    (trying many user names); then 429."""
     login_window: float = 60.0
     chat_starts: int = 30
     """New chats per client address per minute."""
@@ -48,6 +56,9 @@ class Ctx:
     clock: Callable[[], float] = time.monotonic
     ready: bool = False
     login_limiter: Limiter = field(init=False)
+    """Failed logins per client address."""
+    login_throttle: LoginThrottle = field(init=False)
+    """Failed logins per user name and client address."""
     chat_limiter: Limiter = field(init=False)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     customer_sockets: dict[str, int] = field(default_factory=dict)
@@ -63,7 +74,10 @@ class Ctx:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.login_limiter = Limiter(s.login_failures, s.login_window, clock=self.clock)
+        self.login_limiter = Limiter(s.login_address_failures, s.login_window, clock=self.clock)
+        self.login_throttle = LoginThrottle(
+            s.login_failures, s.login_backoff, s.login_backoff_max, clock=self.clock
+        )
         self.chat_limiter = Limiter(s.chat_starts, 60.0, clock=self.clock)
         self.session_sockets = SessionSockets(self.store, self.spawn)
 

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "contactcenter_"
 GC_PAUSE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+LOGIN_OUTCOMES = ("ok", "bad_password", "unknown_user", "throttled")
 UNKNOWN_QUEUE = "_unknown"
 
 WAIT_SPREAD: tuple[float, ...] = (
@@ -350,6 +351,13 @@ class Metrics:
             buckets=GC_PAUSE_BUCKETS,
             registry=reg,
         )
+        self.login_attempts = counter(
+            "login_attempts_total",
+            "Logins to the web API by outcome (`throttled`: refused with 429 unchecked).",
+            ("outcome",),
+        )
+        for outcome in LOGIN_OUTCOMES:
+            self.login_attempts.labels(outcome)
 
         self._queues: dict[str, _QueueSeries] = {
             qid: _QueueSeries(self, qid, q.channel) for qid, q in center.queues.items()
@@ -446,6 +454,9 @@ class Metrics:
         from contactcenter.metrics.exposition import render
 
         return render(self.registry)
+
+    def login_attempt(self, outcome: str) -> None:
+        self.login_attempts.labels(_known(outcome, LOGIN_OUTCOMES)).inc()
 
     # == live state ===========================================================================
 

@@ -733,6 +733,13 @@ class Store:
         rows = await self._rows("SELECT username, role, agent_id FROM users ORDER BY username")
         return [UserRecord(r["username"], r["role"], r["agent_id"]) for r in rows]
 
+    async def user(self, username: str) -> UserRecord | None:
+        """The login of that name (None: no such user)."""
+        row = await self._row(
+            "SELECT username, role, agent_id FROM users WHERE username = ?", (username,)
+        )
+        return UserRecord(row["username"], row["role"], row["agent_id"]) if row else None
+
     async def create_session(self, username: str, token_hash: str, expires_wall: float) -> None:
         """Store a session by the hash of its token (never the token itself)."""
         try:
