@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import getpass
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from contactcenter.logs import FORMATS, LEVELS
 from contactcenter.logs import configure as configure_logging
 
 if TYPE_CHECKING:
+    from contactcenter.api.serve import EdgePlan
     from contactcenter.runtime import Site
     from contactcenter.runtime.ports import Edge
 
@@ -63,6 +63,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from contactcenter.api.preflight import CannotServe
     from contactcenter.api.serve import serve
 
     configure_logging(args.log_level, args.log_format)
@@ -84,17 +85,23 @@ def _serve(args: argparse.Namespace) -> int:
             freeze_every_seconds=min(HeapSettings.freeze_every_seconds, args.heap_sweep),
             sweep_every_seconds=args.heap_sweep,
         )
-    return asyncio.run(
-        serve(
-            center, host=args.host, port=args.port, db_path=args.db, demo=args.demo, edges=edges,
-            runtime=runtime, heap=heap,
-        )
-    )  # fmt: skip
+    try:
+        return asyncio.run(
+            serve(
+                center, host=args.host, port=args.port, db_path=args.db, demo=args.demo,
+                edges=edges, runtime=runtime, heap=heap,
+            )
+        )  # fmt: skip
+    except CannotServe as err:
+        print(f"contactcenter serve: cannot start: {err}", file=sys.stderr)
+        return 1
 
 
-def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[Callable[[Site], Edge]]]:
+def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[EdgePlan]]:
     """When ``<config>/voice.yaml`` enables it, the site runs the voice edge (SIP/RTP): the
     center with its IVR flows, and the edge to build for the site."""
+    from contactcenter.api.preflight import Port
+    from contactcenter.api.serve import EdgePlan
     from contactcenter.voice import VoiceConfigError, load_voice_settings
 
     try:
@@ -119,12 +126,13 @@ def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[Callable
         return edge
 
     s = settings
-    print(
+    summary = (
         f"Voice: extension {s.registration.extension} at SIP server {s.server.host}:"
         f"{s.server.port}, SIP {s.local.ip}:{s.local.sip_port}, "
         f"RTP {s.local.rtp_port_low}-{s.local.rtp_port_high}"
     )
-    return center, [voice_edge]
+    sip = Port("voice SIP port", s.local.ip, s.local.sip_port, udp=True)
+    return center, [EdgePlan(voice_edge, ports=[sip], summary=summary)]
 
 
 def _user_set(args: argparse.Namespace) -> int:

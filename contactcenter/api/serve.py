@@ -1,9 +1,12 @@
 """``contactcenter serve``: the live engine with its HTTP API and pages, in one process.
 
-First run: default users (``admin``, ``supervisor`` and one per agent, user name = agent id)
-get random passwords, printed once and written to ``initial-passwords.txt`` (mode 0600) beside
-the database. The chat-token secret lives beside the database too (``chat-secret``, 0600), so
-customers' chat links survive a restart. SIGINT/SIGTERM stop the server cleanly.
+Before anything is written, what the server needs is checked (``preflight``: its ports, the
+database); a problem ends it with one line (``CannotServe``). First run: default users
+(``admin``, ``supervisor`` and one per agent, user name = agent id) get random passwords,
+written only to ``initial-passwords.txt`` (mode 0600) beside the database; the output names
+that file, never a password (output ends up in logs). The chat-token secret lives beside the
+database too (``chat-secret``, 0600), so customers' chat links survive a restart.
+SIGINT/SIGTERM stop the server cleanly.
 """
 
 from __future__ import annotations
@@ -14,18 +17,21 @@ import os
 import secrets
 import signal
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
 from contactcenter.api.app import build_app
 from contactcenter.api.demo import LiveDemo
+from contactcenter.api.preflight import CannotServe, Port, check
 from contactcenter.config import Center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.runtime.heap import HeapKeeper, HeapSettings
 from contactcenter.runtime.ports import Edge
 from contactcenter.runtime.site import RuntimeSettings
+from contactcenter.store.errors import StoreError
 from contactcenter.store.store import Store
 
 DEFAULT_DB = Path("var/contactcenter.sqlite3")
@@ -94,6 +100,16 @@ async def ensure_users(
     return [(name, role, pw) for name, role, _, pw in created]
 
 
+@dataclass(frozen=True, slots=True)
+class EdgePlan:
+    """An edge to build for the site (e.g. the voice edge), the ports it will bind (checked
+    before anything is written) and a line about it for the banner."""
+
+    make: Callable[[Site], Edge]
+    ports: Sequence[Port] = ()
+    summary: str | None = None
+
+
 async def serve(
     center: Center,
     *,
@@ -103,14 +119,18 @@ async def serve(
     demo: bool = False,
     say: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
-    edges: Sequence[Callable[[Site], Edge]] = (),
+    edges: Sequence[EdgePlan] = (),
     runtime: RuntimeSettings | None = None,
     heap: HeapSettings | None = None,
 ) -> int:
     """Serve ``center`` until ``stop`` is set (or SIGINT/SIGTERM); ``edges`` are built for the
-    site and run with it (e.g. the voice edge); ``heap`` runs a ``HeapKeeper`` for the
-    process (None: the ordinary garbage collector)."""
-    store = await Store.open(db_path)
+    site and run with it; ``heap`` runs a ``HeapKeeper`` for the process (None: the ordinary
+    garbage collector). Raises ``CannotServe`` when it cannot start, having written nothing."""
+    check([Port("HTTP port", host, port), *(p for e in edges for p in e.ports)], db_path)
+    try:
+        store = await Store.open(db_path)
+    except StoreError as e:  # e.g. written by a newer version
+        raise CannotServe(str(e)) from e
     runner: web.AppRunner | None = None
     demo_task: asyncio.Task[None] | None = None
     keeper: HeapKeeper | None = None
@@ -119,13 +139,12 @@ async def serve(
         passwords_file = db_path.parent / PASSWORDS_FILE
         created = await ensure_users(store, center.agents, passwords_file)
         if created:
-            say(f"First run: created {len(created)} users (shown once; also in {passwords_file}):")
-            for name, role, pw in created:
-                say(f"  {name:<12} {role:<10} {pw}")
+            say(f"First run: created {len(created)} users; their passwords are in "
+                f"{passwords_file} (mode 0600): log in, then change them.")  # fmt: skip
         metrics = Metrics(center)
         live = Site(center, store, metrics=metrics, settings=runtime)
-        for make_edge in edges:
-            live.add_edge(make_edge(live))
+        for edge in edges:
+            live.add_edge(edge.make(live))
         app = build_app(live, store, metrics, chat_secret=chat_secret(db_path))
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
@@ -146,6 +165,9 @@ async def serve(
         say(f"  agent desktop   {base}/desktop")
         say(f"  wallboard       {base}/wallboard")
         say(f"  API             {base}/openapi.json   metrics {base}/metrics")
+        for edge in edges:
+            if edge.summary is not None:
+                say(edge.summary)
         say("Press Ctrl+C to stop.")
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -26,11 +26,12 @@ async def test_serve_first_run_and_restart(tmp_path: Path, center: Center) -> No
         while not any("serving on" in ln for ln in lines):
             await asyncio.sleep(0.05)
     base = re.search(r"serving on (http://\S+)", "\n".join(lines)).group(1)  # type: ignore[union-attr]
-    assert any(ln.strip().startswith("admin") for ln in lines)
     pw_file = db.parent / PASSWORDS_FILE
     assert stat.S_IMODE(pw_file.stat().st_mode) == 0o600
     rows = [ln.split("\t") for ln in pw_file.read_text().splitlines() if not ln.startswith("#")]
     users = {name: (role, pw) for name, role, pw in rows}
+    said = "\n".join(lines)
+    assert str(pw_file) in said and not any(pw in said for _, pw in users.values())
     assert users["admin"][0] == "admin" and users["supervisor"][0] == "supervisor"
     assert {u for u, (role, _) in users.items() if role == "agent"} == set(center.agents)
     async with aiohttp.ClientSession() as http:
