@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
@@ -97,6 +97,20 @@ def _check_sender(sender: str) -> None:
         raise ValueError(f"sender must be one of {', '.join(SENDERS)}, not {sender!r}")
 
 
+def _make_private(path: Path) -> None:
+    """The database file exists, readable and writable by its owner only, as do its -wal and
+    -shm files if they exist (customers' data is in all three)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+        for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            with suppress(FileNotFoundError):
+                if part.stat().st_mode & 0o077:
+                    part.chmod(0o600)
+    except OSError as e:
+        raise StoreError(f"cannot create or protect the database {path}: {e.strerror}") from e
+
+
 async def _sessions_reader(where: str) -> aiosqlite.Connection:
     """A read-only connection for session look-ups. In WAL mode it reads the last commit
     without waiting for the main connection's write in progress (and its fsync), so every API
@@ -134,10 +148,15 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> Store:
-        """Open (creating file and parent directories) and migrate the database at ``path``."""
+        """Open (creating file and parent directories) and migrate the database at ``path``.
+
+        The file is created readable by its owner only (0600; SQLite gives its -wal and -shm
+        files the same mode), a new directory 0700; files an older version left readable to
+        others are made private.
+        """
         where = os.fspath(path)
         if where != ":memory:":
-            Path(where).parent.mkdir(parents=True, exist_ok=True)
+            _make_private(Path(where))
         db = await aiosqlite.connect(where, isolation_level=None)
         try:
             db.row_factory = sqlite3.Row
