@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from contactcenter.api import session_sockets
 from contactcenter.api.context import CTX
 from contactcenter.api.session_sockets import SESSION_ENDED, WATCH_EVERY
 from tests.api.conftest import PASSWORD, Api, frame
@@ -70,7 +71,10 @@ async def test_logging_out_closes_the_desktop_before_the_customers_next_line(api
     await customer.close()
 
 
-async def test_logging_out_closes_every_socket_of_that_session_and_no_other(api: Api) -> None:
+async def test_logging_out_closes_every_socket_of_that_session_and_no_other(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_sockets, "WATCH_EVERY", 60.0)  # only the logout closes them
     first = await api.login("a05")
     second = await api.client.post("/api/login", json={"username": "a05", "password": PASSWORD})
     other = {"Authorization": f"Bearer {(await second.json())['token']}"}
@@ -80,12 +84,10 @@ async def test_logging_out_closes_every_socket_of_that_session_and_no_other(api:
     for ws in (*mine, kept, board):
         assert await still_open(ws)
 
-    started = time.monotonic()
     out = await api.client.post("/api/logout", headers={"Authorization": f"Bearer {first}"})
     assert out.status == 200
     for ws in mine:
         await until_closed(ws, timeout=2.0)
-    assert time.monotonic() - started < WATCH_EVERY  # closed by the logout, not by the watch
     assert await still_open(kept) and await still_open(board)
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await api.client.ws_connect("/api/agent/ws", headers=api.auth("a05"))
@@ -121,7 +123,7 @@ async def test_a_password_set_ends_the_users_sessions_at_once(api: Api) -> None:
     assert status == 401 and body["error"]["code"] == "unauthorized"
     # the desktop is closed by the next look of the watch
     await until_closed(desk, timeout=5.0)
-    assert time.monotonic() - started < WATCH_EVERY + 0.2
+    assert time.monotonic() - started < WATCH_EVERY + 0.75  # the next look, with slack for load
     assert await still_open(board)  # another user's session goes on
     api.tokens.pop("a06")
     await api.login("a06", "a new password!")
