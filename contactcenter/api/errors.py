@@ -5,8 +5,8 @@ pydantic validation -> 422; routing refusals (``UnknownContact``/``UnknownAgent`
 ``UnknownQueue`` -> 404, other ``RoutingError`` and agent state-machine refusals -> 409);
 ``Forbidden`` -> 403, the runtime's ``Refused`` -> 409 with its code; aiohttp's own HTTP
 errors (unknown path 404, wrong method 405, body too large 413) keep their status with a JSON
-body. Anything else is a bug: it is logged and
-answered 500, and the server keeps serving.
+body. JSON that is malformed, or nested too deeply to parse, is a 400 ``malformed_json``.
+Anything else is a bug: it is logged and answered 500, and the server keeps serving.
 """
 
 from __future__ import annotations
@@ -87,6 +87,11 @@ _HTTP_CODES = {
 }
 
 
+TOO_DEEP = "the {what} is nested too deeply to be a request"
+"""JSON nested deeper than the parser's recursion allows (about 1,000 levels; our documents
+have a few): refused as malformed, never a stack overflow."""
+
+
 def validation_details(err: ValidationError) -> list[dict[str, Any]]:
     """Pydantic errors as plain JSON: where (``loc``) and why (``msg``), never the input."""
     return [
@@ -152,6 +157,8 @@ async def read_body(request: web.Request, model: type[M]) -> M:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", TOO_DEEP.format(what="body")) from None
     if not isinstance(doc, dict):
         raise ApiError(422, "invalid_body", "the body must be a JSON object")
     return model.model_validate(doc)
@@ -163,6 +170,8 @@ def parse_frame(data: str, model: type[M]) -> M:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "malformed_json", "the frame is not valid JSON") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", TOO_DEEP.format(what="frame")) from None
     if not isinstance(doc, dict):
         raise ApiError(422, "invalid_frame", "a frame must be a JSON object")
     try:
