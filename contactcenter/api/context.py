@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from contactcenter.api.login_throttle import LoginThrottle
-from contactcenter.api.ratelimit import Limiter
+from contactcenter.api.ratelimit import Limiter, Limits, LineAllowance
 from contactcenter.api.session_sockets import SessionSockets
 from contactcenter.runtime import Engine, Site
 
@@ -44,6 +44,8 @@ class Settings:
     dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
     secure_cookies: bool = False
     """Mark the session cookie Secure (behind TLS)."""
+    limits: Limits = field(default_factory=Limits)
+    """What a client may use: chat lines, transcripts, connections, timeouts."""
 
 
 @dataclass
@@ -60,6 +62,8 @@ class Ctx:
     login_throttle: LoginThrottle = field(init=False)
     """Failed logins per user name and client address."""
     chat_limiter: Limiter = field(init=False)
+    lines: LineAllowance = field(init=False)
+    """What customers may still write (``Limits``), per chat and per client address."""
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     customer_sockets: dict[str, int] = field(default_factory=dict)
     """Chat contact id -> open customer WebSockets."""
@@ -79,6 +83,7 @@ class Ctx:
             s.login_failures, s.login_backoff, s.login_backoff_max, clock=self.clock
         )
         self.chat_limiter = Limiter(s.chat_starts, 60.0, clock=self.clock)
+        self.lines = LineAllowance(s.limits, clock=self.clock)
         self.session_sockets = SessionSockets(self.store, self.spawn)
 
     def spawn(self, coro: Any, name: str) -> asyncio.Task[None]:

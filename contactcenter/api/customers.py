@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import math
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +22,7 @@ from contactcenter.api.callbacks import parse_time
 from contactcenter.api.context import CTX, Ctx
 from contactcenter.api.errors import ApiError, parse_frame, read_body
 from contactcenter.api.openapi import Param, Route
+from contactcenter.api.ratelimit import client_address
 from contactcenter.api.schemas import (
     ChatStarted,
     CustomerCallbackFrame,
@@ -44,6 +44,7 @@ from contactcenter.events import (
 )
 from contactcenter.routing import ContactState, RoutingError, UnknownContact
 from contactcenter.runtime import ChatClosed
+from contactcenter.runtime.errors import Refused
 from contactcenter.runtime.hub import Lagged
 from contactcenter.runtime.transcripts import ChatLine
 from contactcenter.runtime.waiting import position
@@ -68,15 +69,11 @@ async def topics(request: web.Request) -> web.Response:
 
 async def start_chat(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
-    ip = request.remote or "?"
+    ip = client_address(request.remote)
     wait = ctx.chat_limiter.retry_after(ip)
     if wait is not None:
-        retry = max(1, math.ceil(wait))
         raise ApiError(
-            429,
-            "too_many_chats",
-            "too many new chats from this address",
-            headers={"Retry-After": str(retry)},
+            429, "too_many_chats", "too many new chats from this address", retry_after=wait
         )
     body = await read_body(request, StartChatBody)
     topics = ctx.engine.center.settings.chat_topics
@@ -172,9 +169,12 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
     ``transferred`` (to another queue or agent: ``status`` and ``agent_joined`` follow),
     ``hold`` / ``resume`` (the agent consults a colleague),
     ``ended`` (by: customer, agent, center, or callback: the call back is booked),
-    ``error`` (a bad frame; the socket stays open)."""
+    ``error`` (a bad frame, or a message over a limit: ``too_fast`` with
+    ``retry_after_seconds``, ``line_too_long``, ``transcript_full``; the socket stays open).
+    A chat has a few sockets at most (429 ``too_many_sockets``)."""
     ctx = request.app[CTX]
     engine = ctx.engine
+    limits = ctx.settings.limits
     cid = request.match_info["id"]
     token = request.query.get("token", "")
     if not hmac.compare_digest(token.encode(), chat_token(ctx.chat_secret, cid).encode()):
@@ -206,10 +206,21 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
             return True
         return queue is not None and getattr(n, "queue", None) == queue
 
+    if ctx.customer_sockets.get(cid, 0) >= limits.chat_sockets:
+        _count(ctx, "chat_sockets", connection=True)
+        raise ApiError(
+            429, "too_many_sockets", f"this chat has {limits.chat_sockets} sockets open already"
+        )
+    address = client_address(request.remote)
     keys = [("contact", cid)] + ([("queue", watched)] if watched is not None else [])
     sub = engine.hub.subscribe(wanted, size=200, keys=keys)
-    ws = await open_socket(request)
-    ctx.customer_sockets[cid] = ctx.customer_sockets.get(cid, 0) + 1
+    ctx.customer_sockets[cid] = ctx.customer_sockets.get(cid, 0) + 1  # before any await: a cap
+    try:
+        ws = await open_socket(request)
+    except BaseException:
+        sub.close()
+        _socket_closed(ctx, cid)
+        raise
     _stop_watching(ctx, cid)
     ended = False
 
@@ -275,7 +286,16 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
         if isinstance(frame, CustomerMessageFrame):
             if not ctx.site.chat.is_open(cid):
                 raise ApiError(409, "chat_over", "this chat has ended")
-            await ctx.site.chat.customer_says(cid, frame.text)
+            refused = ctx.lines.take(cid, address, frame.text)
+            if refused is not None:
+                _count(ctx, refused.reason)
+                raise ApiError(429, refused.code, refused.message, retry_after=refused.retry_after)
+            try:
+                await ctx.site.chat.customer_says(cid, frame.text, quota=limits.transcript_bytes)
+            except Refused as exc:
+                if exc.code == "transcript_full":
+                    _count(ctx, "transcript_quota")
+                raise
             return False
         if isinstance(frame, CustomerCallbackFrame):
             due = parse_time(frame.at) if frame.at is not None else None
@@ -296,14 +316,30 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
         await run_socket(request, ws, pump, on_frame)
     finally:
         sub.close()
-        left = ctx.customer_sockets.get(cid, 1) - 1
-        if left > 0:
-            ctx.customer_sockets[cid] = left
-        else:
-            ctx.customer_sockets.pop(cid, None)
-            if not ended and ctx.ready and ctx.site.chat.is_open(cid):
-                _watch_absence(ctx, cid)
+        alone = _socket_closed(ctx, cid) == 0
+        if alone and not ended and ctx.ready and ctx.site.chat.is_open(cid):
+            _watch_absence(ctx, cid)
     return ws
+
+
+def _socket_closed(ctx: Ctx, cid: str) -> int:
+    """One socket of the chat fewer; the sockets left."""
+    left = ctx.customer_sockets.get(cid, 1) - 1
+    if left > 0:
+        ctx.customer_sockets[cid] = left
+    else:
+        ctx.customer_sockets.pop(cid, None)
+    return left
+
+
+def _count(ctx: Ctx, reason: str, *, connection: bool = False) -> None:
+    """A refused line (or, ``connection``, a refused socket) in the metrics, by reason."""
+    if ctx.metrics is None:
+        return
+    if connection:
+        ctx.metrics.connection_refused(reason)
+    else:
+        ctx.metrics.line_refused(reason)
 
 
 ROUTES = [
@@ -315,6 +351,7 @@ ROUTES = [
           description="Limited per client address (429 with Retry-After)."),
     Route("GET", "/api/chat/{id}/ws", chat_ws, "Customer chat WebSocket", "chat",
           kind="websocket", query=(Param("token", "the token POST /api/chat returned"),),
-          errors=((403, "Missing or wrong token"),),
+          errors=((403, "Missing or wrong token"),
+                  (429, "The chat has as many sockets open as it may")),
           description=chat_ws.__doc__ or ""),
 ]  # fmt: skip

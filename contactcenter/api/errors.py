@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ class ApiError(Exception):
         *,
         headers: dict[str, str] | None = None,
         details: list[dict[str, Any]] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -54,6 +56,11 @@ class ApiError(Exception):
         self.message = message
         self.headers = headers or {}
         self.details = details
+        self.retry_after = retry_after
+        """Seconds until trying again may succeed (a ``Retry-After`` header, or a socket's
+        error frame's ``retry_after_seconds``)."""
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
 
 
 def error_body(

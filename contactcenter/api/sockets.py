@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,8 +28,11 @@ MAX_FRAME = 16 * 1024
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
 
 
-def error_frame(code: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"code": code, "message": message}}
+def error_frame(code: str, message: str, retry_after: float | None = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if retry_after is not None:  # rounded up: waiting that long is enough
+        err["retry_after_seconds"] = math.ceil(retry_after * 100) / 100
+    return {"type": "error", "error": err}
 
 
 async def open_socket(request: web.Request) -> web.WebSocketResponse:
@@ -83,7 +87,7 @@ async def run_socket(
                     if api is None:
                         log.exception("WebSocket frame handler failed on %s", request.path)
                         api = ApiError(500, "internal", "internal error")
-                    await send(ws, error_frame(api.code, api.message))
+                    await send(ws, error_frame(api.code, api.message, api.retry_after))
             elif msg.type is WSMsgType.BINARY:
                 await send(ws, error_frame("binary_frame", "send JSON text frames"))
             elif msg.type is WSMsgType.ERROR:

@@ -26,6 +26,9 @@ KPI definitions are those of ``contactcenter.kpi`` (wallboard and planner alike)
 
 Call backs: booked by source, attempts by outcome, call backs ended by outcome, and at scrape
 time those pending per queue and state with the age of the oldest (``bind_callbacks``).
+
+Abuse: customers' chat lines refused and connections refused or cut, by the limit that
+stopped them (``reason`` only: never a chat, customer or address).
 """
 
 from __future__ import annotations
@@ -102,6 +105,9 @@ CALLBACK_SOURCES = ("ivr", "queue_offer", "max_wait", "chat", "api")
 CALLBACK_ATTEMPTS = ("answered", "no_answer", "busy", "failed", "abandoned", "interrupted")
 CALLBACK_ENDS = ("completed", "unreachable", "cancelled", "expired", "no_number", "interrupted")
 CALLBACK_STATES = ("scheduled", "queued", "in_progress")
+LINE_REFUSALS = ("chat_lines", "address_lines", "address_bytes", "line_size", "transcript_quota")
+CONNECTION_REFUSALS = ("address_cap", "global_cap", "chat_sockets")
+CONNECTION_CUTS = ("body_timeout", "heartbeat")
 PendingCallbacks = Callable[[], "dict[str, dict[str, float | int]]"]
 """Per queue: call backs ``scheduled``, ``queued``, ``in_progress`` and the ``oldest`` age."""
 
@@ -343,6 +349,30 @@ class Metrics:
             "Call backs that ended, by outcome (`no_number`: promised but no number known).",
             ("queue", "outcome"),
         )
+        self.lines_refused = counter(
+            "chat_lines_refused_total",
+            "Customers' chat lines refused, by the limit they hit (rate per chat or address, "
+            "bytes per address, line size, transcript quota).",
+            ("reason",),
+        )
+        self.connections_refused = counter(
+            "connections_refused_total",
+            "Connections refused over a cap (per client address, in all, a chat's sockets).",
+            ("reason",),
+        )
+        self.connections_cut = counter(
+            "connections_cut_total",
+            "Connections the server cut: a request body too slow, a WebSocket peer that did "
+            "not answer a ping.",
+            ("reason",),
+        )
+        for family, reasons in (
+            (self.lines_refused, LINE_REFUSALS),
+            (self.connections_refused, CONNECTION_REFUSALS),
+            (self.connections_cut, CONNECTION_CUTS),
+        ):
+            for reason in reasons:
+                family.labels(reason)
         self._pending_callbacks: PendingCallbacks | None = None
         self.gc_pauses = Histogram(
             PREFIX + "gc_pause_seconds",
@@ -445,6 +475,15 @@ class Metrics:
 
     def callback_ended(self, queue: str, outcome: str) -> None:
         self.callbacks_ended.labels(self._queue_label(queue), _known(outcome, CALLBACK_ENDS)).inc()
+
+    def line_refused(self, reason: str) -> None:
+        self.lines_refused.labels(_known(reason, LINE_REFUSALS)).inc()
+
+    def connection_refused(self, reason: str) -> None:
+        self.connections_refused.labels(_known(reason, CONNECTION_REFUSALS)).inc()
+
+    def connection_cut(self, reason: str) -> None:
+        self.connections_cut.labels(_known(reason, CONNECTION_CUTS)).inc()
 
     def gc_paused(self, generation: int, seconds: float) -> None:
         self.gc_pauses.labels(str(generation)).observe(seconds)

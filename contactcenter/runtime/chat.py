@@ -52,6 +52,9 @@ class ChatService:
         """Chat contact id -> agent talking with the customer (set on answer)."""
         self.resumable: dict[str, OpenContact] = {}
         """Chats an agent was answering when the engine stopped, waiting for that agent."""
+        self._written: dict[str, int] = {}
+        """Chat contact id -> UTF-8 bytes of the customer's lines (a restored chat's are read
+        from the store at its first new line)."""
         engine.listen(self._observe)
 
     def _observe(self, e: Event) -> None:
@@ -65,6 +68,7 @@ class ChatService:
             if isinstance(e, WrapUpEnded) and self.agents.get(e.contact_id) != e.agent_id:
                 return  # the wrap-up of a segment handed on: the chat goes on
             self.agents.pop(e.contact_id, None)
+            self._written.pop(e.contact_id, None)
             if isinstance(e, ContactRemoved) and e.channel == "chat":
                 by = "callback" if e.outcome == "callback" else "center"
                 self.engine.hub.publish(ChatClosed(e.contact_id, by))
@@ -178,6 +182,7 @@ class ChatService:
             raise InvalidInput(f"unknown topic {topic!r}")
         customer, verified = await self._identify(customer_id, email)
         contact_id = f"chat-{secrets.token_hex(8)}"
+        self._written[contact_id] = 0
         trusted = customer if verified else None
         if trusted is not None and trusted.phone:  # a removal at max wait can call back
             self.callbacks.note_origin(
@@ -222,9 +227,28 @@ class ChatService:
         verified = customer_id is not None and bool(email) and on_record == (email or "").casefold()
         return customer, verified
 
-    async def customer_says(self, contact_id: str, text: str) -> ChatLine:
+    async def customer_says(
+        self, contact_id: str, text: str, *, quota: int | None = None
+    ) -> ChatLine:
+        """A line from the customer. With ``quota``, the customer's lines of this chat may hold
+        that many UTF-8 bytes in all (``Refused("transcript_full")`` beyond), so an anonymous
+        customer cannot fill the store."""
         if contact_id not in self.resumable:
             self.engine.router.contact(contact_id)  # unknown contact -> UnknownContact
+        size = len(text.encode())
+        if quota is not None:
+            if contact_id not in self._written:
+                stored = await self.store.transcript(contact_id)
+                self._written.setdefault(
+                    contact_id, sum(len(m.text.encode()) for m in stored if m.sender == "customer")
+                )
+            if self._written[contact_id] + size > quota:
+                raise Refused(
+                    "transcript_full",
+                    f"this chat holds all it can from you ({quota} bytes): "
+                    "please end it and start a new one",
+                )
+        self._written[contact_id] = self._written.get(contact_id, 0) + size
         return self._line(contact_id, "customer", text, self.agents.get(contact_id))
 
     def is_open(self, contact_id: str) -> bool:
@@ -258,6 +282,7 @@ class ChatService:
         (or, waiting for its agent after a restart, cut by the restart)."""
         if self.resumable.pop(contact_id, None) is not None:
             self.agents.pop(contact_id, None)
+            self._written.pop(contact_id, None)
             await self.store.close_contact(contact_id, self.engine.wall(), "customer_left",
                                            "interrupted")  # fmt: skip
             self.engine.hub.publish(ChatClosed(contact_id, "customer"))

@@ -106,7 +106,13 @@ async def frame(
 
 
 @pytest.fixture
-async def api(tmp_path: Path, center: Center) -> AsyncIterator[Api]:
+def api_settings() -> Settings:
+    """The app's settings in ``api`` (a test module overrides this fixture to change them)."""
+    return Settings(chat_grace=0.3, wallboard_min_interval=0.05)
+
+
+@pytest.fixture
+async def api(tmp_path: Path, center: Center, api_settings: Settings) -> AsyncIterator[Api]:
     store = await Store.open(tmp_path / "cc.sqlite3")
     await store.seed_customers(center.customers.values(), center.dedicated_agent)
     await asyncio.gather(
@@ -119,7 +125,7 @@ async def api(tmp_path: Path, center: Center) -> AsyncIterator[Api]:
         store,
         metrics,
         chat_secret=b"s" * 32,
-        settings=Settings(chat_grace=0.3, wallboard_min_interval=0.05),
+        settings=api_settings,
     )
     client = TestClient(TestServer(app), cookie_jar=aiohttp.DummyCookieJar())
     await client.start_server()
