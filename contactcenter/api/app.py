@@ -17,7 +17,7 @@ from aiohttp import web
 
 from contactcenter.api import agents, auth, callbacks, customers, supervisors
 from contactcenter.api.context import CTX, Ctx, Settings
-from contactcenter.api.errors import ApiError, Handler, error_middleware
+from contactcenter.api.errors import ApiError, Handler, error_middleware, error_response
 from contactcenter.api.openapi import Route, build_openapi
 from contactcenter.api.schemas import Health, vocabulary
 from contactcenter.api.sockets import SOCKETS, close_all
@@ -163,15 +163,34 @@ def all_routes() -> list[Route]:
     ]
 
 
+async def security_headers(request: web.Request, resp: web.StreamResponse) -> None:
+    """On every response as it is sent (also those a handler sends itself)."""
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/api/"):
+        resp.headers.setdefault("Cache-Control", "no-store")
+
+
 @web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    resp = await handler(request)
-    if not resp.prepared:
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.path.startswith("/api/"):
-            resp.headers.setdefault("Cache-Control", "no-store")
-    return resp
+async def body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request's body is read whole within ``Limits.body_timeout`` before its handler runs,
+    so a client sending 1 byte of 100 gets a 408 and loses the connection instead of holding
+    it (the handler then reads the body from memory)."""
+    if request.body_exists:
+        ctx = request.app[CTX]
+        try:
+            async with asyncio.timeout(ctx.settings.limits.body_timeout):
+                await request.read()  # 413 beyond client_max_size
+        except TimeoutError:
+            if ctx.metrics is not None:
+                ctx.metrics.connection_cut("body_timeout")
+            resp = error_response(408, "body_timeout", "the request body did not arrive in time")
+            resp.force_close()
+            await resp.prepare(request)
+            await resp.write_eof()
+            request.protocol.force_close()  # at once: the rest of the body is not waited for
+            return resp
+    return await handler(request)
 
 
 async def _expire_sessions(ctx: Ctx, every: float = 3600.0) -> None:
@@ -202,8 +221,10 @@ def build_app(
     cleanup; the store stays the caller's to open and close.
     """
     app = web.Application(
-        client_max_size=client_max_size, middlewares=[security_headers, error_middleware]
+        client_max_size=client_max_size,
+        middlewares=[error_middleware, body_in_time],
     )
+    app.on_response_prepare.append(security_headers)
     ctx = Ctx(
         site=site,
         store=store,

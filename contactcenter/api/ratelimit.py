@@ -36,6 +36,19 @@ class Limits:
     """Bytes a chat's customer may store in its transcript, all lines together."""
     chat_sockets: int = 4
     """Open customer WebSockets per chat (tabs of one customer)."""
+    address_connections: int = 1000
+    """Open TCP connections per client address (an office behind one NAT address holds
+    every agent's desktop)."""
+    connections: int = 10_000
+    """Open TCP connections in all (never more than the process may open files, less a
+    reserve for the database and the voice edge)."""
+    idle_timeout: float = 30.0
+    """Seconds a connection may go without sending a whole request header, from its opening
+    or its last answer: silent sockets, trickled headers and idle keep-alives are closed."""
+    body_timeout: float = 30.0
+    """Seconds a request body may take to arrive (408, and the connection is closed)."""
+    heartbeat: float = 25.0
+    """WebSocket ping interval; a peer that has not answered within half of it is dropped."""
 
 
 class Limiter:

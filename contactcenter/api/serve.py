@@ -23,6 +23,7 @@ from pathlib import Path
 from aiohttp import web
 
 from contactcenter.api.app import build_app
+from contactcenter.api.connections import listen
 from contactcenter.api.demo import LiveDemo
 from contactcenter.api.preflight import CannotServe, Port, check
 from contactcenter.config import Center
@@ -146,9 +147,7 @@ async def serve(
         for edge in edges:
             live.add_edge(edge.make(live))
         app = build_app(live, store, metrics, chat_secret=chat_secret(db_path))
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
+        runner = await listen(app, host, port)  # with the connection caps and timeouts
         bound = [a for a in runner.addresses if isinstance(a, tuple)]
         real_port = bound[0][1] if bound else port
         if heap is not None:

@@ -2,7 +2,8 @@
 
 A socket runs two things at once: a *pump* that pushes notices out, and a reader that hands
 each incoming text frame to ``on_frame``. A bad frame is answered with an error frame and the
-socket stays open; when either side ends, the other is stopped and the socket closed.
+socket stays open; when either side ends, the other is stopped and the socket closed. A peer
+that stops answering pings is dropped (``Limits.heartbeat``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ def error_frame(code: str, message: str, retry_after: float | None = None) -> di
 
 
 async def open_socket(request: web.Request) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_FRAME)
+    """Accept the WebSocket; it is pinged every ``Limits.heartbeat`` seconds and dropped when
+    its peer does not answer in half of that (a peer gone without closing)."""
+    heartbeat = request.app[CTX].settings.limits.heartbeat
+    ws = web.WebSocketResponse(heartbeat=heartbeat, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
     request.app[CTX].session_sockets.opened(request, ws)  # closed when its session ends
@@ -92,6 +96,10 @@ async def run_socket(
                 await send(ws, error_frame("binary_frame", "send JSON text frames"))
             elif msg.type is WSMsgType.ERROR:
                 break
+        if isinstance(ws.exception(), TimeoutError):  # no pong in time: the peer is gone
+            metrics = request.app[CTX].metrics
+            if metrics is not None:
+                metrics.connection_cut("heartbeat")
     finally:
         await cancel_and_wait(pump_task)
         request.app[SOCKETS].discard(ws)
