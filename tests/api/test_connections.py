@@ -11,7 +11,7 @@ import base64
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from contactcenter.config import Center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.store import Store
+from tests.runtime.conftest import until
 
 SECRET = b"s" * 32
 GRACE = 0.3
@@ -79,15 +80,6 @@ async def closed_after(reader: asyncio.StreamReader, within: float) -> tuple[byt
         while chunk := await reader.read(65536):
             got += chunk
     return got, time.monotonic() - start
-
-
-async def until(predicate: Callable[[], object], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 def status_of(answer: bytes) -> int:

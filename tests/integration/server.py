@@ -9,12 +9,13 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,20 @@ async def call(
         text = await resp.text()
         assert 200 <= resp.status < 300, (method, url, resp.status, text)
         return json.loads(text)
+
+
+@contextlib.contextmanager
+def fresh_server(
+    tmp_path: Path, users: Sequence[tuple[str, str, str | None]]
+) -> Iterator[ServerProcess]:
+    """A server (not started yet) on a copy of the example config and a new database holding
+    ``users``; killed by its PID at the end, whatever happened."""
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    db = tmp_path / "var" / "cc.sqlite3"
+    set_users(db, config, users)
+    srv = ServerProcess(config, db, tmp_path)
+    try:
+        yield srv
+    finally:
+        srv.finish()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,14 @@ import aiohttp
 import pytest
 
 from contactcenter.api.session_sockets import SESSION_ENDED, WATCH_EVERY
-from tests.integration.server import ROOT, ServerProcess, call, frame, login, set_users
+from tests.integration.server import (
+    ROOT,
+    ServerProcess,
+    call,
+    frame,
+    fresh_server,
+    login,
+)
 
 USERS = [("root", "admin", None), ("boss", "supervisor", None), ("a05", "agent", "a05")]
 NEW_PASSWORD = "a much better one"
@@ -25,15 +31,8 @@ NEW_PASSWORD = "a much better one"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    config = tmp_path / "config"
-    shutil.copytree(ROOT / "config", config)
-    db = tmp_path / "var" / "cc.sqlite3"
-    set_users(db, config, USERS)
-    srv = ServerProcess(config, db, tmp_path)
-    try:
+    with fresh_server(tmp_path, USERS) as srv:
         yield srv
-    finally:
-        srv.finish()
 
 
 def reset_password(db: Path, user: str, password: str) -> None:

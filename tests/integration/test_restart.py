@@ -25,7 +25,6 @@ stamps arrivals between the request being sent and its answer), so nothing depen
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +35,13 @@ import aiohttp
 import pytest
 
 from contactcenter.store import Store
-from tests.integration.server import ROOT, ServerProcess, call, frame, login, set_users
+from tests.integration.server import (
+    ServerProcess,
+    call,
+    frame,
+    fresh_server,
+    login,
+)
 
 USERS = [  # (name, role, agent); an admin exists, so the first run creates no users
     ("root", "admin", None),
@@ -57,15 +62,8 @@ SLACK = 0.15
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    config = tmp_path / "config"
-    shutil.copytree(ROOT / "config", config)
-    db = tmp_path / "var" / "cc.sqlite3"
-    set_users(db, config, USERS)
-    srv = ServerProcess(config, db, tmp_path)
-    try:
+    with fresh_server(tmp_path, USERS) as srv:
         yield srv
-    finally:
-        srv.finish()
 
 
 @dataclass
