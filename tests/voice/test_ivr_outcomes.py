@@ -5,8 +5,10 @@ stops. And what an agent sees of a caller: the CRM's name, the caller's hold."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from typing import Any
 
 import pytest
@@ -21,18 +23,14 @@ STRANGER = "+4930555999999"
 
 
 async def _visits(site: Any, count: int, timeout: float = 20) -> list[Any]:
-    found: list[Any] = []
-
-    async def enough() -> bool:
-        found[:] = await site.store.ivr_visits()
-        return len(found) >= count
-
-    deadline = 0.0
-    while deadline < timeout:
-        if await enough():
-            return found
-        await until(lambda: False, 0.2)
-        deadline += 0.2
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await site.store.ivr_visits()
+        if len(found) >= count or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    if len(found) >= count:
+        return found
     raise AssertionError(f"{len(found)} IVR visits on record, expected {count}: {found}")
 
 
