@@ -70,6 +70,10 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_GROUPED = ("ivr:", "agent_leg:")
+"""Counters the snapshot gives grouped by kind (outcome, reason), not also one by one."""
+
+
 class VoiceEdge:
     """Registers the IVR extension, answers calls, runs the IVR and connects agents."""
 
@@ -348,7 +352,7 @@ class VoiceEdge:
             "calls_active": len({id(c) for c in self.calls.values()}),
             "legs": len(self.stack.legs) if self._opened else 0,
             "free_rtp_ports": self.stack.free_ports if self._opened else None,
-            **dict(self.stats),
+            **{k: v for k, v in self.stats.items() if not k.startswith(_GROUPED)},
             "ivr_outcomes": {k[4:]: v for k, v in self.stats.items() if k.startswith("ivr:")},
             "agent_leg_failures": {
                 k[10:]: v for k, v in self.stats.items() if k.startswith("agent_leg:")
