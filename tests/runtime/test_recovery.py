@@ -162,5 +162,11 @@ async def test_an_agent_whose_desktop_goes_away_is_set_away_and_its_chats_requeu
     assert router.agent("a05").away_reason == "disconnected"
     view = router.contact(cid)
     assert (view.state, view.agent, view.segment) == (ContactState.WAITING, None, 2)
-    states = await site.store.agent_states("a05", limit=3)
-    assert ("away", "disconnected") in {(s.state, s.reason) for s in states}
+    # the state log is written as the change is dispatched: wait for it, as for the change
+    logged: set[tuple[str, str | None]] = set()
+    for _ in range(100):
+        logged = {(s.state, s.reason) for s in await site.store.agent_states("a05", limit=3)}
+        if ("away", "disconnected") in logged:
+            break
+        await asyncio.sleep(0.02)
+    assert ("away", "disconnected") in logged
