@@ -63,11 +63,12 @@ def _package_version() -> str:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 while the engine runs and every edge can serve; else 503 naming the problems."""
+    """200 while the engine runs, its database takes writes and every edge can serve; else
+    503 naming the problems."""
     ctx = request.app[CTX]
     if not ctx.ready:
         return web.json_response({"status": "starting"}, status=503)
-    problems = [p for edge in ctx.site.edges for p in edge.problems()]
+    problems = ctx.site.problems()
     if problems:
         return web.json_response({"status": "degraded", "problems": problems}, status=503)
     return web.json_response({"status": "ok"})

@@ -28,8 +28,8 @@ from contactcenter.routing import (
     UnknownQueue,
 )
 from contactcenter.runtime.errors import Forbidden, Refused
+from contactcenter.store.errors import StoreUnavailable, UnknownCustomer
 from contactcenter.store.errors import UnknownContact as UnknownStoredContact
-from contactcenter.store.errors import UnknownCustomer
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,8 @@ def classify(exc: BaseException) -> ApiError | None:
         return ApiError(403, "forbidden", str(exc))
     if isinstance(exc, Refused):
         return ApiError(409, exc.code, exc.message)
+    if isinstance(exc, StoreUnavailable):  # nothing was promised: the client may try again
+        return ApiError(503, "store_unavailable", f"not done: {exc}", retry_after=5)
     return None
 
 

@@ -38,7 +38,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
@@ -388,6 +388,17 @@ class Metrics:
         )
         for outcome in LOGIN_OUTCOMES:
             self.login_attempts.labels(outcome)
+        self.store_write_failures = Counter(
+            PREFIX + "store_write_failures_total",
+            "Writes the database refused (disk full, read-only, I/O error); what they carried "
+            "is held back and written when it takes writes again.",
+            registry=reg,
+        )
+        self.store_held_events = Gauge(
+            PREFIX + "store_held_events",
+            "Domain events the engine holds back because the database refused them.",
+            registry=reg,
+        )
 
         self._queues: dict[str, _QueueSeries] = {
             qid: _QueueSeries(self, qid, q.channel) for qid, q in center.queues.items()
@@ -496,6 +507,12 @@ class Metrics:
 
     def login_attempt(self, outcome: str) -> None:
         self.login_attempts.labels(_known(outcome, LOGIN_OUTCOMES)).inc()
+
+    def store_write_failed(self) -> None:
+        self.store_write_failures.inc()
+
+    def store_events_held(self, count: int) -> None:
+        self.store_held_events.set(count)
 
     # == live state ===========================================================================
 

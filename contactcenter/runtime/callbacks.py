@@ -380,12 +380,16 @@ class CallbackService:
 
     async def _keep(self, events: Sequence[Event]) -> None:
         """Under the engine's lock, before anyone hears of the events: book the call back a
-        removal promised, and keep each call back's status in step with its contact."""
+        removal promised, and keep each call back's status in step with its contact.
+
+        May run again for the same events when the database refused a write (the engine holds
+        them back): a removal's origin is let go only once its call back is booked, and booking
+        the same number again finds the one already booked."""
         for e in events:
             if isinstance(e, ContactRemoved):
-                origin = self.origins.pop(e.contact_id, None)
                 if e.outcome == "callback":
-                    await self._book_removed(e, origin)
+                    await self._book_removed(e, self.origins.get(e.contact_id))
+                self.origins.pop(e.contact_id, None)
                 continue
             cb = self.by_contact.get(getattr(e, "contact_id", ""))
             if cb is None:

@@ -47,7 +47,7 @@ class ChatService:
         self.engine = engine
         self.store = store
         self.callbacks = callbacks
-        self.transcripts = TranscriptWriter(store)
+        self.transcripts = TranscriptWriter(store, health=engine.store_health)
         self.agents: dict[str, str] = {}
         """Chat contact id -> agent talking with the customer (set on answer)."""
         self.resumable: dict[str, OpenContact] = {}

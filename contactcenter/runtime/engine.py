@@ -8,15 +8,23 @@ inputs it sleeps until the core's next deadline. Wall-clock time is recorded sep
 the store.
 
 Persist, then publish: an event is in the store before any edge or subscriber hears of it.
+Only a database that cannot take writes at all (disk full, read-only, I/O errors) bends this:
+routing goes on, and the events (with what keepers keep of them) are held back in order and
+written, oldest first, as soon as the database takes writes again (``StoreHealth`` says so).
+What must be stored before anyone is promised it (a new contact, a call back) is refused
+meanwhile by its own write, so no promise rests on a held event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from contactcenter.config import Center
 from contactcenter.events import Event
@@ -26,6 +34,8 @@ from contactcenter.routing import Router
 from contactcenter.runtime.background import cancel_and_wait
 from contactcenter.runtime.hub import Hub
 from contactcenter.runtime.ports import EventStore, MetricsLike
+from contactcenter.runtime.store_health import StoreHealth
+from contactcenter.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +44,19 @@ Input = Callable[[float], list[Event]]
 
 Listener = Callable[[Event], None]
 Keeper = Callable[[Sequence[Event]], Awaitable[None]]
+
+RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
+"""Waits between attempts to write held events (the last one repeats)."""
+
+
+@dataclass(slots=True)
+class _Held:
+    """Events the database refused, and how far their writing got."""
+
+    events: Sequence[Event]
+    wall: float
+    recorded: bool = False
+    keepers_done: int = 0
 
 
 class Engine:
@@ -65,6 +88,11 @@ class Engine:
         }
         self.today = Tally(thresholds, center.settings.routing.short_abandon_seconds)
         self.expected_wait = ExpectedWait()
+        self.store_health = StoreHealth(
+            wall, on_failure=metrics.store_write_failed if metrics is not None else None
+        )
+        self._held: deque[_Held] = deque()
+        self._catch_up_task: asyncio.Task[None] | None = None
 
     def now(self) -> float:
         loop = self._loop or asyncio.get_running_loop()
@@ -91,6 +119,15 @@ class Engine:
     async def stop(self) -> None:
         task, self._timer_task = self._timer_task, None
         await cancel_and_wait(task)
+        task, self._catch_up_task = self._catch_up_task, None
+        await cancel_and_wait(task)
+        async with self._lock:  # a last try for what is still held back
+            await self._write_held()
+        if self._held:
+            log.error(
+                "stopping with %d events the database never took: their contacts' records "
+                "miss them", sum(len(h.events) for h in self._held)
+            )  # fmt: skip
 
     async def submit(self, call: Input) -> list[Event]:
         """Run one core input at the current monotonic time and carry out its events.
@@ -112,9 +149,15 @@ class Engine:
     async def _dispatch(self, events: Sequence[Event]) -> None:
         if not events:
             return
-        await self.store.record_events(events, self.wall())
-        for keeper in self._keepers:
-            await keeper(events)
+        held = _Held(events, self.wall())
+        if not self._held and await self._write(held):
+            if self.store_health.down_since is not None:
+                self.store_health.wrote()
+        else:  # in order: behind what is held
+            self._held.append(held)
+            self._count_held()
+            if self._catch_up_task is None or self._catch_up_task.done():
+                self._catch_up_task = asyncio.create_task(self._catch_up(), name="held-events")
         self.today.observe_all(events)
         self.expected_wait.observe_all(events)
         if self.metrics is not None:
@@ -123,6 +166,43 @@ class Engine:
             for listener in self._listeners:
                 listener(e)
             self.hub.publish(e)
+
+    async def _write(self, held: _Held) -> bool:
+        """Store ``held`` and what the keepers keep of it, going on where a refused write
+        stopped; False when the database refuses."""
+        try:
+            if not held.recorded:
+                await self.store.record_events(held.events, held.wall)
+                held.recorded = True
+            while held.keepers_done < len(self._keepers):
+                await self._keepers[held.keepers_done](held.events)
+                held.keepers_done += 1
+        except StoreUnavailable as err:
+            self.store_health.failed(err)
+            return False
+        return True
+
+    async def _write_held(self) -> None:
+        """Write held events, oldest first, until the database refuses or none are left."""
+        while self._held and await self._write(self._held[0]):
+            self._held.popleft()
+            self._count_held()
+        if not self._held:
+            self.store_health.wrote()
+
+    def _count_held(self) -> None:
+        held = sum(len(h.events) for h in self._held)
+        self.store_health.holding("events", held)
+        if self.metrics is not None:
+            self.metrics.store_events_held(held)
+
+    async def _catch_up(self) -> None:
+        for attempt in itertools.count():
+            await asyncio.sleep(RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)])
+            async with self._lock:
+                await self._write_held()
+                if not self._held:
+                    return
 
     async def _timer_loop(self) -> None:
         while True:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from contactcenter.runtime.background import cancel_and_wait
+from contactcenter.runtime.store_health import StoreHealth
+from contactcenter.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +24,15 @@ class AliveStore(Protocol):
 
 
 class Liveness:
-    def __init__(self, store: AliveStore, wall: Callable[[], float], every: float = 2.0) -> None:
+    def __init__(
+        self,
+        store: AliveStore,
+        wall: Callable[[], float],
+        every: float = 2.0,
+        health: StoreHealth | None = None,
+    ) -> None:
         self.store = store
+        self.health = health or StoreHealth(wall)
         self.wall = wall
         self.every = every
         self.stopped_wall: float | None = None
@@ -48,6 +57,9 @@ class Liveness:
         while True:
             try:
                 await self.store.mark_alive(self.wall())
+                self.health.wrote()
+            except StoreUnavailable as err:  # said once per outage, not every beat
+                self.health.failed(err)
             except Exception:
                 log.exception("writing the engine's sign of life failed; will retry")
             await asyncio.sleep(self.every)

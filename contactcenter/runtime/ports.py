@@ -126,6 +126,10 @@ class MetricsLike(Protocol):
 
     def callback_ended(self, queue: str, outcome: str) -> None: ...
 
+    def store_write_failed(self) -> None: ...
+
+    def store_events_held(self, count: int) -> None: ...
+
 
 # -- between the agents' desk and the channels ------------------------------------------------
 

@@ -57,7 +57,9 @@ class Site:
         self.store = store
         self.settings = settings or RuntimeSettings()
         self.engine = Engine(center, store, metrics=metrics, wall=wall)
-        self.liveness = Liveness(store, wall, self.settings.alive_every_seconds)
+        self.liveness = Liveness(
+            store, wall, self.settings.alive_every_seconds, health=self.engine.store_health
+        )
         self.agents = AgentDesk(self.engine, store)
         self.callbacks = CallbackService(self.engine, store, metrics=metrics)
         if metrics is not None:
@@ -82,6 +84,11 @@ class Site:
     def add_edge(self, edge: Edge) -> None:
         """Run ``edge`` with the site (before ``start``)."""
         self.edges.append(edge)
+
+    def problems(self) -> list[str]:
+        """What keeps the site from serving fully (for ``/healthz``); empty when all is well."""
+        store = self.engine.store_health.problem()
+        return [*([store] if store else []), *(p for e in self.edges for p in e.problems())]
 
     async def start(self) -> None:
         await self.engine.start()

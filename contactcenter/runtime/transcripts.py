@@ -1,7 +1,8 @@
 """Chat lines and their batched journey into the store.
 
 Relaying a chat line must not wait for a disk write, so lines are queued and written in
-batches (one transaction per batch) by a background task; ``stop`` flushes what is left.
+batches (one transaction per batch) by a background task; ``stop`` flushes what is left. While
+the database refuses writes, lines are held in order and retried every ``retry`` seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 from contactcenter.runtime.background import cancel_and_wait
 from contactcenter.runtime.ports import ContactStore
+from contactcenter.runtime.store_health import StoreHealth
+from contactcenter.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,17 @@ class ChatLine:
 
 
 class TranscriptWriter:
-    def __init__(self, store: ContactStore, *, max_delay: float = 0.05) -> None:
+    def __init__(
+        self,
+        store: ContactStore,
+        *,
+        max_delay: float = 0.05,
+        retry: float = 1.0,
+        health: StoreHealth | None = None,
+    ) -> None:
         self._store = store
+        self._retry = retry
+        self._health = health or StoreHealth()
         self._pending: list[ChatLine] = []
         self._wake = asyncio.Event()
         self._max_delay = max_delay
@@ -57,7 +69,10 @@ class TranscriptWriter:
             )
         except BaseException:
             self._pending[:0] = batch  # keep them for the next try
+            self._health.holding("chat lines", len(self._pending))
             raise
+        self._health.holding("chat lines", len(self._pending))
+        self._health.wrote()
 
     async def _run(self) -> None:
         while True:
@@ -66,5 +81,9 @@ class TranscriptWriter:
             await asyncio.sleep(self._max_delay)
             try:
                 await self.flush()
+            except StoreUnavailable as err:
+                self._health.failed(err)
+                await asyncio.sleep(self._retry)
+                self._wake.set()
             except Exception:
                 log.exception("writing chat transcripts failed; will retry")

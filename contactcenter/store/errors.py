@@ -29,3 +29,8 @@ class DuplicateContact(StoreError):
 
 class SchemaTooNew(StoreError):
     """The database was written by a newer version of this program (more migrations)."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot take a write now (disk full, file or filesystem read-only, I/O
+    error, locked by another process): nothing of that write was kept; it may work later."""

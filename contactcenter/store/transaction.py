@@ -9,6 +9,30 @@ from contextlib import asynccontextmanager, suppress
 
 import aiosqlite
 
+from contactcenter.store.errors import StoreUnavailable
+
+UNAVAILABLE = {
+    sqlite3.SQLITE_PERM: "permission denied",
+    sqlite3.SQLITE_BUSY: "locked by another process",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_IOERR: "I/O error",
+    sqlite3.SQLITE_FULL: "disk full",
+    sqlite3.SQLITE_CANTOPEN: "cannot open its files",
+}
+"""SQLite's primary result codes that say the database cannot be written now (a fault of the
+machine, not of the statement), with how they are said."""
+
+
+def unavailable(err: sqlite3.Error) -> StoreUnavailable | None:
+    """``err`` as a ``StoreUnavailable`` when it is a fault of the machine, else None."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    reason = UNAVAILABLE.get(code & 0xFF)
+    if reason is None:
+        return None
+    return StoreUnavailable(f"cannot write the database: {reason} ({err})")
+
 
 @asynccontextmanager
 async def immediate(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
@@ -20,6 +44,8 @@ async def immediate(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connect
     is always followed by a ROLLBACK (queued behind it), and a ROLLBACK that finds nothing to
     undo (the COMMIT went through) is ignored: the cancellation must propagate, and the next
     write must find no transaction open.
+
+    A write the machine refuses (disk full, read-only, I/O error) raises ``StoreUnavailable``.
     """
     try:
         await db.execute("BEGIN IMMEDIATE")
@@ -27,10 +53,14 @@ async def immediate(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connect
         with suppress(sqlite3.OperationalError):
             await db.execute("ROLLBACK")
         raise
+    except sqlite3.Error as err:
+        raise unavailable(err) or err from err
     try:
         yield db
         await db.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         with suppress(sqlite3.OperationalError):
             await db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error) and (refused := unavailable(exc)) is not None:
+            raise refused from exc
         raise
