@@ -14,10 +14,12 @@ from typing import Any
 from aiohttp import web
 
 from contactcenter.agents import Presence
-from contactcenter.api.auth import agent_of
+from contactcenter.api import audit
+from contactcenter.api.audit import nothing_shown, shown
+from contactcenter.api.auth import agent_of, principal
 from contactcenter.api.context import CTX, Ctx
 from contactcenter.api.errors import ApiError, parse_frame, read_body
-from contactcenter.api.openapi import Param, Route
+from contactcenter.api.openapi import Audit, Param, Route
 from contactcenter.api.schemas import (
     AgentContacts,
     AgentState,
@@ -161,14 +163,30 @@ async def set_state(request: web.Request) -> web.Response:
         presence is Presence.AWAY and agent.away_reason != body.reason
     ):
         await ctx.site.agents.set_presence(aid, presence, body.reason)
+    shown(request, state=body.state, reason=body.reason)
     return web.json_response(state_of(ctx, aid))
 
 
 # -- contacts -------------------------------------------------------------------------------
 
 
+def _named(view: dict[str, Any]) -> list[str]:
+    """The contacts whose customer a desktop view shows (a name, a call back's number)."""
+    ids = [c["contact_id"] for c in view["contacts"] if c["customer_name"] is not None]
+    offer = view["offer"]
+    if offer is not None and (offer["customer_name"] is not None or offer["callback"]):
+        ids.append(offer["contact_id"])
+    return list(dict.fromkeys(ids))
+
+
 async def list_contacts(request: web.Request) -> web.Response:
-    return web.json_response(await _contacts(request.app[CTX], agent_of(request)))
+    view = await _contacts(request.app[CTX], agent_of(request))
+    named = _named(view)
+    if named:
+        shown(request, shown=named)
+    else:
+        nothing_shown(request)
+    return web.json_response(view)
 
 
 async def accept(request: web.Request) -> web.Response:
@@ -199,6 +217,7 @@ async def wrap_up(request: web.Request) -> web.Response:
             f"disposition must be one of: {', '.join(ctx.settings.dispositions)}",
         )
     await ctx.site.agents.wrap_up(aid, cid, body.disposition, body.notes)
+    shown(request, disposition=body.disposition, notes=body.notes is not None)
     return web.json_response({"ok": True})
 
 
@@ -274,6 +293,13 @@ async def screen_pop(request: web.Request) -> web.Response:
             "max_attempts": ctx.site.callbacks.settings.max_attempts,
             "dialled_by": _dialler(ctx),
         }
+    parts = [name for name, there in (
+        ("card", any(card[k] for k in ("customer_id", "claimed_customer_id", "name", "email",
+                                        "phone"))),
+        ("history", history), ("notes", any(s["note"] for s in segments)),
+        ("callback", callback), ("transcript", lines),
+    ) if there]  # fmt: skip
+    shown(request, parts=parts, **({"customer": customer.id} if customer is not None else {}))
     return web.json_response(
         {
             "contact_id": cid,
@@ -297,6 +323,39 @@ async def screen_pop(request: web.Request) -> web.Response:
 # -- the agent's socket ---------------------------------------------------------------------
 
 
+async def _offer_read(
+    ctx: Ctx,
+    reads: audit.OfferReads,
+    user: str,
+    aid: str,
+    offer: ContactOffered | ConsultOffered,
+    parts: list[str],
+) -> None:
+    """An offer showing its customer (name, call back number) is a read: one entry per offer,
+    however many of the agent's desktops show it."""
+    if parts and reads.first(aid, offer.contact_id, offer.ring_deadline):
+        await audit.record(ctx, user, "read_offer", offer.contact_id, {"parts": parts})
+
+
+def _offer_parts(frame: dict[str, Any]) -> list[str]:
+    return [part for part, there in (("name", frame.get("customer_name") is not None),
+                                     ("callback", frame.get("callback"))) if there]  # fmt: skip
+
+
+async def _desktop(ctx: Ctx, reads: audit.OfferReads, user: str, aid: str) -> dict[str, Any]:
+    """The desktop's snapshot, with its reads logged: the ringing offer as an offer read,
+    the held contacts it names as one ``read_desktop`` entry."""
+    offer = ctx.site.agents.open_offer(aid)
+    view = await _contacts(ctx, aid)
+    named = _named(view)
+    if offer is not None and view["offer"] is not None and offer.contact_id in named:
+        await _offer_read(ctx, reads, user, aid, offer, _offer_parts(view["offer"]))
+        named.remove(offer.contact_id)
+    if named:
+        await audit.record(ctx, user, "read_desktop", aid, {"shown": named})
+    return view
+
+
 async def agent_ws(request: web.Request) -> web.StreamResponse:
     """Pushes: ``snapshot`` (on connect and after a lag), ``offer``, ``offer_withdrawn``,
     ``answered``, ``completed`` (wrap-up starts), ``handed_off`` (a transfer: wrap-up starts),
@@ -305,6 +364,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     Accepts ``{"type": "ping"}`` (answered with ``pong``)."""
     ctx, aid = request.app[CTX], agent_of(request)
     engine = ctx.engine
+    reads, user = request.app[audit.OFFER_READS], principal(request).username
     mine: set[str] = {cid for cid, _, _ in ctx.site.agents.contacts(aid)}
 
     def wanted(n: object) -> bool:
@@ -344,12 +404,14 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
 
     async def frame(n: object) -> dict[str, Any] | None:
         if isinstance(n, Lagged):
-            return {"type": "snapshot", **await _contacts(ctx, aid)}
+            return {"type": "snapshot", **await _desktop(ctx, reads, user, aid)}
         if isinstance(n, ContactOffered):
             name = await _customer_name(ctx, n.contact_id)
+            offer = _offer(ctx, n, name)
+            await _offer_read(ctx, reads, user, aid, n, _offer_parts(offer))
             return {
                 "type": "offer",
-                **_offer(ctx, n, name),
+                **offer,
                 "deadline_wall": time.time() + max(0.0, n.ring_deadline - engine.now()),
             }
         if isinstance(n, OfferRejected):
@@ -371,6 +433,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
                 return {"type": "consult_ringing", "contact_id": n.contact_id, "agent": n.agent_id}
             q = ctx.engine.center.queues.get(n.queue)
             left = max(0.0, n.ring_deadline - engine.now())
+            name = await _customer_name(ctx, n.contact_id)
+            await _offer_read(ctx, reads, user, aid, n, ["name"] if name is not None else [])
             return {
                 "type": "consult_offer",
                 "contact_id": n.contact_id,
@@ -379,7 +443,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
                 "queue_name": q.name if q is not None else n.queue,
                 "from_agent": n.from_agent,
                 "from_name": ctx.engine.center.agents[n.from_agent].name,
-                "customer_name": await _customer_name(ctx, n.contact_id),
+                "customer_name": name,
                 "ring_seconds_left": round(left, 2),
                 "deadline_wall": time.time() + left,
             }
@@ -415,7 +479,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         return None
 
     async def pump() -> None:
-        await send(ws, {"type": "snapshot", **await _contacts(ctx, aid)})
+        await send(ws, {"type": "snapshot", **await _desktop(ctx, reads, user, aid)})
         async for n in sub:
             out = await frame(n)
             if out is not None and not await send(ws, out):
@@ -440,6 +504,8 @@ async def transfer(request: web.Request) -> web.Response:
     ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
     body = await read_body(request, TransferBody)
     transfers = ctx.site.transfers
+    shown(request, to_queue=body.to_queue, to_agent=body.to_agent, warm=body.warm,
+          note=body.note is not None)  # fmt: skip
     if body.to_queue is not None:
         await transfers.to_queue(aid, cid, body.to_queue, body.note)
     elif body.warm:
@@ -479,9 +545,11 @@ ROUTES = [
     Route("PUT", "/api/agent/state", set_state, "Available, or away with a reason", "agent",
           access="agent", body=AgentStateBody, response=AgentState),
     Route("GET", "/api/agent/contacts", list_contacts, "The agent's state, held contacts and "
-          "ringing offer", "agent", access="agent", response=AgentContacts),
+          "ringing offer", "agent", access="agent", response=AgentContacts,
+          audit=Audit("read_contacts", reads=True)),
     Route("GET", "/api/agent/contacts/{id}", screen_pop, "Screen-pop: customer card, last "
-          "contacts, transcript", "agent", access="agent", response=ScreenPop),
+          "contacts, transcript", "agent", access="agent", response=ScreenPop,
+          audit=Audit("read_screen_pop", reads=True)),
     Route("POST", "/api/agent/contacts/{id}/accept", accept, "Accept the ringing offer",
           "agent", access="agent", response=Ok),
     Route("POST", "/api/agent/contacts/{id}/decline", decline, "Decline the ringing offer",
@@ -491,7 +559,9 @@ ROUTES = [
     Route("POST", "/api/agent/contacts/{id}/wrapup", wrap_up, "Finish wrap-up with a "
           "disposition", "agent", access="agent", body=WrapUpBody, response=Ok),
     Route("POST", "/api/agent/contacts/{id}/messages", send_message, "Write to the customer "
-          "of an active chat", "agent", access="agent", body=MessageBody, response=Ok),
+          "of an active chat", "agent", access="agent", body=MessageBody, response=Ok,
+          audit=Audit("send_message", by="record",
+                      where="the transcript: each line with its agent and time")),
     Route("POST", "/api/agent/contacts/{id}/transfer", transfer, "Transfer: blind to a queue "
           "or an agent, or warm (consult an agent first)", "agent", access="agent",
           body=TransferBody, response=Ok,
@@ -511,5 +581,7 @@ ROUTES = [
                        values=("voice", "chat", "email")),)),
     Route("GET", "/api/agent/ws", agent_ws, "Agent WebSocket: offers with ring countdown, "
           "chat lines, state changes", "agent", access="agent", kind="websocket",
-          description=agent_ws.__doc__ or ""),
+          description=(agent_ws.__doc__ or "") + " An offer naming its customer is a read "
+          "(audited once per offer), as is a snapshot naming held contacts' customers.",
+          audit=Audit("read_offer", reads=True, by="handler")),
 ]  # fmt: skip

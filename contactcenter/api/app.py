@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contactcenter.api import agents, auth, callbacks, customers, supervisors
+from contactcenter.api import agents, audit, auth, callbacks, customers, supervisors
 from contactcenter.api.context import CTX, Ctx, Settings
 from contactcenter.api.errors import ApiError, Handler, error_middleware, error_response
 from contactcenter.api.openapi import Route, build_openapi
@@ -153,7 +153,7 @@ OPS = [
 
 
 def all_routes() -> list[Route]:
-    return [
+    table = [
         *auth.ROUTES,
         *agents.ROUTES,
         *supervisors.ROUTES,
@@ -162,6 +162,7 @@ def all_routes() -> list[Route]:
         *OPS,
         *_pages(),
     ]
+    return [*table, *audit.routes(audit.actions(table))]
 
 
 async def security_headers(request: web.Request, resp: web.StreamResponse) -> None:
@@ -236,14 +237,18 @@ def build_app(
     app[CTX] = ctx
     app[STATIC] = static_dir or STATIC_DIR
     app[SOCKETS] = set()
+    app[audit.OFFER_READS] = audit.OfferReads()
     table = list(routes) if routes is not None else all_routes()
     for r in table:
-        app.router.add_route(r.method, r.path, auth.guard(r.access, r.handler), name=None)
+        app.router.add_route(r.method, r.path, auth.guard(r.access, audit.audited(r)), name=None)
     app[OPENAPI] = build_openapi(
         table,
         title=f"contactcenter API - {site.center.settings.name}",
         version=_package_version(),
-        vocabulary=vocabulary(site.center, ctx.settings.dispositions),
+        vocabulary={
+            **vocabulary(site.center, ctx.settings.dispositions),
+            ("AuditEntry", "action"): audit.actions(table),
+        },
     )
 
     async def startup(app: web.Application) -> None:

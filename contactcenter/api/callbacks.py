@@ -1,6 +1,7 @@
 """Call backs over HTTP: agents book them (for the customer they are talking with, or anyone)
 and report how a call they dialled by hand went; supervisors list, cancel and reschedule them
-(audited). Each call back says its status, where it was asked for, its place in the queue
+(audited). Listing and showing them is a read of customers' numbers (audited: the ids
+shown). Each call back says its status, where it was asked for, its place in the queue
 (``arrived``) and, on request, every attempt."""
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+from contactcenter.api.audit import nothing_shown, shown
 from contactcenter.api.auth import agent_of, principal
 from contactcenter.api.context import CTX
 from contactcenter.api.errors import ApiError, read_body
-from contactcenter.api.openapi import Param, Route
+from contactcenter.api.openapi import Audit, Param, Route
 from contactcenter.api.schemas import (
     BookCallbackBody,
     Callback,
@@ -91,6 +93,11 @@ async def list_callbacks(request: web.Request) -> web.Response:
         agent = ctx.site.center.agents.get(p.agent_id or "")
         queues = set(agent.queues) if agent is not None else set()
         records = [r for r in records if r.queue in queues]
+    ids = [str(r.id) for r in records if r.phone is not None or r.name is not None]
+    if ids:
+        shown(request, target="callbacks", shown=ids)
+    else:
+        nothing_shown(request)
     return web.json_response([callback_json(r) for r in records])
 
 
@@ -101,6 +108,7 @@ async def get_callback(request: web.Request) -> web.Response:
         rec = await ctx.store.callback(cb_id)
     except UnknownCallback:
         raise ApiError(404, "unknown_callback", "unknown call back") from None
+    shown(request, parts=[p for p, v in (("number", rec.phone), ("name", rec.name)) if v])
     return web.json_response(callback_json(rec, await ctx.store.attempts(cb_id)))
 
 
@@ -135,9 +143,7 @@ async def book_callback(request: web.Request) -> web.Response:
         arrived_wall=arrived,
         due_wall=parse_time(body.due_at) if body.due_at is not None else None,
     )
-    await ctx.store.audit(
-        p.username, "callback_book", str(booked.id), {"queue": booked.queue}, ctx.engine.wall()
-    )
+    shown(request, target=str(booked.id), queue=booked.queue)
     return web.json_response(callback_json(booked), status=201)
 
 
@@ -164,28 +170,35 @@ async def callback_result(request: web.Request) -> web.Response:
     ctx.site.agents.held_by(aid, cid)
     body = await read_body(request, CallbackResultBody)
     status = await ctx.site.callbacks.attempt_result(cid, body.outcome)
+    shown(request, outcome=body.outcome)
     return web.json_response({"ok": True, "status": str(status)})
 
 
 ROUTES = [
     Route("GET", "/api/callbacks", list_callbacks, "Open call backs in queue order (agents: "
-          "those of their queues)", "callbacks", access="user", response=Callback, many=True,
-          query=(Param("all", "1: also the latest ended ones", required=False),)),
+          "those of their queues; audited)", "callbacks", access="user", response=Callback,
+          many=True, query=(Param("all", "1: also the latest ended ones", required=False),),
+          audit=Audit("read_callbacks", reads=True)),
     Route("POST", "/api/callbacks", book_callback, "Book a call back (audited); the same "
           "number and queue pending is returned as is", "callbacks", access="user",
           body=BookCallbackBody, response=Callback, status=201,
           errors=((404, "The customer or the contact named does not exist"),
-                  (409, "Too far ahead, or the queue cannot call back"))),
-    Route("GET", "/api/callbacks/{id}", get_callback, "A call back with every attempt",
-          "callbacks", access="supervisor", response=Callback),
+                  (409, "Too far ahead, or the queue cannot call back")),
+          audit=Audit("callback_book")),
+    Route("GET", "/api/callbacks/{id}", get_callback, "A call back with every attempt "
+          "(audited)", "callbacks", access="supervisor", response=Callback,
+          audit=Audit("read_callback", reads=True)),
     Route("POST", "/api/callbacks/{id}/cancel", cancel_callback, "Cancel a call back that is "
           "not being made (audited)", "callbacks", access="supervisor", response=Callback,
-          errors=((409, "Being made now, or over"),)),
+          errors=((409, "Being made now, or over"),),
+          audit=Audit("callback_cancel", by="handler")),
     Route("POST", "/api/callbacks/{id}/reschedule", reschedule_callback, "Make a call back at "
           "another time (audited)", "callbacks", access="supervisor", body=RescheduleBody,
-          response=Callback, errors=((409, "Being made now, over, or too far ahead"),)),
+          response=Callback, errors=((409, "Being made now, over, or too far ahead"),),
+          audit=Audit("callback_reschedule", by="handler")),
     Route("POST", "/api/agent/contacts/{id}/callback-result", callback_result, "How the call "
           "to a call back's customer went (when the agent dialled by hand)", "agent",
           access="agent", body=CallbackResultBody, response=Ok,
-          errors=((409, "Not a call back being dialled"),)),
+          errors=((409, "Not a call back being dialled"),),
+          audit=Audit("callback_result")),
 ]  # fmt: skip

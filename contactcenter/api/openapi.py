@@ -20,6 +20,7 @@ from contactcenter.api.schemas import ErrorBody
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Access = Literal["public", "user", "agent", "supervisor", "admin"]
 Kind = Literal["json", "websocket", "html", "text", "asset"]
+AuditBy = Literal["route", "handler", "record"]
 
 COOKIE = "cc_session"
 
@@ -31,6 +32,24 @@ class Param:
     required: bool = True
     values: tuple[str, ...] = ()
     """The values the server accepts (published as an enum); empty: any string."""
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What the audit log keeps of a successful call of a route: who (the logged-in user),
+    when, ``action``, the target (the path's id unless the handler names another) and what was
+    shown or changed (``api/audit.py``).
+
+    ``reads``: the route shows customer data (else it changes something). ``by``: ``route``,
+    written around the handler; ``handler``, the handler or the runtime service behind it
+    writes it (a socket's reads as they happen; an intervention only if it changed anything);
+    ``record``, not in the audit log because ``where`` keeps who, when and what already (a
+    chat line is its transcript line)."""
+
+    action: str
+    reads: bool = False
+    by: AuditBy = "route"
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,15 @@ class Route:
     status: int = 200
     errors: tuple[tuple[int, str], ...] = ()
     """Refusals particular to this route: (status, when)."""
+    audit: Audit | None = None
+
+    @property
+    def audited(self) -> Audit | None:
+        """``audit``; for a change by a logged-in user (POST, PUT, DELETE) that declares none,
+        an entry named for its handler: no change escapes the log by being forgotten."""
+        if self.audit is None and self.method != "GET" and self.access != "public":
+            return Audit(self.handler.__name__)
+        return self.audit
 
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -105,6 +133,9 @@ def build_openapi(
         }
         if r.description:
             op["description"] = r.description
+        audit = r.audited
+        if audit is not None:
+            op["x-audit"] = {"action": audit.action, "reads": audit.reads, "by": audit.by}
         params: list[dict[str, Any]] = [
             {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
             for n in _PARAM.findall(r.path)

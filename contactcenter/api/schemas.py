@@ -338,6 +338,23 @@ class Callback(BaseModel):
     attempt_log: list[Attempt] | None = None
 
 
+class AuditEntry(BaseModel):
+    id: int
+    actor: str = Field(description="The user (or the command) who read or changed it")
+    action: str
+    target: str = Field(description="The contact, customer, call back, agent or user")
+    detail: dict[str, Any] = Field(description="Parts shown, ids of a list, what changed")
+    at: float = Field(description="Wall-clock seconds since the epoch")
+    time: str = Field(description="The same, ISO 8601 in UTC")
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntry]
+    next_before: int | None = Field(
+        description="Pass as `before` for the next (older) page; null: this was the last"
+    )
+
+
 class QuickConnect(BaseModel):
     channel: str
     queues: list[dict[str, Any]]

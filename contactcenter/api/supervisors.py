@@ -1,5 +1,6 @@
-"""Supervisors: queues and agents at a glance, why a contact waits, and interventions
-(set an agent's state, move a contact, change a customer's tier), each audited; plus the
+"""Supervisors: queues and agents at a glance, why a contact waits (a read of the contact,
+audited), and interventions (set an agent's state, move a contact, change a customer's tier),
+each audited by the runtime's ``Supervision`` when it changes something; plus the
 wallboard WebSocket, which pushes a snapshot on connect and on changes (at most twice a second).
 """
 
@@ -16,7 +17,7 @@ from contactcenter.api.agents import check_reason, contact_id
 from contactcenter.api.auth import principal
 from contactcenter.api.context import CTX
 from contactcenter.api.errors import ApiError, parse_frame, read_body
-from contactcenter.api.openapi import Route
+from contactcenter.api.openapi import Audit, Route
 from contactcenter.api.schemas import (
     AgentRow,
     AgentState,
@@ -178,22 +179,25 @@ ROUTES = [
     Route("GET", "/api/supervisor/agents", agents, "Every agent's state, contacts and "
           "occupancy", "supervisor", access="supervisor", response=AgentRow, many=True),
     Route("GET", "/api/supervisor/contacts/{id}/explain", explain, "Why a contact is (not) "
-          "offered to each agent", "supervisor", access="supervisor", response=Explain),
+          "offered to each agent (audited)", "supervisor", access="supervisor",
+          response=Explain, audit=Audit("read_explain", reads=True)),
     Route("PUT", "/api/supervisor/agents/{id}/state", set_agent_state, "Set an agent "
           "available, away or offline (audited)", "supervisor", access="supervisor",
-          body=SupervisorStateBody, response=AgentState),
+          body=SupervisorStateBody, response=AgentState,
+          audit=Audit("agent_state", by="handler")),
     Route("POST", "/api/supervisor/contacts/{id}/move", move_contact, "Move a waiting contact "
           "to another queue of its channel (audited)", "supervisor", access="supervisor",
-          body=MoveBody, response=Ok),
+          body=MoveBody, response=Ok, audit=Audit("move_contact", by="handler")),
     Route("PUT", "/api/supervisor/contacts/{id}/priority", set_priority, "Change a waiting "
           "contact's priority (audited)", "supervisor", access="supervisor", body=PriorityBody,
-          response=Ok),
+          response=Ok, audit=Audit("contact_priority", by="handler")),
     Route("GET", "/api/supervisor/waiting", waiting, "Waiting contacts per queue in serving "
           "order (no customer data)", "supervisor", access="supervisor", response=WaitingRow,
           many=True),
     Route("PUT", "/api/supervisor/customers/{id}/tier", set_tier, "Change a customer's tier; "
           "their waiting contacts are re-prioritised (audited)", "supervisor",
-          access="supervisor", body=TierBody, response=Ok),
+          access="supervisor", body=TierBody, response=Ok,
+          audit=Audit("customer_tier", by="handler")),
     Route("GET", "/api/wallboard/ws", wallboard_ws, "Wallboard WebSocket: live queue and "
           "agent snapshots", "supervisor", access="supervisor", kind="websocket",
           description=wallboard_ws.__doc__ or ""),

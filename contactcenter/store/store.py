@@ -826,20 +826,65 @@ class Store:
         self, actor: str, action: str, target: str, detail: Mapping[str, Any], wall_time: float
     ) -> None:
         """Append to the audit log (``detail`` stored as JSON; odd values as ``str``)."""
-        encoded = json.dumps(dict(detail), default=str, sort_keys=True, separators=(",", ":"))
         async with self._write() as db:
-            await db.execute(
-                "INSERT INTO audit_log (actor, action, target, detail, wall_time)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (actor, action, target, encoded, wall_time),
-            )
+            await self._append_audit(db, actor, action, target, detail, wall_time)
 
-    async def audit_log(self, limit: int = 100) -> list[AuditRecord]:
-        """The latest audit entries, newest first."""
+    async def _append_audit(
+        self,
+        db: aiosqlite.Connection,
+        actor: str,
+        action: str,
+        target: str,
+        detail: Mapping[str, Any],
+        wall_time: float,
+    ) -> None:
+        """The audit entry as part of the caller's write transaction (e.g. an erasure and its
+        entry commit together)."""
+        encoded = json.dumps(dict(detail), default=str, sort_keys=True, separators=(",", ":"))
+        await db.execute(
+            "INSERT INTO audit_log (actor, action, target, detail, wall_time)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (actor, action, target, encoded, wall_time),
+        )
+
+    async def audit_log(
+        self,
+        limit: int = 100,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since_wall: float | None = None,
+        until_wall: float | None = None,
+        before_id: int | None = None,
+    ) -> list[AuditRecord]:
+        """The latest audit entries matching every filter given, newest first.
+
+        ``target`` matches an entry's target or an id in its ``shown`` list (one entry for a
+        list that was read); ``since_wall`` and ``until_wall`` bound the time (inclusive);
+        ``before_id`` pages on to older entries.
+        """
+        where: list[str] = []
+        params: list[object] = []
+        for column, value in (("actor", actor), ("action", action)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if target is not None:
+            where.append(
+                "(target = ? OR EXISTS (SELECT 1 FROM json_each(detail, '$.shown')"
+                " WHERE value = ?))"
+            )
+            params += [target, target]
+        for clause, bound in (("wall_time >= ?", since_wall), ("wall_time <= ?", until_wall),
+                              ("id < ?", before_id)):  # fmt: skip
+            if bound is not None:
+                where.append(clause)
+                params.append(bound)
         rows = await self._rows(
             "SELECT id, actor, action, target, detail, wall_time FROM audit_log"
-            " ORDER BY id DESC LIMIT ?",
-            (limit,),
+            f" {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
         )
         return [
             AuditRecord(

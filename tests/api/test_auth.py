@@ -75,6 +75,7 @@ async def test_login_rate_limit(api: Api) -> None:
         ("POST", "/api/supervisor/contacts/x/move", {"queue": "support_chat"}),
         ("PUT", "/api/supervisor/customers/C1001/tier", {"tier": "gold"}),
         ("GET", "/api/wallboard/ws", None),
+        ("GET", "/api/audit", None),
     ],
 )
 async def test_agents_cannot_supervise(api: Api, method: str, path: str, body: object) -> None:
