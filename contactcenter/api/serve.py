@@ -1,10 +1,11 @@
 """``contactcenter serve``: the live engine with its HTTP API and pages, in one process.
 
 Before anything is written, what the server needs is checked (``preflight``: its ports, the
-database); a problem ends it with one line (``CannotServe``). First run: default users
-(``admin``, ``supervisor`` and one per agent, user name = agent id) get random passwords,
-written only to ``initial-passwords.txt`` (mode 0600) beside the database; the output names
-that file, never a password (output ends up in logs). The chat-token secret lives beside the
+database, no other engine serving it: ``engine_lock``); a problem ends it with one line
+(``CannotServe``). First run: default users (``admin``, ``supervisor`` and one per agent,
+user name = agent id) get random passwords, written only to ``initial-passwords.txt`` (mode
+0600) beside the database; the output names that file, never a password (output ends up in
+logs). The chat-token secret lives beside the
 database too (``chat-secret``, 0600), so customers' chat links survive a restart.
 SIGINT/SIGTERM stop the server cleanly.
 """
@@ -25,7 +26,8 @@ from aiohttp import web
 from contactcenter.api.app import build_app
 from contactcenter.api.connections import listen
 from contactcenter.api.demo import LiveDemo
-from contactcenter.api.preflight import CannotServe, Port, check
+from contactcenter.api.engine_lock import EngineLock, lock_problem
+from contactcenter.api.preflight import CannotServe, Port, check, port_problem
 from contactcenter.config import Center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
@@ -127,10 +129,19 @@ async def serve(
     """Serve ``center`` until ``stop`` is set (or SIGINT/SIGTERM); ``edges`` are built for the
     site and run with it; ``heap`` runs a ``HeapKeeper`` for the process (None: the ordinary
     garbage collector). Raises ``CannotServe`` when it cannot start, having written nothing."""
-    check([Port("HTTP port", host, port), *(p for e in edges for p in e.ports)], db_path)
+    http_port = Port("HTTP port", host, port)
+    check([http_port, *(p for e in edges for p in e.ports)], db_path)
+    if (held := lock_problem(db_path)) is not None:
+        raise CannotServe(held)
+    try:
+        db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = EngineLock.take(db_path)
+    except OSError as e:  # another engine took it since the check, or the disk refuses
+        raise CannotServe(str(e)) from e
     try:
         store = await Store.open(db_path)
     except StoreError as e:  # e.g. written by a newer version
+        lock.release()
         raise CannotServe(str(e)) from e
     runner: web.AppRunner | None = None
     demo_task: asyncio.Task[None] | None = None
@@ -147,7 +158,10 @@ async def serve(
         for edge in edges:
             live.add_edge(edge.make(live))
         app = build_app(live, store, metrics, chat_secret=chat_secret(db_path))
-        runner = await listen(app, host, port)  # with the connection caps and timeouts
+        try:
+            runner = await listen(app, host, port)  # with the connection caps and timeouts
+        except OSError as e:  # taken since the check: said as the check says it
+            raise CannotServe(port_problem(http_port) or str(e)) from e
         bound = [a for a in runner.addresses if isinstance(a, tuple)]
         real_port = bound[0][1] if bound else port
         if heap is not None:
@@ -186,3 +200,4 @@ async def serve(
         if keeper is not None:
             await keeper.stop()
         await store.close()
+        lock.release()

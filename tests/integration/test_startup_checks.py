@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.server import ROOT
+from tests.integration.server import ROOT, ServerProcess, fresh_server
 
 
 @pytest.fixture
@@ -131,3 +131,43 @@ def test_a_bad_config_writes_nothing(tmp_path: Path, config: Path) -> None:
     code, lines = serve(config, tmp_path / "var" / "cc.sqlite3", "--port", "0")
     assert code == 1 and lines and not any("Traceback" in ln for ln in lines)
     assert not (tmp_path / "var").exists()
+
+
+def test_a_second_engine_on_the_same_database_is_refused_until_the_first_is_gone(
+    tmp_path: Path,
+) -> None:
+    """Two engines on one database would route the same waiting contacts twice."""
+    with fresh_server(tmp_path, [("root", "admin", None)]) as first:
+        first.start()
+        assert first.proc is not None
+        code, lines = serve(first.config, first.db, "--port", "0")
+        refused(code, lines, str(first.db), "another engine", f"process {first.proc.pid}")
+        assert "cannot start" not in first.log()  # the first one serves on, untouched
+        assert not (first.db.parent / "initial-passwords.txt").exists()  # no users made
+        first.kill9()  # the kernel lets go of its lock: a restart is not blocked by the file
+        second = ServerProcess(first.config, first.db, tmp_path / "second")
+        (tmp_path / "second").mkdir()
+        try:
+            second.start()
+            assert second.stop() == 0
+        finally:
+            second.finish()
+
+
+async def test_a_port_taken_after_the_check_is_said_in_one_line(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the check and the bind another program may take the port: the same one line."""
+    from contactcenter.api import serve as serving
+    from contactcenter.api.preflight import CannotServe
+    from contactcenter.config import load_center
+
+    with listening_tcp() as busy:
+        port = busy.getsockname()[1]
+        monkeypatch.setattr(serving, "check", lambda ports, db: None)  # it was free then
+        with pytest.raises(CannotServe, match=f"127.0.0.1:{port} is in use"):
+            await serving.serve(
+                load_center(config), port=port, db_path=tmp_path / "var" / "cc.sqlite3",
+                say=lambda line: None,
+            )  # fmt: skip
+    assert not serving.lock_problem(tmp_path / "var" / "cc.sqlite3")  # the lock was let go
