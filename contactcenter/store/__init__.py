@@ -2,6 +2,7 @@
 sessions, audit, call backs and surveys. ``Store.open(path)`` is the way in."""
 
 from contactcenter.store.errors import (
+    DataKeysError,
     DuplicateContact,
     SchemaTooNew,
     StoreError,
@@ -9,6 +10,7 @@ from contactcenter.store.errors import (
     UnknownContact,
     UnknownCustomer,
     UnknownUser,
+    UnreadableValue,
 )
 from contactcenter.store.records import (
     AgentStateRecord,
@@ -37,6 +39,7 @@ __all__ = [
     "ContactRecord",
     "CustomerNote",
     "CustomerRecord",
+    "DataKeysError",
     "DuplicateContact",
     "Message",
     "NewMessage",
@@ -53,5 +56,6 @@ __all__ = [
     "UnknownContact",
     "UnknownCustomer",
     "UnknownUser",
+    "UnreadableValue",
     "UserRecord",
 ]

@@ -34,3 +34,22 @@ class SchemaTooNew(StoreError):
 class StoreUnavailable(StoreError):
     """The database cannot take a write now (disk full, file or filesystem read-only, I/O
     error, locked by another process): nothing of that write was kept; it may work later."""
+
+
+class UnreadableValue(StoreError):
+    """A sealed value that does not open with its key: changed, cut, or moved from another
+    column (the column is part of what the key authenticates). Never returned as garbage."""
+
+
+class DataKeysError(StoreError):
+    """The data keys file is missing, unreadable, or lacks a key the database uses; the
+    message names the file. The store never makes new keys then: that would leave the sealed
+    values unreadable."""
+
+
+class MissingDataKey(DataKeysError):
+    """A sealed value names a key the keyring does not hold."""
+
+    def __init__(self, kid: str) -> None:
+        super().__init__(f"no data key {kid}")
+        self.kid = kid

@@ -237,6 +237,49 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) STRICT""",
         "CREATE INDEX ivr_visits_time ON ivr_visits (started_wall)",
     ),
+    # 4: personal values sealed at rest (store/sealing.py). Keyed hashes replace the indexes
+    # on clear phone numbers, e-mails and account numbers; the database lists the key ids its
+    # values use (a missing keys file is then noticed, not papered over with a new key); and
+    # the rows an older version wrote in clear are noted, to be sealed when the store opens.
+    (
+        "DROP INDEX customers_phone",
+        "DROP INDEX customers_email",
+        "DROP INDEX customers_account",
+        "DROP INDEX callbacks_number",
+        "ALTER TABLE customers ADD COLUMN phone_hash BLOB",
+        "ALTER TABLE customers ADD COLUMN email_hash BLOB",
+        "ALTER TABLE customers ADD COLUMN account_hash BLOB",
+        "ALTER TABLE callbacks ADD COLUMN phone_hash BLOB",
+        "CREATE INDEX customers_phone_hash ON customers (phone_hash)",
+        "CREATE INDEX customers_email_hash ON customers (email_hash)",
+        "CREATE INDEX customers_account_hash ON customers (account_hash)",
+        """CREATE INDEX callbacks_open_number ON callbacks (queue, phone_hash)
+            WHERE ended_wall IS NULL""",
+        """CREATE TABLE sealing_keys (
+            kid TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('data', 'index'))
+        ) STRICT""",
+        # rows with sealed_upto < rowid <= last_rowid may hold clear values
+        """CREATE TABLE clear_rows (
+            table_name TEXT PRIMARY KEY,
+            sealed_upto INTEGER NOT NULL,
+            last_rowid INTEGER NOT NULL
+        ) STRICT""",
+        """INSERT INTO clear_rows SELECT 'customers', 0, rowid FROM customers
+            ORDER BY rowid DESC LIMIT 1""",
+        """INSERT INTO clear_rows SELECT 'customer_notes', 0, rowid FROM customer_notes
+            ORDER BY rowid DESC LIMIT 1""",
+        """INSERT INTO clear_rows SELECT 'contacts', 0, rowid FROM contacts
+            ORDER BY rowid DESC LIMIT 1""",
+        """INSERT INTO clear_rows SELECT 'contact_segments', 0, rowid FROM contact_segments
+            ORDER BY rowid DESC LIMIT 1""",
+        """INSERT INTO clear_rows SELECT 'messages', 0, rowid FROM messages
+            ORDER BY rowid DESC LIMIT 1""",
+        """INSERT INTO clear_rows SELECT 'callbacks', 0, rowid FROM callbacks
+            ORDER BY rowid DESC LIMIT 1""",
+        """INSERT INTO clear_rows SELECT 'surveys', 0, rowid FROM surveys
+            ORDER BY rowid DESC LIMIT 1""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,6 +6,12 @@ transaction is on disk (fsync'd) when the call that made it returns; a contact w
 transaction; calls are serialized on the one connection by an asyncio lock, so concurrent
 coroutines never see or commit each other's half-done work.
 
+Personal values (customers' names, numbers, e-mails and account numbers, notes, chat lines,
+call back numbers and names, survey comments) are sealed at rest (``sealing.py``) under keys
+kept outside the database (``data_keys.py``); what is looked up (phone, e-mail, account, a call
+back's number) is found through keyed hashes. Callers see clear values only. Ids, queues,
+times and states stay clear: routing and reports need them.
+
 Wall-clock times (``*_wall``, ``wall_time``) are passed in by the caller; the store never
 reads a clock. Persistence only: no routing or business rules live here.
 """
@@ -16,7 +22,7 @@ import asyncio
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import fields
 from pathlib import Path
@@ -29,6 +35,7 @@ from contactcenter.config.models import Customer
 from contactcenter.events import Event
 from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import passwords
+from contactcenter.store.data_keys import DataKeys, default_path, used_keys
 from contactcenter.store.errors import (
     DuplicateContact,
     StoreError,
@@ -57,8 +64,10 @@ from contactcenter.store.records import (
     SurveyRecord,
     UserRecord,
 )
+from contactcenter.store.resealing import seal_clear_rows
 from contactcenter.store.schema import migrate
-from contactcenter.store.transaction import immediate
+from contactcenter.store.sealing import Keyring, LookupKind
+from contactcenter.store.transaction import immediate, snapshot
 
 NewMessage = tuple[str, str, str, float, str | None]
 """A chat line to add: (contact id, sender, text, wall time, agent id or None)."""
@@ -67,29 +76,11 @@ _CONTACT_COLUMNS = ", ".join(f.name for f in fields(ContactRecord))
 _SEGMENT_COLUMNS = ", ".join(f.name for f in fields(SegmentRecord))
 _CALLBACK_COLUMNS = ", ".join(f.name for f in fields(CallbackRecord))
 _CUSTOMER_COLUMNS = "id, name, tier, dedicated_agent, phone, email, account_number"
+_HASH_COLUMNS = "phone_hash, email_hash, account_hash"
 _WAITING = (
     "answered_wall IS NULL AND abandoned_wall IS NULL AND removed_wall IS NULL"
     " AND completed_wall IS NULL AND ended_wall IS NULL"
 )
-
-
-def _contact(row: sqlite3.Row) -> ContactRecord:
-    values = dict(zip(row.keys(), row, strict=True))
-    values["breached"] = bool(values["breached"])
-    values["verified"] = bool(values["verified"])
-    return ContactRecord(**values)
-
-
-def _callback(row: sqlite3.Row) -> CallbackRecord:
-    values = dict(zip(row.keys(), row, strict=True))
-    values["verified"] = bool(values["verified"])
-    return CallbackRecord(**values)
-
-
-def _message(row: sqlite3.Row) -> Message:
-    return Message(
-        row["id"], row["contact_id"], row["sender"], row["text"], row["wall_time"], row["agent_id"]
-    )
 
 
 def _check_sender(sender: str) -> None:
@@ -135,7 +126,11 @@ class Store:
     """
 
     def __init__(
-        self, db: aiosqlite.Connection, path: str, sessions_db: aiosqlite.Connection | None = None
+        self,
+        db: aiosqlite.Connection,
+        path: str,
+        sessions_db: aiosqlite.Connection | None = None,
+        keys: DataKeys | None = None,
     ) -> None:
         """Use ``Store.open``; this only wraps already prepared connections."""
         self._db: aiosqlite.Connection | None = db
@@ -143,19 +138,31 @@ class Store:
         """A second connection that only reads sessions (below)."""
         self.path = path
         self._lock = asyncio.Lock()
+        self._keys = keys or DataKeys(Keyring.new(), None)
+        """The keyring personal values are sealed with (``data_keys.py``)."""
 
     # -- life cycle -------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str]) -> Store:
+    async def open(
+        cls, path: str | os.PathLike[str], *, data_keys: str | os.PathLike[str] | None = None
+    ) -> Store:
         """Open (creating file and parent directories) and migrate the database at ``path``.
 
         The file is created readable by its owner only (0600; SQLite gives its -wal and -shm
         files the same mode), a new directory 0700; files an older version left readable to
-        others are made private.
+        others are made private. Deleted content is overwritten (``secure_delete``).
+
+        ``data_keys``: the keys file (default ``data-keys`` beside the database), made for a
+        database that uses no key yet; ``DataKeysError`` (naming the file) before anything is
+        written if the database uses keys the file does not hold. Values an older version
+        stored in clear are sealed here, in batches (``resealing.seal_clear_rows``).
         """
         where = os.fspath(path)
-        if where != ":memory:":
+        memory = where == ":memory:"
+        keys_file = None
+        if not memory:
+            keys_file = Path(data_keys) if data_keys is not None else default_path(where)
             _make_private(Path(where))
         db = await aiosqlite.connect(where, isolation_level=None)
         try:
@@ -168,12 +175,20 @@ class Store:
                 raise StoreError(f"could not switch {where} to WAL journal mode (got {mode!r})")
             await db.execute("PRAGMA synchronous = FULL")
             await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA secure_delete = ON")
+            keys = DataKeys.load(keys_file, await used_keys(db), where)
             await migrate(db)
-            sessions_db = None if where == ":memory:" else await _sessions_reader(where)
+            sessions_db = None if memory else await _sessions_reader(where)
         except BaseException:
             await db.close()
             raise
-        return cls(db, where, sessions_db)
+        store = cls(db, where, sessions_db, keys)
+        try:
+            await seal_clear_rows(store)
+        except BaseException:
+            await store.close()
+            raise
+        return store
 
     async def close(self) -> None:
         """Close the connections (idempotent); waits for a running call to finish."""
@@ -205,9 +220,24 @@ class Store:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction, committed (and fsync'd) when the block ends without error."""
-        async with self._lock, immediate(self._conn()) as db:
-            yield db
+        """One write transaction, committed (and fsync'd) when the block ends without error.
+
+        Inside it the keys file is looked at (a key rotation writes it holding this same write
+        lock), so what the block seals is sealed under the key the file says is active; the
+        database's list of keys in use gets those keys in the same commit."""
+        async with self._lock:
+            async with immediate(self._conn()) as db:
+                self._keys.refresh()
+                listed = self._keys.unregistered()
+                if listed is not None:
+                    await db.executemany(
+                        "INSERT INTO sealing_keys (kid, kind) VALUES (?, ?)"
+                        " ON CONFLICT (kid) DO NOTHING",
+                        [(listed[0], "data"), (listed[1], "index")],
+                    )
+                yield db
+            if listed is not None:
+                self._keys.registered(listed)
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -223,18 +253,77 @@ class Store:
         rows = await self._rows(sql, params)
         return rows[0] if rows else None
 
+    @asynccontextmanager
+    async def _lookup(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read by look-up hash: one snapshot, taken before the keys file is looked at, so
+        the look-up hashes with every index key the rows it reads may use, also while another
+        process rotates the index key (which writes the file before it rewrites a hash)."""
+        async with self._lock, snapshot(self._conn()) as db:
+            self._keys.refresh()
+            yield db
+
+    # -- sealed values ----------------------------------------------------------------------
+
+    def _seal(self, table: str, column: str, value: str | None) -> str | None:
+        return self._keys.seal(table, column, value)
+
+    def _open(self, table: str, column: str, value: str | None) -> str | None:
+        return self._keys.open(table, column, value)
+
+    def _contact(self, row: sqlite3.Row) -> ContactRecord:
+        values = dict(zip(row.keys(), row, strict=True))
+        values["breached"] = bool(values["breached"])
+        values["verified"] = bool(values["verified"])
+        for column in ("customer_name", "disposition_notes"):
+            values[column] = self._open("contacts", column, values[column])
+        return ContactRecord(**values)
+
+    def _callback(self, row: sqlite3.Row) -> CallbackRecord:
+        values = dict(zip(row.keys(), row, strict=True))
+        values["verified"] = bool(values["verified"])
+        for column in ("phone", "name"):
+            values[column] = self._open("callbacks", column, values[column])
+        return CallbackRecord(**values)
+
+    def _segment(self, row: sqlite3.Row) -> SegmentRecord:
+        values = dict(zip(row.keys(), row, strict=True))
+        values["note"] = self._open("contact_segments", "note", values["note"])
+        return SegmentRecord(**values)
+
+    def _message(self, row: sqlite3.Row) -> Message:
+        text = self._open("messages", "text", row["text"])
+        assert text is not None  # NOT NULL
+        return Message(
+            row["id"], row["contact_id"], row["sender"], text, row["wall_time"], row["agent_id"]
+        )
+
+    def _customer_row(
+        self, c: CustomerRecord | Customer, dedicated: str | None
+    ) -> tuple[object, ...]:
+        """A customer's row as stored: ``_CUSTOMER_COLUMNS`` sealed, then the look-up hashes."""
+        k, seal = self._keys, self._seal
+        return (
+            c.id, seal("customers", "name", c.name), c.tier, dedicated,
+            seal("customers", "phone", c.phone), seal("customers", "email", c.email),
+            seal("customers", "account_number", c.account_number),
+            k.lookup_hash("phone", c.phone), k.lookup_hash("email", c.email),
+            k.lookup_hash("account", c.account_number),
+        )  # fmt: skip
+
     # -- customers (CRM) --------------------------------------------------------------------
 
     async def upsert_customer(self, customer: CustomerRecord) -> None:
         """Insert or replace a customer's fields (its notes are kept; see ``add_customer_note``)."""
-        c = customer
         async with self._write() as db:
             await db.execute(
-                f"INSERT INTO customers ({_CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO customers ({_CUSTOMER_COLUMNS}, {_HASH_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier,"
                 " dedicated_agent = excluded.dedicated_agent, phone = excluded.phone,"
-                " email = excluded.email, account_number = excluded.account_number",
-                (c.id, c.name, c.tier, c.dedicated_agent, c.phone, c.email, c.account_number),
+                " email = excluded.email, account_number = excluded.account_number,"
+                " phone_hash = excluded.phone_hash, email_hash = excluded.email_hash,"
+                " account_hash = excluded.account_hash",
+                self._customer_row(customer, customer.dedicated_agent),
             )
 
     async def seed_customers(
@@ -247,24 +336,25 @@ class Store:
         ``dedicated_agent`` of the inserted ones.
         """
         dedicated = dedicated_agents or {}
-        rows = [
-            (c.id, c.name, c.tier, dedicated.get(c.id), c.phone, c.email, c.account_number)
-            for c in customers
-        ]
-        if not rows:
+        seeds = list(customers)
+        if not seeds:
             return 0
         async with self._write() as db:
             before = db.total_changes
             await db.executemany(
-                f"INSERT INTO customers ({_CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO NOTHING",
-                rows,
+                f"INSERT INTO customers ({_CUSTOMER_COLUMNS}, {_HASH_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                [self._customer_row(c, dedicated.get(c.id)) for c in seeds],
             )
             return db.total_changes - before
 
-    async def _customer(self, where: str, params: Sequence[object]) -> CustomerRecord | None:
-        """The first customer matching ``where``, with its notes (one consistent read)."""
-        async with self._read() as db:
+    async def _customer(
+        self, match: Callable[[], tuple[str, Sequence[object]]]
+    ) -> CustomerRecord | None:
+        """The first customer ``match()`` selects (a WHERE clause and its parameters), with its
+        notes, in one snapshot (``_lookup``: ``match`` is called inside it)."""
+        async with self._lookup() as db:
+            where, params = match()
             rows = list(
                 await db.execute_fetchall(
                     f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE {where}"
@@ -280,20 +370,25 @@ class Store:
                 " ORDER BY id",
                 (row["id"],),
             )
+        name = self._open("customers", "name", row["name"])
+        assert name is not None  # NOT NULL
         return CustomerRecord(
             id=row["id"],
-            name=row["name"],
+            name=name,
             tier=row["tier"],
             dedicated_agent=row["dedicated_agent"],
-            phone=row["phone"],
-            email=row["email"],
-            account_number=row["account_number"],
-            notes=tuple(CustomerNote(*n) for n in notes),
+            phone=self._open("customers", "phone", row["phone"]),
+            email=self._open("customers", "email", row["email"]),
+            account_number=self._open("customers", "account_number", row["account_number"]),
+            notes=tuple(
+                CustomerNote(n[0], str(self._open("customer_notes", "text", n[1])), n[2], n[3])
+                for n in notes
+            ),
         )
 
     async def customer(self, customer_id: str) -> CustomerRecord | None:
         """The customer with that id, with its notes, or None."""
-        return await self._customer("id = ?", (customer_id,))
+        return await self._customer(lambda: ("id = ?", (customer_id,)))
 
     async def find_customer(
         self,
@@ -302,24 +397,31 @@ class Store:
         email: str | None = None,
         account_number: str | None = None,
     ) -> CustomerRecord | None:
-        """The customer matching every given key (email ignores case), or None.
+        """The customer matching every given key, or None. Keys are compared normalised
+        (``sealing.normalise``: an e-mail ignores case and spaces around it, a phone number
+        all but its digits and leading ``+``), through their look-up hashes.
 
         At least one key is required; when several customers match, the first stored wins.
         """
-        where: list[str] = []
-        params: list[object] = []
-        if phone is not None:
-            where.append("phone = ?")
-            params.append(phone)
-        if email is not None:
-            where.append("email = ? COLLATE NOCASE")
-            params.append(email)
-        if account_number is not None:
-            where.append("account_number = ?")
-            params.append(account_number)
-        if not where:
+        given: tuple[tuple[str, LookupKind, str | None], ...] = (
+            ("phone_hash", "phone", phone),
+            ("email_hash", "email", email),
+            ("account_hash", "account", account_number),
+        )
+        keys = [(column, kind, value) for column, kind, value in given if value is not None]
+        if not keys:
             raise ValueError("find_customer needs phone, email or account_number")
-        return await self._customer(" AND ".join(where), params)
+
+        def match() -> tuple[str, list[object]]:
+            where: list[str] = []
+            params: list[object] = []
+            for column, kind, value in keys:
+                hashes = self._keys.lookup_hashes(kind, value)
+                where.append(f"{column} IN ({', '.join('?' * len(hashes))})")
+                params += hashes
+            return " AND ".join(where), params
+
+        return await self._customer(match)
 
     async def _update_customer(self, sql: str, params: Sequence[object], customer_id: str) -> None:
         async with self._write() as db:
@@ -350,7 +452,7 @@ class Store:
                 cur = await db.execute(
                     "INSERT INTO customer_notes (customer_id, text, author, wall_time)"
                     " VALUES (?, ?, ?, ?)",
-                    (customer_id, text, author, wall_time),
+                    (customer_id, self._seal("customer_notes", "text", text), author, wall_time),
                 )
                 return _lastrowid(cur)
         except sqlite3.IntegrityError as e:
@@ -363,7 +465,7 @@ class Store:
             " ORDER BY arrived_wall DESC, seq DESC LIMIT ?",
             (customer_id, limit),
         )
-        return [_contact(r) for r in rows]
+        return [self._contact(r) for r in rows]
 
     async def customer_contacts(self, customer_id: str, limit: int = 5) -> list[ContactRecord]:
         """Same as ``customer_history`` (the name the HTTP API uses)."""
@@ -394,7 +496,8 @@ class Store:
             async with self._write() as db:
                 await _insert_contact(
                     db, contact_id, channel, queue, arrived_wall, customer_id, tier,
-                    customer_name, topic, verified, "inbound", None,
+                    self._seal("contacts", "customer_name", customer_name), topic, verified,
+                    "inbound", None,
                 )  # fmt: skip
         except sqlite3.IntegrityError as e:
             raise DuplicateContact(contact_id) from e
@@ -417,7 +520,7 @@ class Store:
         async with self._write() as db:
             cur = await db.execute(
                 "UPDATE contacts SET disposition_notes = ? WHERE contact_id = ?",
-                (notes, contact_id),
+                (self._seal("contacts", "disposition_notes", notes), contact_id),
             )
             if cur.rowcount == 0:
                 raise UnknownContact(contact_id)
@@ -449,7 +552,7 @@ class Store:
         row = await self._row(
             f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE contact_id = ?", (contact_id,)
         )
-        return _contact(row) if row is not None else None
+        return self._contact(row) if row is not None else None
 
     async def contact(self, contact_id: str) -> ContactRecord | None:
         """Same as ``contact_record`` (the name the HTTP API uses)."""
@@ -464,7 +567,7 @@ class Store:
             " ORDER BY arrived_wall, seq LIMIT ?",
             (since_wall if since_wall is not None else float("-inf"), limit),
         )
-        return [_contact(r) for r in rows]
+        return [self._contact(r) for r in rows]
 
     async def waiting_contacts(self, channel: str = "chat") -> list[ContactRecord]:
         """Contacts of ``channel`` still waiting (created or queued; not answered, abandoned,
@@ -474,7 +577,7 @@ class Store:
             " ORDER BY arrived_wall, seq",
             (channel,),
         )
-        return [_contact(r) for r in rows]
+        return [self._contact(r) for r in rows]
 
     async def segments(self, contact_id: str) -> list[SegmentRecord]:
         """Each agent's part of the contact, in order."""
@@ -483,14 +586,14 @@ class Store:
             " ORDER BY segment",
             (contact_id,),
         )
-        return [SegmentRecord(*r) for r in rows]
+        return [self._segment(r) for r in rows]
 
     async def set_segment_note(self, contact_id: str, segment: int, note: str) -> None:
         """The note an agent leaves on its segment (e.g. for the agent it transfers to)."""
         async with self._write() as db:
             cur = await db.execute(
                 "UPDATE contact_segments SET note = ? WHERE contact_id = ? AND segment = ?",
-                (note, contact_id, segment),
+                (self._seal("contact_segments", "note", note), contact_id, segment),
             )
             if cur.rowcount == 0:
                 raise UnknownContact(contact_id)
@@ -682,7 +785,7 @@ class Store:
             cur = await db.execute(
                 "INSERT INTO messages (contact_id, sender, text, wall_time, agent_id)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (contact_id, sender, text, wall_time, agent_id),
+                (contact_id, sender, self._seal("messages", "text", text), wall_time, agent_id),
             )
             return _lastrowid(cur)
 
@@ -701,7 +804,7 @@ class Store:
             await db.executemany(
                 "INSERT INTO messages (contact_id, sender, text, wall_time, agent_id)"
                 " VALUES (?, ?, ?, ?, ?)",
-                batch,
+                [(c, s, self._seal("messages", "text", t), w, a) for c, s, t, w, a in batch],
             )
 
     async def transcript(self, contact_id: str) -> list[Message]:
@@ -711,7 +814,7 @@ class Store:
             " WHERE contact_id = ? ORDER BY id",
             (contact_id,),
         )
-        return [_message(r) for r in rows]
+        return [self._message(r) for r in rows]
 
     # -- users and sessions -----------------------------------------------------------------
 
@@ -925,16 +1028,20 @@ class Store:
             async with self._write() as db:
                 await _insert_contact(
                     db, callback_contact_id, "voice", queue, arrived_wall, customer_id, tier,
-                    name or phone, None, verified, "callback", contact_id,
+                    self._seal("contacts", "customer_name", name or phone), None, verified,
+                    "callback", contact_id,
                 )  # fmt: skip
                 cur = await db.execute(
                     "INSERT INTO callbacks (contact_id, callback_contact_id, queue, customer_id,"
-                    " verified, phone, name, tier, status, source, requested_by, arrived_wall,"
-                    " created_wall, due_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?,"
-                    " ?, ?)",
+                    " verified, phone, phone_hash, name, tier, status, source, requested_by,"
+                    " arrived_wall, created_wall, due_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " 'scheduled', ?, ?, ?, ?, ?)",
                     (
-                        booked_from, callback_contact_id, queue, customer_id, int(verified), phone,
-                        name, tier, source, requested_by, arrived_wall, created_wall, due_wall,
+                        booked_from, callback_contact_id, queue, customer_id, int(verified),
+                        self._seal("callbacks", "phone", phone),
+                        self._keys.lookup_hash("phone", phone),
+                        self._seal("callbacks", "name", name), tier, source, requested_by,
+                        arrived_wall, created_wall, due_wall,
                     ),
                 )  # fmt: skip
                 callback_id = _lastrowid(cur)
@@ -943,7 +1050,7 @@ class Store:
                         f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)
                     )
                 )
-            return _callback(rows[0])
+            return self._callback(rows[0])
         except sqlite3.IntegrityError as e:
             raise DuplicateContact(callback_contact_id) from e
 
@@ -953,7 +1060,7 @@ class Store:
         )
         if row is None:
             raise UnknownCallback(callback_id)
-        return _callback(row)
+        return self._callback(row)
 
     async def open_callbacks(self) -> list[CallbackRecord]:
         """Call backs not ended yet, in their order in the queue (original arrival, then id)."""
@@ -961,16 +1068,22 @@ class Store:
             f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE ended_wall IS NULL"
             " ORDER BY arrived_wall, id"
         )
-        return [_callback(r) for r in rows]
+        return [self._callback(r) for r in rows]
 
     async def open_callback_for(self, queue: str, phone: str) -> CallbackRecord | None:
-        """The call back still pending for that number in that queue (no duplicates)."""
-        row = await self._row(
-            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE queue = ? AND phone = ?"
-            " AND ended_wall IS NULL ORDER BY id LIMIT 1",
-            (queue, phone),
-        )
-        return _callback(row) if row is not None else None
+        """The call back still pending for that number in that queue (no duplicates); numbers
+        compare by their digits and leading ``+`` (``sealing.normalise``)."""
+        async with self._lookup() as db:
+            hashes = self._keys.lookup_hashes("phone", phone)
+            rows = list(
+                await db.execute_fetchall(
+                    f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE queue = ?"
+                    f" AND phone_hash IN ({', '.join('?' * len(hashes))})"
+                    " AND ended_wall IS NULL ORDER BY id LIMIT 1",
+                    (queue, *hashes),
+                )
+            )
+        return self._callback(rows[0]) if rows else None
 
     async def callbacks(
         self, *, since_wall: float | None = None, limit: int = 200
@@ -981,7 +1094,7 @@ class Store:
             " ORDER BY created_wall DESC, id DESC LIMIT ?",
             (since_wall if since_wall is not None else float("-inf"), limit),
         )
-        return [_callback(r) for r in rows]
+        return [self._callback(r) for r in rows]
 
     async def update_callback(
         self,
@@ -1043,7 +1156,7 @@ class Store:
         async with self._write() as db:
             cur = await db.execute(
                 "INSERT INTO surveys (contact_id, score, comment, wall_time) VALUES (?, ?, ?, ?)",
-                (contact_id, score, comment, wall_time),
+                (contact_id, score, self._seal("surveys", "comment", comment), wall_time),
             )
             return _lastrowid(cur)
 
@@ -1054,7 +1167,13 @@ class Store:
             " ORDER BY id",
             (contact_id,),
         )
-        return [SurveyRecord(*r) for r in rows]
+        return [
+            SurveyRecord(
+                r["id"], r["contact_id"], r["score"],
+                self._open("surveys", "comment", r["comment"]), r["wall_time"],
+            )
+            for r in rows
+        ]  # fmt: skip
 
 
 async def _insert_contact(

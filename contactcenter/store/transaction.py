@@ -64,3 +64,17 @@ async def immediate(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connect
         if isinstance(exc, sqlite3.Error) and (refused := unavailable(exc)) is not None:
             raise refused from exc
         raise
+
+
+@asynccontextmanager
+async def snapshot(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """A read transaction whose snapshot is taken before the block runs: everything the block
+    reads is one commit's state, however other processes write meanwhile (WAL). Ended (also
+    when cancelled, as in ``immediate``) so that the next write finds no transaction open."""
+    try:
+        await db.execute("BEGIN")
+        await db.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1")  # the snapshot
+        yield db
+    finally:
+        with suppress(sqlite3.OperationalError):
+            await db.execute("ROLLBACK")

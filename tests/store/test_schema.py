@@ -25,6 +25,8 @@ TABLES = {
     "callback_attempts",
     "engine_state",
     "ivr_visits",
+    "sealing_keys",
+    "clear_rows",
 }
 
 
