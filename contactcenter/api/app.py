@@ -15,7 +15,15 @@ from typing import Any
 
 from aiohttp import web
 
-from contactcenter.api import agents, audit, auth, callbacks, customers, supervisors
+from contactcenter.api import (
+    agents,
+    audit,
+    auth,
+    callbacks,
+    customers,
+    erasure,
+    supervisors,
+)
 from contactcenter.api.context import CTX, Ctx, Settings
 from contactcenter.api.errors import ApiError, Handler, error_middleware, error_response
 from contactcenter.api.openapi import Route, build_openapi
@@ -159,6 +167,7 @@ def all_routes() -> list[Route]:
         *supervisors.ROUTES,
         *callbacks.ROUTES,
         *customers.ROUTES,
+        *erasure.ROUTES,
         *OPS,
         *_pages(),
     ]

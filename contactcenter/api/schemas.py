@@ -355,6 +355,14 @@ class AuditPage(BaseModel):
     )
 
 
+class Erased(BaseModel):
+    marker: str = Field(description="Stands where the customer's id stood; not reversible")
+    counts: dict[str, int] = Field(description="What was deleted or nulled, per kind")
+    in_config: bool = Field(
+        description="The center's config still names the customer: remove it there too"
+    )
+
+
 class QuickConnect(BaseModel):
     channel: str
     queues: list[dict[str, Any]]

@@ -94,6 +94,22 @@ class CallbackSettings(_Model):
     """How far ahead a customer may ask to be called."""
 
 
+Days = Annotated[float, Field(gt=0, le=36_500)]
+
+
+class RetentionSettings(_Model):
+    """How long customers' personal data is kept, in days from the end of its contact (None:
+    for ever); ``contactcenter retention`` deletes or anonymises what is older, and contact
+    records stay for statistics. ``transcripts_days``: chat lines. ``notes_days``: free text
+    (wrap-up and transfer notes, survey comments, CRM notes). ``callbacks_days``: a finished
+    call back's number and name. ``contacts_days``: the customer's name on contact records."""
+
+    transcripts_days: Days | None = None
+    notes_days: Days | None = None
+    callbacks_days: Days | None = None
+    contacts_days: Days | None = None
+
+
 class CenterSettings(_Model):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
@@ -106,6 +122,7 @@ class CenterSettings(_Model):
     chat_topics: dict[str, str] = Field(default_factory=dict)
     """What a customer picks when starting a chat -> the chat queue it goes to."""
     callbacks: CallbackSettings = CallbackSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("channels", mode="after")
     @classmethod

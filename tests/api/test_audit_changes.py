@@ -56,9 +56,8 @@ class Shift:
             assert after == [], (template, after)
             return data
         expected = target(data) if callable(target) else target
-        assert [(e.actor, e.action, e.target) for e in after] == [
-            (user, audit.action, expected)
-        ], template
+        got = [(e.actor, e.action, e.target) for e in after]
+        assert got == [(user, audit.action, expected)], template
         assert abs(after[0].wall_time - time.time()) < 5
         assert NOTES not in json.dumps(after[0].detail)
         return data
@@ -147,6 +146,12 @@ async def test_every_change_route_leaves_an_entry(api: Api) -> None:
     await s.change("PUT", "/api/supervisor/customers/{id}/tier", "sup", {"tier": "gold"},
                    target="C1010", id="C1010")  # fmt: skip
     await other.close()
+    # an admin erases a customer (the entry names the marker that replaced the id)
+    erased = await s.change("POST", "/api/admin/customers/{id}/erase", "root", id="C1010",
+                            target=lambda data: data["marker"])  # fmt: skip
+    assert [e.target for e in await api.store.audit_log(action="customer_tier")] == [
+        erased["marker"]
+    ]
     # agents leave routing; a user logs out
     await s.change("POST", "/api/agent/logout", "a05", target="a05")
     await s.change("POST", "/api/logout", "sup", target="sup")

@@ -1,0 +1,154 @@
+"""A customer's erasure: afterwards no row of any table holds their id, name, number, e-mail,
+account or the text of their chats, read raw or through the store; another customer's data
+and every contact's statistics are as they were; again is harmless; open work refuses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
+from contactcenter.store import CustomerRecord, Store
+from contactcenter.store.erasure import CustomerBusy, erase_customer
+from tests.store.scenes import DAY, callback, contact, every_value, statistics
+
+NOW = 1_800_000_000.0
+HELENA = CustomerRecord(
+    id="C1001", name="Helena Brandt", tier="vip", phone="+4930555010001",
+    email="helena.brandt@example.com", account_number="100001",
+)  # fmt: skip
+MARCUS = CustomerRecord(id="C1002", name="Marcus Weil", phone="+4930555010002")
+LINES = ["Hi, it is Helena, account 100001", "write to helena.brandt@example.com"]
+FREE_TEXT = ["Helena is upset about roaming", "Helena wants the loyalty offer", "lovely agent"]
+SECRETS = [
+    HELENA.id, HELENA.name, "+4930555010001", "4930555010001", HELENA.email, "100001",
+    *LINES, *FREE_TEXT, "prefers calls after six",
+]  # fmt: skip
+
+
+async def scene(store: Store) -> dict[str, int]:
+    """Helena's data in every place it can be, and Marcus's beside it."""
+    await store.upsert_customer(HELENA)
+    await store.upsert_customer(MARCUS)
+    await store.add_customer_note(HELENA.id, "prefers calls after six", NOW - 9 * DAY)
+    await contact(
+        store, "h-chat", arrived=NOW - 8 * DAY, customer_id=HELENA.id, name=HELENA.name,
+        lines=LINES, notes=FREE_TEXT[0], segment_note=FREE_TEXT[1], survey=FREE_TEXT[2],
+    )  # fmt: skip
+    await contact(store, "h-claim", arrived=NOW - 7 * DAY, customer_id=HELENA.id, name="H.")
+    # calls nobody identified, labelled by the voice edge with her CRM name, or her number
+    await contact(store, "v-named", arrived=NOW - 6 * DAY, channel="voice", name=HELENA.name)
+    await contact(store, "v-number", arrived=NOW - 5 * DAY, channel="voice",
+                  name="+49 30 555010001")  # fmt: skip
+    ids = {
+        "h-cb": (await callback(store, "h-cb", created=NOW - 4 * DAY, phone=HELENA.phone or "",
+                                name=HELENA.name, customer_id=HELENA.id)).id,
+        "v-cb": (await callback(store, "v-cb", created=NOW - 3 * DAY, phone="+4930555010001",
+                                contact_id="v-number")).id,
+        "m-cb": (await callback(store, "m-cb", created=NOW - 3 * DAY, phone=MARCUS.phone or "",
+                                name=MARCUS.name, customer_id=MARCUS.id)).id,
+    }  # fmt: skip
+    await contact(store, "m-chat", arrived=NOW - 2 * DAY, customer_id=MARCUS.id,
+                  name=MARCUS.name, lines=["Marcus here"], notes="Marcus notes")  # fmt: skip
+    visit = IvrVisit("leg-1", "main", NOW - 6 * DAY, NOW - 6 * DAY + 30, IvrOutcome("queued"),
+                     contact_id="v-named", customer_id=HELENA.id)  # fmt: skip
+    await store.add_ivr_visit(visit)
+    await store.audit("sup", "customer_tier", HELENA.id, {"tier": "gold"}, NOW - DAY)
+    await store.audit("a05", "read_screen_pop", "h-chat",
+                      {"customer": HELENA.id, "parts": ["card"]}, NOW - DAY)  # fmt: skip
+    await store.audit("a05", "read_screen_pop", "m-chat",
+                      {"customer": MARCUS.id, "parts": ["card"]}, NOW - DAY)  # fmt: skip
+    return ids
+
+
+def leaks(db: Path) -> list[tuple[str, str, str]]:
+    found = []
+    for table, column, value in every_value(db):
+        found += [(table, column, s) for s in SECRETS if s.casefold() in value.casefold()]
+    return found
+
+
+async def test_nothing_of_the_customer_is_left(db_path: Path) -> None:
+    async with await Store.open(db_path) as store:
+        ids = await scene(store)
+        stats = statistics(db_path)
+        marcus = every_value(db_path)
+        done = await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
+        assert done.counts == {
+            "crm_card": 1, "crm_notes": 1, "contacts": 4, "transcript_lines": 2, "notes": 2,
+            "survey_comments": 1, "names": 6, "callbacks": 2, "ids_replaced": 5,
+            "audit_entries": 2,
+        }  # fmt: skip
+        # through the store, which opens sealed values
+        assert await store.customer(HELENA.id) is None
+        assert await store.find_customer(phone=HELENA.phone) is None
+        assert await store.find_customer(email=HELENA.email) is None
+        assert await store.find_customer(account_number=HELENA.account_number) is None
+        for cid in ("h-chat", "h-claim", "v-named", "v-number", "h-cb", "v-cb"):
+            rec = await store.contact(cid)
+            assert rec is not None
+            assert (rec.customer_name, rec.disposition_notes) == (None, None), cid
+            assert await store.transcript(cid) == []
+            assert [s.note for s in await store.segments(cid)] in ([None], [])
+        assert [s.comment for s in await store.surveys("h-chat")] == [None]
+        for key in ("h-cb", "v-cb"):
+            cb = await store.callback(ids[key])
+            assert (cb.phone, cb.name) == (None, None)
+        assert {(await store.contact(c)).customer_id for c in ("h-chat", "h-claim", "h-cb")} == {  # type: ignore[union-attr]
+            done.marker
+        }
+        # in the file itself, every table and column
+        assert leaks(db_path) == []
+        # the statistics, and Marcus, are as they were
+        assert statistics(db_path) == stats
+        assert {v for v in marcus if "Marcus" in v[2] or MARCUS.id in v[2]} <= set(
+            every_value(db_path)
+        )
+        assert (await store.callback(ids["m-cb"])).phone == MARCUS.phone
+        assert [m.text for m in await store.transcript("m-chat")] == ["Marcus here"]
+        # the erasure is in the log (the marker, never the id); entries about her name it too
+        (entry, *_) = await store.audit_log(limit=10)
+        assert (entry.actor, entry.action, entry.target) == ("dpo", "erase_customer", done.marker)
+        assert entry.detail["counts"] == done.counts
+        assert [e.target for e in await store.audit_log(action="customer_tier")] == [done.marker]
+        assert len(await store.audit_log(target=MARCUS.id)) == 0
+        assert [e.detail["customer"] for e in await store.audit_log(action="read_screen_pop")] == [
+            MARCUS.id, done.marker,
+        ]  # fmt: skip
+
+
+async def test_erasing_again_changes_nothing(db_path: Path) -> None:
+    async with await Store.open(db_path) as store:
+        await scene(store)
+        await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
+        before = every_value(db_path)
+        again = await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW + 1)
+        assert set(again.counts.values()) == {0}
+        log = ("audit_log", "sqlite_sequence")
+        assert {v for v in every_value(db_path) if v[0] not in log} == {
+            v for v in before if v[0] not in log
+        }
+
+
+@pytest.mark.parametrize("what", ["contact", "call back to her number", "just ended"])
+async def test_open_work_refuses_it(db_path: Path, what: str) -> None:
+    async with await Store.open(db_path) as store:
+        await scene(store)
+        if what == "contact":
+            await contact(store, "h-now", arrived=NOW, customer_id=HELENA.id, closed=False)
+        elif what == "just ended":  # 2 minutes after arrival: its last lines may be on the way
+            await contact(store, "h-now", arrived=NOW - 150, customer_id=HELENA.id)
+        else:
+            await callback(store, "v-now", created=NOW, phone="+4930555010001", ended=False)
+        before = every_value(db_path)
+        with pytest.raises(CustomerBusy) as refused:
+            await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
+        assert (refused.value.open_contacts, refused.value.open_callbacks) == (
+            (1, 1) if what.startswith("call back") else (1, 0)
+        )
+        assert "still open" in str(refused.value)
+        assert every_value(db_path) == before
+        if what == "just ended":  # once its lines are known to be written: settled
+            await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW, settle=0)
+            assert await store.transcript("h-now") == []
