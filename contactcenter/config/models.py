@@ -94,6 +94,22 @@ class CallbackSettings(_Model):
     """How far ahead a customer may ask to be called."""
 
 
+class ChatIdentitySettings(_Model):
+    """How the chat widget knows who a customer is (``contactcenter/identity.py``): the site's
+    backend signs the logged-in customer's id for widget ``widget``. ``policy``: ``optional``
+    lets unsigned visitors chat as not verified; ``verified_only`` refuses them.
+    ``embed_origins``: the sites whose pages may show ``/chat`` in an iframe (besides the
+    engine's own origin), e.g. ``https://www.example.com``."""
+
+    widget: str = Field(
+        default="web", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    )
+    policy: Literal["optional", "verified_only"] = "optional"
+    embed_origins: tuple[
+        Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")], ...
+    ] = ()
+
+
 Days = Annotated[float, Field(gt=0, le=36_500)]
 
 
@@ -123,6 +139,7 @@ class CenterSettings(_Model):
     """What a customer picks when starting a chat -> the chat queue it goes to."""
     callbacks: CallbackSettings = CallbackSettings()
     retention: RetentionSettings = RetentionSettings()
+    chat_identity: ChatIdentitySettings = ChatIdentitySettings()
 
     @field_validator("channels", mode="after")
     @classmethod
