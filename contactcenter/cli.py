@@ -90,6 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
             serve(
                 center, host=args.host, port=args.port, db_path=args.db, demo=args.demo,
                 edges=edges, runtime=runtime, heap=heap,
+                chat_identity_keys=args.chat_identity_keys,
             )
         )  # fmt: skip
     except CannotServe as err:
@@ -181,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--contacts", type=int, default=12)
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(func=_demo)
+    from contactcenter.api.chat_identity import add_commands as add_chat_identity_commands
     from contactcenter.api.serve import DEFAULT_DB
 
     serve = sub.add_parser("serve", help="run the live engine: HTTP API, chat, desktop, wallboard")
@@ -222,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
         default="text",
         help="log lines on stderr: text, or json (one object per line, ISO 8601 timestamp)",
     )
+    serve.add_argument(
+        "--chat-identity-keys",
+        type=Path,
+        metavar="FILE",
+        help="the keys chat identities are signed with (made on first run); default beside --db",
+    )
     serve.set_defaults(func=_serve)
     user = sub.add_parser("user", help="manage logins of the web API")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -237,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     user_set.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
     user_set.add_argument("--config", type=Path, help="check --agent against this config")
     user_set.set_defaults(func=_user_set)
+    add_chat_identity_commands(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

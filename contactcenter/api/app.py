@@ -24,11 +24,13 @@ from contactcenter.api import (
     erasure,
     supervisors,
 )
+from contactcenter.api.chat_identity import ChatIdentity, Keyring
 from contactcenter.api.context import CTX, Ctx, Settings
 from contactcenter.api.errors import ApiError, Handler, error_middleware, error_response
 from contactcenter.api.openapi import Route, build_openapi
 from contactcenter.api.schemas import Health, vocabulary
 from contactcenter.api.sockets import SOCKETS, close_all
+from contactcenter.identity import new_keys
 from contactcenter.runtime import Site
 from contactcenter.runtime.background import cancel_and_wait
 
@@ -54,10 +56,16 @@ _TYPES = {
 }
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 STATIC = web.AppKey("static_dir", Path)
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
-)
+
+
+def content_policy(embedders: Iterable[str] = ()) -> str:
+    """The pages' Content-Security-Policy; ``embedders``: origins besides ours whose pages may
+    show it in a frame (the sites that embed the chat widget)."""
+    ancestors = " ".join(("'self'", *embedders))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'"
+    )
 
 
 def _package_version() -> str:
@@ -107,7 +115,9 @@ def _page_handler(filename: str, name: str) -> Handler:
         if not path.is_file():
             raise ApiError(404, "not_found", "page not installed")
         resp = web.FileResponse(path, headers={"Content-Type": "text/html; charset=utf-8"})
-        resp.headers["Content-Security-Policy"] = CSP
+        settings = request.app[CTX].site.center.settings.chat_identity
+        embedders = settings.embed_origins if filename == "chat.html" else ()
+        resp.headers["Content-Security-Policy"] = content_policy(embedders)
         resp.headers["Cache-Control"] = "no-cache"
         return resp
 
@@ -220,6 +230,7 @@ def build_app(
     *,
     static_dir: Path | None = None,
     chat_secret: bytes | None = None,
+    chat_identity: ChatIdentity | None = None,
     settings: Settings | None = None,
     manage_engine: bool = True,
     client_max_size: int = MAX_BODY,
@@ -228,8 +239,10 @@ def build_app(
     """The API, pages and operational endpoints of one site.
 
     ``chat_secret`` signs customers' chat tokens (random when None: tokens then die with the
-    process). With ``manage_engine`` the app starts the site on startup and stops it on
-    cleanup; the store stays the caller's to open and close.
+    process). ``chat_identity`` checks the identities chats start with (None: under one
+    random key nobody else knows, so no chat is verified). With ``manage_engine`` the app
+    starts the site on startup and stops it on cleanup; the store stays the caller's to open
+    and close.
     """
     app = web.Application(
         client_max_size=client_max_size,
@@ -242,7 +255,11 @@ def build_app(
         metrics=metrics,
         settings=settings or Settings(),
         chat_secret=chat_secret or secrets.token_bytes(32),
+        chat_identity=chat_identity
+        or ChatIdentity(site.center.settings.chat_identity, Keyring(new_keys())),
     )
+    if metrics is not None:
+        ctx.chat_identity.count_into(metrics.registry)
     app[CTX] = ctx
     app[STATIC] = static_dir or STATIC_DIR
     app[SOCKETS] = set()

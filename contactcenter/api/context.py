@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contactcenter.api.chat_identity import ChatIdentity
 from contactcenter.api.login_throttle import LoginThrottle
 from contactcenter.api.ratelimit import Limiter, Limits, LineAllowance
 from contactcenter.api.session_sockets import SessionSockets
@@ -55,6 +56,8 @@ class Ctx:
     metrics: Any
     settings: Settings
     chat_secret: bytes
+    chat_identity: ChatIdentity
+    """Checks the identity a new chat's widget forwards from the site's backend."""
     clock: Callable[[], float] = time.monotonic
     ready: bool = False
     login_limiter: Limiter = field(init=False)

@@ -1,7 +1,8 @@
 """Customers' web chat (public, no login): start a chat, then talk over a WebSocket.
 
-``POST /api/chat`` queues the chat (it is in the store before the answer) and returns the
-contact id with a token: an HMAC of the id under the server's secret, so only the customer who
+``POST /api/chat`` queues the chat (it is in the store before the answer), with the identity
+the site's backend signed, if any (``api/chat_identity.py``), and returns the contact id with a
+token: an HMAC of the id under the server's secret, so only the customer who
 started the chat can open its socket, also after a restart. A waiting customer whose socket
 stays closed for the grace period has left (an abandon); one who ends the chat while talking
 ends the conversation.
@@ -42,6 +43,7 @@ from contactcenter.events import (
     ContactResumed,
     ContactTransferred,
 )
+from contactcenter.identity import SignedIdentity
 from contactcenter.routing import ContactState, RoutingError, UnknownContact
 from contactcenter.runtime import ChatClosed
 from contactcenter.runtime.errors import Refused
@@ -79,10 +81,16 @@ async def start_chat(request: web.Request) -> web.Response:
     topics = ctx.engine.center.settings.chat_topics
     if body.topic not in topics:
         raise ApiError(422, "unknown_topic", f"topic must be one of: {', '.join(topics)}")
-    ctx.chat_limiter.hit(ip)
-    cid = await ctx.site.chat.start_chat(
-        name=body.name, topic=body.topic, customer_id=body.customer_id, email=body.email
+    ctx.chat_limiter.hit(ip)  # failed identities count too
+    token = body.identity
+    identity = ctx.chat_identity.admit(
+        SignedIdentity(token.customer_id, token.expires, token.kid, token.signature)
+        if token is not None
+        else None,
+        body.customer_id,
+        ip,
     )
+    cid = await ctx.site.chat.start_chat(name=body.name, topic=body.topic, identity=identity)
     _watch_absence(ctx, cid)
     return web.json_response(
         {"contact_id": cid, "token": chat_token(ctx.chat_secret, cid)}, status=201
@@ -347,8 +355,11 @@ ROUTES = [
           response=Topics),
     Route("POST", "/api/chat", start_chat, "Start a web chat; returns its id and socket token",
           "chat", body=StartChatBody, response=ChatStarted, status=201,
-          errors=((429, "Too many new chats from this address"),),
-          description="Limited per client address (429 with Retry-After)."),
+          errors=((401, "identity_invalid: the signed identity fails (details: reason); "
+                        "identity_required: the site admits signed-in customers only"),
+                  (429, "Too many new chats from this address")),
+          description="Limited per client address (429 with Retry-After). Only a signed "
+                      "`identity` is verified (README: chat identity)."),
     Route("GET", "/api/chat/{id}/ws", chat_ws, "Customer chat WebSocket", "chat",
           kind="websocket", query=(Param("token", "the token POST /api/chat returned"),),
           errors=((403, "Missing or wrong token"),

@@ -86,13 +86,31 @@ class TransferBody(Body):
         return self
 
 
+class ChatIdentityBody(Body):
+    """A logged-in customer's id as the site's backend signed it: ``signature`` is the
+    lowercase hex HMAC-SHA256 of ``v1|<widget>|<customer_id>|<expires>`` under key ``kid``."""
+
+    customer_id: Ident
+    expires: Annotated[int, Field(ge=0, le=10**11, description="Unix seconds")]
+    kid: Ident
+    signature: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class StartChatBody(Body):
+    """``identity``: signed by the site (verified: tier, dedicated agent, CRM card).
+    ``customer_id``: who the customer says they are, unsigned (the agent sees it marked as
+    not verified; it never routes)."""
+
     name: Name
     topic: Annotated[str, Field(min_length=1, max_length=64)]
     customer_id: Ident | None = None
-    email: (
-        Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
-    ) = None
+    identity: ChatIdentityBody | None = None
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> StartChatBody:
+        if self.customer_id is not None and self.identity is not None:
+            raise ValueError("give identity (signed) or customer_id (a claim), not both")
+        return self
 
 
 PhoneNumber = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^\+?[0-9]{3,31}$")]

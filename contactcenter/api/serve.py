@@ -6,7 +6,9 @@ database, no other engine serving it: ``engine_lock``); a problem ends it with o
 user name = agent id) get random passwords, written only to ``initial-passwords.txt`` (mode
 0600) beside the database; the output names that file, never a password (output ends up in
 logs). The chat-token secret lives beside the
-database too (``chat-secret``, 0600), so customers' chat links survive a restart.
+database too (``chat-secret``, 0600), so customers' chat links survive a restart, and so do the
+keys a site's backend signs its customers' chat identities with (``chat-identity-keys``, 0600,
+or ``--chat-identity-keys FILE``; made on first run, named in the output, never printed).
 SIGINT/SIGTERM stop the server cleanly.
 """
 
@@ -24,11 +26,19 @@ from pathlib import Path
 from aiohttp import web
 
 from contactcenter.api.app import build_app
+from contactcenter.api.chat_identity import (
+    KEYS_FILE,
+    ChatIdentity,
+    Keyring,
+    KeysFileError,
+    read_keys,
+)
 from contactcenter.api.connections import listen
 from contactcenter.api.demo import LiveDemo
 from contactcenter.api.engine_lock import EngineLock, lock_problem
 from contactcenter.api.preflight import CannotServe, Port, check, port_problem
 from contactcenter.config import Center
+from contactcenter.identity import format_keys, new_keys
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.runtime.heap import HeapKeeper, HeapSettings
@@ -125,14 +135,21 @@ async def serve(
     edges: Sequence[EdgePlan] = (),
     runtime: RuntimeSettings | None = None,
     heap: HeapSettings | None = None,
+    chat_identity_keys: Path | None = None,
 ) -> int:
     """Serve ``center`` until ``stop`` is set (or SIGINT/SIGTERM); ``edges`` are built for the
     site and run with it; ``heap`` runs a ``HeapKeeper`` for the process (None: the ordinary
-    garbage collector). Raises ``CannotServe`` when it cannot start, having written nothing."""
+    garbage collector); ``chat_identity_keys``: the keys file (None: beside the database).
+    Raises ``CannotServe`` when it cannot start, having written nothing."""
     http_port = Port("HTTP port", host, port)
     check([http_port, *(p for e in edges for p in e.ports)], db_path)
     if (held := lock_problem(db_path)) is not None:
         raise CannotServe(held)
+    keys_path = chat_identity_keys or db_path.parent / KEYS_FILE
+    try:
+        keys = read_keys(keys_path, directory_made=chat_identity_keys is None)
+    except KeysFileError as e:
+        raise CannotServe(str(e)) from e
     try:
         db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = EngineLock.take(db_path)
@@ -153,11 +170,19 @@ async def serve(
         if created:
             say(f"First run: created {len(created)} users; their passwords are in "
                 f"{passwords_file} (mode 0600): log in, then change them.")  # fmt: skip
+        if keys is None:
+            keys = new_keys()
+            _write_private(keys_path, format_keys(keys).encode())
+            say(f"First run: created the chat identity keys in {keys_path} (mode 0600): give "
+                "the secret only to your site's backend (README: chat identity).")  # fmt: skip
         metrics = Metrics(center)
         live = Site(center, store, metrics=metrics, settings=runtime)
         for edge in edges:
             live.add_edge(edge.make(live))
-        app = build_app(live, store, metrics, chat_secret=chat_secret(db_path))
+        identity = ChatIdentity(center.settings.chat_identity, Keyring(keys, keys_path))
+        app = build_app(
+            live, store, metrics, chat_secret=chat_secret(db_path), chat_identity=identity
+        )
         try:
             runner = await listen(app, host, port)  # with the connection caps and timeouts
         except OSError as e:  # taken since the check: said as the check says it
@@ -170,11 +195,12 @@ async def serve(
         shown = f"[{host}]" if ":" in host else host
         base = f"http://{shown}:{real_port}"
         if demo:
-            sim = LiveDemo(live)
+            sim = LiveDemo(live, identity=identity)
             demo_task = asyncio.create_task(sim.run(), name="demo")
             say(f"Demo: simulated customers; simulated agents {', '.join(sim.agents)}.")
         say(f"{center.settings.name}: serving on {base}  (database {db_path})")
-        say(f"  customer chat   {base}/chat")
+        say(f"  customer chat   {base}/chat   (identity {identity.settings.policy}, keys "
+            f"{keys_path})")  # fmt: skip
         say(f"  agent desktop   {base}/desktop")
         say(f"  wallboard       {base}/wallboard")
         say(f"  API             {base}/openapi.json   metrics {base}/metrics")

@@ -1,5 +1,6 @@
-"""Web chats, from the customer's first line to the end: queueing, identity, the lines both
-sides write (batched into the store), who ended it, and chats brought back after a restart.
+"""Web chats, from the customer's first line to the end: queueing, identity (only a verified
+one routes), the lines both sides write (batched into the store), who ended it, and chats
+brought back after a restart.
 
 A chat is in the store before the customer is told it is queued; after a crash, waiting chats
 are put back in their queues with their original arrival times.
@@ -22,12 +23,13 @@ from contactcenter.events import (
     Event,
     WrapUpEnded,
 )
+from contactcenter.identity import Identity
 from contactcenter.routing import ContactState, InvalidInput, RoutingError
 from contactcenter.runtime.callbacks import CallbackService, Origin
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Forbidden, Refused
 from contactcenter.runtime.intake import NewContact, queue_contact
-from contactcenter.runtime.ports import ContactStore, CustomerLike
+from contactcenter.runtime.ports import ContactStore
 from contactcenter.runtime.transcripts import ChatLine, TranscriptWriter
 from contactcenter.store.records import OpenContact
 
@@ -168,22 +170,21 @@ class ChatService:
 
     # -- the customer's side --------------------------------------------------------------------
 
-    async def start_chat(
-        self,
-        *,
-        name: str,
-        topic: str,
-        customer_id: str | None = None,
-        email: str | None = None,
-    ) -> str:
-        """Queue a new chat; it is in the store before this returns. Returns the contact id."""
+    async def start_chat(self, *, name: str, topic: str, identity: Identity | None = None) -> str:
+        """Queue a new chat; it is in the store before this returns. Returns the contact id.
+
+        Only a verified ``identity`` (signed by the site's backend, checked at the edge) buys
+        the customer's tier and dedicated agent; a claimed one is kept for the record and the
+        agent's card (marked not verified) and routes like an anonymous chat.
+        """
         queue = self.engine.center.settings.chat_topics.get(topic)
         if queue is None:
             raise InvalidInput(f"unknown topic {topic!r}")
-        customer, verified = await self._identify(customer_id, email)
+        claimed = identity.customer_id if identity is not None else None
+        verified = claimed if identity is not None and identity.verified else None
+        trusted = await self.store.customer(verified) if verified is not None else None
         contact_id = f"chat-{secrets.token_hex(8)}"
         self._written[contact_id] = 0
-        trusted = customer if verified else None
         if trusted is not None and trusted.phone:  # a removal at max wait can call back
             self.callbacks.note_origin(
                 contact_id,
@@ -198,34 +199,14 @@ class ChatService:
                 "chat",
                 queue,
                 tier=trusted.tier if trusted is not None else None,
-                customer_id=trusted.id if trusted is not None else None,
-                claimed_customer_id=customer.id if customer is not None else None,
+                customer_id=verified,
+                claimed_customer_id=claimed,
                 preferred_agent=trusted.dedicated_agent if trusted is not None else None,
                 name=name,
                 topic=topic,
             ),
         )
         return contact_id
-
-    async def _identify(
-        self, customer_id: str | None, email: str | None
-    ) -> tuple[CustomerLike | None, bool]:
-        """The CRM customer a chat claims to be, and whether the claim is verified.
-
-        Either the customer id or the e-mail address finds the card for the agent's screen-pop
-        (the agent verifies in conversation); only both matching the record is verified, and
-        only a verified claim buys the customer's tier and dedicated agent.
-        """
-        customer = None
-        if customer_id is not None:
-            customer = await self.store.customer(customer_id)
-        elif email:
-            customer = await self.store.find_customer(email=email)
-        if customer is None:
-            return None, False
-        on_record = (customer.email or "").casefold()
-        verified = customer_id is not None and bool(email) and on_record == (email or "").casefold()
-        return customer, verified
 
     async def customer_says(
         self, contact_id: str, text: str, *, quota: int | None = None

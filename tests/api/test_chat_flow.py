@@ -13,13 +13,12 @@ from contactcenter.config import Center
 from contactcenter.runtime import Site
 from contactcenter.store import Store
 from tests.api.conftest import Api, frame
+from tests.api.signing import signed
 
 
 async def test_full_chat_flow(api: Api) -> None:
-    # the customer starts a chat (a known customer, verified: id and e-mail match) and waits
-    cid, token = await api.start_chat(
-        name="Jan Novak", customer_id="C1008", email="jan.novak@example.com"
-    )
+    # the customer starts a chat (a known customer, verified: the site signed the id) and waits
+    cid, token = await api.start_chat(name="Jan Novak", identity=signed(api, "C1008"))
     customer = await api.ws(f"/api/chat/{cid}/ws?token={token}")
     status = await frame(customer, "status")
     assert status["state"] == "waiting" and status["position"] == 1

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from tests.api.conftest import Api, frame
+from tests.api.signing import signed
 
 
 async def test_metrics_have_queue_labels_and_no_ids(api: Api) -> None:
     await api.ok("POST", "/api/agent/login", "a05")
-    cid, token = await api.start_chat(email="jan.novak@example.com")
+    cid, token = await api.start_chat(identity=signed(api, "C1008"))
     ws = await api.ws(f"/api/chat/{cid}/ws?token={token}")
     await api.ok("POST", f"/api/agent/contacts/{cid}/accept", "a05")
     await frame(ws, "agent_joined")

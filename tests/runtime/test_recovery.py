@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from contactcenter.agents import Presence
+from contactcenter.identity import Identity
 from contactcenter.routing import ContactState
 from contactcenter.runtime import Site
 from contactcenter.runtime.site import RuntimeSettings
 from tests.runtime.conftest import SiteFactory, until
 
 VIP = "C1001"  # tier vip, dedicated agent a01
-VIP_EMAIL = "helena.brandt@example.com"
 
 
 async def test_a_restart_routes_only_on_verified_identity(
@@ -24,9 +24,11 @@ async def test_a_restart_routes_only_on_verified_identity(
 ) -> None:
     db = tmp_path / "cc.sqlite3"
     site = await make_site(db=db)
-    claimed = await site.chat.start_chat(name="Mallory", topic="support", customer_id=VIP)
+    claimed = await site.chat.start_chat(
+        name="Mallory", topic="support", identity=Identity(VIP, verified=False)
+    )
     verified = await site.chat.start_chat(
-        name="Helena", topic="support", customer_id=VIP, email=VIP_EMAIL
+        name="Helena", topic="support", identity=Identity(VIP, verified=True)
     )
     assert site.engine.router.contact(claimed).tier == "standard"
     assert site.engine.router.contact(verified).tier == "vip"

@@ -1,4 +1,10 @@
 // The customer's chat widget: start a chat, then talk over the chat WebSocket.
+//
+// A site that knows who is logged in embeds /chat with the identity its backend signed in the
+// URL's fragment (#customer_id=..&expires=..&kid=..&signature=..[&name=..]; a fragment never
+// reaches a server's access log). It is taken out of the address at once, kept in memory only
+// and sent with each chat this page starts; the server checks it. Without it, the customer is
+// not verified (and with the site's verified_only policy, cannot start a chat).
 "use strict";
 
 (() => {
@@ -7,6 +13,22 @@
   const KEY = "cc-chat";
   let conn = null;
   let ended = false;
+
+  function signedIdentity() {
+    const given = new URLSearchParams(location.hash.slice(1));
+    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    const id = {
+      customer_id: given.get("customer_id"),
+      expires: Number(given.get("expires")),
+      kid: given.get("kid"),
+      signature: given.get("signature"),
+    };
+    const complete = id.customer_id && id.kid && id.signature && Number.isInteger(id.expires);
+    return { identity: complete ? id : null, name: given.get("name") };
+  }
+  const { identity, name: givenName } = signedIdentity();
+  if (givenName) $("name").value = givenName;
+  $("signed-in").hidden = !identity;
 
   async function loadTopics() {
     const { topics } = await api("GET", "/api/chat/topics");
@@ -110,16 +132,33 @@
     ev.preventDefault();
     $("start-error").textContent = "";
     const body = { name: $("name").value.trim(), topic: $("topic").value };
-    if ($("email").value.trim()) body.email = $("email").value.trim();
+    if (identity) body.identity = identity;
     try {
       const res = await api("POST", "/api/chat", body);
       const chat = { ...res, topic: body.topic };
       sessionStorage.setItem(KEY, JSON.stringify(chat));
       connect(chat);
     } catch (e) {
-      $("start-error").textContent = e.message;
+      $("start-error").textContent = e.code === "identity_invalid"
+        ? "We could not confirm that you are signed in. Please open the chat again from your account page."
+        : e.message;
     }
   });
+
+  function startAgain() {  // a new chat on this page, with the identity it was opened with
+    ended = false;
+    conn = null;
+    $("transcript").replaceChildren();
+    for (const id of ["chat-error", "start-error", "status"]) $(id).textContent = "";
+    $("text").disabled = false;
+    $("compose").querySelector("button").disabled = false;
+    $("end").hidden = false;
+    $("again").hidden = true;
+    $("callback").hidden = true;
+    $("callback-open").hidden = true;
+    $("chat").hidden = true;
+    $("start").hidden = false;
+  }
 
   $("compose").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -141,7 +180,7 @@
     if (at) frame.at = new Date(at).toISOString();
     conn.send(frame);
   });
-  $("again").addEventListener("click", () => location.reload());
+  $("again").addEventListener("click", startAgain);
 
   loadTopics().catch((e) => { $("start-error").textContent = e.message; });
   const saved = sessionStorage.getItem(KEY);

@@ -302,7 +302,10 @@
     tab.callback = pop.callback;
     const c = pop.customer;
     tab.button.textContent = (c.name || tab.cid) + (pop.channel === "voice" ? " ☎" : "");
-    const rows = [["Name", c.name || "unknown"], ["Tier", c.tier],
+    // Only an identity the site signed is verified; anything else is what the customer typed.
+    const identity = c.verified ? "Verified: signed in on the site"
+      : c.claimed_customer_id ? `Not verified: says they are customer ${c.claimed_customer_id}` : "Not verified";
+    const rows = [["Name", c.verified ? c.name : `${c.name || "unknown"} (as typed)`], ["Tier", c.tier],
       ["Customer id", c.customer_id || (c.claimed_customer_id ? `${c.claimed_customer_id} (claimed, not verified)` : "not identified")],
       ["Topic", pop.topic || "–"], ["Queue", pop.queue], ["Waited", fmtSeconds(pop.wait_seconds)]];
     if (c.email) rows.push(["E-mail", c.email]);
@@ -317,7 +320,8 @@
     const history = el("ul", { class: "history", "data-testid": "customer-history" },
       ...c.last_contacts.map((h) => el("li", {},
         `${new Date(h.arrived * 1000).toLocaleString()} · ${h.channel} · ${h.queue} · ${h.outcome || "?"}${h.disposition ? " · " + h.disposition : ""}`)));
-    tab.card.replaceChildren(el("h3", { "data-testid": "customer-name", text: c.name || "Customer" }), dl,
+    tab.card.replaceChildren(el("h3", { "data-testid": "customer-name", text: c.name || "Customer" }),
+      el("p", { class: c.verified ? "state-badge" : "state-badge error", "data-testid": "customer-identity", text: identity }), dl,
       pop.earlier_segments.length ? el("h4", { text: "Before you" }) : null, pop.earlier_segments.length ? earlier : null,
       el("h4", { text: "Last contacts" }), c.last_contacts.length ? history : el("p", { class: "muted", text: "none" }));
     for (const ln of pop.transcript) addLine(tab, ln.sender, ln.text, ln.at);
