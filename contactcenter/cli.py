@@ -89,7 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
         return asyncio.run(
             serve(
                 center, host=args.host, port=args.port, db_path=args.db, demo=args.demo,
-                edges=edges, runtime=runtime, heap=heap,
+                data_keys=args.data_keys, edges=edges, runtime=runtime, heap=heap,
                 chat_identity_keys=args.chat_identity_keys,
             )
         )  # fmt: skip
@@ -137,7 +137,7 @@ def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[EdgePlan
 
 
 def _user_set(args: argparse.Namespace) -> int:
-    from contactcenter.store.store import Store
+    from contactcenter.store import Store, StoreError
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -160,13 +160,14 @@ def _user_set(args: argparse.Namespace) -> int:
             return 1
 
     async def run() -> None:
-        store = await Store.open(args.db)
-        try:
+        async with await Store.open(args.db, data_keys=args.data_keys) as store:
             await store.set_user(args.username, password, args.role, agent)
-        finally:
-            await store.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except StoreError as err:  # e.g. the keys file sealing its customers' data is missing
+        print(f"contactcenter user set: {err}", file=sys.stderr)
+        return 1
     print(f"user {args.username} set: role {args.role}" + (f", agent {agent}" if agent else ""))
     return 0
 
@@ -184,12 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=_demo)
     from contactcenter.api.chat_identity import add_commands as add_chat_identity_commands
     from contactcenter.api.serve import DEFAULT_DB
+    from contactcenter.keys_cli import add_commands as add_keys_commands
+    from contactcenter.keys_cli import add_data_keys_argument
 
     serve = sub.add_parser("serve", help="run the live engine: HTTP API, chat, desktop, wallboard")
     serve.add_argument("--config", type=Path, required=True, help="the center's config directory")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    add_data_keys_argument(serve)
     serve.add_argument(
         "--demo", action="store_true", help="add simulated customers and agents to watch"
     )
@@ -243,9 +247,11 @@ def main(argv: list[str] | None = None) -> int:
         help="read the password from the first line of standard input",
     )
     user_set.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    add_data_keys_argument(user_set)
     user_set.add_argument("--config", type=Path, help="check --agent against this config")
     user_set.set_defaults(func=_user_set)
     add_chat_identity_commands(sub)
+    add_keys_commands(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

@@ -5,8 +5,9 @@ their passwords. So first: every port it will bind is tried (bound as the server
 and let go at once), and the database is checked without being touched: an existing file must
 be a SQLite database this user may read and write, in a directory it may write (SQLite keeps
 -wal and -shm files beside it); a new one needs a writable directory, or a place to create it.
-What fails is said in one line (``CannotServe``). The configuration is checked before, when
-it is loaded.
+A database holding sealed customer data needs the keys file with every key it uses (a new key
+would not open them, so none is made then). What fails is said in one line (``CannotServe``).
+The configuration is checked before, when it is loaded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from contactcenter.store.data_keys import problem as data_keys_problem
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 """The first 16 bytes of every SQLite database file (https://sqlite.org/fileformat.html)."""
@@ -101,3 +104,9 @@ def database_problem(db: Path) -> str | None:
     if not os.access(directory, os.W_OK | os.X_OK):
         return f"directory {directory} is not writable by this user (database {db})"
     return None
+
+
+def sealed_data_problem(db: Path, data_keys: Path | None) -> str | None:
+    """Why the customers' data sealed in the database at ``db`` could not be opened with the
+    keys file ``data_keys`` (None: beside the database), or None; reads, writes nothing."""
+    return data_keys_problem(db, data_keys) if database_problem(db) is None else None

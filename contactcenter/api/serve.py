@@ -36,7 +36,13 @@ from contactcenter.api.chat_identity import (
 from contactcenter.api.connections import listen
 from contactcenter.api.demo import LiveDemo
 from contactcenter.api.engine_lock import EngineLock, lock_problem
-from contactcenter.api.preflight import CannotServe, Port, check, port_problem
+from contactcenter.api.preflight import (
+    CannotServe,
+    Port,
+    check,
+    port_problem,
+    sealed_data_problem,
+)
 from contactcenter.config import Center
 from contactcenter.identity import format_keys, new_keys
 from contactcenter.metrics import Metrics
@@ -129,6 +135,7 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 8080,
     db_path: Path = DEFAULT_DB,
+    data_keys: Path | None = None,  # what seals customers' data; None: beside db_path
     demo: bool = False,
     say: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
@@ -143,6 +150,8 @@ async def serve(
     Raises ``CannotServe`` when it cannot start, having written nothing."""
     http_port = Port("HTTP port", host, port)
     check([http_port, *(p for e in edges for p in e.ports)], db_path)
+    if (no_keys := sealed_data_problem(db_path, data_keys)) is not None:
+        raise CannotServe(no_keys)
     if (held := lock_problem(db_path)) is not None:
         raise CannotServe(held)
     keys_path = chat_identity_keys or db_path.parent / KEYS_FILE
@@ -156,7 +165,7 @@ async def serve(
     except OSError as e:  # another engine took it since the check, or the disk refuses
         raise CannotServe(str(e)) from e
     try:
-        store = await Store.open(db_path)
+        store = await Store.open(db_path, data_keys=data_keys)
     except StoreError as e:  # e.g. written by a newer version
         lock.release()
         raise CannotServe(str(e)) from e

@@ -106,10 +106,12 @@ def problem(db: Path, keys: Path | None) -> str | None:
     path = keys if keys is not None else default_path(db)
     used: set[str] = set()
     if db.is_file():
+        # a database closed cleanly has no -wal: read the file as it is, making no -wal or
+        # -shm (SQLite would); with a -wal (running, or a crash) read through it
+        wal = db.with_name(db.name + "-wal").exists()
+        uri = f"{db.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
         try:
-            with contextlib.closing(
-                sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-            ) as conn:
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
                 found = conn.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sealing_keys'"
                 ).fetchone()

@@ -36,7 +36,9 @@ from contactcenter.events import Event
 from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import passwords
 from contactcenter.store.data_keys import DataKeys, default_path, used_keys
+from contactcenter.store.data_keys import problem as data_keys_problem
 from contactcenter.store.errors import (
+    DataKeysError,
     DuplicateContact,
     StoreError,
     UnknownCallback,
@@ -163,6 +165,8 @@ class Store:
         keys_file = None
         if not memory:
             keys_file = Path(data_keys) if data_keys is not None else default_path(where)
+            if (missing := data_keys_problem(Path(where), keys_file)) is not None:
+                raise DataKeysError(missing)  # said before anything is made or written
             _make_private(Path(where))
         db = await aiosqlite.connect(where, isolation_level=None)
         try:
