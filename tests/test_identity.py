@@ -3,8 +3,12 @@ must fail."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -137,3 +141,17 @@ def test_bad_keys_text_names_the_line(text: str, problem: str) -> None:
     with pytest.raises(KeysError) as caught:
         parse_keys(text)
     assert str(caught.value).startswith(problem)
+
+
+def test_the_readme_example_for_a_sites_backend_signs_what_the_engine_verifies() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = re.search(r"```python\n(.*?def chat_url.*?)```", readme, re.S)
+    assert example is not None, "README: the site backend's example is gone"
+    scope: dict[str, object] = {}
+    exec(example.group(1), scope)
+    url = scope["chat_url"]("https://chat.example.com", "k1", SECRET, "C1001")  # type: ignore[operator]
+    assert url.startswith("https://chat.example.com/chat#")
+    given = {k: v[0] for k, v in parse_qs(urlsplit(url).fragment).items()}
+    token = SignedIdentity(given["customer_id"], int(given["expires"]), given["kid"],
+                           given["signature"])  # fmt: skip
+    assert verify(token, KEYS, "web", time.time()) == Identity("C1001", verified=True)
