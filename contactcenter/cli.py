@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     from contactcenter.api.serve import DEFAULT_DB
     from contactcenter.keys_cli import add_commands as add_keys_commands
     from contactcenter.keys_cli import add_data_keys_argument
+    from contactcenter.personal_data import add_commands as add_personal_data_commands
 
     serve = sub.add_parser("serve", help="run the live engine: HTTP API, chat, desktop, wallboard")
     serve.add_argument("--config", type=Path, required=True, help="the center's config directory")
@@ -252,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     user_set.set_defaults(func=_user_set)
     add_chat_identity_commands(sub)
     add_keys_commands(sub)
+    add_personal_data_commands(sub, DEFAULT_DB)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code
