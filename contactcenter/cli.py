@@ -137,6 +137,7 @@ def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[EdgePlan
 
 
 def _user_set(args: argparse.Namespace) -> int:
+    from contactcenter.personal_data import log_user_set
     from contactcenter.store import Store, StoreError
 
     if args.password_stdin:
@@ -162,6 +163,7 @@ def _user_set(args: argparse.Namespace) -> int:
     async def run() -> None:
         async with await Store.open(args.db, data_keys=args.data_keys) as store:
             await store.set_user(args.username, password, args.role, agent)
+            await log_user_set(store, args.username, args.role, agent)
 
     try:
         asyncio.run(run())

@@ -1,5 +1,6 @@
 """``contactcenter retention`` and ``contactcenter erase-customer``: keeping customers' personal
-data within what the center may hold (``store/retention.py``, ``store/erasure.py``).
+data within what the center may hold (``store/retention.py``, ``store/erasure.py``); and the
+audit entry of ``contactcenter user set``.
 
 Both work on the database a running ``serve`` uses, beside it: retention in small batches,
 an erasure in one short transaction. Both are in the audit log under the operating-system user
@@ -47,6 +48,12 @@ def actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no name for this uid (e.g. in a container)
         return f"cli:uid-{os.getuid()}"
+
+
+async def log_user_set(store: Store, username: str, role: str, agent: str | None) -> None:
+    """The audit entry of ``contactcenter user set``: a login made, or its role or password
+    changed (never the password)."""
+    await store.audit(actor(), "user_set", username, {"role": role, "agent": agent}, time.time())
 
 
 def _say(*lines: str) -> None:
