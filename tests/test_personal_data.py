@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from contactcenter.store import CustomerRecord, Store
 from tests.store.scenes import DAY, callback, contact, every_value
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config"
-RETENTION = "\nretention: {transcripts_days: 365, notes_days: 365, callbacks_days: 90}\n"
+RETENTION = {"transcripts_days": 365, "notes_days": 365, "callbacks_days": 90}
 
 
 def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -31,8 +32,8 @@ def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 def config(tmp_path: Path) -> Path:
     cfg = tmp_path / "config"
     shutil.copytree(EXAMPLE, cfg, ignore=shutil.ignore_patterns("planning"))
-    with (cfg / "center.yaml").open("a") as f:
-        f.write(RETENTION)
+    center = yaml.safe_load((cfg / "center.yaml").read_text())
+    (cfg / "center.yaml").write_text(yaml.safe_dump({**center, "retention": RETENTION}))
     return cfg
 
 
@@ -78,9 +79,9 @@ async def test_retention_dry_run_then_for_real(config: Path, db: Path) -> None:
 
 
 async def test_retention_refuses_bad_input(config: Path, db: Path, tmp_path: Path) -> None:
-    text = (config / "center.yaml").read_text().replace("transcripts_days: 365",
-                                                        "transcripts_days: -3")  # fmt: skip
-    (config / "center.yaml").write_text(text)
+    center = yaml.safe_load((config / "center.yaml").read_text())
+    center["retention"]["transcripts_days"] = -3
+    (config / "center.yaml").write_text(yaml.safe_dump(center))
     bad = run_cli("retention", "--config", str(config), "--db", str(db))
     assert bad.returncode == 1 and bad.stdout == ""
     assert "center.yaml" in bad.stderr and "retention.transcripts_days" in bad.stderr

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import yaml
 
 from contactcenter.store import Store
 from tests.integration.server import ROOT, frame, fresh_server
@@ -62,8 +63,9 @@ async def chatting(base: str, stop: asyncio.Event, waits: list[float]) -> int:
 
 async def test_commands_beside_a_running_server(tmp_path: Path) -> None:
     with fresh_server(tmp_path, [("root", "admin", None)]) as srv:
-        with (srv.config / "center.yaml").open("a") as f:
-            f.write("\nretention: {transcripts_days: 365, notes_days: 365}\n")
+        center = yaml.safe_load((srv.config / "center.yaml").read_text())
+        center["retention"] = {"transcripts_days": 365, "notes_days": 365}
+        (srv.config / "center.yaml").write_text(yaml.safe_dump(center))
         await seed(srv.db)
         base = srv.start()
         stop, waits = asyncio.Event(), []
