@@ -1,0 +1,170 @@
+"""A broker that goes away: routing does not notice, events wait in the bounded buffer and go
+out in order after the broker is back, retained state is published again; beyond the bound
+the oldest are dropped, counted and logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from contactcenter.bus.payloads import event_type
+from tests.bus.conftest import Broker, BusSiteFactory, Watcher, bus_settings
+from tests.bus.traffic import Burst, Floor, chat_agents
+
+EVENTS = "cc/v1/hq/events"
+OUTAGE_SECONDS = 60.0
+FAST = ("sales", "billing")
+"""Topics whose queues offer a chat to their first tier at once (support's waits 5 s for a
+dedicated agent first): answer waits then show routing, not the config."""
+
+
+def delivered(w: Watcher) -> list[dict[str, Any]]:
+    """The event stream as a consumer keeps it: in arrival order, a resent ``seq`` dropped."""
+    out: list[dict[str, Any]] = []
+    last = 0
+    for m in w.on(EVENTS):
+        e = m.json()
+        if e["seq"] > last:
+            out.append(e)
+            last = e["seq"]
+    return out
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def metric(text: str, name: str) -> float:
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name:
+                return float(s.value)
+    raise AssertionError(f"{name} not in /metrics")
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.timeout(240)
+async def test_a_minute_without_broker_in_a_burst_leaves_routing_alone_and_loses_no_event(
+    make_broker: Callable[..., Broker], make_bus_site: BusSiteFactory
+) -> None:
+    broker = make_broker(persistent=True)  # keeps the replaying subscriber's session
+    live = await make_bus_site(bus_settings(broker, reconnect_max_seconds=5.0))
+    site, bus = live.site, live.bus
+    made: list[str] = []
+    site.engine.listen(lambda e: made.append(event_type(type(e))))
+    rng = random.Random(5)
+    async with (
+        Watcher(broker.port, EVENTS, session="replay") as w,
+        Floor(site, chat_agents(site, 2), rng) as floor,
+    ):
+        before = Burst(site, rng, FAST)
+        await before.run(100, gap=0.05, leave=0.1)
+        await wait_for(lambda: bus.snapshot().published == bus.outbox.taken, 20)
+
+        broker.stop()
+        down = time.monotonic()
+        await wait_for(lambda: not bus.snapshot().connected, 10)
+        assert site.problems() == []  # /healthz stays 200: the site serves
+        during = Burst(site, rng, FAST)
+        await during.run(500, gap=0.1, leave=0.1)  # ~50 s of arrivals
+        await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down)))
+        outage = time.monotonic() - down
+        waiting = bus.snapshot().buffered
+        text = live.metrics.render().decode()
+        broker.start()
+        await wait_for(lambda: bus.snapshot().connected, 15)
+        await w.until(lambda: delivered(w) and delivered(w)[-1]["seq"] == len(made), 60)
+
+    assert outage >= OUTAGE_SECONDS
+    assert metric(text, "contactcenter_bus_connected") == 0
+    assert metric(text, "contactcenter_bus_events_buffered") == waiting > 1000
+    assert metric(text, "contactcenter_bus_events_dropped_total") == 0
+
+    # routing did not notice: every chat was answered, or its customer left first, as fast
+    got = delivered(w)
+    abandoned = {e["contact_id"] for e in got if e["type"] == "contact_abandoned"}
+    for burst in (before, during):
+        unanswered = {c for c in burst.started_at if c not in floor.answered_at}
+        assert unanswered == abandoned & set(burst.started_at)
+        assert len(unanswered) < 0.15 * len(burst.started_at)
+    calm, outage_waits = before.waits(floor), during.waits(floor)
+    print(  # noqa: T201 (the measurement, shown with -s)
+        f"\nbroker up / down: answer wait p95 {p95(calm) * 1000:.1f} / "
+        f"{p95(outage_waits) * 1000:.1f} ms, start_chat p95 {p95(before.took) * 1000:.1f} / "
+        f"{p95(during.took) * 1000:.1f} ms; {len(made)} events, {waiting} buffered"
+    )
+    assert p95(outage_waits) < max(3 * p95(calm), p95(calm) + 0.05)
+    assert p95(during.took) < max(3 * p95(before.took), p95(before.took) + 0.05)
+
+    # every event, once, in the engine's order
+    assert [e["seq"] for e in got] == list(range(1, len(made) + 1))
+    assert [e["type"] for e in got] == made
+    assert len({e["boot"] for e in got}) == 1
+
+
+async def test_retained_state_is_published_again_to_a_broker_that_lost_it(
+    broker: Broker, make_bus_site: BusSiteFactory
+) -> None:
+    live = await make_bus_site(bus_settings(broker))
+    site, bus = live.site, live.bus
+    await site.agents.login("a07")
+    await wait_for(lambda: bus.snapshot().connected and not bus.snapshot().buffered, 10)
+    broker.stop()  # without persistence: its retained messages are gone
+    await wait_for(lambda: not bus.snapshot().connected, 10)
+    await site.agents.login("a05")  # while it is away
+    await site.agents.logout("a07")
+    broker.start()
+    await wait_for(lambda: bus.snapshot().connected, 10)
+    async with Watcher(broker.port) as late:
+        await late.until(lambda: len({m.topic for m in late.seen}) >= 1 + 30 + 10)
+    assert late.last("cc/v1/hq/engine/status")["state"] == "online"
+    assert late.last("cc/v1/hq/agent/a05/state")["state"] == "available"
+    assert late.last("cc/v1/hq/agent/a07/state")["state"] == "offline"
+    assert late.last("cc/v1/hq/queue/sales_chat/stats")["agents_available"] == 1
+
+
+async def test_beyond_the_buffer_the_oldest_events_are_dropped_counted_and_logged(
+    make_broker: Callable[..., Broker],
+    make_bus_site: BusSiteFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = make_broker(persistent=True)
+    live = await make_bus_site(bus_settings(broker, buffer_events=100))
+    site, bus = live.site, live.bus
+    rng = random.Random(9)
+    async with Watcher(broker.port, EVENTS, session="replay") as w:
+        await wait_for(lambda: bus.snapshot().connected, 10)
+        broker.stop()
+        await wait_for(lambda: not bus.snapshot().connected, 10)
+        first_lost = bus.outbox.taken + 1
+        with caplog.at_level(logging.WARNING, logger="contactcenter.bus"):
+            async with Floor(site, chat_agents(site, 1), rng):
+                await Burst(site, rng).run(60, gap=0.01, leave=0)
+                await asyncio.sleep(0.5)
+            taken = bus.outbox.taken
+            assert bus.snapshot().buffered == 100
+            assert bus.snapshot().dropped == taken - first_lost + 1 - 100 > 100
+            broker.start()
+            await w.until(lambda: delivered(w) and delivered(w)[-1]["seq"] == taken, 30)
+    seqs = [e["seq"] for e in delivered(w)]
+    assert seqs == [*range(1, first_lost), *range(taken - 99, taken + 1)]
+    last_lost = taken - 100
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("dropping the oldest" in s for s in said) == 1
+    assert any(f"events seq {first_lost}-{last_lost} " in s for s in said), said
+    text = live.metrics.render().decode()
+    assert metric(text, "contactcenter_bus_events_dropped_total") == last_lost - first_lost + 1
