@@ -70,6 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         center = load_center(args.config)
         center, edges = _with_voice(center, args.config)
+        edges += _with_bus(args.config)
     except ConfigError as err:
         print(str(err), file=sys.stderr)
         return 1
@@ -134,6 +135,33 @@ def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[EdgePlan
     )
     sip = Port("voice SIP port", s.local.ip, s.local.sip_port, udp=True)
     return center, [EdgePlan(voice_edge, ports=[sip], summary=summary)]
+
+
+def _with_bus(config_dir: Path) -> list[EdgePlan]:
+    """When ``<config>/bus.yaml`` enables it, the site publishes its state and events on an
+    MQTT broker (and ``/metrics`` says whether it is connected)."""
+    from contactcenter.api.serve import EdgePlan
+    from contactcenter.bus import load_bus_settings
+
+    settings = load_bus_settings(config_dir)
+    if not settings.enabled:
+        return []
+
+    def bus_edge(site: Site) -> Edge:
+        from contactcenter.bus import BusCollector, BusEdge
+        from contactcenter.metrics import Metrics
+
+        edge = BusEdge(site, settings)
+        if isinstance(site.engine.metrics, Metrics):
+            site.engine.metrics.registry.register(BusCollector(edge))
+        return edge
+
+    tls = " (TLS)" if settings.tls is not None else ""
+    summary = (
+        f"MQTT bus: broker {settings.host}:{settings.port}{tls} as {settings.identifier}, "
+        f"topics cc/v1/{settings.site}/..."
+    )
+    return [EdgePlan(bus_edge, summary=summary)]
 
 
 def _user_set(args: argparse.Namespace) -> int:
