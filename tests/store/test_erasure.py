@@ -4,6 +4,7 @@ and every contact's statistics are as they were; again is harmless; open work re
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -98,8 +99,15 @@ async def test_nothing_of_the_customer_is_left(db_path: Path) -> None:
         assert {(await store.contact(c)).customer_id for c in ("h-chat", "h-claim", "h-cb")} == {  # type: ignore[union-attr]
             done.marker
         }
-        # in the file itself, every table and column
+        # in the file itself, every table and column; no look-up hash of her number is left
         assert leaks(db_path) == []
+        with sqlite3.connect(db_path) as conn:
+            hashes = [r[1] for r in conn.execute("PRAGMA table_info(callbacks)")
+                      if r[1].endswith("_hash")]  # fmt: skip
+            for column in hashes:
+                rows = conn.execute(f"SELECT {column} FROM callbacks WHERE id IN (?, ?)",
+                                    (ids["h-cb"], ids["v-cb"])).fetchall()  # fmt: skip
+                assert rows == [(None,), (None,)], column
         # the statistics, and Marcus, are as they were
         assert statistics(db_path) == stats
         assert {v for v in marcus if "Marcus" in v[2] or MARCUS.id in v[2]} <= set(
