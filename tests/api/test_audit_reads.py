@@ -20,6 +20,7 @@ from contactcenter.api.app import all_routes
 from contactcenter.api.openapi import Route
 from contactcenter.routing import ContactState
 from contactcenter.store import AuditRecord
+from contactcenter.store.errors import StoreUnavailable
 from tests.api.conftest import Api, frame
 
 NAME, PHONE, EMAIL, CUSTOMER = "Jan Novak", "+4930555010008", "jan.novak@example.com", "C1008"
@@ -160,3 +161,16 @@ async def test_the_wallboard_shows_no_customer_data(api: Api) -> None:
     snap = await frame(ws, "snapshot")
     assert not [m for m in MARKERS if m in json.dumps(snap)]
     await ws.close()
+
+
+async def test_no_entry_no_data(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read whose entry cannot be written (the database refuses writes) shows nothing."""
+    cid = await chat_with_a05(api)
+
+    async def refused(*args: object) -> None:
+        raise StoreUnavailable("disk full")
+
+    monkeypatch.setattr(api.store, "audit", refused)
+    status, body = await api.call("GET", f"/api/agent/contacts/{cid}", "a05")
+    assert status == 503 and body["error"]["code"] == "store_unavailable"
+    assert not [m for m in MARKERS if m in json.dumps(body)]
