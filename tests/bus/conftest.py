@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import json
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -136,10 +138,12 @@ class Seen:
     retain: bool
     qos: int
 
-    def json(self) -> Any:
-        import json
-
+    @cached_property
+    def _parsed(self) -> Any:
         return json.loads(self.payload)
+
+    def json(self) -> Any:
+        return self._parsed
 
 
 class Watcher:

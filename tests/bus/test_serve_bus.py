@@ -53,6 +53,7 @@ async def test_the_broker_publishes_offline_when_the_engine_is_killed(
         will = w.last(STATUS)
         assert (will["reason"], will["boot"]) == ("lost", boot)
         assert noticed < 5.0, noticed  # the socket closed with the process: at once
+        print(f"\nlast will seen {noticed * 1000:.0f} ms after SIGKILL")  # noqa: T201 (-s)
         async with Watcher(broker.port, STATUS) as late:  # and it stays, retained
             await late.until(lambda: late.on(STATUS))
         assert late.on(STATUS)[0].retain and late.last(STATUS)["reason"] == "lost"
