@@ -237,13 +237,14 @@ async def screen_pop(request: web.Request) -> web.Response:
     engine = ctx.engine
     view = ctx.site.agents.involved(aid, cid)
     rec = await ctx.store.contact(cid)
+    verified = rec is not None and rec.customer_id is not None and rec.verified
     customer = None  # only a verified identity shows the CRM's card (PII, history)
-    if rec is not None and rec.customer_id is not None and rec.verified:
+    if verified:
         customer = await ctx.store.customer(rec.customer_id)
     history: list[dict[str, Any]] = []
     if customer is not None:
-        for past in await ctx.store.customer_contacts(customer.id, limit=6):
-            if past.contact_id == cid:
+        for past in await ctx.store.customer_contacts(customer.id, limit=20):
+            if past.contact_id == cid or not past.verified:  # a stranger's claim is not theirs
                 continue
             history.append(
                 {
@@ -260,8 +261,8 @@ async def screen_pop(request: web.Request) -> web.Response:
         await ctx.site.chat.transcripts.flush()
     lines = await ctx.store.transcript(cid)
     card = {
-        "customer_id": customer.id if customer is not None else None,
-        "verified": customer is not None,
+        "customer_id": rec.customer_id if verified else None,  # with a card or not (yet)
+        "verified": verified,
         "claimed_customer_id": rec.customer_id if rec is not None and not rec.verified else None,
         "name": customer.name if customer is not None else (rec.customer_name if rec else None),
         "tier": view.tier,

@@ -168,3 +168,26 @@ async def test_a_verified_customer_shows_the_card_and_history(api: Api) -> None:
     assert card["verified"] is True and card["customer_id"] == gold
     assert card["email"] == "amelie.f@example.com" and card["name"] == "Amelie Fournier"
     assert card["tier"] == "gold" and len(card["last_contacts"]) == 1
+
+
+async def _claim(api: Api, customer_id: str) -> str:
+    """A stranger's unsigned claim of ``customer_id``, over (they left)."""
+    cid, _ = await api.start_chat(name="Mallory", topic="billing", customer_id=customer_id)
+    assert await until(lambda: cid not in api.engine.router.contacts)
+    return cid
+
+
+async def test_a_strangers_claim_never_joins_the_customers_history(api: Api) -> None:
+    gold = "C1007"
+    await _earlier_contact(api, gold)
+    claimed = await _claim(api, gold)
+    card = await _pop(api, name="Amelie", identity=signed(api, gold))
+    shown = [c["contact_id"] for c in card["last_contacts"]]
+    assert claimed not in shown and len(shown) == 1, card["last_contacts"]
+
+
+async def test_a_signed_customer_the_crm_does_not_know_is_still_verified(api: Api) -> None:
+    """The site's backend vouches for a customer the CRM has no card for (a new sign-up)."""
+    card = await _pop(api, name="Nina", identity=signed(api, "C9999"))
+    assert card["verified"] is True and card["customer_id"] == "C9999", card
+    assert card["claimed_customer_id"] is None and card["name"] == "Nina"
