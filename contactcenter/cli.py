@@ -35,12 +35,6 @@ def _check_config(args: argparse.Namespace) -> int:
             flows = load_flows(args.config_dir, center)
         except ConfigError as err:
             issues += err.issues
-        from contactcenter.bus import load_bus_settings
-
-        try:
-            load_bus_settings(args.config_dir)
-        except ConfigError as err:
-            issues += err.issues
     if issues or center is None or flows is None:
         print(f"{args.config_dir}: {len(issues)} problem(s)", file=sys.stderr)
         for issue in issues:
@@ -80,9 +74,22 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(str(err), file=sys.stderr)
         return 1
+    from contactcenter.api.context import Settings
+    from contactcenter.api.proxies import networks
+    from contactcenter.api.ratelimit import Limits
     from contactcenter.runtime.heap import HeapSettings
     from contactcenter.runtime.site import RuntimeSettings
 
+    try:
+        networks(args.trusted_proxy)
+    except ValueError as err:
+        print(f"contactcenter serve: --trusted-proxy: {err}", file=sys.stderr)
+        return 1
+    limits = Limits(
+        trusted_proxies=tuple(args.trusted_proxy),
+        connections=args.max_connections,
+        address_connections=args.max_connections_per_address,
+    )
     runtime = RuntimeSettings(
         agent_grace_seconds=args.agent_grace, restart_grace_seconds=args.restart_grace
     )
@@ -97,7 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
             serve(
                 center, host=args.host, port=args.port, db_path=args.db, demo=args.demo,
                 data_keys=args.data_keys, edges=edges, runtime=runtime, heap=heap,
-                chat_identity_keys=args.chat_identity_keys,
+                chat_identity_keys=args.chat_identity_keys, settings=Settings(limits=limits),
             )
         )  # fmt: skip
     except CannotServe as err:
@@ -208,6 +215,16 @@ def _user_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(func=_demo)
     from contactcenter.api.chat_identity import add_commands as add_chat_identity_commands
+    from contactcenter.api.ratelimit import Limits
     from contactcenter.api.serve import DEFAULT_DB
+
+    limits = Limits()
     from contactcenter.keys_cli import add_commands as add_keys_commands
     from contactcenter.keys_cli import add_data_keys_argument
     from contactcenter.personal_data import add_commands as add_personal_data_commands
@@ -257,6 +277,30 @@ def main(argv: list[str] | None = None) -> int:
         "often (one full pause); 0: the ordinary collector; default 3600",
     )
     serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy in front of the engine (address or network; repeatable): limits "
+        "then count the client it names in X-Forwarded-For, and requests must come through it "
+        "(except /healthz and /metrics)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_at_least_one,
+        default=limits.connections,
+        metavar="N",
+        help=f"open connections in all; default {limits.connections}",
+    )
+    serve.add_argument(
+        "--max-connections-per-address",
+        type=_at_least_one,
+        default=limits.address_connections,
+        metavar="N",
+        help="open connections per client address (a proxy is not capped by it); default "
+        f"{limits.address_connections}",
+    )
+    serve.add_argument(
         "--log-level", choices=LEVELS, default="info", help="least severe log line shown"
     )
     serve.add_argument(
@@ -287,9 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     add_data_keys_argument(user_set)
     user_set.add_argument("--config", type=Path, help="check --agent against this config")
     user_set.set_defaults(func=_user_set)
+    add_personal_data_commands(sub, DEFAULT_DB)
     add_chat_identity_commands(sub)
     add_keys_commands(sub)
-    add_personal_data_commands(sub, DEFAULT_DB)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

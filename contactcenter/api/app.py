@@ -28,6 +28,7 @@ from contactcenter.api.chat_identity import ChatIdentity, Keyring
 from contactcenter.api.context import CTX, Ctx, Settings
 from contactcenter.api.errors import ApiError, Handler, error_middleware, error_response
 from contactcenter.api.openapi import Route, build_openapi
+from contactcenter.api.proxies import networks, via_proxies
 from contactcenter.api.schemas import Health, vocabulary
 from contactcenter.api.sockets import SOCKETS, close_all
 from contactcenter.identity import new_keys
@@ -244,16 +245,19 @@ def build_app(
     starts the site on startup and stops it on cleanup; the store stays the caller's to open
     and close.
     """
+    settings = settings or Settings()
+    proxies = networks(settings.limits.trusted_proxies)
     app = web.Application(
         client_max_size=client_max_size,
-        middlewares=[error_middleware, body_in_time],
+        # the client a proxy names, before anything reads the request
+        middlewares=[error_middleware, *via_proxies(proxies), body_in_time],
     )
     app.on_response_prepare.append(security_headers)
     ctx = Ctx(
         site=site,
         store=store,
         metrics=metrics,
-        settings=settings or Settings(),
+        settings=settings,
         chat_secret=chat_secret or secrets.token_bytes(32),
         chat_identity=chat_identity
         or ChatIdentity(site.center.settings.chat_identity, Keyring(new_keys())),

@@ -23,6 +23,7 @@ from yarl import URL
 
 from contactcenter.api.context import CTX
 from contactcenter.api.errors import error_body
+from contactcenter.api.proxies import Network, is_proxy, networks
 from contactcenter.api.ratelimit import Limits, client_address
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,12 @@ class Gate:
     """Counts open connections per client address and in all, and admits a new one only
     under both caps."""
 
-    def __init__(self, per_address: int, total: int) -> None:
+    def __init__(self, per_address: int, total: int, proxies: tuple[Network, ...] = ()) -> None:
         self.per_address = per_address
         self.total = total
+        self.proxies = proxies
+        """Reverse proxies: all their clients come from their addresses, so only the cap in
+        all applies to them."""
         self.open = 0
         self.lingering = 0
         """Refused connections still being told so."""
@@ -60,7 +64,7 @@ class Gate:
         if self.open >= self.total:
             return "global_cap"
         held = self._by_address.get(address, 0)
-        if held >= self.per_address:
+        if held >= self.per_address and not is_proxy(address, self.proxies):
             return "address_cap"
         self._by_address[address] = held + 1
         self.open += 1
@@ -190,7 +194,9 @@ async def listen(app: web.Application, host: str, port: int) -> web.AppRunner:
         if metrics is not None:
             metrics.connection_refused(reason)
 
-    gate = Gate(limits.address_connections, connection_cap(limits))
+    gate = Gate(
+        limits.address_connections, connection_cap(limits), networks(limits.trusted_proxies)
+    )
     runner = web.AppRunner(
         app, handle_signals=False, access_log=None, keepalive_timeout=limits.idle_timeout
     )

@@ -18,7 +18,7 @@ class Limits:
     fast, paste a few lines or keep two tabs open, but not flood.
 
     A client address is an IPv4 address or an IPv6 /64 (what one subscriber gets). Behind a
-    reverse proxy every client has the proxy's address: raise the per-address limits there.
+    reverse proxy, name it in ``trusted_proxies``: limits then count the clients it names.
     """
 
     chat_lines: int = 20
@@ -49,6 +49,9 @@ class Limits:
     """Seconds a request body may take to arrive (408, and the connection is closed)."""
     heartbeat: float = 25.0
     """WebSocket ping interval; a peer that has not answered within half of it is dropped."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies in front of the engine (addresses or networks): clients are then the
+    ones these name in ``X-Forwarded-For``, and only these may send requests (``proxies.py``)."""
 
 
 class Limiter:

@@ -34,6 +34,7 @@ from contactcenter.api.chat_identity import (
     read_keys,
 )
 from contactcenter.api.connections import listen
+from contactcenter.api.context import Settings
 from contactcenter.api.demo import LiveDemo
 from contactcenter.api.engine_lock import EngineLock, lock_problem
 from contactcenter.api.preflight import (
@@ -143,6 +144,7 @@ async def serve(
     runtime: RuntimeSettings | None = None,
     heap: HeapSettings | None = None,
     chat_identity_keys: Path | None = None,
+    settings: Settings | None = None,
 ) -> int:
     """Serve ``center`` until ``stop`` is set (or SIGINT/SIGTERM); ``edges`` are built for the
     site and run with it; ``heap`` runs a ``HeapKeeper`` for the process (None: the ordinary
@@ -190,8 +192,9 @@ async def serve(
             live.add_edge(edge.make(live))
         identity = ChatIdentity(center.settings.chat_identity, Keyring(keys, keys_path))
         app = build_app(
-            live, store, metrics, chat_secret=chat_secret(db_path), chat_identity=identity
-        )
+            live, store, metrics, chat_secret=chat_secret(db_path), chat_identity=identity,
+            settings=settings,
+        )  # fmt: skip
         try:
             runner = await listen(app, host, port)  # with the connection caps and timeouts
         except OSError as e:  # taken since the check: said as the check says it
