@@ -35,6 +35,12 @@ def _check_config(args: argparse.Namespace) -> int:
             flows = load_flows(args.config_dir, center)
         except ConfigError as err:
             issues += err.issues
+        from contactcenter.bus import load_bus_settings
+
+        try:
+            load_bus_settings(args.config_dir)
+        except ConfigError as err:
+            issues += err.issues
     if issues or center is None or flows is None:
         print(f"{args.config_dir}: {len(issues)} problem(s)", file=sys.stderr)
         for issue in issues:

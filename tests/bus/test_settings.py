@@ -133,3 +133,18 @@ def test_serve_with_a_bad_bus_yaml_says_so_in_one_line_and_writes_nothing(tmp_pa
     ]
     assert "s3cret" not in done.stderr + done.stdout
     assert not db.parent.exists()
+
+
+def test_check_config_checks_bus_yaml_too(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    subprocess.run(["cp", "-r", str(CONFIG), str(config)], check=True)
+    (config / "bus.yaml").write_text("bus: {enabled: true, qos: 0}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "contactcenter", "check-config", str(config)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"{config}: 1 problem(s)",
+        f"  {config / 'bus.yaml'}: bus.qos: Input should be 1 or 2",
+    ]
