@@ -31,6 +31,7 @@ MAX_LIMIT = 1000
 """Most entries one page of ``GET /api/audit`` holds."""
 
 OTHER_ACTIONS = (
+    "login",
     "read_offer",
     "read_desktop",
     "read_audit",
@@ -38,7 +39,8 @@ OTHER_ACTIONS = (
     "erase_customer",
     "user_set",
 )
-"""Actions not declared on a route: the desktop socket's reads, the commands' changes."""
+"""Actions not declared on a route: logins (public, written by the handler), the desktop
+socket's reads, the commands' changes."""
 
 
 @dataclass

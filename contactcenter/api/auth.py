@@ -168,6 +168,9 @@ async def login(request: web.Request) -> web.Response:
     token = secrets.token_urlsafe(32)
     ttl = ctx.settings.session_ttl
     await ctx.store.create_session(user.username, token_hash(token), time.time() + ttl)
+    await ctx.store.audit(
+        user.username, "login", user.username, {"address": address}, ctx.engine.wall()
+    )
     p = Principal(user.username, user.role, user.agent_id)
     resp = web.json_response({**_me(ctx, p), "token": token, "expires_in": int(ttl)})
     resp.set_cookie(

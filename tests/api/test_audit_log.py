@@ -108,6 +108,17 @@ async def test_reading_the_log_is_in_the_log(api: Api) -> None:
     assert entry.detail == {"filters": {"actor": "a05"}, "entries": 2}
 
 
+async def test_logins_are_in_the_log_with_their_address(api: Api) -> None:
+    await api.login("sup")
+    await api.login("a05")
+    logins = [(e.actor, e.target, e.detail) for e in await api.store.audit_log(limit=10)
+              if e.action == "login"]  # fmt: skip
+    assert logins == [
+        ("a05", "a05", {"address": "127.0.0.1"}),
+        ("sup", "sup", {"address": "127.0.0.1"}),
+    ]
+
+
 def admin_routes() -> list[Any]:
     return [r for r in all_routes() if r.access == "admin"]
 

@@ -175,7 +175,7 @@ async def test_a_supervisor_changes_a_waiting_contacts_priority(api: Api) -> Non
         "PUT", f"/api/supervisor/contacts/{second}/priority", "a05", {"priority": 1}
     )
     assert status == 403
-    (entry, *_) = await api.store.audit_log()
+    (entry, *_) = [e for e in await api.store.audit_log() if e.action != "login"]
     assert (entry.actor, entry.action, entry.target, entry.detail) == (
         "sup", "contact_priority", second, {"priority": 500},
     )  # fmt: skip
