@@ -9,6 +9,10 @@
   ``sl_offered = answered within T / offered`` and
   ``sl_excl_short = answered within T / (offered - abandoned within the short-abandon time)``.
 * **ASA**: mean wait of answered contacts. **Abandon rate**: abandoned / offered.
+* **AHT** (average handle time): (conversation + after-contact work) / segments handled, per
+  queue the segment was in; a segment is handled when its conversation ends (a hang-up or a
+  hand-off), its wrap-up counts once it ends (as the metrics' ``handle_time_seconds`` and
+  ``wrap_up_time_seconds`` do).
 * **Transfers** (an agent hands a contact on): counted as ``handed_off`` in the queue it left
   and ``transferred_in`` in the queue it went to. The contact's later segments are not offered,
   answered or abandoned again (they count as ``transfers_answered`` / ``transfers_abandoned``),
@@ -23,11 +27,13 @@ from dataclasses import dataclass, field
 from contactcenter.events import (
     ContactAbandoned,
     ContactAnswered,
+    ContactCompleted,
     ContactHandedOff,
     ContactQueued,
     ContactRemoved,
     ContactTransferred,
     Event,
+    WrapUpEnded,
 )
 
 
@@ -50,6 +56,9 @@ class QueueTally:
     transferred_in: int = 0
     transfers_answered: int = 0
     transfers_abandoned: int = 0
+    handled: int = 0
+    handle_seconds_sum: float = 0.0
+    wrap_up_seconds_sum: float = 0.0
 
     @property
     def offered(self) -> int:
@@ -67,6 +76,10 @@ class QueueTally:
 
     def abandon_rate(self) -> float | None:
         return self.abandoned / self.offered if self.offered else None
+
+    def aht(self) -> float | None:
+        work = self.handle_seconds_sum + self.wrap_up_seconds_sum
+        return work / self.handled if self.handled else None
 
 
 @dataclass
@@ -112,10 +125,20 @@ class Tally:
         elif isinstance(e, ContactRemoved):
             if e.segment == 1:
                 self.queue(e.queue).removed += 1
-        elif isinstance(e, ContactHandedOff) and e.to_queue is not None:
-            # (without a queue it left routing to come back later: not a transfer)
-            self.queue(e.queue).handed_off += 1
-            self.queue(e.to_queue).transferred_in += 1
+        elif isinstance(e, ContactCompleted):
+            t = self.queue(e.queue)
+            t.handled += 1
+            t.handle_seconds_sum += e.handle_seconds
+        elif isinstance(e, ContactHandedOff):
+            t = self.queue(e.queue)
+            t.handled += 1
+            t.handle_seconds_sum += e.handle_seconds
+            if e.to_queue is not None:
+                # (without a queue it left routing to come back later: not a transfer)
+                t.handed_off += 1
+                self.queue(e.to_queue).transferred_in += 1
+        elif isinstance(e, WrapUpEnded):
+            self.queue(e.queue).wrap_up_seconds_sum += e.wrap_up_seconds
 
     def observe_all(self, events: Iterable[Event]) -> None:
         for e in events:
