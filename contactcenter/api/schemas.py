@@ -267,6 +267,11 @@ class QueueRow(Out):
     queue: str
     name: str
     channel: str
+    agents_staffed: int = Field(description="Logged-in agents who can serve the queue")
+    agents_available: int
+    agents_on_contact: int = Field(description="Ringing or in conversation")
+    agents_after_contact_work: int
+    agents_away: int
     waiting: int
     oldest_wait_seconds: float
     offered: int
@@ -276,6 +281,10 @@ class QueueRow(Out):
     service_level_goal: float
     answer_threshold_seconds: float
     asa_seconds: float | None
+    aht_seconds: float | None = Field(
+        description="Average handle time: talk plus after-contact work per segment handled"
+    )
+    abandon_rate: float | None
     transfers_in: int
     transfers_out: int
     callbacks_scheduled: int
@@ -304,6 +313,8 @@ class WaitingRow(BaseModel):
     tier: str
     wait_seconds: float
     segment: int
+    state: str = Field(description="waiting, or offered (being rung at `agent`)")
+    agent: str | None
 
 
 class Explain(BaseModel):
@@ -311,6 +322,7 @@ class Explain(BaseModel):
     queue: str
     state: str
     step: int
+    steps: int = Field(description="The queue's escalation steps")
     wait_seconds: float
     agent: str | None
     candidates: list[dict[str, Any]]

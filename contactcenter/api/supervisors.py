@@ -49,15 +49,19 @@ async def explain(request: web.Request) -> web.Response:
     # timer due), or a quiet center would report the wait and the step as of that input.
     await ctx.engine.advance()
     ex = ctx.engine.router.explain(cid)
+    agents = ctx.engine.center.agents
     return web.json_response(
         {
             "contact_id": ex.contact_id,
             "queue": ex.queue,
             "state": str(ex.state),
             "step": ex.step,
+            "steps": len(ctx.engine.center.queues[ex.queue].escalation),
             "wait_seconds": round(ex.wait_seconds, 1),
             "agent": ex.agent,
-            "candidates": [dataclasses.asdict(c) for c in ex.candidates],
+            "candidates": [
+                {**dataclasses.asdict(c), "name": agents[c.agent_id].name} for c in ex.candidates
+            ],
         }
     )
 
@@ -102,18 +106,7 @@ async def set_priority(request: web.Request) -> web.Response:
 
 async def waiting(request: web.Request) -> web.Response:
     """The contacts waiting (or ringing) in each queue, in the order they will be served."""
-    ctx = request.app[CTX]
-    engine = ctx.engine
-    now = engine.now()
-    rows = []
-    for qid in engine.center.queues:
-        for place, cid in enumerate(engine.router.waiting(qid), start=1):
-            view = engine.router.contact(cid)
-            rows.append({"contact_id": cid, "queue": qid, "channel": view.channel,
-                         "place": place, "priority": view.priority, "tier": view.tier,
-                         "wait_seconds": round(now - view.arrived_at, 1),
-                         "segment": view.segment})  # fmt: skip
-    return web.json_response(rows)
+    return web.json_response(request.app[CTX].site.wallboard.waiting())
 
 
 async def set_tier(request: web.Request) -> web.Response:
@@ -173,9 +166,9 @@ async def wallboard_ws(request: web.Request) -> web.StreamResponse:
 
 
 ROUTES = [
-    Route("GET", "/api/supervisor/queues", queues, "Per queue: waiting, oldest wait, today's "
-          "service level, ASA, abandons", "supervisor", access="supervisor", response=QueueRow,
-          many=True),
+    Route("GET", "/api/supervisor/queues", queues, "Per queue: agents by state, waiting, oldest "
+          "wait, today's service level, ASA, AHT, abandons, call backs", "supervisor",
+          access="supervisor", response=QueueRow, many=True),
     Route("GET", "/api/supervisor/agents", agents, "Every agent's state, contacts and "
           "occupancy", "supervisor", access="supervisor", response=AgentRow, many=True),
     Route("GET", "/api/supervisor/contacts/{id}/explain", explain, "Why a contact is (not) "

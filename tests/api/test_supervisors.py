@@ -91,3 +91,23 @@ async def test_wallboard_is_throttled(api: Api) -> None:
     elapsed = loop.time() - start
     assert pushes <= elapsed / 0.05 + 2
     await ws.close()
+
+
+async def test_time_in_state_counts_from_the_last_state_change(api: Api) -> None:
+    """An agent's time in the state shown (the wallboard's "For") starts at the last change of
+    that state, not at the log-in."""
+    await api.ok("POST", "/api/agent/login", "a05")
+    await asyncio.sleep(0.8)  # available for 0.8 s ...
+    cid, token = await api.start_chat()  # ... then rung at once
+    customer = await api.ws(f"/api/chat/{cid}/ws?token={token}")  # (the customer stays)
+    await api.ok("POST", f"/api/agent/contacts/{cid}/accept", "a05")
+    await asyncio.sleep(0.3)  # busy for 0.3 s
+    agents = {a["agent"]: a for a in await api.ok("GET", "/api/supervisor/agents", "sup")}
+    assert agents["a05"]["state"] == "busy"
+    assert 0.3 <= agents["a05"]["since"] < 0.7
+    ws = await api.ws("/api/wallboard/ws", "sup")
+    snap = await frame(ws, "snapshot")
+    (shown,) = [a for a in snap["agents"] if a["agent"] == "a05"]
+    assert shown["state"] == "busy" and 0.3 <= shown["since"] < 0.7
+    await ws.close()
+    await customer.close()
