@@ -15,6 +15,7 @@ index keys are in the file, look-ups try both.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from contactcenter.store.errors import StoreError
 from contactcenter.store.sealing import PREFIX, LookupKind, is_sealed, kid_of
 
 if TYPE_CHECKING:
@@ -85,8 +87,14 @@ async def seal_clear_rows(store: Store) -> int:
     if pending:  # all sealed; what the clear values were in must go too
         db = store._conn()
         async with store._lock:
-            await db.execute("VACUUM")
-            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                await db.execute("VACUUM")
+                await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as e:  # e.g. no room for the copy: tried again at next open
+                raise StoreError(
+                    f"cannot rebuild the database {store.path} after sealing its clear values "
+                    f"(it needs free space about its size for a moment): {e}"
+                ) from e
         async with store._write() as db:
             await db.execute("DELETE FROM clear_rows")
     return sealed

@@ -353,11 +353,12 @@ class Store:
             return db.total_changes - before
 
     async def _customer(
-        self, match: Callable[[], tuple[str, Sequence[object]]]
+        self, match: Callable[[], tuple[str, Sequence[object]]], *, by_hash: bool = False
     ) -> CustomerRecord | None:
         """The first customer ``match()`` selects (a WHERE clause and its parameters), with its
-        notes, in one snapshot (``_lookup``: ``match`` is called inside it)."""
-        async with self._lookup() as db:
+        notes; ``by_hash``: a look-up by hash, in one snapshot (``_lookup``: ``match`` is
+        called inside it)."""
+        async with self._lookup() if by_hash else self._read() as db:
             where, params = match()
             rows = list(
                 await db.execute_fetchall(
@@ -425,7 +426,7 @@ class Store:
                 params += hashes
             return " AND ".join(where), params
 
-        return await self._customer(match)
+        return await self._customer(match, by_hash=True)
 
     async def _update_customer(self, sql: str, params: Sequence[object], customer_id: str) -> None:
         async with self._write() as db:

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from contactcenter.store import CustomerRecord, Store, StoreError, resealing
@@ -144,4 +145,25 @@ async def test_an_upgrade_cut_short_goes_on_where_it_stopped(
         lines = await store.transcript("k1")
         assert [m.text for m in lines] == [f"secret line {i:04d}" for i in range(LINES)]
         assert None not in (await key_use(store)).values
+    assert clear_values_in(db) == []
+
+
+async def test_no_room_to_rebuild_is_one_clear_error_and_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = release_3_database(tmp_path)
+    real = aiosqlite.Connection.execute
+
+    def no_room(self: aiosqlite.Connection, sql: str, *args: object) -> object:
+        if sql == "VACUUM":
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, sql, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute", no_room)
+    with pytest.raises(StoreError, match=f"cannot rebuild the database {db}.*disk is full"):
+        await Store.open(db)
+    monkeypatch.setattr(aiosqlite.Connection, "execute", real)
+    assert clear_values_in(db) != []  # all sealed, but free pages still hold some
+    async with await Store.open(db) as store:
+        assert len(await store.transcript("k1")) == LINES
     assert clear_values_in(db) == []
