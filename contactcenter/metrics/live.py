@@ -1,4 +1,5 @@
-"""State read at scrape time: contacts waiting per queue and agents per activity.
+"""State read at scrape time: contacts waiting per queue, agents per activity, and per queue the
+activities of the agents who can serve it.
 
 A *state source* is a no-argument callable returning a ``LiveState``. The metrics call it on
 every scrape, so it must be cheap and must run where the state may be read: in the live
@@ -35,11 +36,14 @@ class QueueLoad:
 class LiveState:
     """A snapshot: ``now`` on the same clock as the events' ``at`` (monotonic live,
     ``env.now`` simulated); queues missing from ``queues`` have nobody waiting; states
-    missing from ``agents`` have no agents."""
+    missing from ``agents`` have no agents. ``queue_agents``: per queue, the agents who can
+    serve it (eligible at some escalation step) by activity; an agent counts in every queue it
+    can serve; empty when the source cannot tell (no router)."""
 
     now: float
     queues: Mapping[str, QueueLoad] = field(default_factory=dict)
     agents: Mapping[AgentActivity, int] = field(default_factory=dict)
+    queue_agents: Mapping[str, Mapping[AgentActivity, int]] = field(default_factory=dict)
 
 
 StateSource = Callable[[], LiveState]
@@ -48,7 +52,8 @@ StateSource = Callable[[], LiveState]
 def router_state(router: Router, now: Callable[[], float]) -> StateSource:
     """A state source reading ``router`` (read-only) at call time, stamped with ``now()``.
 
-    One pass over the router's contacts and agents: O(contacts + agents) per scrape.
+    One pass over the router's contacts and agents, and one over each queue's eligible agents:
+    O(contacts + agents x queues) per scrape.
     """
 
     def read() -> LiveState:
@@ -73,6 +78,12 @@ def router_state(router: Router, now: Callable[[], float]) -> StateSource:
         for agent in list(router.agents.values()):
             activity = agent.activity
             agents[activity] = agents.get(activity, 0) + 1
-        return LiveState(t, loads, agents)
+        per_queue: dict[str, dict[AgentActivity, int]] = {}
+        for qid, qs in router.queues.items():
+            counts = per_queue[qid] = {}
+            for aid in qs.first_step:
+                activity = router.agents[aid].activity
+                counts[activity] = counts.get(activity, 0) + 1
+        return LiveState(t, loads, agents, per_queue)
 
     return read

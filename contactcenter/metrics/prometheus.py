@@ -2,15 +2,17 @@
 
 ``Metrics.observe(event)`` updates counters and histograms; a custom collector adds, at scrape
 time, what is a state rather than a history (contacts waiting, oldest waiting age, agents per
-activity, in-progress agent-state time) plus the config values the recording rules need
+activity, per queue the agents who can serve it by activity, which queues are open by their
+business hours, in-progress agent-state time) plus the config values the recording rules need
 (``config/prometheus/rules.yml``).
 
 Labels are ``queue`` and ``channel`` (and ``state``, ``reason``, ``outcome``, ``to_queue``,
 ``step``), all bounded by the config and the event vocabulary. Contact, customer and agent ids,
 phone numbers and dispositions (free text) never become label values; a queue id that is not
-in the config is counted as ``queue="_unknown"``. Every series a rule divides by or takes
-``increase()`` of is created at zero up front (``increase()`` cannot see the first increment
-of a series that appears with value 1).
+in the config is counted as ``queue="_unknown"``. Every series a rule or dashboard divides by
+or takes ``increase()`` of is created at zero up front (``increase()`` cannot see the first
+increment of a series that appears with value 1): also hand-offs and supervisor moves between
+every two queues of a channel.
 
 KPI definitions are those of ``contactcenter.kpi`` (wallboard and planner alike):
 
@@ -25,7 +27,12 @@ KPI definitions are those of ``contactcenter.kpi`` (wallboard and planner alike)
   again (they count in ``transfers_answered_total`` / ``transfers_abandoned_total``).
 
 Call backs: booked by source, attempts by outcome, call backs ended by outcome, and at scrape
-time those pending per queue and state with the age of the oldest (``bind_callbacks``).
+time those pending per queue and state with the age of the oldest, and how long the one due
+longest has been due with nobody calling yet (``bind_callbacks``; the overdue alert).
+
+Open hours: ``queue_open`` is 1 while a queue's business hours (the schedules the IVR flows test
+before they queue to it, ``metrics/hours.py``) are open, on the ``wall`` clock; queues without
+hours (no flow queues to them, or the center has no IVR loaded) have no series.
 
 Abuse: customers' chat lines refused and connections refused or cut, by the limit that
 stopped them (``reason`` only: never a chat, customer or address).
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -63,6 +71,8 @@ from contactcenter.events import (
     TransferReason,
     WrapUpEnded,
 )
+from contactcenter.ivr.loader import flows_of
+from contactcenter.metrics.hours import opening
 from contactcenter.metrics.live import LiveState, QueueLoad, StateSource, router_state
 from contactcenter.routing import Router
 
@@ -109,7 +119,8 @@ LINE_REFUSALS = ("chat_lines", "address_lines", "address_bytes", "line_size", "t
 CONNECTION_REFUSALS = ("address_cap", "global_cap", "chat_sockets")
 CONNECTION_CUTS = ("body_timeout", "heartbeat")
 PendingCallbacks = Callable[[], "dict[str, dict[str, float | int]]"]
-"""Per queue: call backs ``scheduled``, ``queued``, ``in_progress`` and the ``oldest`` age."""
+"""Per queue: call backs ``scheduled``, ``queued``, ``in_progress``, the ``oldest`` age and
+``oldest_due`` (seconds the one due longest, not yet being made, has been due)."""
 
 
 def config_flows(center: Center) -> set[tuple[str, str, str]]:
@@ -210,6 +221,12 @@ class _QueueSeries:
         cfg = m.center.queues.get(queue)
         for step in range(1, len(cfg.escalation) if cfg is not None else 0):
             m.escalated.labels(queue, channel, str(step))
+        if cfg is not None:
+            for target, t in m.center.queues.items():
+                if t.channel == channel:
+                    m.handed_off.labels(queue, target, channel)
+                    if target != queue:
+                        m.transferred.labels(queue, target, channel, "supervisor")
         if channel == "voice" and cfg is not None:
             for source in CALLBACK_SOURCES:
                 m.callbacks_booked.labels(queue, source)
@@ -227,7 +244,8 @@ class Metrics:
     ``prometheus_client.REGISTRY`` to share the process-wide one).
 
     Live state comes from ``bind_router``/``bind_source``; until one is bound it is derived from
-    the events seen, stamped ``clock()`` when given, else the last event's ``at``.
+    the events seen, stamped ``clock()`` when given, else the last event's ``at``. ``wall``
+    (Unix seconds) is the clock the business hours are read on.
     """
 
     def __init__(
@@ -236,6 +254,7 @@ class Metrics:
         registry: CollectorRegistry | None = None,
         *,
         clock: Callable[[], float] | None = None,
+        wall: Callable[[], float] = time.time,
         wait_spread: Iterable[float] = WAIT_SPREAD,
         survey_buckets: Sequence[float] = SURVEY_BUCKETS,
     ) -> None:
@@ -243,6 +262,7 @@ class Metrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         self._clock = clock
         self._source: StateSource | None = None
+        self._open_queues = opening(flows_of(center), wall)
         self.wait_buckets = wait_buckets(center, wait_spread)
         reg = self.registry
         qc = ("queue", "channel")
@@ -277,8 +297,8 @@ class Metrics:
         )
         self.transferred = counter(
             "contacts_transferred_total",
-            "Contacts moved from `queue` to `to_queue`, by reason (the flows; series of "
-            "supervisor moves appear at their first move).",
+            "Contacts moved from `queue` to `to_queue`, by reason (overflow, max wait, no "
+            "agents, supervisor).",
             ("queue", "to_queue", "channel", "reason"),
         )
         self.removed = counter(
@@ -694,6 +714,18 @@ class _LiveCollector:
             labels=qc,
         )
         agents = GaugeMetricFamily(PREFIX + "agents", "Agents by activity.", labels=["state"])
+        queue_agents = GaugeMetricFamily(
+            PREFIX + "queue_agents",
+            "Agents who can serve the queue (eligible at some escalation step), by activity; an "
+            "agent counts in every queue it can serve.",
+            labels=[*qc, "state"],
+        )
+        queue_open = GaugeMetricFamily(
+            PREFIX + "queue_open",
+            "1 while the queue's business hours (as the IVR tests them before queueing to it) "
+            "are open, else 0; queues without hours have no series.",
+            labels=qc,
+        )
         state_seconds = CounterMetricFamily(
             PREFIX + "agent_state_seconds_total",
             "Seconds agents spent in each activity, summed over agents (from state changes; "
@@ -736,6 +768,14 @@ class _LiveCollector:
                 goal.add_metric(labels, g / 100.0)
             for state in AGENT_STATES:
                 agents.add_metric([state.value], live.agents.get(state, 0))
+            for qid, counts in live.queue_agents.items():
+                channel = center.queues[qid].channel
+                for state in AGENT_STATES:
+                    queue_agents.add_metric([qid, channel, state.value], counts.get(state, 0))
+            if m._open_queues is not None:
+                for qid, is_open in m._open_queues().items():
+                    if qid in center.queues:
+                        queue_open.add_metric([qid, center.queues[qid].channel], int(is_open))
             for state, seconds in m.agent_state_seconds(live.now).items():
                 state_seconds.add_metric([state.value], seconds)
             s = center.settings.routing.short_abandon_seconds
@@ -752,6 +792,12 @@ class _LiveCollector:
             "original arrival); 0 if none.",
             labels=["queue"],
         )
+        pending_due = GaugeMetricFamily(
+            PREFIX + "callbacks_oldest_due_seconds",
+            "How long the call back due longest (in its queue, no agent calling yet) has been "
+            "due; 0 if none.",
+            labels=["queue"],
+        )
         if live is not None and m._pending_callbacks is not None:
             rows = m._pending_callbacks()
             for qid, q in center.queues.items():
@@ -761,5 +807,6 @@ class _LiveCollector:
                 for pending_state in CALLBACK_STATES:
                     pending.add_metric([qid, pending_state], row.get(pending_state, 0))
                 pending_oldest.add_metric([qid], row.get("oldest", 0.0))
-        yield from (waiting, ringing, oldest, agents, state_seconds, threshold, goal, short)
-        yield from (pending, pending_oldest)
+                pending_due.add_metric([qid], row.get("oldest_due", 0.0))
+        yield from (waiting, ringing, oldest, agents, queue_agents, queue_open, state_seconds)
+        yield from (threshold, goal, short, pending, pending_oldest, pending_due)

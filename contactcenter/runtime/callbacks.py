@@ -614,17 +614,20 @@ class CallbackService:
 
     def pending(self) -> dict[str, dict[str, float | int]]:
         """Per queue: call backs scheduled (not yet due), queued (due: offered to agents), in
-        progress, and the age of the oldest waiting one (from the original arrival)."""
+        progress, the age of the oldest waiting one (from the original arrival), and how long
+        the one due longest has been due with no agent calling yet (``oldest_due``)."""
         wall = self.engine.wall()
         out: dict[str, dict[str, float | int]] = {}
         for cb in self.live.values():
             row = out.setdefault(
-                cb.record.queue, {"scheduled": 0, "queued": 0, "in_progress": 0, "oldest": 0.0}
+                cb.record.queue,
+                {"scheduled": 0, "queued": 0, "in_progress": 0, "oldest": 0.0, "oldest_due": 0.0},
             )
             if cb.status is S.SCHEDULED:
                 row["scheduled"] += 1
             elif cb.status is S.QUEUED:
                 row["queued"] += 1
+                row["oldest_due"] = max(row["oldest_due"], wall - cb.due_wall)
             else:
                 row["in_progress"] += 1
             if cb.status in (S.SCHEDULED, S.QUEUED):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -16,6 +18,7 @@ from contactcenter.events import (
     ContactAnswered,
     ContactQueued,
 )
+from contactcenter.ivr import load_flows, with_flows
 from contactcenter.kpi import Tally
 from contactcenter.metrics import (
     UNKNOWN_QUEUE,
@@ -144,13 +147,16 @@ def test_live_gauges_from_router(example: Center, fed: Metrics) -> None:
 
 
 def test_event_derived_state_matches_router(example: Center, shift: Shift) -> None:
-    """Without a bound router the live gauges come from the events, with the same values."""
+    """Without a bound router the live gauges come from the events, with the same values
+    (except the agents per queue: only the router knows who can serve a queue)."""
     m = Metrics(example, clock=lambda: END)
     m.observe_all(shift.events)
     bound = Metrics(example)
     bound.observe_all(shift.events)
     bound.bind_router(shift.router, lambda: END)
-    assert m.live_state() == bound.live_state()
+    derived, read = m.live_state(), bound.live_state()
+    assert (derived.now, derived.queues, derived.agents) == (read.now, read.queues, read.agents)
+    assert not derived.queue_agents and read.queue_agents
     gauges = (
         "contactcenter_contacts_waiting",
         "contactcenter_contacts_ringing",
@@ -289,3 +295,73 @@ def test_shipped_rules_are_generated() -> None:
         "config/prometheus/rules.yml is stale: python -m contactcenter.metrics.rules > "
         "config/prometheus/rules.yml"
     )
+
+
+def test_no_created_series(fed: Metrics) -> None:
+    """`_created` samples are a timestamp per counter and histogram child (a quarter of the
+    output) that no rule or dashboard reads: the exposition has none, in either format."""
+    for accept in (None, "application/openmetrics-text; version=1.0.0"):
+        text = exposition(fed.registry, accept)[0].decode()
+        names = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] != "#"}
+        assert names and not {n for n in names if n.endswith("_created")}, accept
+
+
+def test_transfer_series_exist_before_the_first_transfer(example: Center) -> None:
+    """increase() cannot see the first increment of a series that appears at 1: every pair of
+    queues of a channel has its hand-off and supervisor-move series at 0 from the start."""
+    m = Metrics(example)
+    for a, qa in example.queues.items():
+        for b, qb in example.queues.items():
+            if qa.channel != qb.channel:
+                continue
+            pair = {"queue": a, "to_queue": b, "channel": qa.channel}
+            assert value(m, "contactcenter_contacts_handed_off_total", pair) == 0, pair
+            if a != b:
+                moved = {**pair, "reason": "supervisor"}
+                assert value(m, "contactcenter_contacts_transferred_total", moved) == 0, pair
+
+
+def test_agents_per_queue_by_state(example: Center, fed: Metrics) -> None:
+    """At the end of the shift a04 (sales 5) is busy and a05 (sales 4) away; everyone else who
+    has the sales skill and takes calls is offline (sales' last step takes any agent with
+    it). VIP needs vip_care, which neither has."""
+    sales_agents = [
+        a
+        for a in example.agents.values()
+        if a.skills.get("sales", 0) >= 1 and example.capacity(a, "voice") > 0
+    ]
+    expected = {state.value: 0 for state in AgentActivity}
+    expected |= {"busy": 1, "away": 1, "offline": len(sales_agents) - 2}
+    for state, n in expected.items():
+        got = value(fed, "contactcenter_queue_agents", {**SALES, "state": state})
+        assert got == n, state
+    vip = {"queue": "vip", "channel": "voice"}
+    assert value(fed, "contactcenter_queue_agents", {**vip, "state": "busy"}) == 0
+    assert value(fed, "contactcenter_queue_agents", {**vip, "state": "away"}) == 0
+
+
+def at_berlin(iso: str) -> float:
+    return dt.datetime.fromisoformat(iso).replace(tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("moment", "voice", "chat"),
+    [
+        ("2026-03-04 10:00", 1, 1),  # a Wednesday: both open
+        ("2026-03-04 21:00", 0, 1),  # the phone line closes at 20:00, chat at 22:00
+        ("2026-03-07 15:00", 0, 1),  # Saturday: phones 9-14, chat 9-18
+        ("2026-05-01 10:00", 0, 0),  # Labour Day
+    ],
+)
+def test_queue_open_by_business_hours(example: Center, moment: str, voice: int, chat: int) -> None:
+    """The voice queues follow the `main` schedule the phone line's flow tests, the chat queues
+    the `chat` one; e-mail is queued by no flow, so it has no hours (no series)."""
+    center = with_flows(example, load_flows(ROOT / "config", example))
+    m = Metrics(center, wall=lambda: at_berlin(moment))
+    for qid, q in example.queues.items():
+        got = value(m, "contactcenter_queue_open", {"queue": qid, "channel": q.channel})
+        assert got == {"voice": voice, "chat": chat, "email": None}[q.channel], qid
+
+
+def test_no_hours_without_flows(example: Center) -> None:
+    assert "contactcenter_queue_open{" not in Metrics(example).render().decode()
