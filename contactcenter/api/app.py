@@ -294,6 +294,7 @@ def build_app(
         await cancel_and_wait(*ctx.tasks)
 
     async def cleanup(app: web.Application) -> None:
+        await ctx.audit_writes.stop()
         if manage_engine:
             await site.stop()
 

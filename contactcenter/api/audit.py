@@ -4,7 +4,8 @@ and the admins' way to read it (``GET /api/audit``, itself a read that is logged
 What a route leaves is declared on it (``Route.audit``; a change that declares nothing is
 logged under its handler's name) and written here, by ``audited``, around the handler: after a
 successful answer and before it is sent, so nothing is shown without its entry (a failed
-write is a 500 instead of the data). Handlers only say what they showed (``shown``: the parts,
+write is a 503 instead of the data; a change's entry is held back and written when the
+database takes writes again). Handlers only say what they showed (``shown``: the parts,
 the ids of a list) or that they showed nothing of a customer (``nothing_shown``). Entries
 name ids and parts, never the data itself. Offers pushed on the desktop's socket are reads
 too, one entry per offer however many desktops show it (``OfferReads``).
@@ -70,8 +71,17 @@ def nothing_shown(request: web.Request) -> None:
     request[NOTE] = Note(empty=True)
 
 
-async def record(ctx: Ctx, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
-    await ctx.store.audit(actor, action, target, detail, ctx.engine.wall())
+async def record(
+    ctx: Ctx, actor: str, action: str, target: str, detail: dict[str, Any], *, change: bool = False
+) -> None:
+    """Write the entry. A read's entry is written before the data is shown (no entry, no
+    data); a change has been made already, so its entry is held back and written later if the
+    database refuses it now (``HeldWrites``), rather than telling the user it failed."""
+    wall = ctx.engine.wall()
+    if change:
+        await ctx.audit_writes.write(lambda: ctx.store.audit(actor, action, target, detail, wall))
+    else:
+        await ctx.store.audit(actor, action, target, detail, wall)
 
 
 def audited(route: Route) -> Handler:
@@ -88,7 +98,8 @@ def audited(route: Route) -> Handler:
         if 200 <= resp.status < 300 and not note.empty:
             p = principal(request)
             target = note.target or request.match_info.get("id") or p.agent_id or p.username
-            await record(request.app[CTX], p.username, audit.action, target, note.detail)
+            await record(request.app[CTX], p.username, audit.action, target, note.detail,
+                         change=not audit.reads)  # fmt: skip
         return resp
 
     logged.__name__ = handler.__name__

@@ -16,6 +16,7 @@ from contactcenter.api.login_throttle import LoginThrottle
 from contactcenter.api.ratelimit import Limiter, Limits, LineAllowance
 from contactcenter.api.session_sockets import SessionSockets
 from contactcenter.runtime import Engine, Site
+from contactcenter.runtime.store_health import HeldWrites
 
 DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "escalated", "sale", "no-resolution")
 
@@ -72,6 +73,8 @@ class Ctx:
     """Chat contact id -> open customer WebSockets."""
     absence: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     """Chat contact id -> the timer that ends the chat unless the customer comes back."""
+    audit_writes: HeldWrites = field(init=False)
+    """Audit entries of changes already made, held while the database refuses writes."""
     session_sockets: SessionSockets = field(init=False)
     """The WebSockets of each login session, closed when it ends."""
 
@@ -88,6 +91,7 @@ class Ctx:
         self.chat_limiter = Limiter(s.chat_starts, 60.0, clock=self.clock)
         self.lines = LineAllowance(s.limits, clock=self.clock)
         self.session_sockets = SessionSockets(self.store, self.spawn)
+        self.audit_writes = HeldWrites(self.site.engine.store_health, "audit entries")
 
     def spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
         """Run a background task that the app cancels on shutdown."""

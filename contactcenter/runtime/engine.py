@@ -34,7 +34,7 @@ from contactcenter.routing import Router
 from contactcenter.runtime.background import cancel_and_wait
 from contactcenter.runtime.hub import Hub
 from contactcenter.runtime.ports import EventStore, MetricsLike
-from contactcenter.runtime.store_health import StoreHealth
+from contactcenter.runtime.store_health import RETRY_SECONDS, StoreHealth
 from contactcenter.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,6 @@ Input = Callable[[float], list[Event]]
 
 Listener = Callable[[Event], None]
 Keeper = Callable[[Sequence[Event]], Awaitable[None]]
-
-RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
-"""Waits between attempts to write held events (the last one repeats)."""
 
 
 @dataclass(slots=True)

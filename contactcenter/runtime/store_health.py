@@ -9,9 +9,13 @@ named by ``/healthz``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 
 from contactcenter.store.errors import StoreUnavailable
 
@@ -64,3 +68,61 @@ class StoreHealth:
         since = time.strftime("%H:%M:%S UTC", time.gmtime(self.down_since))
         held = ", ".join(f"{n} {what}" for what, n in sorted(self.held.items()) if n)
         return f"{self.reason} since {since}" + (f"; held back: {held}" if held else "")
+
+
+RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
+"""Waits between attempts to write what is held back (the last one repeats)."""
+
+
+class HeldWrites:
+    """Writes that must happen but need not be waited for (an audit entry of a change already
+    made): tried at once; while the database refuses, held in order and retried, oldest first,
+    by one background task. ``what`` names them for ``StoreHealth`` (e.g. ``audit entries``)."""
+
+    def __init__(self, health: StoreHealth, what: str) -> None:
+        self.health = health
+        self.what = what
+        self._held: deque[Callable[[], Awaitable[None]]] = deque()
+        self._task: asyncio.Task[None] | None = None
+
+    async def write(self, write: Callable[[], Awaitable[None]]) -> None:
+        if not self._held:
+            try:
+                await write()
+                return
+            except StoreUnavailable as err:
+                self.health.failed(err)
+        self._held.append(write)
+        self.health.holding(self.what, len(self._held))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._catch_up(), name=f"held {self.what}")
+
+    async def _catch_up(self) -> None:
+        for attempt in itertools.count():
+            await asyncio.sleep(RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)])
+            while self._held:
+                try:
+                    await self._held[0]()
+                except StoreUnavailable as err:
+                    self.health.failed(err)
+                    break
+                self._held.popleft()
+                self.health.holding(self.what, len(self._held))
+            if not self._held:
+                self.health.wrote()
+                return
+
+    async def stop(self) -> None:
+        """A last try for what is held; what still cannot be written is logged as lost."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while self._held:
+            try:
+                await self._held[0]()
+            except StoreUnavailable:
+                log.error("stopping with %d %s the database never took", len(self._held),
+                          self.what)  # fmt: skip
+                return
+            self._held.popleft()

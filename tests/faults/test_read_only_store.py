@@ -131,3 +131,7 @@ async def test_a_database_turning_read_only_refuses_clearly_and_catches_up(
         assert rec is not None and rec.completed_wall is not None, rec
         assert (rec.agent_id, rec.disposition) == ("a06", "resolved")
         assert await store.contact(again["contact_id"]) is not None
+        # the hang-up's audit entry was held back, not lost (nor refused to the agent)
+        changes = [(e.actor, e.target) for e in await store.audit_log(limit=100)
+                   if e.action == "hang_up"]  # fmt: skip
+        assert changes == [("a06", chat)], changes
