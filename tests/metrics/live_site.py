@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestServer
 
 from contactcenter.api import Settings, build_app
+from contactcenter.bus import BusCollector, BusEdge, BusSettings
 from contactcenter.config import load_center
 from contactcenter.events import Event
 from contactcenter.ivr import load_flows, with_flows
@@ -51,8 +52,12 @@ class LiveSite:
 
 
 @asynccontextmanager
-async def live_site(db: Path, wall: Wall) -> AsyncIterator[LiveSite]:
-    """The example center with its IVR (so its business hours count), started and serving."""
+async def live_site(
+    db: Path, wall: Wall, *, bus_port: int | None = None
+) -> AsyncIterator[LiveSite]:
+    """The example center with its IVR (so its business hours count), started and serving;
+    with ``bus_port`` also its MQTT bus, for a broker on that loopback port (as ``serve``
+    builds it from ``bus.yaml``)."""
     plain = load_center(CONFIG_DIR)
     center = with_flows(plain, load_flows(CONFIG_DIR, plain))
     store = await Store.open(db)
@@ -60,6 +65,11 @@ async def live_site(db: Path, wall: Wall) -> AsyncIterator[LiveSite]:
         await store.seed_customers(center.customers.values(), center.dedicated_agent)
         metrics = Metrics(center, wall=wall)
         site = Site(center, store, metrics=metrics, wall=wall)
+        if bus_port is not None:
+            bus = BusSettings(enabled=True, port=bus_port, stop_seconds=1.0)
+            edge = BusEdge(site, bus, wall=wall)
+            metrics.registry.register(BusCollector(edge))
+            site.add_edge(edge)
         app = build_app(site, store, metrics, chat_secret=b"s" * 32, settings=Settings())
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
