@@ -81,7 +81,8 @@ def stationary_model(
     spec: Mapping[str, object] | None = None,
 ) -> Model:
     """Constant arrival rates for ``hours`` with ``agents`` of the center logged in all along
-    (default: every agent); one group ``all``."""
+    (default: every agent); one group ``all``. The first interval starts at midnight, or after
+    the warm-up when ``spec`` has ``warmup_minutes``."""
     step = interval_minutes * 60.0
     k = max(1, round(hours * 3600.0 / step))
     queues = tuple(center.queues)
@@ -90,13 +91,6 @@ def stationary_model(
         aht_row = np.array([float(aht_seconds.get(q, 300.0)) for q in queues])
     else:
         aht_row = np.full(len(queues), float(aht_seconds))
-    forecast = Forecast(
-        start=0.0,
-        interval_seconds=step,
-        queues=queues,
-        contacts=np.tile(rate, (k, 1)),
-        aht=np.tile(aht_row, (k, 1)),
-    )
     settings: dict[str, object] = {
         "handle_time": handle or HandleTime(),
         "patience": (
@@ -109,6 +103,14 @@ def stationary_model(
     }
     settings.update(spec or {})
     scenario = ScenarioSpec.model_validate(settings)
+    forecast = Forecast(
+        # (simulated time starts at midnight: the warm-up runs before the first interval)
+        start=scenario.warmup_minutes * 60.0,
+        interval_seconds=step,
+        queues=queues,
+        contacts=np.tile(rate, (k, 1)),
+        aht=np.tile(aht_row, (k, 1)),
+    )
     n = len(center.agents) if agents is None else agents
     staffing = Staffing(("all",), np.full((k, 1), n, dtype=np.int64))
     return resolve(scenario, center, forecast, staffing=staffing, source="<stationary>")

@@ -5,7 +5,9 @@ model is a handful of small generator processes over an explicit environment, wi
 ``numpy.random.Generator`` for every draw:
 
 * ``_arrivals``: per interval, Poisson counts per queue at uniform times (a Poisson process
-  with the interval's rate), each contact with its tier, handle time and patience drawn;
+  with the interval's rate), each contact with its tier, handle time and patience drawn; a
+  warm-up (``Model.warmup_seconds``, exactly that long) runs first at the first interval's
+  rates and staffing, and the ``Collector`` counts nothing of it;
 * ``_clock``: sleeps until ``router.next_deadline()`` (escalation steps, ring timeouts,
   wrap-up ends...) and calls ``advance``; an input that creates an earlier deadline wakes it;
 * ``_schedule``: logs agents in and out per the staffing table or roster; an agent whose shift
@@ -90,7 +92,7 @@ class Driver:
         self.model = model
         self.arrival_rng = arrivals
         self.rng = rng
-        self.env = simpy.Environment(initial_time=fc.start)
+        self.env = simpy.Environment(initial_time=fc.start - model.warmup_seconds)
         self.router = Router(model.center)
         group_of = {a: g for g, grp in enumerate(model.groups) for a in grp.agents}
         self.collector = Collector(
@@ -282,44 +284,52 @@ class Driver:
     # == contacts ===========================================================================
 
     def _arrivals(self) -> Process:
+        fc = self.model.forecast
+        warmup = self.model.warmup_seconds
+        if warmup > 0:  # the first interval's rates, for exactly the warm-up's length
+            yield from self._batch(fc.start - warmup, warmup, 0)
+        for k in range(fc.intervals):
+            yield from self._batch(fc.start + k * fc.interval_seconds, fc.interval_seconds, k)
+        self._arriving = False
+        self._check_done()
+
+    def _batch(self, start: float, seconds: float, k: int) -> Process:
+        """The arrivals of ``seconds`` from ``start`` at interval ``k``'s rates and AHT."""
         env, rng, model = self.env, self.arrival_rng, self.model
         fc = model.forecast
         queues = fc.queues
         draws = [self._draws[q] for q in queues]
-        for k in range(fc.intervals):
-            start = fc.start + k * fc.interval_seconds
-            counts = arrival_counts(rng, fc.contacts[k], model.arrivals)
-            n = int(counts.sum())
-            if n == 0:
-                continue
-            times = start + rng.random(n) * fc.interval_seconds
-            which = np.repeat(np.arange(len(queues)), counts)
-            handle = np.empty(n)
-            patience = np.full(n, math.inf)
-            tier = np.zeros(n, dtype=np.int64)
-            at = 0
-            for j, m in enumerate(counts.tolist()):
-                if m:
-                    d = draws[j]
-                    handle[at : at + m] = d.handle(rng, m, float(fc.aht[k, j]))
-                    p = d.patience_draws(rng, m)
-                    if p is not None:
-                        patience[at : at + m] = p
-                    tier[at : at + m] = d.tier_draws(rng, m)
-                    at += m
-            order = np.argsort(times, kind="stable")
-            for t, j, h, p, ti in zip(
-                times[order].tolist(),
-                which[order].tolist(),
-                handle[order].tolist(),
-                patience[order].tolist(),
-                tier[order].tolist(),
-                strict=True,
-            ):
-                yield env.timeout(t - env.now)
-                self._arrive(queues[j], draws[j].tiers[ti], h, p)
-        self._arriving = False
-        self._check_done()
+        expected = fc.contacts[k] * (seconds / fc.interval_seconds)
+        counts = arrival_counts(rng, expected, model.arrivals)
+        n = int(counts.sum())
+        if n == 0:
+            return
+        times = start + rng.random(n) * seconds
+        which = np.repeat(np.arange(len(queues)), counts)
+        handle = np.empty(n)
+        patience = np.full(n, math.inf)
+        tier = np.zeros(n, dtype=np.int64)
+        at = 0
+        for j, m in enumerate(counts.tolist()):
+            if m:
+                d = draws[j]
+                handle[at : at + m] = d.handle(rng, m, float(fc.aht[k, j]))
+                p = d.patience_draws(rng, m)
+                if p is not None:
+                    patience[at : at + m] = p
+                tier[at : at + m] = d.tier_draws(rng, m)
+                at += m
+        order = np.argsort(times, kind="stable")
+        for t, j, h, p, ti in zip(
+            times[order].tolist(),
+            which[order].tolist(),
+            handle[order].tolist(),
+            patience[order].tolist(),
+            tier[order].tolist(),
+            strict=True,
+        ):
+            yield env.timeout(t - env.now)
+            self._arrive(queues[j], draws[j].tiers[ti], h, p)
 
     def _arrive(self, queue: str, tier: str, handle: float, patience: float) -> None:
         self._next_id += 1
@@ -360,7 +370,7 @@ class Driver:
         yield self.env.timeout(delay)
         self._retries -= 1
         fc = self.model.forecast
-        k = min(fc.intervals - 1, int((self.env.now - fc.start) // fc.interval_seconds))
+        k = min(fc.intervals - 1, max(0, int((self.env.now - fc.start) // fc.interval_seconds)))
         d = self._draws[queue]
         handle = float(d.handle(self.rng, 1, float(fc.aht[k, fc.queues.index(queue)]))[0])
         p = d.patience_draws(self.rng, 1)
@@ -373,10 +383,14 @@ class Driver:
         model = self.model
         fc = model.forecast
         out: list[tuple[float, bool, str]] = []
+        opening = fc.start - model.warmup_seconds
         if model.roster is not None:
             for s in model.roster:
-                out.append((s.start, True, s.agent))
-                out.append((s.end, False, s.agent))
+                # (shifts under way when the first interval starts cover the warm-up too)
+                on = opening if s.start <= fc.start else s.start
+                if s.end > on:
+                    out.append((on, True, s.agent))
+                    out.append((s.end, False, s.agent))
         elif model.staffing is not None:
             st = model.staffing
             for j, name in enumerate(st.groups):
@@ -384,7 +398,7 @@ class Driver:
                 before = 0
                 for k in range(fc.intervals):
                     now = int(st.counts[k, j])
-                    t = fc.start + k * fc.interval_seconds
+                    t = fc.start + k * fc.interval_seconds if k else opening
                     out.extend((t, True, a) for a in agents[before:now])
                     out.extend((t, False, a) for a in agents[now:before])
                     before = now

@@ -22,9 +22,13 @@ Progress = Callable[[int, int], None]
 """Called with (replications done, replications in all)."""
 
 
-def seeds(base: int, n: int, key: Sequence[int] = ()) -> list[np.random.SeedSequence]:
-    """``n`` independent child seeds of ``base`` (under an optional spawn ``key``)."""
-    return np.random.SeedSequence(base, spawn_key=tuple(key)).spawn(n)
+def seeds(
+    base: int, n: int, key: Sequence[int] = (), *, first: int = 0
+) -> list[np.random.SeedSequence]:
+    """``n`` independent child seeds of ``base`` (under an optional spawn ``key``), children
+    ``first`` to ``first + n - 1``: a run extended by more replications keeps the seeds it
+    had (child ``i`` is the one ``SeedSequence.spawn`` gives as its ``i``-th)."""
+    return [np.random.SeedSequence(base, spawn_key=(*key, i)) for i in range(first, first + n)]
 
 
 def default_workers() -> int:

@@ -155,24 +155,57 @@ class AgentGroupSpec(_Spec):
 
 class Targets(_Spec):
     """What a staffing must reach. ``None`` thresholds/percentages take each queue's own answer
-    target. ``decision: ci`` judges the confidence bounds (SL lower bound >= goal, abandon
-    upper bound <= cap), ``mean`` the point estimates."""
+    target.
+
+    ``decision`` is how the staffing search judges a simulated staffing:
+
+    * ``sequential`` (default): replications are added (``search.replications``, doubling, up
+      to ``search.max_replications``) until every queue's verdict is clear at the scenario's
+      ``confidence``: its service level clearly below the goal (misses), or clearly above the
+      goal less ``search.tolerance_percent`` (meets). A staffing whose service level is more
+      than the tolerance below the goal is accepted with probability at most
+      ``(1 - confidence) / 2``, and one that reaches the goal is rejected with at most that
+      probability, so the exact minimum comes with probability ``confidence`` (see
+      ``sim.staffing``).
+    * ``ci``: a fixed ``search.replications``, the lower confidence bound must reach the goal
+      (over-staffs; the bound under-covers with few replications);
+    * ``mean``: a fixed ``search.replications``, the point estimate (under-staffs about half
+      the time when the minimum meets the goal by a hair).
+    """
 
     threshold_seconds: float | None = Field(default=None, gt=0)
     service_level_percent: float | None = Field(default=None, gt=0, le=100)
     max_abandon_percent: float | None = Field(default=None, ge=0, le=100)
     sl_definition: Literal["offered", "excl_short"] = "offered"
-    decision: Literal["ci", "mean"] = "ci"
+    decision: Literal["sequential", "ci", "mean"] = "sequential"
 
 
 class Search(_Spec):
     """Staffing search: each interval is simulated stationary (its own rates, constant
-    staffing) for ``warmup_minutes`` plus ``measure_intervals`` interval lengths."""
+    staffing): ``warmup_minutes`` discarded (exactly that long), then ``measure_intervals``
+    interval lengths measured, per replication. An empty center needs about half an hour to
+    forget its empty start at 85 % occupancy (a 15-minute warm-up left service level 2-3
+    standard errors high against Erlang C over 300 replications), hence the default.
 
-    replications: int = Field(default=8, ge=2, le=1000)
-    warmup_minutes: float = Field(default=15.0, ge=0)
+    ``replications`` is the first batch (all of it for the ``ci``/``mean`` decisions);
+    the ``sequential`` decision doubles it up to ``max_replications``. ``tolerance_percent``
+    (service-level and abandon points) is the indifference zone of the sequential decision:
+    no finite number of replications tells a service level a hair above the goal from one a
+    hair below, so a staffing within the tolerance under the goal may be accepted.
+    """
+
+    replications: int = Field(default=10, ge=2, le=1000)
+    max_replications: int = Field(default=320, ge=2, le=100_000)
+    tolerance_percent: float = Field(default=1.0, gt=0, le=20)
+    warmup_minutes: float = Field(default=30.0, ge=0, le=24 * 60)
     measure_intervals: int = Field(default=2, ge=1, le=100)
     max_agents: int = Field(default=5000, ge=1)
+
+    @model_validator(mode="after")
+    def _budget(self) -> Search:
+        if self.max_replications < self.replications:
+            raise ValueError("max_replications must be at least replications")
+        return self
 
 
 class ScenarioSpec(_Spec):
@@ -208,6 +241,11 @@ class ScenarioSpec(_Spec):
     drain_minutes: float = Field(default=120.0, ge=0)
     """After the last interval no contact arrives; the run goes on this long at most so
     waiting contacts finish (the last interval's staffing stays)."""
+    warmup_minutes: float = Field(default=0.0, ge=0, le=24 * 60)
+    """Before the first interval the center runs exactly this long at the first interval's
+    rates and staffing, and nothing of it is counted: 0 for a center that opens empty, more
+    for a window of a day that starts with contacts already waiting (or a steady-state
+    check)."""
     targets: Targets = Targets()
     search: Search = Search()
 
@@ -299,6 +337,8 @@ class Model:
     no_answer_return: float = 60.0
     shift_end_reason: str = "break"
     drain_seconds: float = 7200.0
+    warmup_seconds: float = 0.0
+    """Run before ``forecast.start`` at the first interval's rates and staffing, not counted."""
     shrinkage: float = 0.0
     seed: int = 1
     replications: int = 20
@@ -673,6 +713,12 @@ def resolve(
         issues.add(source, "shift_end_reason", f"not an away reason of the center: {reason!r}")
     issues.raise_if_any()
 
+    if spec.warmup_minutes * 60.0 > forecast.start:
+        issues.add(
+            source,
+            "warmup_minutes",
+            f"the warm-up would start before midnight (first interval {clock(forecast.start)})",
+        )
     names = [g.name for g in groups]
     if staffing is None and roster is None:
         if spec.staffing is not None:
@@ -709,6 +755,7 @@ def resolve(
         no_answer_return=spec.no_answer_return_seconds,
         shift_end_reason=reason,
         drain_seconds=spec.drain_minutes * 60.0,
+        warmup_seconds=spec.warmup_minutes * 60.0,
         shrinkage=spec.shrinkage,
         seed=spec.seed,
         replications=spec.replications,

@@ -2,19 +2,48 @@
 
 Each interval is judged on its own, stationary (the usual "stationary independent period by
 period" approach of workforce planning): the interval's arrival rates and AHT held constant,
-the candidate staffing logged in all along, a warm-up discarded, then ``measure_intervals``
-interval lengths measured over ``replications`` replications. A staffing *meets* the targets
-when, for every queue with traffic, the service level (the scenario's definition) reaches the
-goal and the abandon rate stays under its cap; with ``decision: ci`` the lower (upper)
-confidence bound must, so "meets" holds with the configured confidence.
+the candidate staffing logged in all along, a warm-up of exactly ``search.warmup_minutes``
+discarded, then ``measure_intervals`` interval lengths measured per replication. A staffing
+*meets* the targets when, for every queue with traffic, the service level (the scenario's
+definition) reaches the goal and the abandon rate stays under its cap.
+
+**How a simulated staffing is judged** (``decision: sequential``, the default). Service level
+and abandon rate are pooled ratios over the replications (sums of all replications, so no
+small-sample bias) with a delta-method standard error. Replications are added in batches
+(``search.replications``, doubling up to ``search.max_replications``); after each batch a
+queue's verdict is
+
+* *misses* when the upper bound ``estimate + q se`` is below the goal (above the cap's
+  lower side for abandonment: ``estimate - q se`` over the cap),
+* *meets* when the lower bound ``estimate - q se`` reaches the goal less the tolerance
+  ``h = search.tolerance_percent`` (the abandon upper bound stays under cap + h),
+* open otherwise, and the staffing gets another batch while any queue is open.
+
+``q`` is Student's t quantile at ``1 - alpha / (2 L)``, ``alpha = 1 - confidence`` and ``L``
+the number of looks the schedule allows (Bonferroni over both sides and the looks), so each
+verdict keeps its error whatever look it stops at: a staffing that reaches the goal is judged
+to miss with probability at most alpha / 2, and one more than ``h`` under the goal is judged
+to meet with probability at most alpha / 2. Between the goal and ``h`` under it either
+verdict may come: no finite simulation tells a hair above the goal from a hair below, and a
+minimum that meets its goal by a hair must still be found. A queue still open after
+``max_replications`` is decided by its estimate against the middle of that zone and
+reported as unresolved.
+
+So the answer ``n`` of a single group is the exact minimum with probability at least
+``confidence`` whenever ``n - 1`` misses the goal by more than ``h``: ``n`` is wrongly
+rejected with at most alpha / 2, ``n - 1`` wrongly accepted with at most alpha / 2; fewer
+agents than needed come with probability at most alpha / 2 (staffings two or more below the
+minimum miss by a wide margin, their wrong acceptance is negligible). The legacy ``ci``
+(lower bound of a fixed number of replications) and ``mean`` decisions remain for quick
+looks.
 
 The search starts from Erlang A (Erlang C without patience) per group, with the group's
 queues pooled, grows the groups that answer for missing queues until the targets are met,
 then shrinks all groups together, each judged by its own queues, and last one group at a
 time while the targets still hold (``search_interval``). All candidates of an interval share
-their random numbers (common random numbers: the same customers arrive whatever the
-staffing), so neighbours differ by the staffing, not by luck. Scheduled agents cover shrinkage:
-``scheduled = ceil(required / (1 - shrinkage))``.
+their random numbers (common random numbers: replication ``i`` of every candidate meets the
+same customers), so neighbours differ by the staffing, not by luck. Scheduled agents cover
+shrinkage: ``scheduled = ceil(required / (1 - shrinkage))``.
 
 An ``AnalyticEvaluator`` judges with the Erlang formulas instead of simulation: a
 deterministic check of the search itself.
@@ -24,14 +53,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from sim.erlang import ErlangResult, erlang_a, erlang_c_metrics, required_agents
 from sim.replications import Progress, Runner, seeds, summary_of
 from sim.scenario import Forecast, Model, Staffing
-from sim.statistics import Summary
+from sim.statistics import (
+    ABANDONED,
+    ABANDONED_SHORT,
+    ANSWERED_WITHIN,
+    ENTERED,
+    TRANSFERRED_OUT,
+    Summary,
+    Tallies,
+    pooled_ratio,
+)
 
 
 @dataclass(frozen=True)
@@ -40,10 +79,18 @@ class Assessment:
 
     meets: bool
     deficits: dict[str, float]
-    """Queue -> how far it misses its targets (> 0 misses; the worst decides where to add)."""
+    """Queue -> how far its estimate misses its targets (> 0 below the goal or over the cap;
+    the day refinement grows groups by it). Every judged queue (with traffic) is a key."""
     service_level: dict[str, float]
-    """Queue -> the judged service level (lower bound or mean)."""
+    """Queue -> the service-level estimate."""
     abandon_rate: dict[str, float]
+    missed: frozenset[str] = frozenset()
+    """Queues judged to miss their targets: what the search acts on."""
+    replications: int = 0
+    unresolved: frozenset[str] = frozenset()
+    """Queues still open at ``max_replications`` (decided by their estimate)."""
+    half_width: dict[str, float] = field(default_factory=dict)
+    """Queue -> ``q x se`` of its service level at the last look (0 for Erlang)."""
 
 
 Evaluator = Callable[[int, tuple[int, ...]], Assessment]
@@ -59,6 +106,9 @@ class IntervalPlan:
     scheduled: tuple[int, ...]
     assessment: Assessment
     evaluations: int
+    below: tuple[Assessment | None, ...] = ()
+    """Per group: how one agent fewer in that group (the others as required) did, when the
+    search judged it: the evidence that ``required`` is the minimum."""
 
 
 @dataclass(frozen=True)
@@ -126,14 +176,15 @@ def owners(model: Model) -> dict[str, int]:
 # == evaluators ===============================================================================
 
 
-def stationary(model: Model, k: int, counts: Sequence[int]) -> tuple[Model, slice]:
-    """Interval ``k`` held stationary with ``counts`` agents per group; and the measured
-    intervals (after the warm-up)."""
+def stationary(model: Model, k: int, counts: Sequence[int]) -> Model:
+    """Interval ``k`` held stationary with ``counts`` agents per group: the warm-up, then
+    ``measure_intervals`` copies of the interval, all counted."""
     fc = model.forecast
-    warm = math.ceil(model.search.warmup_minutes * 60.0 / fc.interval_seconds - 1e-9)
-    n = warm + model.search.measure_intervals
+    n = model.search.measure_intervals
+    warmup = model.search.warmup_minutes * 60.0
     forecast = Forecast(
-        start=fc.start + k * fc.interval_seconds,
+        # (simulated time starts at midnight: a warm-up needs room before the interval)
+        start=max(fc.start + k * fc.interval_seconds, warmup),
         interval_seconds=fc.interval_seconds,
         queues=fc.queues,
         contacts=np.tile(fc.contacts[k], (n, 1)),
@@ -141,47 +192,136 @@ def stationary(model: Model, k: int, counts: Sequence[int]) -> tuple[Model, slic
     )
     groups = tuple(g.name for g in model.groups)
     staffing = Staffing(groups, np.tile(np.asarray(counts, dtype=np.int64), (n, 1)))
-    return replace(model, forecast=forecast, staffing=staffing, roster=None), slice(warm, None)
+    return replace(
+        model,
+        forecast=forecast,
+        staffing=staffing,
+        roster=None,
+        warmup_seconds=warmup,
+    )
+
+
+def looks(model: Model) -> list[int]:
+    """Replications after each look: the first batch, doubling, up to the maximum (one look
+    for the fixed-replication decisions)."""
+    search = model.search
+    if model.targets.decision != "sequential":
+        return [search.replications]
+    out = [search.replications]
+    while out[-1] < search.max_replications:
+        out.append(min(search.max_replications, 2 * out[-1]))
+    return out
+
+
+EvaluationLog = Callable[[int, tuple[int, ...], Assessment], None]
+"""Called with (interval, agents per group, assessment) after each simulated staffing."""
 
 
 class SimulationEvaluator:
     """Judges a staffing by simulating the interval stationary (see the module docstring)."""
 
-    def __init__(self, model: Model, runner: Runner) -> None:
+    def __init__(
+        self,
+        model: Model,
+        runner: Runner,
+        *,
+        replications: Progress | None = None,
+        evaluations: EvaluationLog | None = None,
+    ) -> None:
+        """``replications`` hears of every replication as it finishes, ``evaluations`` of
+        every judged staffing."""
         self.model = model
         self.runner = runner
         self.goals = _goals(model)
+        self.looks = looks(model)
+        self.on_replication = replications
+        self.on_evaluation = evaluations
 
     def __call__(self, k: int, counts: tuple[int, ...]) -> Assessment:
         model = self.model
-        sim_model, window = stationary(model, k, counts)
-        seed_list = seeds(model.seed, model.search.replications, key=(k,))
-        tallies = self.runner.run(sim_model, seed_list)
-        summary = summary_of(sim_model, tallies, window)
-        ci = model.targets.decision == "ci"
-        sl_est = summary.by_queue[
-            "sl_offered" if model.targets.sl_definition == "offered" else "sl_excl_short"
-        ]
-        ab_est = summary.by_queue["abandon_rate"]
-        offered = summary.by_queue["offered"].mean
-        sl, ab, deficits = {}, {}, {}
-        for j, qid in enumerate(summary.queues):
-            if not offered[j] > 0:
+        sim_model = stationary(model, k, counts)
+        tallies: list[Tallies] = []
+        final = self.looks[-1]
+        assessment = None
+        for look, total in enumerate(self.looks):
+            batch = seeds(model.seed, total - len(tallies), key=(k,), first=len(tallies))
+            progress = self._progress(len(tallies), final)
+            tallies += self.runner.run(sim_model, batch, progress=progress)
+            assessment = self._judge(tallies, last=look == len(self.looks) - 1)
+            if not assessment.unresolved:
+                break
+        assert assessment is not None
+        if self.on_evaluation is not None:
+            self.on_evaluation(k, counts, assessment)
+        return assessment
+
+    def _progress(self, done: int, final: int) -> Progress | None:
+        """Replications of this batch, told as the evaluation's (done before + i of final)."""
+        report = self.on_replication
+        if report is None:
+            return None
+
+        def told(i: int, _batch: int) -> None:
+            report(done + i, final)
+
+        return told
+
+    def _quantile(self, n: int) -> float:
+        decision = self.model.targets.decision
+        confidence = self.model.confidence
+        if decision == "mean":
+            return 0.0
+        if decision == "ci":
+            return float(scipy_stats.t.ppf(0.5 + confidence / 2.0, n - 1))
+        alpha = (1.0 - confidence) / 2.0 / len(self.looks)  # per side and look
+        return float(scipy_stats.t.ppf(1.0 - alpha, n - 1))
+
+    def _judge(self, tallies: Sequence[Tallies], *, last: bool) -> Assessment:
+        model = self.model
+        c = np.stack([t.counts.sum(axis=0) for t in tallies])  # [R, Q, F]
+        offered = c[..., ENTERED] - c[..., TRANSFERRED_OUT]
+        base = (
+            offered
+            if model.targets.sl_definition == "offered"
+            else (offered - c[..., ABANDONED_SHORT])
+        )
+        sl, sl_se = pooled_ratio(c[..., ANSWERED_WITHIN], base)
+        ab, ab_se = pooled_ratio(c[..., ABANDONED], offered)
+        q = self._quantile(len(tallies))
+        h = model.search.tolerance_percent / 100.0
+        sequential = model.targets.decision == "sequential"
+        levels, rates, deficits, widths = {}, {}, {}, {}
+        missed, unresolved = set(), set()
+        for j, qid in enumerate(model.center.queues):
+            if not offered[:, j].sum() > 0 or math.isnan(sl[j]):
                 continue
             goal, cap = self.goals[qid]
-            level = float(sl_est.low[j] if ci else sl_est.mean[j])
-            if math.isnan(level):  # one replication only had traffic: judge the mean
-                level = float(sl_est.mean[j])
-            rate = float(ab_est.high[j] if ci else ab_est.mean[j])
-            if math.isnan(rate):
-                rate = float(ab_est.mean[j])
-            sl[qid], ab[qid] = level, rate
-            miss = goal - level
-            if cap is not None:
-                miss = max(miss, rate - cap)
-            deficits[qid] = miss
-        meets = all(d <= 0 for d in deficits.values())
-        return Assessment(meets, deficits, sl, ab)
+            level, level_w = float(sl[j]), q * float(np.nan_to_num(sl_se[j]))
+            rate, rate_w = float(np.nan_to_num(ab[j])), q * float(np.nan_to_num(ab_se[j]))
+            levels[qid], rates[qid], widths[qid] = level, rate, level_w
+            deficits[qid] = max(goal - level, rate - cap if cap is not None else -math.inf)
+            if not sequential:
+                if level - level_w < goal or (cap is not None and rate + rate_w > cap):
+                    missed.add(qid)
+                continue
+            misses = level + level_w < goal or (cap is not None and rate - rate_w > cap)
+            meets = level - level_w >= goal - h and (cap is None or rate + rate_w <= cap + h)
+            if misses:
+                missed.add(qid)
+            elif not meets:
+                unresolved.add(qid)
+                if last and (level < goal - h / 2 or (cap is not None and rate > cap + h / 2)):
+                    missed.add(qid)
+        return Assessment(
+            meets=not missed,
+            deficits=deficits,
+            service_level=levels,
+            abandon_rate=rates,
+            missed=frozenset(missed),
+            replications=len(tallies),
+            unresolved=frozenset(unresolved),
+            half_width=widths,
+        )
 
 
 def _wrap_up(model: Model, queue: str) -> float:
@@ -312,7 +452,8 @@ class AnalyticEvaluator:
             if t.abandon_cap is not None:
                 miss = max(miss, rate - t.abandon_cap)
             deficits[qid], sl[qid], ab[qid] = miss, level, rate
-        return Assessment(all(d <= 0 for d in deficits.values()), deficits, sl, ab)
+        missed = frozenset(q for q, d in deficits.items() if d > 0)
+        return Assessment(not missed, deficits, sl, ab, missed)
 
 
 # == the search ===============================================================================
@@ -356,7 +497,7 @@ def search_interval(
         return cache[key]
 
     def misses(a: Assessment) -> list[str]:
-        return [q for q, d in a.deficits.items() if d > 0 and q not in out_of_reach]
+        return [q for q in a.missed if q not in out_of_reach]
 
     def ok(a: Assessment) -> bool:
         return not misses(a)
@@ -454,11 +595,7 @@ def _joint_descent(
                 trial[g] = (good[g] + failing[g]) // 2
         a = judge(trial)
         for g in moved:
-            if all(
-                d <= 0
-                for q, d in a.deficits.items()
-                if owner.get(q, 0) == g and q not in out_of_reach
-            ):
+            if not any(owner.get(q, 0) == g and q not in out_of_reach for q in a.missed):
                 good[g] = trial[g]
                 step[g] *= 2
             else:
@@ -492,7 +629,8 @@ def assess_day(model: Model, summary: Summary) -> list[Assessment]:
             if cap is not None:
                 miss = max(miss, rate - cap)
             sl[qid], ab[qid], deficits[qid] = level, rate, miss
-        out.append(Assessment(all(d <= 0 for d in deficits.values()), deficits, sl, ab))
+        missed = frozenset(q for q, d in deficits.items() if d > 0)
+        out.append(Assessment(not missed, deficits, sl, ab, missed))
     return out
 
 
@@ -563,8 +701,13 @@ def plan_staffing(
     analytic: bool = False,
     intervals: Sequence[int] | None = None,
     progress: Progress | None = None,
+    replications: Progress | None = None,
+    evaluations: EvaluationLog | None = None,
 ) -> StaffingPlan:
-    """Required and scheduled agents per interval and group (see the module docstring)."""
+    """Required and scheduled agents per interval and group (see the module docstring).
+
+    ``progress`` hears of every interval planned; ``replications`` and ``evaluations`` of every
+    replication and every judged staffing of the simulation search, as they finish."""
     if not model.groups:
         raise ValueError("the scenario has no agent groups")
     own = owners(model)
@@ -575,12 +718,26 @@ def plan_staffing(
     else:
         if runner is None:
             raise ValueError("simulation search needs a Runner")
-        evaluator = SimulationEvaluator(model, runner)
+        evaluator = SimulationEvaluator(
+            model, runner, replications=replications, evaluations=evaluations
+        )
     limits = [min(model.search.max_agents, len(g.agents)) for g in model.groups]
     out = []
     for done, k in enumerate(chosen, start=1):
+        seen: dict[tuple[int, ...], Assessment] = {}
+
+        def judge(
+            k: int, counts: tuple[int, ...], seen: dict[tuple[int, ...], Assessment] = seen
+        ) -> Assessment:
+            seen[counts] = evaluator(k, counts)
+            return seen[counts]
+
         seed = erlang_seed(model, k)
-        required, assessment, evaluations = search_interval(evaluator, k, seed, own, limits=limits)
+        required, assessment, evaluated = search_interval(judge, k, seed, own, limits=limits)
+        below = tuple(
+            seen.get(tuple(n - 1 if i == g else m for i, m in enumerate(required)))
+            for g, n in enumerate(required)
+        )
         scheduled = tuple(scheduled_agents(r, model.shrinkage) for r in required)
         out.append(
             IntervalPlan(
@@ -590,7 +747,8 @@ def plan_staffing(
                 required,
                 scheduled,
                 assessment,
-                evaluations,
+                evaluated,
+                below,
             )
         )
         if progress is not None:

@@ -20,8 +20,14 @@ interval of *arrival* and per queue:
   available with nothing held; away and offline time count in neither. Time is cut at
   interval boundaries and at the end of the last interval.
 
+Contacts that arrive in the warm-up (before the first interval) count nowhere, and agents'
+time in it neither.
+
 Across replications every KPI is computed per replication (a ratio of that replication's
 sums), then averaged; the confidence interval is Student's t over the replication values.
+The staffing search judges with ``pooled_ratio`` instead: the ratio of the sums over all
+replications, whose small-sample bias vanishes as replications are added (an average of
+per-replication ratios keeps its bias however many there are).
 """
 
 from __future__ import annotations
@@ -149,6 +155,8 @@ class Collector:
         self._tier_counts = (
             [[[0.0] * nf for _ in tiers] for _ in range(intervals)] if tiers is not None else None
         )
+        self._warm: set[str] = set()
+        """Contacts that arrived before ``start`` (the warm-up): none of theirs is counted."""
         self.contacts = 0
         self.handlers: dict[type, Callable[[Event], None]] = {
             ContactQueued: self._queued,  # type: ignore[dict-item]
@@ -171,6 +179,10 @@ class Collector:
     # -- contacts --------------------------------------------------------------------------
 
     def _queued(self, e: ContactQueued) -> None:
+        if e.arrived_at < self._start:
+            self._warm.add(e.contact_id)
+            self._moving.pop(e.contact_id, None)
+            return
         k = self._interval(e.arrived_at)
         row = self._counts[k]
         row[self._q[e.queue]][ENTERED] += 1
@@ -188,6 +200,8 @@ class Collector:
         self._moving[e.contact_id] = e.from_queue
 
     def _answered(self, e: ContactAnswered) -> None:
+        if self._warm and e.contact_id in self._warm:
+            return
         w = e.wait_seconds
         k = self._interval(e.at - w)
         q = self._q[e.queue]
@@ -205,6 +219,8 @@ class Collector:
                 trow[ANSWERED_WITHIN] += 1
 
     def _abandoned(self, e: ContactAbandoned) -> None:
+        if self._warm and self._warm_left(e.contact_id):
+            return
         w = e.wait_seconds
         k = self._interval(e.at - w)
         row = self._counts[k][self._q[e.queue]]
@@ -221,6 +237,8 @@ class Collector:
                 trow[ABANDONED_SHORT] += 1
 
     def _removed(self, e: ContactRemoved) -> None:
+        if self._warm and self._warm_left(e.contact_id):
+            return
         k = self._interval(e.at - e.wait_seconds)
         row = self._counts[k][self._q[e.queue]]
         row[REMOVED] += 1
@@ -232,6 +250,13 @@ class Collector:
             trow[REMOVED] += 1
             if callback:
                 trow[CALLBACKS] += 1
+
+    def _warm_left(self, contact_id: str) -> bool:
+        """Whether a contact that leaves for good arrived in the warm-up (and forget it)."""
+        if contact_id in self._warm:
+            self._warm.discard(contact_id)
+            return True
+        return False
 
     # -- agents ----------------------------------------------------------------------------
 
@@ -309,6 +334,21 @@ def kpis(counts: np.ndarray) -> dict[str, np.ndarray]:
         "abandon_rate": _ratio(c[..., ABANDONED], offered),
         "callbacks": c[..., CALLBACKS],
     }
+
+
+def pooled_ratio(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``sum(num) / sum(den)`` over axis 0 (replications) and its standard error by the delta
+    method (``sqrt(sum((num - R den)^2) / (n (n - 1))) / mean(den)``); NaN where ``den`` sums
+    to 0 or fewer than two replications."""
+    x = np.asarray(num, dtype=float)
+    y = np.asarray(den, dtype=float)
+    n = x.shape[0]
+    ratio = _ratio(x.sum(axis=0), y.sum(axis=0))
+    resid = x - np.nan_to_num(ratio) * y
+    if n < 2:
+        return ratio, np.full(ratio.shape, np.nan)
+    se = _ratio(np.sqrt((resid * resid).sum(axis=0) / (n * (n - 1))), y.mean(axis=0))
+    return ratio, se
 
 
 def occupancy(busy: np.ndarray, idle: np.ndarray) -> np.ndarray:

@@ -57,7 +57,6 @@ def single_skill(
             "targets": {
                 "service_level_percent": percent,
                 "max_abandon_percent": max_abandon,
-                "decision": "ci",
             },
             "search": search or {},
         },
@@ -112,7 +111,7 @@ def test_simulation_search_equals_the_erlang_minimum(runner: Runner) -> None:
     """Single skill, exponential handle times, no abandonment: the simulation-refined staffing
     is exactly the Erlang C minimum, from the Erlang seed and from starts far off. The goal
     sits between the service levels of n - 1 and n agents, so the answer does not hinge on
-    luck, and the decision uses the lower confidence bound."""
+    luck; the default (sequential) decision judges each staffing."""
     calls, target = 80.0, 20.0
     below = erlang_c_metrics(calls, 1800, AHT, target, 10).service_level
     above = erlang_c_metrics(calls, 1800, AHT, target, 11).service_level
