@@ -37,9 +37,7 @@ async def until(predicate: Any, timeout: float = 5.0) -> None:
 
 async def entries_after(api: Api, last: int) -> list[AuditRecord]:
     """(Not logins: a user's first call logs them in, with its own entry.)"""
-    return [
-        e for e in await api.store.audit_log(limit=1000) if e.id > last and e.action != "login"
-    ]
+    return [e for e in await api.store.audit_log(limit=1000) if e.id > last and e.action != "login"]
 
 
 async def last_id(api: Api) -> int:
