@@ -29,6 +29,7 @@ from sim.report import (
     erlang_text,
     plan_text,
     run_text,
+    run_warnings,
     write_plan,
     write_run,
 )
@@ -176,6 +177,8 @@ def _run(args: argparse.Namespace) -> int:
     with Runner(args.workers) as runner:
         tallies = replicate(model, replications=args.replications, runner=runner, progress=progress)
     summary = summary_of(model, tallies)
+    for line in run_warnings(model, summary):
+        print(line, file=sys.stderr)
     outdir = _out(args, "run")
     files = write_run(model, summary, outdir, charts=not args.no_charts)
     if args.json:

@@ -26,7 +26,7 @@ import numpy as np
 
 from sim.erlang import ErlangResult
 from sim.scenario import Model
-from sim.staffing import StaffingPlan
+from sim.staffing import Overload, StaffingPlan, handle_seconds, overloads, owners
 from sim.statistics import KPIS, Estimate, Summary
 
 
@@ -58,6 +58,42 @@ def active_queues(model: Model, summary: Summary) -> list[int]:
     return [j for j in range(len(summary.queues)) if offered[j] > 0]
 
 
+# == warnings =================================================================================
+
+
+def load_warnings(model: Model) -> list[str]:
+    """One line per agent group whose offered load (AHT + wrap-up) reaches the agents it has
+    logged in, in some interval: its queues then grow all interval long, whatever else the
+    scenario says (the usual cause: a wrap-up nobody meant, on top of the forecast AHT)."""
+    by_group: dict[str, list[Overload]] = {}
+    for o in overloads(model):
+        by_group.setdefault(o.group, []).append(o)
+    lines = []
+    for group, found in by_group.items():
+        o = max(found, key=lambda x: x.erlangs - x.agents)
+        more = f" (and {len(found) - 1} more intervals)" if len(found) > 1 else ""
+        handle = "; ".join(_handle_text(model, q) for q in _group_queues(model, group))
+        lines.append(
+            f"warning: {group}: offered load {o.erlangs:.1f} Erlangs exceeds the {o.agents} "
+            f"agents staffed at {o.label}{more}: its queues grow all interval long; "
+            f"handle time = AHT + wrap-up: {handle}"
+        )
+    return lines
+
+
+def _group_queues(model: Model, group: str) -> list[str]:
+    """Queues with traffic that ``group`` answers for."""
+    fc = model.forecast
+    g = [x.name for x in model.groups].index(group)
+    own = owners(model)
+    return [q for j, q in enumerate(fc.queues) if own.get(q) == g and fc.contacts[:, j].sum() > 0]
+
+
+def _handle_text(model: Model, queue: str) -> str:
+    aht, wrap = handle_seconds(model, queue)
+    return f"{queue}: AHT {aht:.0f} s + wrap-up {wrap:.0f} s = {aht + wrap:.0f} s"
+
+
 # == run reports ==============================================================================
 
 
@@ -68,9 +104,11 @@ def run_json(model: Model, summary: Summary) -> dict[str, Any]:
     for j in active_queues(model, summary):
         q = summary.queues[j]
         threshold, goal = _goal(model, q)
+        aht, wrap = handle_seconds(model, q)
         queues[q] = {
             "threshold_seconds": threshold,
             "goal": goal,
+            "handle_seconds": {"aht": _num(aht), "wrap_up": _num(wrap), "total": _num(aht + wrap)},
             "total": {k: _est(summary.by_queue[k], j) for k in KPIS},
             "intervals": [
                 {
@@ -100,6 +138,7 @@ def run_json(model: Model, summary: Summary) -> dict[str, Any]:
         "total": {k: _est(summary.total[k]) for k in KPIS},
         "queues": queues,
         "groups": groups,
+        "warnings": run_warnings(model, summary),
     }
 
 
@@ -237,7 +276,14 @@ def run_text(model: Model, summary: Summary) -> str:
         f"{g} {_pct(summary.occupancy_by_group.mean[i])}" for i, g in enumerate(summary.groups)
     )
     lines.append(f"occupancy: {occ}")
+    handles = [_handle_text(model, summary.queues[j]) for j in active_queues(model, summary)]
+    lines.append("handle time = AHT + wrap-up: " + "; ".join(handles))
     return "\n".join(lines)
+
+
+def run_warnings(model: Model, summary: Summary) -> list[str]:
+    """What a planner must know before acting on a run's figures."""
+    return load_warnings(model)
 
 
 def _pct(v: float | np.ndarray, digits: int = 1) -> str:

@@ -94,10 +94,13 @@ class Patience(_Spec):
 
 class WrapUp(_Spec):
     """``timer``: the queue's ``wrap_up_seconds`` timer in the routing core ends wrap-up, as in
-    production when agents send no disposition. ``sampled``: the agent sends a disposition
-    after a sampled time (the core's timer still caps it)."""
+    production when agents send no disposition (a queue that names none gets the config's
+    default, 30 s, on top of the forecast AHT). ``sampled``: the agent sends a disposition
+    after a sampled time (the core's timer still caps it). ``none``: no wrap-up at all (every
+    queue's ``wrap_up_seconds`` taken as 0), so the forecast AHT is the whole handle time: how
+    a case meant as Erlang C is written."""
 
-    mode: Literal["timer", "sampled"] = "timer"
+    mode: Literal["timer", "sampled", "none"] = "timer"
     distribution: Literal["exponential", "deterministic"] = "exponential"
     mean_seconds: float | None = Field(default=None, gt=0)
 
@@ -665,6 +668,8 @@ def resolve(
         if qid not in center.queues:
             issues.add(source, f"queues.{qid}", f"unknown queue {qid!r}")
     center, groups = _build_groups(spec, center, source, issues)
+    if spec.wrap_up.mode == "none" and not issues.items:
+        center = _without_wrap_up(center)
     issues.raise_if_any()
 
     behaviour: dict[str, QueueBehaviour] = {}
@@ -763,6 +768,16 @@ def resolve(
         targets=spec.targets,
         search=spec.search,
         source=source,
+    )
+
+
+def _without_wrap_up(center: Center) -> Center:
+    """The center with every queue's wrap-up timer at 0 (``wrap_up: {mode: none}``)."""
+    return build_center(
+        center.settings,
+        [q.model_copy(update={"wrap_up_seconds": 0.0}) for q in center.queues.values()],
+        list(center.agents.values()),
+        list(center.customers.values()),
     )
 
 

@@ -335,6 +335,64 @@ def _wrap_up(model: Model, queue: str) -> float:
     return timer
 
 
+def handle_seconds(model: Model, queue: str) -> tuple[float, float]:
+    """(AHT, mean wrap-up) of ``queue``: the forecast AHT weighted by contacts over the day
+    (the conversation), and the wrap-up the routing core adds after it (``_wrap_up``)."""
+    fc = model.forecast
+    j = fc.queues.index(queue)
+    contacts = fc.contacts[:, j]
+    total = float(contacts.sum())
+    aht = (
+        float((contacts * fc.aht[:, j]).sum() / total) if total > 0 else float(fc.aht[:, j].mean())
+    )
+    return aht, _wrap_up(model, queue)
+
+
+@dataclass(frozen=True)
+class Overload:
+    """An interval whose offered load (contacts x (AHT + wrap-up), chat and e-mail divided by
+    the agents' capacity) is at least the agents a group has logged in: its queues grow all
+    interval long whatever the routing does."""
+
+    interval: int
+    label: str
+    group: str
+    erlangs: float
+    agents: int
+
+
+def staffed(model: Model) -> np.ndarray:
+    """Agents logged in per interval and group: the staffing table, or the roster's shifts
+    under way at each interval's middle."""
+    fc = model.forecast
+    if model.staffing is not None:
+        index = [model.staffing.groups.index(g.name) for g in model.groups]
+        return np.asarray(model.staffing.counts[:, index])
+    out = np.zeros((fc.intervals, len(model.groups)), dtype=np.int64)
+    group_of = {a: g for g, grp in enumerate(model.groups) for a in grp.agents}
+    for shift in model.roster or ():
+        for k in range(fc.intervals):
+            middle = fc.start + (k + 0.5) * fc.interval_seconds
+            if shift.start <= middle < shift.end:
+                out[k, group_of[shift.agent]] += 1
+    return out
+
+
+def overloads(model: Model) -> list[Overload]:
+    """Every (interval, group) whose offered load reaches its staffed agents."""
+    fc = model.forecast
+    agents = staffed(model)
+    out = []
+    for k in range(fc.intervals):
+        for g, t in enumerate(group_traffic(model, k)):
+            erlangs = t.calls * t.aht / fc.interval_seconds
+            if erlangs > 0 and erlangs >= agents[k, g]:
+                out.append(
+                    Overload(k, fc.label(k), model.groups[g].name, erlangs, int(agents[k, g]))
+                )
+    return out
+
+
 @dataclass(frozen=True)
 class GroupTraffic:
     """A group's queues pooled into one Erlang system for one interval."""
