@@ -3,19 +3,11 @@ agent's result of a call dialled by hand, and bad input."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from contactcenter.routing import ContactState
 from tests.api.conftest import Api, frame
-
-
-async def until(predicate: object, timeout: float = 5.0) -> bool:
-    for _ in range(int(timeout / 0.02)):
-        if predicate():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.02)
-    return bool(predicate())  # type: ignore[operator]
+from tests.polling import until
 
 
 def iso(seconds_from_now: float) -> str:

@@ -17,7 +17,7 @@ import pytest
 from contactcenter.identity import MAX_LIFETIME_SECONDS, IdentityKeys, new_keys, sign
 from tests.api.conftest import Api
 from tests.api.signing import gate, signed
-from tests.runtime.conftest import until
+from tests.polling import until
 
 VIP = "C1001"  # tier vip, dedicated agent a01 (config/customers.yaml, config/agents.yaml)
 VIP_EMAIL = "helena.brandt@example.com"

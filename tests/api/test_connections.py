@@ -26,7 +26,7 @@ from contactcenter.config import Center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.store import Store
-from tests.runtime.conftest import until
+from tests.polling import until
 
 SECRET = b"s" * 32
 GRACE = 0.3

@@ -10,7 +10,8 @@ from pathlib import Path
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.store import Store
-from tests.runtime.conftest import center_with, until
+from tests.polling import until
+from tests.runtime.conftest import center_with
 
 
 async def test_wall_clock_jumps_do_not_bend_waits_or_talk_times(tmp_path: Path) -> None:

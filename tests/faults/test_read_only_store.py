@@ -17,7 +17,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import aiohttp
 from contactcenter.store import Store
 from tests.integration.server import call, frame, fresh_server, login
 from tests.peers import missing
+from tests.polling import until
 
 USERS = [("root", "admin", None), ("a06", "agent", "a06")]
 
@@ -47,15 +47,6 @@ def immutable(*paths: Path) -> Iterator[None]:
 async def health(http: aiohttp.ClientSession, base: str) -> tuple[int, dict[str, object]]:
     async with http.get(f"{base}/healthz") as resp:
         return resp.status, json.loads(await resp.text())
-
-
-async def until(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 async def test_a_database_turning_read_only_refuses_clearly_and_catches_up(

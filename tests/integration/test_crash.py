@@ -29,6 +29,7 @@ import yaml
 from contactcenter.store import Store
 from tests import peers
 from tests.integration.server import ROOT, ServerProcess, call, frame, login, set_users
+from tests.polling import until
 from tests.voice.harness import (
     Kamailio,
     caller_scenario,
@@ -72,15 +73,6 @@ def site_config(tmp: Path, kamailio_port: int) -> Path:
     }  # fmt: skip
     (config / "voice.yaml").write_text(yaml.safe_dump(voice))
     return config
-
-
-async def until(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 async def test_kill_9_mid_conversation_leaves_every_record_honest(

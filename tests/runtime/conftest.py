@@ -3,9 +3,7 @@ services are driven directly, as the API and the edges drive them."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -30,15 +28,6 @@ def center_with(*, callbacks: dict[str, Any] | None = None) -> Center:
             update={"callbacks": settings.callbacks.model_copy(update=callbacks)}
         )
     return dataclasses.replace(center, settings=settings)
-
-
-async def until(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 SiteFactory = Callable[..., Awaitable[Site]]

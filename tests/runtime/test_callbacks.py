@@ -20,7 +20,8 @@ from contactcenter.runtime.callbacks import (
     IllegalCallbackMove,
 )
 from contactcenter.store.records import CallbackAttempt
-from tests.runtime.conftest import SiteFactory, center_with, until
+from tests.polling import until
+from tests.runtime.conftest import SiteFactory, center_with
 
 S = CallbackStatus
 FAST = {"retry_delay_seconds": 1, "max_attempts": 2}

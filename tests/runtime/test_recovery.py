@@ -14,7 +14,8 @@ from contactcenter.identity import Identity
 from contactcenter.routing import ContactState
 from contactcenter.runtime import Site
 from contactcenter.runtime.site import RuntimeSettings
-from tests.runtime.conftest import SiteFactory, until
+from tests.polling import until
+from tests.runtime.conftest import SiteFactory
 
 VIP = "C1001"  # tier vip, dedicated agent a01
 

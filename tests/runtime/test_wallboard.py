@@ -11,7 +11,8 @@ import pytest
 from contactcenter.agents import Presence
 from contactcenter.events import ContactCompleted, Event, WrapUpEnded
 from contactcenter.runtime import wallboard
-from tests.runtime.conftest import SiteFactory, until
+from tests.polling import until
+from tests.runtime.conftest import SiteFactory
 
 
 async def test_queue_rows_count_agents_by_what_they_do_and_the_kpis(

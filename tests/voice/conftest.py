@@ -22,6 +22,7 @@ from contactcenter.store.store import Store
 from contactcenter.voice.edge import VoiceEdge
 from contactcenter.voice.settings import VoiceSettings
 from tests import peers
+from tests.polling import until
 from tests.voice.harness import (
     Kamailio,
     Sipp,
@@ -31,7 +32,6 @@ from tests.voice.harness import (
     register_extension,
     scenario,
     sipp_uas,
-    until,
 )
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"

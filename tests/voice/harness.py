@@ -391,13 +391,3 @@ class LoopbackTap:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-
-
-async def until(predicate: object, timeout: float, step: float = 0.05) -> bool:
-    """Wait until ``predicate()`` is true (or ``timeout``); returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        ok = bool(predicate())  # type: ignore[operator]
-        if ok or time.monotonic() > deadline:
-            return ok
-        await asyncio.sleep(step)

@@ -10,6 +10,7 @@ from typing import Any
 
 from contactcenter.routing import ContactState
 from contactcenter.voice.media import PCMA, PCMU
+from tests.polling import until
 from tests.voice import audio
 from tests.voice.conftest import CLOSED
 from tests.voice.harness import (
@@ -19,7 +20,6 @@ from tests.voice.harness import (
     scenario,
     sipp_caller,
     sipp_uas,
-    until,
 )
 
 CUSTOMER = "4930555010099"

@@ -10,9 +10,10 @@ import pytest
 
 from contactcenter.ivr.prompts import load_prompt
 from contactcenter.voice.media import PCMA, PCMU
+from tests.polling import until
 from tests.voice import audio
 from tests.voice.conftest import CLOSED
-from tests.voice.harness import caller_scenario, sipp_caller, until
+from tests.voice.harness import caller_scenario, sipp_caller
 
 KNOWN = "+4930555010008"  # Jan Novak, standard tier: identified by number, goes to the menu
 CONFIG = Path(__file__).resolve().parents[2] / "config"

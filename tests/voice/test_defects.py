@@ -17,7 +17,8 @@ import pytest
 
 from contactcenter.voice import _pyvoip as sip
 from contactcenter.voice.media import MediaEngine
-from tests.voice.harness import caller_scenario, free_udp_port, scenario, sipp_caller, until
+from tests.polling import until
+from tests.voice.harness import caller_scenario, free_udp_port, scenario, sipp_caller
 
 KNOWN = "+4930555010008"
 

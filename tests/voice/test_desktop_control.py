@@ -10,7 +10,8 @@ import pytest
 
 from contactcenter.routing import ContactState
 from contactcenter.runtime import Refused
-from tests.voice.harness import caller_scenario, sipp_caller, until
+from tests.polling import until
+from tests.voice.harness import caller_scenario, sipp_caller
 
 KNOWN = "+4930555010008"  # Jan Novak, standard tier: goes to the menu
 

@@ -15,8 +15,9 @@ import pytest
 
 from contactcenter.ivr.outcomes import IvrOutcome
 from contactcenter.runtime.voice import CallerHold
+from tests.polling import until
 from tests.voice.conftest import CLOSED
-from tests.voice.harness import caller_scenario, scenario, sipp_caller, until
+from tests.voice.harness import caller_scenario, scenario, sipp_caller
 
 KNOWN = "+4930555010008"  # Jan Novak in the CRM, standard tier: goes to the menu
 STRANGER = "+4930555999999"

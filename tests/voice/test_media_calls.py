@@ -15,8 +15,9 @@ import pytest
 
 from contactcenter.ivr.prompts import load_prompt
 from contactcenter.voice._pyvoip import raw_headers
+from tests.polling import until
 from tests.voice import audio
-from tests.voice.harness import caller_scenario, sipp_caller, until
+from tests.voice.harness import caller_scenario, sipp_caller
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 KNOWN = "+4930555010008"  # a known caller: goes to the main menu

@@ -29,6 +29,7 @@ from scipy.signal import correlate
 from contactcenter.store import Store
 from tests import peers
 from tests.integration.server import ROOT, ServerProcess, call, frame, login, set_users
+from tests.polling import until
 from tests.voice.harness import (
     PCAPS,
     SCENARIOS,
@@ -41,7 +42,6 @@ from tests.voice.harness import (
     free_udp_range,
     scenario,
     sipp_uas,
-    until,
 )
 
 with warnings.catch_warnings():

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from contactcenter.voice.media import PCMA, PCMU
+from tests.polling import until
 from tests.voice import audio
-from tests.voice.harness import caller_scenario, sipp_caller, until
+from tests.voice.harness import caller_scenario, sipp_caller
 
 KNOWN = "+4930555010008"
 BATCHES, PER_BATCH = 3, 300

@@ -11,8 +11,9 @@ from typing import Any
 
 from contactcenter.routing import ContactState
 from contactcenter.voice.media import PCMA, PCMU
+from tests.polling import until
 from tests.voice import audio
-from tests.voice.harness import caller_scenario, sipp_caller, until
+from tests.voice.harness import caller_scenario, sipp_caller
 
 KNOWN = "+4930555010008"  # Jan Novak: the IVR knows him, main menu
 
