@@ -32,6 +32,7 @@ from contactcenter.runtime import Site
 from contactcenter.store import Store, passwords
 from tests import peers
 from tests.e2e.test_browser import ARGS, CHROMIUM, playwright_api
+from tests.polling import until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-output" / "e2e"
@@ -216,26 +217,11 @@ def test_every_table_fits_its_card_from_a_phone_up(floor: Floor, browser: Any, w
     assert measured["sticking_out"] == []
 
 
-def wait_for(predicate: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def busy_agent(floor: Floor, agent: str) -> tuple[str, float]:
     """``agent`` logs in and answers a sales chat: (its id, when the agent became busy)."""
     floor.call("POST", "/api/agent/login", agent)
     cid = floor.chat("sales", "Bo")
-    wait_for(
-        lambda: any(
-            c["contact_id"] == cid
-            for c in floor.call("GET", "/api/agent/contacts", agent)["contacts"]
-        )
-    )
+    assert floor.run(until(lambda: floor.site.agents.open_offer(agent) is not None))
     floor.call("POST", f"/api/agent/contacts/{cid}/accept", agent)
     return cid, time.monotonic()
 
