@@ -189,6 +189,9 @@ def build_center(
                     f"agent {a.id!r} is a member of {member_of.channel} queue {qid!r} "
                     f"but has no {member_of.channel} capacity",
                 )
+        for qid in a.queue_rank:
+            if qid not in queue_by_id and qid not in unchecked_queues:
+                issues.add(af, f"{base}.queue_rank.{qid}", f"agent {a.id!r}: unknown queue {qid!r}")
         if a.extension is not None:
             other = extensions.setdefault(a.extension, a.id)
             if other != a.id:

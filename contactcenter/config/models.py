@@ -13,6 +13,9 @@ Vocabulary (one meaning each):
 * **escalation step**: from ``after_seconds`` of waiting in the queue on, who may be offered
   the contact, and what else happens (priority raise, overflow, callback offer).
 * **wrap-up**: after-contact work; the agent's slot stays taken until it ends.
+* **queue rank** (of a queue, for an agent): which of its queues an agent who becomes ready
+  serves first (strict queue priority); agents without ranks take the contact most at risk
+  of its answer target.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ Strategy = Literal["longest_idle", "least_occupied", "most_skilled", "round_robi
 
 Proficiency = Annotated[int, Field(ge=1, le=5)]
 TierLevel = Annotated[int, Field(ge=1, le=9)]
+QueueRank = Annotated[int, Field(ge=1, le=99)]
 Capacity = Annotated[int, Field(ge=0, le=50)]
 Identifier = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -191,6 +195,10 @@ class QueueConfig(_Model):
     skills: dict[str, Proficiency] = Field(min_length=1)
     """Required skill -> minimum proficiency (1-5)."""
     priority: int = Field(default=0, ge=0, le=1000)
+    """Added to the priority of every contact in this queue (with its tier's priority and
+    the escalation raises): it orders contacts inside the queue and goes with a contact that
+    overflows here. It does not rank queues for an agent who serves several: that is the
+    SLA-risk rule, or the agent's ``queue_rank``."""
     answer_target: AnswerTarget = AnswerTarget()
     escalation: tuple[EscalationStep, ...] = ()
     ring_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
@@ -215,6 +223,13 @@ class AgentConfig(_Model):
     capacity: dict[Channel, Capacity] = Field(default_factory=dict)
     """Channel -> how many at once; channels not named take the center default."""
     dedicated_customers: tuple[str, ...] = ()
+    queue_rank: dict[str, QueueRank] = Field(default_factory=dict)
+    """Queue -> rank (1 first): strict queue priority when the agent becomes ready, as
+    Amazon Connect's routing-profile priority. Empty (default): the agent takes the waiting
+    contact most at risk of its target (tier weight x wait / answer threshold) among all its
+    queues. Given: the best-ranked queue with a contact the agent may take first, the
+    SLA-risk rule among equal ranks, queues left out after every ranked one. The agent's
+    dedicated customers come first either way."""
 
 
 class Customer(_Model):

@@ -16,6 +16,9 @@ Rules, in the order a contact meets them:
   that is eligible for it; an agent who becomes ready takes, among all queues it may serve, the
   contact with the highest ``tier weight * wait / answer threshold`` (its own dedicated
   customers first), so no queue starves: every waiting contact's score grows without bound.
+  An agent with a ``queue_rank`` serves its queues in strict rank order instead (the
+  SLA-risk rule among equal ranks), where lower-ranked queues may starve, as configured.
+  A queue's ``priority`` ranks contacts inside the queue, not queues (``selection``).
 * **Offers are reservations.** An agent rings one contact at a time. Decline or ring timeout
   put the contact back in its place (original arrival time) and keep that agent away from it
   for ``reoffer_delay_seconds``; ``no_answer_limit`` consecutive timeouts set the agent away
@@ -89,7 +92,7 @@ from contactcenter.events import (
 )
 from contactcenter.routing.contact import Contact, ContactState
 from contactcenter.routing.explain import Explanation, explain
-from contactcenter.routing.selection import choose_agent
+from contactcenter.routing.selection import choose_agent, queue_ranks
 from contactcenter.routing.timers import TimerKind, Timers
 from contactcenter.routing.waiting import Entry, WaitingList, entry
 
@@ -259,14 +262,18 @@ class Router:
             for aid, first in qs.first_step.items():
                 self._agent_queues[aid].append((qs, first))
         self._weight = {t: tier.weight for t, tier in self._tiers.items()}
-        self._agent_lists: dict[str, dict[ChannelName, list[tuple[QueueState, AgentLists]]]] = {
-            a: {} for a in self.agents
-        }
-        """Agent -> channel -> (queue, its waiting lists from the agent's first step on)."""
+        self._agent_lists: dict[
+            str, dict[ChannelName, list[tuple[QueueState, AgentLists, int]]]
+        ] = {a: {} for a in self.agents}
+        """Agent -> channel -> (queue, its waiting lists from the agent's first step on, the
+        agent's rank of the queue)."""
         for aid, pairs in self._agent_queues.items():
             by_channel = self._agent_lists[aid]
+            ranks = queue_ranks(center.agents[aid], (qs.cfg.id for qs, _ in pairs))
             for qs, first in pairs:
-                by_channel.setdefault(qs.cfg.channel, []).append((qs, qs.lists[first:]))
+                by_channel.setdefault(qs.cfg.channel, []).append(
+                    (qs, qs.lists[first:], ranks[qs.cfg.id])
+                )
         self._dedicated_lists: dict[str, WaitingList] = {a: WaitingList() for a in self.agents}
         routed = {q.channel for q in center.queues.values()}
         self._ready: dict[ChannelName, dict[str, None]] = {
@@ -1455,12 +1462,15 @@ class Router:
                 return own
         best: Contact | None = None
         best_score = 0.0
+        best_rank = 0
         best_entry: Entry | None = None
         weight = self._weight
         for channel, pairs in self._agent_lists[aid].items():
             if not room & CHANNEL_BITS[channel]:
                 continue
-            for qs, lists in pairs:
+            for qs, lists, rank in pairs:
+                if best_entry is not None and rank > best_rank:
+                    continue  # (strictly after the best found: its contacts cannot win)
                 top: Entry | None = None
                 for lst in lists:
                     # ``lst.head_entry()``, inlined: this loop runs for every list of every
@@ -1487,8 +1497,9 @@ class Router:
                 score = weight[c.tier] * (now - c.arrived_at) / qs.threshold
                 if (
                     best_entry is None
+                    or rank < best_rank
                     or score > best_score
                     or (score == best_score and top < best_entry)
                 ):
-                    best, best_score, best_entry = c, score, top
+                    best, best_score, best_rank, best_entry = c, score, rank, top
         return best

@@ -1,17 +1,35 @@
-"""Agent selection: which of several ready, eligible agents gets the offer.
+"""Selection: which of several ready, eligible agents gets an offer, and which queue an agent
+who becomes ready serves first.
 
-Every strategy ends in the agent's position in the config, so the choice is a total order and
-the same inputs always give the same choice.
+Every agent strategy ends in the agent's position in the config, so the choice is a total
+order and the same inputs always give the same choice.
+
+Across queues (``Router._best_contact_for``): the agent's own dedicated customers first; then,
+among the head contacts of the queues it may serve, the best ``queue_rank`` (strict queue
+priority: 1 first, queues the agent does not rank after every ranked one; an agent without
+ranks has them all equal), and among equal ranks the highest ``tier weight x wait / answer
+threshold`` (the contact most at risk of its target); a tie goes to the higher priority,
+then the earlier arrival.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from contactcenter.agents import Agent
-from contactcenter.config import Strategy
+from contactcenter.config import AgentConfig, Strategy
 
 SortKey = tuple[float, ...]
+
+UNRANKED = 100
+"""The rank of a queue an agent's ``queue_rank`` leaves out: after every rank (1-99)."""
+
+
+def queue_ranks(agent: AgentConfig, queues: Iterable[str]) -> dict[str, int]:
+    """Queue -> the agent's rank of it (lower first); all 0 for an agent without ranks."""
+    if not agent.queue_rank:
+        return dict.fromkeys(queues, 0)
+    return {q: agent.queue_rank.get(q, UNRANKED) for q in queues}
 
 
 def choose_agent(

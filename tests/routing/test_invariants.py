@@ -26,6 +26,8 @@ Checked after every step:
   left waiting for that agent; the ``ContactOffered`` event says the same;
 * work conservation: no waiting contact has an eligible ready agent (``is_eligible`` and an
   independent recomputation from the config);
+* queue ranks: an agent with a ``queue_rank`` (a6) that becomes ready takes nothing from a
+  queue it ranks lower while a contact it may take waits in one it ranks higher;
 * bookkeeping: contacts and agent slots agree; time-driven state is current (steps, max
   wait, overflow, breach, priority = tier + queue + raises); ``next_deadline()`` is None or
   later than ``now`` and no later than any deadline the router owes (ring, wrap-up, step,
@@ -94,6 +96,7 @@ from contactcenter.events import (
 )
 from contactcenter.routing import ContactState, Router, RoutingError
 from contactcenter.routing.contact import Contact
+from contactcenter.routing.selection import queue_ranks
 
 # == the center =================================================================================
 
@@ -198,6 +201,7 @@ AGENTS = [
         queues={"v_sales": 1, "v_support": 2, "c_sales": 2},
         capacity={"chat": 2},
         dedicated_customers=("cust_c",),
+        queue_rank={"v_support": 1, "c_sales": 2},  # v_sales unranked: after both
     ),
 ]
 
@@ -356,6 +360,27 @@ class CheckedRouter(Router):
                 if seen is not None and seen[1] < key and may_take(d, agent.id, now, seen[0]):
                     raise AssertionError(f"{where}: {d.id} ({seen[1]}) waits ahead of it")
         super()._offer(c, agent)
+
+    def _best_contact_for(self, agent: Agent) -> Contact | None:
+        """An agent with queue ranks that becomes ready takes nothing from a queue it ranks
+        lower while a contact it may take waits in one it ranks higher (its own dedicated
+        customers aside)."""
+        c = super()._best_contact_for(agent)
+        ranks = queue_ranks(CENTER.agents[agent.id], CENTER.queues)
+        if c is None or c.preferred_agent == agent.id:
+            return c
+        for d in self.contacts.values():
+            if (
+                d.state is ContactState.WAITING
+                and ranks[d.queue] < ranks[c.queue]
+                and ready_for(agent, d.channel)
+                and may_take(d, agent.id, self.now)
+            ):
+                raise AssertionError(
+                    f"{agent.id} chose {c.id} ({c.queue}, rank {ranks[c.queue]}) over {d.id} "
+                    f"({d.queue}, rank {ranks[d.queue]}) at {self.now}"
+                )
+        return c
 
 
 # == the machine ===============================================================================
