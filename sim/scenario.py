@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import yaml
@@ -137,13 +137,16 @@ class AgentGroupSpec(_Spec):
     """``agents``: ids from the center (or ``all``); or ``count`` clones of ``template``.
 
     ``queues`` names the queues the group answers for in the staffing search (default: the
-    queues most of its agents are tier-1 members of).
+    queues most of its agents are tier-1 members of). ``queue_rank`` gives every agent of the
+    group this strict queue priority (queue -> rank, 1 first: the agents' ``queue_rank``,
+    Amazon Connect's routing-profile priority) instead of the center's.
     """
 
     agents: list[str] | Literal["all"] | None = None
     template: str | None = None
     count: int | None = Field(default=None, ge=1, le=100_000)
     queues: list[str] | None = None
+    queue_rank: dict[str, Annotated[int, Field(ge=1, le=99)]] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> AgentGroupSpec:
@@ -829,12 +832,22 @@ def _build_groups(
         members[name] = ids
     if issues.items:
         return center, []
-    if clones:
+    ranked = {
+        aid: g.queue_rank
+        for name, g in spec.agent_groups.items()
+        if g.queue_rank is not None
+        for aid in members[name]
+    }
+    if clones or ranked:
+        people = [
+            a.model_copy(update={"queue_rank": ranked[a.id]}) if a.id in ranked else a
+            for a in [*center.agents.values(), *clones]
+        ]
         try:
             center = build_center(
                 center.settings,
                 list(center.queues.values()),
-                [*center.agents.values(), *clones],
+                people,
                 list(center.customers.values()),
             )
         except ConfigError as err:

@@ -144,3 +144,20 @@ def test_bad_yaml_and_center(tmp_path: Path) -> None:
     spec["center"] = str(tmp_path / "no-such-center")
     found_center = errors(write_scenario(tmp_path / "x", spec))
     assert any("not a directory" in e for e in found_center), found_center
+
+
+def test_an_agent_group_gets_a_strict_queue_rank(tmp_path: Path) -> None:
+    """``queue_rank`` on a group gives every agent of it that strict queue priority; a rank of
+    a queue the center does not have is an error naming the group."""
+    spec = base_spec()
+    groups = spec["agent_groups"]
+    assert isinstance(groups, dict)
+    groups["sales"] = {"template": "a05", "count": 10, "queue_rank": {"sales_chat": 1, "sales": 2}}
+    model = load_scenario(write_scenario(tmp_path / "ok", spec))
+    for aid in model.group("sales").agents:
+        assert model.center.agents[aid].queue_rank == {"sales_chat": 1, "sales": 2}
+    assert all(not model.center.agents[a].queue_rank for a in model.group("billing").agents)
+    groups["sales"] = {"template": "a05", "count": 10, "queue_rank": {"nope": 1}}
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write_scenario(tmp_path / "bad", spec))
+    assert "unknown queue 'nope'" in str(err.value.issues[0])
