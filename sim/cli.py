@@ -21,11 +21,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from contactcenter.config import ConfigError, ConfigIssue
-from sim.erlang import erlang_a_metrics, erlang_c_metrics, required_agents
+from sim.erlang import ErlangResult, erlang_a_metrics, erlang_c_metrics, required_agents
 from sim.replications import Runner, replicate, summary_of
 from sim.report import (
     ProgressLine,
     erlang_json,
+    erlang_table,
     erlang_text,
     plan_text,
     run_text,
@@ -85,13 +86,41 @@ def _parser() -> argparse.ArgumentParser:
     er.add_argument("--interval-minutes", type=float, required=True)
     er.add_argument("--aht", type=float, required=True, help="average handle time, seconds")
     er.add_argument("--target-seconds", type=float, required=True)
-    er.add_argument("--target-percent", type=float, required=True)
+    er.add_argument(
+        "--target-percent",
+        type=percent,
+        required=True,
+        help=f"service level goal: {PERCENT_HELP}",
+    )
     er.add_argument("--patience", type=float, help="mean patience, seconds (Erlang A)")
     er.add_argument("--agents", type=int, help="evaluate this many agents (default: required)")
-    er.add_argument("--max-occupancy", type=float, help="cap on occupancy (fraction)")
-    er.add_argument("--max-abandon", type=float, help="cap on P(abandon) (fraction)")
+    er.add_argument("--max-occupancy", type=percent, help=f"cap on occupancy: {PERCENT_HELP}")
+    er.add_argument("--max-abandon", type=percent, help=f"cap on P(abandon): {PERCENT_HELP}")
     er.add_argument("--json", action="store_true", help="print one JSON object")
     return p
+
+
+PERCENT_HELP = (
+    "80, 80%% and 0.8 all mean 80 %%: a number over 1 is a percent, one below 1 a fraction; "
+    "1 is refused (1 %% or 100 %%?)"
+)
+
+
+def percent(text: str) -> float:
+    """A share given as ``80``, ``80%`` or ``0.8`` -> 80.0 (percent); anything else, and the
+    ambiguous ``1``, is refused."""
+    raw = text.strip()
+    explicit = raw.endswith("%")
+    try:
+        value = float(raw.removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not explicit and value == 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is ambiguous: write 100 or 1% (or 0.01)")
+    share = value if explicit or value > 1 else value * 100.0
+    if not 0 < share <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share within (0, 100] %")
+    return share
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -123,30 +152,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _erlang(args: argparse.Namespace) -> int:
     interval = args.interval_minutes * 60.0
-    if args.agents is not None:
+    max_occupancy = args.max_occupancy / 100.0 if args.max_occupancy is not None else None
+    max_abandon = args.max_abandon / 100.0 if args.max_abandon is not None else None
+
+    def at(agents: int) -> ErlangResult:
         if args.patience is not None:
-            result = erlang_a_metrics(
-                args.calls, interval, args.aht, args.target_seconds, args.agents, args.patience
+            return erlang_a_metrics(
+                args.calls, interval, args.aht, args.target_seconds, agents, args.patience
             )
-        else:
-            result = erlang_c_metrics(
-                args.calls, interval, args.aht, args.target_seconds, args.agents
-            )
-    else:
-        result = required_agents(
+        return erlang_c_metrics(args.calls, interval, args.aht, args.target_seconds, agents)
+
+    try:
+        needed: ErlangResult | None = required_agents(
             args.calls,
             interval,
             args.aht,
             args.target_seconds,
             args.target_percent,
             patience=args.patience,
-            max_occupancy=args.max_occupancy,
-            max_abandon=args.max_abandon,
+            max_occupancy=max_occupancy,
+            max_abandon=max_abandon,
         )
+    except ValueError:
+        if args.agents is None:
+            raise
+        needed = None  # (no staffing meets the targets: the given one is still worth a look)
+    result = at(args.agents) if args.agents is not None or needed is None else needed
+    fewest = needed.agents if needed is not None else None
+    table = erlang_table(
+        result.agents, at, traffic=result.traffic_erlangs, patient=args.patience is not None
+    )
+    target = (args.target_seconds, args.target_percent)
     if args.json:
-        print(json.dumps(erlang_json(result)))
+        print(json.dumps(erlang_json(result, table, fewest, target)))
     else:
-        print(erlang_text(result))
+        print(erlang_text(result, table, fewest, target))
     return 0
 
 
@@ -175,7 +215,9 @@ def _run(args: argparse.Namespace) -> int:
         raise ScenarioError([issue])
     progress = ProgressLine("replications", enabled=False if args.quiet else None)
     with Runner(args.workers) as runner:
-        tallies = replicate(model, replications=args.replications, runner=runner, progress=progress)
+        tallies = replicate(
+            model, replications=args.replications, runner=runner, by_tier=True, progress=progress
+        )
     summary = summary_of(model, tallies)
     for line in run_warnings(model, summary):
         print(line, file=sys.stderr)

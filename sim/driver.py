@@ -105,6 +105,7 @@ class Driver:
             agent_groups=group_of,
             groups=len(model.groups),
             tiers=tuple(t.id for t in model.center.settings.tiers) if by_tier else None,
+            no_wait=model.ring_delay + 1e-6,
         )
         self._observe = self.collector.handlers
         self._trace = trace

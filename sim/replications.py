@@ -114,4 +114,5 @@ def summary_of(model: Model, tallies: Sequence[Tallies], intervals: slice = slic
         groups=tuple(g.name for g in model.groups),
         confidence=model.confidence,
         intervals=intervals,
+        tiers=tuple(t.id for t in model.center.settings.tiers),
     )

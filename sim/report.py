@@ -18,7 +18,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -137,6 +137,11 @@ def run_json(model: Model, summary: Summary) -> dict[str, Any]:
         "contacts_simulated": summary.contacts,
         "total": {k: _est(summary.total[k]) for k in KPIS},
         "queues": queues,
+        "tiers": {
+            tier: {k: _est(summary.by_tier[k], i) for k in KPIS}
+            for i, tier in enumerate(summary.tiers)
+            if summary.by_tier["offered"].mean[i] > 0
+        },
         "groups": groups,
         "warnings": run_warnings(model, summary),
     }
@@ -245,33 +250,25 @@ def _run_charts(model: Model, summary: Summary, outdir: Path) -> list[Path]:
 
 
 def run_text(model: Model, summary: Summary) -> str:
-    """A short terminal summary: whole-day KPIs per queue with CI, occupancy per group."""
+    """A short terminal summary: whole-day KPIs per queue and per customer tier with CI,
+    occupancy per group, each queue's handle time."""
     pct = f"{summary.confidence:.0%}"
     lines = [
         f"{model.source}: {summary.replications} replications, "
         f"{summary.contacts / summary.replications:,.0f} contacts each, {pct} CI",
-        f"{'queue':<16}{'offered':>9}{'SL':>17}{'SL excl':>8}{'goal':>6}{'ASA s':>8}{'abandon':>9}"
-        f"{'callbacks':>10}",
+        _kpi_head("queue"),
     ]
     for j in active_queues(model, summary):
         q = summary.queues[j]
         _, goal = _goal(model, q)
-        b = summary.by_queue
-        sl = b["sl_offered"]
-        lines.append(
-            f"{q:<16}{b['offered'].mean[j]:>9,.0f}"
-            f"{_pct(sl.mean[j]):>8} ±{_pct(sl.half_width[j], 1):>6}"
-            f"{_pct(b['sl_excl_short'].mean[j]):>9}{goal:>6.0%}"
-            f"{b['asa'].mean[j]:>8.1f}{_pct(b['abandon_rate'].mean[j]):>9}"
-            f"{b['callbacks'].mean[j]:>10,.1f}"
-        )
-    t = summary.total
-    lines.append(
-        f"{'all queues':<16}{t['offered'].mean[()]:>9,.0f}{_pct(t['sl_offered'].mean[()]):>8} "
-        f"±{_pct(t['sl_offered'].half_width[()], 1):>6}{_pct(t['sl_excl_short'].mean[()]):>9}"
-        f"{'':>6}{t['asa'].mean[()]:>8.1f}{_pct(t['abandon_rate'].mean[()]):>9}"
-        f"{t['callbacks'].mean[()]:>10,.1f}"
-    )
+        lines.append(_kpi_row(q, summary.by_queue, (j,), f"{goal:.0%}"))
+    lines.append(_kpi_row("all queues", summary.total, (), ""))
+    if summary.by_tier:
+        lines.append(_kpi_head("tier"))
+        offered = summary.by_tier["offered"].mean
+        for i, tier in enumerate(summary.tiers):
+            if offered[i] > 0:
+                lines.append(_kpi_row(tier, summary.by_tier, (i,), ""))
     occ = ", ".join(
         f"{g} {_pct(summary.occupancy_by_group.mean[i])}" for i, g in enumerate(summary.groups)
     )
@@ -279,6 +276,24 @@ def run_text(model: Model, summary: Summary) -> str:
     handles = [_handle_text(model, summary.queues[j]) for j in active_queues(model, summary)]
     lines.append("handle time = AHT + wrap-up: " + "; ".join(handles))
     return "\n".join(lines)
+
+
+def _kpi_head(what: str) -> str:
+    return (
+        f"{what:<16}{'offered':>9}{'SL':>17}{'SL excl':>9}{'goal':>6}{'P(wait)':>9}"
+        f"{'ASA s':>8}{'abandon':>9}{'callbacks':>10}"
+    )
+
+
+def _kpi_row(label: str, kpi: dict[str, Estimate], at: tuple[int, ...], goal: str) -> str:
+    sl = kpi["sl_offered"]
+    return (
+        f"{label:<16}{kpi['offered'].mean[at]:>9,.0f}"
+        f"{_pct(sl.mean[at]):>8} ±{_pct(sl.half_width[at], 1):>7}"
+        f"{_pct(kpi['sl_excl_short'].mean[at]):>9}{goal:>6}{_pct(kpi['prob_wait'].mean[at]):>9}"
+        f"{kpi['asa'].mean[at]:>8.1f}{_pct(kpi['abandon_rate'].mean[at]):>9}"
+        f"{kpi['callbacks'].mean[at]:>10,.1f}"
+    )
 
 
 def run_warnings(model: Model, summary: Summary) -> list[str]:
@@ -367,21 +382,56 @@ def plan_text(plan: StaffingPlan) -> str:
 # == Erlang ===================================================================================
 
 
-def erlang_json(result: ErlangResult) -> dict[str, Any]:
+TABLE_SPAN = 3
+"""The Erlang table shows this many staffings below and above the answer."""
+
+
+def erlang_table(
+    agents: int, at: Callable[[int], ErlangResult], *, traffic: float, patient: bool
+) -> list[ErlangResult]:
+    """The measures of ``agents - TABLE_SPAN`` to ``agents + TABLE_SPAN`` agents (from 1, and
+    for Erlang C only where the queue is stable: more agents than Erlangs)."""
+    low = 1 if patient else math.floor(traffic) + 1
+    return [at(n) for n in range(max(low, agents - TABLE_SPAN), agents + TABLE_SPAN + 1)]
+
+
+def _measures(r: ErlangResult) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "traffic_erlangs": _num(result.traffic_erlangs),
-        "agents": result.agents,
-        "service_level": _num(result.service_level),
-        "prob_wait": _num(result.prob_wait),
-        "asa_seconds": _num(result.asa_seconds),
-        "occupancy": _num(result.occupancy),
+        "agents": r.agents,
+        "service_level": _num(r.service_level),
+        "prob_wait": _num(r.prob_wait),
+        "asa_seconds": _num(r.asa_seconds),
+        "occupancy": _num(r.occupancy),
     }
-    if result.prob_abandon is not None:
-        out["prob_abandon"] = _num(result.prob_abandon)
+    if r.prob_abandon is not None:
+        out["prob_abandon"] = _num(r.prob_abandon)
     return out
 
 
-def erlang_text(result: ErlangResult) -> str:
+def erlang_json(
+    result: ErlangResult,
+    table: Sequence[ErlangResult] = (),
+    fewest: int | None = None,
+    target: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """The answer's measures (``traffic_erlangs``, ``agents``...), the target, the fewest
+    agents that meet it, and the table around the answer (``meets_target`` per row)."""
+    out = {"traffic_erlangs": _num(result.traffic_erlangs), **_measures(result)}
+    if target is not None:
+        out["target"] = {"seconds": target[0], "percent": target[1]}
+        out["fewest_agents"] = fewest
+    out["table"] = [
+        {**_measures(r), "meets_target": fewest is not None and r.agents >= fewest} for r in table
+    ]
+    return out
+
+
+def erlang_text(
+    result: ErlangResult,
+    table: Sequence[ErlangResult] = (),
+    fewest: int | None = None,
+    target: tuple[float, float] | None = None,
+) -> str:
     lines = [
         f"traffic        {result.traffic_erlangs:.3f} Erlangs",
         f"agents         {result.agents}",
@@ -392,6 +442,23 @@ def erlang_text(result: ErlangResult) -> str:
     ]
     if result.prob_abandon is not None:
         lines.append(f"P(abandon)     {_pct(result.prob_abandon, 2)}")
+    if table:
+        abandon = result.prob_abandon is not None
+        lines.append("")
+        lines.append(
+            f"{'agents':>6}{'SL':>8}{'P(wait)':>9}{'ASA s':>8}{'occupancy':>11}"
+            + (f"{'P(abandon)':>12}" if abandon else "")
+        )
+        for r in table:
+            row = (
+                f"{r.agents:>6}{_pct(r.service_level):>8}{_pct(r.prob_wait):>9}"
+                f"{r.asa_seconds:>8.1f}{_pct(r.occupancy):>11}"
+            )
+            if r.prob_abandon is not None:
+                row += f"{_pct(r.prob_abandon):>12}"
+            if r.agents == fewest and target is not None:
+                row += f"  <- fewest that meet {target[1]:g} % in {target[0]:g} s"
+            lines.append(row)
     return "\n".join(lines)
 
 

@@ -12,6 +12,8 @@ interval of *arrival* and per queue:
   ``sl_offered = answered within T / offered`` and
   ``sl_excl_short = answered within T / (offered - abandoned within short_abandon_seconds)``.
 * **ASA**: mean wait of answered contacts. **abandon rate**: abandoned / offered.
+* **P(wait)**: the share of offered contacts not answered at once (answered after waiting,
+  abandoned or removed), as Erlang C's probability of waiting.
 * **callbacks**: contacts that left the queue to be called back (``ContactRemoved`` with
   outcome ``callback``: an accepted callback offer, or max wait with action ``callback``);
   they count in offered, and neither as answered nor as abandoned.
@@ -33,7 +35,7 @@ per-replication ratios keeps its bias however many there are).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -60,6 +62,7 @@ FIELDS = (
     "callbacks",
     "wait_answered",
     "wait_abandoned",
+    "answered_at_once",
 )
 (
     ENTERED,
@@ -72,6 +75,7 @@ FIELDS = (
     CALLBACKS,
     WAIT_ANSWERED,
     WAIT_ABANDONED,
+    ANSWERED_AT_ONCE,
 ) = range(len(FIELDS))
 
 KPIS = (
@@ -83,9 +87,10 @@ KPIS = (
     "asa",
     "abandon_rate",
     "callbacks",
+    "prob_wait",
 )
 
-SHARES = frozenset({"sl_offered", "sl_excl_short", "abandon_rate"})
+SHARES = frozenset({"sl_offered", "sl_excl_short", "abandon_rate", "prob_wait"})
 SHARE = (0.0, 1.0)
 
 _BUSY = 0
@@ -134,7 +139,11 @@ class Collector:
         agent_groups: Mapping[str, int],
         groups: int,
         tiers: Sequence[str] | None = None,
+        no_wait: float = 0.0,
     ) -> None:
+        """``no_wait``: an answered contact that waited at most this long was answered at
+        once (the ring delay: it was offered the moment it arrived)."""
+        self._no_wait = no_wait
         self._q = {q: i for i, q in enumerate(queues)}
         self._thr = list(thresholds)
         self._short = short_abandon
@@ -207,16 +216,21 @@ class Collector:
         q = self._q[e.queue]
         within = w <= self._thr[q]
         row = self._counts[k][q]
+        at_once = w <= self._no_wait
         row[ANSWERED] += 1
         row[WAIT_ANSWERED] += w
         if within:
             row[ANSWERED_WITHIN] += 1
+        if at_once:
+            row[ANSWERED_AT_ONCE] += 1
         if self._tier_counts is not None:
             trow = self._tier_counts[k][self._tier_of.pop(e.contact_id)]
             trow[ANSWERED] += 1
             trow[WAIT_ANSWERED] += w
             if within:
                 trow[ANSWERED_WITHIN] += 1
+            if at_once:
+                trow[ANSWERED_AT_ONCE] += 1
 
     def _abandoned(self, e: ContactAbandoned) -> None:
         if self._warm and self._warm_left(e.contact_id):
@@ -333,6 +347,7 @@ def kpis(counts: np.ndarray) -> dict[str, np.ndarray]:
         "asa": _ratio(c[..., WAIT_ANSWERED], c[..., ANSWERED]),
         "abandon_rate": _ratio(c[..., ABANDONED], offered),
         "callbacks": c[..., CALLBACKS],
+        "prob_wait": _ratio(offered - c[..., ANSWERED_AT_ONCE], offered),
     }
 
 
@@ -404,6 +419,9 @@ class Summary:
     occupancy: Estimate
     occupancy_by_group: Estimate
     contacts: int
+    tiers: tuple[str, ...] = ()
+    by_tier: dict[str, Estimate] = field(default_factory=dict)
+    """KPI -> per customer tier over the counted intervals (runs made ``by_tier`` only)."""
 
 
 def summarize(
@@ -413,8 +431,10 @@ def summarize(
     groups: Sequence[str],
     confidence: float,
     intervals: slice = slice(None),
+    tiers: Sequence[str] = (),
 ) -> Summary:
-    """Combine replications; ``intervals`` selects the intervals counted in the totals."""
+    """Combine replications; ``intervals`` selects the intervals counted in the totals;
+    ``tiers`` names the tiers of runs made ``by_tier``."""
     counts = np.stack([t.counts for t in tallies])  # [R, K, Q, F]
     busy = np.stack([t.busy for t in tallies])  # [R, K, G]
     idle = np.stack([t.idle for t in tallies])
@@ -425,6 +445,11 @@ def summarize(
 
     def est(name: str, values: np.ndarray) -> Estimate:
         return estimate(values, confidence, SHARE if name in SHARES else (0.0, np.inf))
+
+    by_tier: dict[str, Estimate] = {}
+    if tiers and all(t.tiers is not None for t in tallies):
+        per_tier = np.stack([np.asarray(t.tiers)[intervals].sum(axis=0) for t in tallies])
+        by_tier = {k: est(k, v) for k, v in kpis(per_tier).items()}  # [T]
 
     return Summary(
         queues=tuple(queues),
@@ -441,4 +466,6 @@ def summarize(
             SHARE,
         ),
         contacts=sum(t.contacts for t in tallies),
+        tiers=tuple(tiers) if by_tier else (),
+        by_tier=by_tier,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.erlang import erlang_a_metrics, required_agents
+from sim.erlang import erlang_a_metrics, erlang_c_metrics, required_agents
 from tests.sim.files import ROOT, base_spec, write_scenario
 
 ERLANG = ["erlang", "--calls", "300", "--interval-minutes", "30", "--aht", "180"]
@@ -135,3 +135,57 @@ def test_staff_whole_day_method(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert len(plan["intervals"]) == 2
     assert all(i["required"]["sales"] >= 1 for i in plan["intervals"])
     assert "required (scheduled" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("percent", ["80", "0.8", "80%"])
+def test_erlang_target_percent_reads_80_and_0_8_alike(
+    percent: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*ERLANG, "--target-seconds", "20", "--target-percent", percent, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["agents"] == 35
+
+
+@pytest.mark.parametrize("percent", ["1", "0", "120", "-5", "eighty"])
+def test_erlang_refuses_an_ambiguous_or_impossible_target(
+    percent: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*ERLANG, "--target-seconds", "20", "--target-percent", percent])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "--target-percent" in err and percent in err
+
+
+def test_erlang_help_says_how_the_target_is_read(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["erlang", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "80, 80% and 0.8 all mean 80 %" in help_text
+
+
+def test_erlang_shows_the_table_around_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    """Agents against service level, P(wait), ASA and occupancy from three below the answer
+    to three above it, the answer marked; the JSON carries the same rows."""
+    assert main([*ERLANG, *TARGET]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.split()[:2] == ["agents", "SL"])
+    rows = lines[head + 1 : head + 8]
+    assert [int(r.split()[0]) for r in rows] == list(range(32, 39))
+    marked = [r for r in rows if "<-" in r]
+    assert len(marked) == 1 and marked[0].split()[0] == "35"
+    exact = erlang_c_metrics(300, 1800, 180, 20, 34)
+    row34 = rows[2].split()
+    assert row34[1] == f"{100 * exact.service_level:.1f}%"
+    assert row34[2] == f"{100 * exact.prob_wait:.1f}%"
+    assert row34[3] == f"{exact.asa_seconds:.1f}"
+    assert main([*ERLANG, *TARGET, "--patience", "120", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)["table"]
+    answer = next(
+        r
+        for r in table
+        if r["meets_target"] and r["agents"] == min(x["agents"] for x in table if x["meets_target"])
+    )
+    assert answer["agents"] == required_agents(300, 1800, 180, 20, 80, patience=120).agents
+    assert {"service_level", "prob_wait", "asa_seconds", "occupancy", "prob_abandon"} <= set(
+        table[0]
+    )
