@@ -71,6 +71,7 @@ from contactcenter.voice.call import VoiceCall  # noqa: E402
 from contactcenter.voice.edge import VoiceEdge  # noqa: E402
 from contactcenter.voice.media import PCMA, PCMU  # noqa: E402
 from contactcenter.voice.settings import VoiceSettings  # noqa: E402
+from tests.polling import until  # noqa: E402
 from tests.voice import audio  # noqa: E402
 from tests.voice.harness import (  # noqa: E402
     SCENARIOS,
@@ -82,7 +83,6 @@ from tests.voice.harness import (  # noqa: E402
     free_udp_range,
     scenario,
     sipp_caller,
-    until,
 )
 
 OPEN = dt.datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
