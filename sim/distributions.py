@@ -39,6 +39,7 @@ class QueueDraws:
     def __init__(self, behaviour: QueueBehaviour) -> None:
         self.unit = unit_sampler(behaviour.handle, behaviour.handle_shape)
         self.patience = behaviour.patience_mean
+        self.patience_curve = behaviour.patience_curve
         self.tiers = behaviour.tiers
         self.tier_cum = np.cumsum(behaviour.tier_shares)
         self.tier_cum[-1] = 1.0
@@ -50,6 +51,8 @@ class QueueDraws:
         return self.unit(rng, n) * aht
 
     def patience_draws(self, rng: np.random.Generator, n: int) -> np.ndarray | None:
+        if self.patience_curve is not None:
+            return self.patience_curve.sample(rng, n)
         if self.patience is None:
             return None
         return rng.exponential(self.patience, n)

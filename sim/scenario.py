@@ -44,6 +44,7 @@ from contactcenter.config import (
     load_center,
 )
 from contactcenter.config.loader import key_path
+from sim.patience import PatienceCurve, load_curve
 
 
 class ScenarioError(ConfigError):
@@ -80,15 +81,22 @@ class HandleTime(_Spec):
 
 
 class Patience(_Spec):
-    """How long a waiting customer stays; ``none``: nobody abandons."""
+    """How long a waiting customer stays; ``none``: nobody abandons. ``empirical``: the
+    survival curve in ``file`` (``seconds,survival``, as ``contactcenter-sim replay --fit``
+    estimates it from a recorded day: ``sim.patience``), beyond its last point an exponential
+    tail of mean ``tail_mean_seconds`` (none: the rest never abandon)."""
 
-    distribution: Literal["exponential", "none"] = "none"
+    distribution: Literal["exponential", "empirical", "none"] = "none"
     mean_seconds: float | None = Field(default=None, gt=0)
+    file: str | None = None
+    tail_mean_seconds: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _needs(self) -> Patience:
         if self.distribution == "exponential" and self.mean_seconds is None:
             raise ValueError("exponential patience needs mean_seconds")
+        if self.distribution == "empirical" and not self.file:
+            raise ValueError("empirical patience needs file (CSV seconds,survival)")
         return self
 
 
@@ -324,6 +332,8 @@ class QueueBehaviour:
     retrial_probability: float
     retrial_delay: float
     callback_acceptance: float = 0.0
+    patience_curve: PatienceCurve | None = None
+    """Empirical patience (then ``patience_mean`` is its mean, None if infinite)."""
 
 
 @dataclass(frozen=True)
@@ -691,6 +701,14 @@ def resolve(
                     continue
             shape = shapes[handle.file]
         patience = over.patience or spec.patience
+        curve = None
+        if patience.distribution == "empirical":
+            assert patience.file is not None
+            try:
+                curve = load_curve(base / patience.file, patience.tail_mean_seconds)
+            except ConfigError as err:
+                issues.items.extend(err.issues)
+                continue
         shares = over.tiers if over.tiers is not None else spec.tiers
         where = f"queues.{qid}.tiers" if over.tiers is not None else "tiers"
         if shares is None:
@@ -708,12 +726,13 @@ def resolve(
         behaviour[qid] = QueueBehaviour(
             handle=handle,
             handle_shape=shape,
-            patience_mean=patience.mean_seconds if patience.distribution != "none" else None,
+            patience_mean=_patience_mean(patience, curve),
             tiers=tuple(shares),
             tier_shares=tuple(s / total if total else 0.0 for s in shares.values()),
             retrial_probability=retrials.probability,
             retrial_delay=retrials.mean_delay_seconds,
             callback_acceptance=callbacks.accept_probability,
+            patience_curve=curve,
         )
     reasons = [r for r in center.settings.away_reasons if r != "no-answer"]
     reason = spec.shift_end_reason or (reasons[0] if reasons else "")
@@ -772,6 +791,14 @@ def resolve(
         search=spec.search,
         source=source,
     )
+
+
+def _patience_mean(patience: Patience, curve: PatienceCurve | None) -> float | None:
+    """Mean patience for Erlang A (None: nobody abandons, or some never do)."""
+    if curve is not None:
+        mean = curve.mean()
+        return mean if math.isfinite(mean) else None
+    return patience.mean_seconds if patience.distribution != "none" else None
 
 
 def _without_wrap_up(center: Center) -> Center:
