@@ -7,6 +7,10 @@
   until whole-day runs meet the targets) or ``--method analytic`` (Erlang only);
   ``--verify`` then runs the day with the staffing found.
 * ``erlang``: Erlang C (or A with ``--patience``) for one interval.
+* ``replay SCENARIO``: a recorded day (the engine's store, or a contacts CSV) through the
+  routing core under the recorded or another staffing, beside its recorded KPIs; ``--fit``
+  writes the empirical scenario of it (``sim.replay``, ``sim.fit``; docs/replay.md).
+* ``queue-log FILE``: an Asterisk queue_log as a contacts CSV.
 
 Exit status: 0 done, 1 invalid input (each problem printed with file and field), 2 usage.
 """
@@ -18,11 +22,19 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contactcenter.config import ConfigError, ConfigIssue
+from contactcenter.store import StoreError
 from sim.erlang import ErlangResult, erlang_a_metrics, erlang_c_metrics, required_agents
-from sim.replications import Runner, replicate, summary_of
+from sim.fit import write_fitted
+from sim.queue_log import read_queue_log
+from sim.recording import read_contacts, write_contacts
+from sim.replay import recorded_tallies, replay, replay_setup
+from sim.replay_report import replay_json, replay_text
+from sim.replications import Runner, default_workers, replicate, summary_of
 from sim.report import (
     ProgressLine,
     erlang_json,
@@ -43,6 +55,7 @@ from sim.scenario import (
     parse_clock,
 )
 from sim.staffing import plan_staffing, refine_day
+from sim.stored_day import read_stored_day
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +93,25 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument(
         "--verify", action="store_true", help="then simulate the day with the staffing found"
     )
+
+    rp = sub.add_parser("replay", help="replay a recorded day through the routing core")
+    _common(rp)
+    recorded = rp.add_mutually_exclusive_group(required=True)
+    recorded.add_argument("--store", type=Path, metavar="DB", help="the engine's database")
+    recorded.add_argument("--contacts", type=Path, metavar="CSV", help="a contacts CSV")
+    rp.add_argument(
+        "--data-keys", type=Path, metavar="FILE", help="the store's keys file (default: beside it)"
+    )
+    _day(rp)
+    rp.add_argument("--staffing", type=Path, help="what-if: this staffing table CSV instead")
+    rp.add_argument("--roster", type=Path, help="what-if: this roster CSV instead")
+    rp.add_argument("--replications", type=int, help="replications (default: the scenario's)")
+    rp.add_argument("--fit", type=Path, metavar="DIR", help="write the fitted scenario there")
+
+    ql = sub.add_parser("queue-log", help="an Asterisk queue_log as a contacts CSV")
+    ql.add_argument("log", type=Path, help="the queue_log file")
+    ql.add_argument("--out", type=Path, required=True, help="the contacts CSV to write")
+    _day(ql)
 
     er = sub.add_parser("erlang", help="Erlang C / Erlang A for one interval")
     er.add_argument("--calls", type=float, required=True, help="contacts offered in the interval")
@@ -133,6 +165,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
 
+def _day(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        help="YYYY-MM-DD (default: a store's last day, a file's only day)",
+    )
+    p.add_argument("--timezone", help="IANA time zone of the times (default: this machine's)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -140,12 +181,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _erlang(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "queue-log":
+            return _queue_log(args)
         return _staff(args)
     except ConfigError as err:
         for issue in err.issues:
             print(f"error: {issue}", file=sys.stderr)
         return 1
-    except ValueError as err:
+    except (ValueError, StoreError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
 
@@ -276,6 +321,56 @@ def _staff(args: argparse.Namespace) -> int:
         if args.verify:
             print(run_text(day, summary))
         print(f"written: {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"--timezone: unknown time zone {name!r}") from None
+
+
+def _replay(args: argparse.Namespace) -> int:
+    logins = None
+    if args.store is not None:
+        stored = read_stored_day(args.store, args.data_keys, args.day, _zone(args.timezone))
+        recording, logins = stored.recording, stored.shifts
+    else:
+        recording = read_contacts(args.contacts, args.day)
+    setup = replay_setup(
+        args.scenario, recording, staffing=args.staffing, roster=args.roster, logins=logins
+    )
+    model = setup.model if args.seed is None else replace(setup.model, seed=args.seed)
+    progress = ProgressLine("replays", enabled=False if args.quiet else None)
+    n = args.replications if args.replications is not None else model.replications
+    workers = args.workers if args.workers is not None else default_workers()
+    tallies = replay(
+        model, setup.day, replications=n, seed=model.seed, workers=workers, progress=progress
+    )
+    summary = summary_of(model, tallies)
+    outdir = _out(args, "replay")
+    files = write_run(model, summary, outdir, charts=not args.no_charts)
+    doc = replay_json(setup, recorded_tallies(setup), summary)
+    (outdir / "replay.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    files.append(outdir / "replay.json")
+    if args.fit is not None:
+        files += write_fitted(setup, args.scenario, args.fit)
+    if args.json:
+        print(json.dumps(doc))
+    else:
+        print(replay_text(doc))
+        print(f"written: {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _queue_log(args: argparse.Namespace) -> int:
+    recording = read_queue_log(args.log, _zone(args.timezone), args.day)
+    write_contacts(recording, args.out)
+    n = len(recording.contacts)
+    print(f"{args.out}: {n} contacts of {recording.day.isoformat()} from {args.log}")
     return 0
 
 
