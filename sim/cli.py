@@ -30,13 +30,13 @@ from contactcenter.config import ConfigError, ConfigIssue
 from contactcenter.store import StoreError
 from sim.erlang import ErlangResult, erlang_a_metrics, erlang_c_metrics, required_agents
 from sim.fit import write_fitted
+from sim.progress import Display, ProgressLine, SearchProgress
 from sim.queue_log import read_queue_log
 from sim.recording import read_contacts, write_contacts
 from sim.replay import recorded_tallies, replay, replay_setup
 from sim.replay_report import replay_json, replay_text
 from sim.replications import Runner, default_workers, replicate, summary_of
 from sim.report import (
-    ProgressLine,
     erlang_json,
     erlang_table,
     erlang_text,
@@ -285,10 +285,14 @@ def _staff(args: argparse.Namespace) -> int:
     if args.intervals:
         chosen = _window(args.intervals, model)
     method = "analytic" if args.analytic else args.method
-    what = "day runs" if method == "day" else "intervals"
-    progress = ProgressLine(what, enabled=False if args.quiet else None)
     outdir = _out(args, "staff")
-    with Runner(args.workers) as runner:
+    display = Display(enabled=False if args.quiet else None)
+    watch = SearchProgress(
+        display,
+        [g.name for g in model.groups],
+        [model.forecast.label(k) for k in range(model.forecast.intervals)],
+    )
+    with display, Runner(args.workers) as runner:
         if method == "day":
             if chosen is not None:
                 raise ValueError("--intervals does not apply to --method day")
@@ -297,7 +301,11 @@ def _staff(args: argparse.Namespace) -> int:
                 names = [g.name for g in model.groups]
                 start = load_staffing(args.start, model.forecast, names)
             plan = refine_day(
-                model, runner, start=start, iterations=args.iterations, progress=progress
+                model,
+                runner,
+                start=start,
+                iterations=args.iterations,
+                progress=lambda done, total: display.update("day runs", done, total),
             )
         else:
             plan = plan_staffing(
@@ -305,13 +313,19 @@ def _staff(args: argparse.Namespace) -> int:
                 runner=runner,
                 analytic=method == "analytic",
                 intervals=chosen,
-                progress=progress,
+                progress=watch.intervals,
+                replications=watch.replications,
+                evaluations=watch.evaluation,
             )
         files = write_plan(model, plan, outdir, charts=not args.no_charts)
         if args.verify:
             day = model.with_staffing(plan.staffing(model.forecast))
-            verify = ProgressLine("verify", enabled=False if args.quiet else None)
-            tallies = replicate(day, runner=runner, progress=verify)
+            tallies = replicate(
+                day,
+                runner=runner,
+                by_tier=True,
+                progress=lambda done, total: display.update("verify replications", done, total),
+            )
             summary = summary_of(day, tallies)
             files += write_run(day, summary, outdir, charts=not args.no_charts)
     if args.json:

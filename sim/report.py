@@ -16,11 +16,9 @@ from __future__ import annotations
 import csv
 import json
 import math
-import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
@@ -460,39 +458,3 @@ def erlang_text(
                 row += f"  <- fewest that meet {target[1]:g} % in {target[0]:g} s"
             lines.append(row)
     return "\n".join(lines)
-
-
-# == progress =================================================================================
-
-
-class ProgressLine:
-    """A one-line progress indicator on stderr (only when it is a terminal, or when forced)."""
-
-    def __init__(
-        self, what: str, stream: TextIO | None = None, *, enabled: bool | None = None
-    ) -> None:
-        self.what = what
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.start = time.monotonic()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        filled = int(width * done / max(total, 1))
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / done * (total - done) if done else 0.0
-        self.stream.write(
-            f"\r{self.what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-            f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left "
-        )
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-def write_lines(lines: Sequence[str], stream: TextIO | None = None) -> None:
-    out = stream if stream is not None else sys.stdout
-    for line in lines:
-        print(line, file=out)

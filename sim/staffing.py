@@ -241,11 +241,10 @@ class SimulationEvaluator:
         model = self.model
         sim_model = stationary(model, k, counts)
         tallies: list[Tallies] = []
-        final = self.looks[-1]
         assessment = None
         for look, total in enumerate(self.looks):
             batch = seeds(model.seed, total - len(tallies), key=(k,), first=len(tallies))
-            progress = self._progress(len(tallies), final)
+            progress = self._progress(len(tallies), total)
             tallies += self.runner.run(sim_model, batch, progress=progress)
             assessment = self._judge(tallies, last=look == len(self.looks) - 1)
             if not assessment.unresolved:
@@ -255,14 +254,15 @@ class SimulationEvaluator:
             self.on_evaluation(k, counts, assessment)
         return assessment
 
-    def _progress(self, done: int, final: int) -> Progress | None:
-        """Replications of this batch, told as the evaluation's (done before + i of final)."""
+    def _progress(self, done: int, total: int) -> Progress | None:
+        """Replications of this batch, told as the evaluation's (done before + i of the
+        replications this look reaches)."""
         report = self.on_replication
         if report is None:
             return None
 
         def told(i: int, _batch: int) -> None:
-            report(done + i, final)
+            report(done + i, total)
 
         return told
 
