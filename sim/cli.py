@@ -331,7 +331,7 @@ def _staff(args: argparse.Namespace) -> int:
     if args.json:
         print((outdir / "staffing.json").read_text(encoding="utf-8"), end="")
     else:
-        print(plan_text(plan))
+        print(plan_text(model, plan))
         if args.verify:
             print(run_text(day, summary))
         print(f"written: {', '.join(str(f) for f in files)}")

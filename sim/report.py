@@ -24,7 +24,14 @@ import numpy as np
 
 from sim.erlang import ErlangResult
 from sim.scenario import Model
-from sim.staffing import Overload, StaffingPlan, handle_seconds, overloads, owners
+from sim.staffing import (
+    Assessment,
+    Overload,
+    StaffingPlan,
+    handle_seconds,
+    overloads,
+    owners,
+)
 from sim.statistics import KPIS, Estimate, Summary
 
 
@@ -294,9 +301,37 @@ def _kpi_row(label: str, kpi: dict[str, Estimate], at: tuple[int, ...], goal: st
     )
 
 
+WIDE = 0.05
+"""A service-level confidence interval wider than this either side is too wide to act on."""
+AIM = 0.025
+"""The half width the width warning suggests replications for."""
+
+
 def run_warnings(model: Model, summary: Summary) -> list[str]:
-    """What a planner must know before acting on a run's figures."""
-    return load_warnings(model)
+    """What a planner must know before acting on a run's figures: overloaded groups, and
+    service levels whose confidence interval is too wide to act on."""
+    return load_warnings(model) + width_warnings(summary)
+
+
+def width_warnings(summary: Summary) -> list[str]:
+    """One line per queue whose whole-run service-level interval is wider than ``WIDE``
+    either side, with the replications that would bring it to ``AIM`` (the half width falls
+    with the square root of the replications)."""
+    n = summary.replications
+    sl = summary.by_queue["sl_offered"]
+    offered = summary.by_queue["offered"].mean
+    lines = []
+    for j, q in enumerate(summary.queues):
+        half = float(sl.half_width[j])
+        if not offered[j] > 0 or not half > WIDE:
+            continue
+        needed = math.ceil(n * (half / AIM) ** 2)
+        lines.append(
+            f"warning: {q}: service level ±{100 * half:.1f} points ({summary.confidence:.0%} "
+            f"CI over {n} replications) is too wide to act on: about {needed} replications "
+            f"for ±{100 * AIM:g} points"
+        )
+    return lines
 
 
 def _pct(v: float | np.ndarray, digits: int = 1) -> str:
@@ -306,11 +341,50 @@ def _pct(v: float | np.ndarray, digits: int = 1) -> str:
 # == staffing plans ===========================================================================
 
 
+def decision_text(model: Model) -> str:
+    """What a simulated staffing plan's answer is worth (see ``sim.staffing``)."""
+    t, search = model.targets, model.search
+    confidence = f"{100 * model.confidence:g} %"
+    if t.decision == "sequential":
+        h = search.tolerance_percent
+        return (
+            f"each staffing judged by replications ({search.replications} doubling up to "
+            f"{search.max_replications}) until every queue's verdict is clear at {confidence} "
+            f"confidence, tolerance {h:g} point{'' if h == 1 else 's'}: the exact minimum with "
+            f"probability {confidence}, fewer agents than needed (by more than the tolerance) "
+            f"with at most {50 * (1 - model.confidence):g} % per interval"
+        )
+    if t.decision == "ci":
+        return (
+            f"each staffing judged by the lower bound of a {confidence} interval over "
+            f"{search.replications} replications (over-staffs; no stated error rate)"
+        )
+    return (
+        f"each staffing judged by the mean of {search.replications} replications (no stated "
+        f"error rate: may under-staff about half the time when the minimum meets by a hair)"
+    )
+
+
+def _verdict(a: Assessment) -> str:
+    verdict = "meets" if a.meets else "misses"
+    levels = ", ".join(
+        f"{q} {100 * v:.1f}% ±{100 * a.half_width.get(q, 0.0):.1f}"
+        for q, v in sorted(a.service_level.items())
+    )
+    return f"{verdict} (SL {levels} after {a.replications} replications)"
+
+
 def plan_json(model: Model, plan: StaffingPlan) -> dict[str, Any]:
     return {
         "scenario": model.source,
         "shrinkage": plan.shrinkage,
         "groups": list(plan.groups),
+        "decision": {
+            "rule": model.targets.decision,
+            "confidence": model.confidence,
+            "tolerance_points": model.search.tolerance_percent,
+            "text": decision_text(model),
+        },
         "intervals": [
             {
                 "interval_start": p.label,
@@ -320,6 +394,18 @@ def plan_json(model: Model, plan: StaffingPlan) -> dict[str, Any]:
                 "meets_targets": p.assessment.meets,
                 "service_level": {q: _num(v) for q, v in p.assessment.service_level.items()},
                 "abandon_rate": {q: _num(v) for q, v in p.assessment.abandon_rate.items()},
+                "replications": p.assessment.replications,
+                "unresolved": sorted(p.assessment.unresolved),
+                "one_fewer": {
+                    g: {
+                        "agents": n - 1,
+                        "meets_targets": b.meets,
+                        "service_level": {q: _num(v) for q, v in b.service_level.items()},
+                        "replications": b.replications,
+                    }
+                    for g, n, b in zip(plan.groups, p.required, p.below, strict=False)
+                    if b is not None
+                },
                 "evaluations": p.evaluations,
             }
             for p in plan.intervals
@@ -367,13 +453,30 @@ def write_plan(
     return out
 
 
-def plan_text(plan: StaffingPlan) -> str:
+def plan_text(model: Model, plan: StaffingPlan) -> str:
+    """The required (scheduled) agents per interval and group, what the answer is worth, and
+    per interval the evidence that one agent fewer in a group misses."""
     head = f"{'interval':<9}" + "".join(f"{g[:12]:>13}" for g in plan.groups) + f"{'total':>8}"
     lines = [f"required (scheduled at {plan.shrinkage:.0%} shrinkage) agents per group", head]
     for p in plan.intervals:
         cells = "".join(f"{f'{r} ({s})':>13}" for r, s in zip(p.required, p.scheduled, strict=True))
         flag = "" if p.assessment.meets else "  targets not met"
         lines.append(f"{p.label:<9}{cells}{sum(p.scheduled):>8}{flag}")
+    if not any(p.assessment.replications for p in plan.intervals):
+        return "\n".join(lines)  # (Erlang only)
+    lines.append(decision_text(model))
+    lines.append("one agent fewer:")
+    for p in plan.intervals:
+        for g, n, below in zip(plan.groups, p.required, p.below, strict=False):
+            if below is not None:
+                lines.append(f"{p.label} {g} {n - 1}: {_verdict(below)}")
+    for p in plan.intervals:
+        if p.assessment.unresolved:
+            lines.append(
+                f"warning: {p.label}: {', '.join(sorted(p.assessment.unresolved))} still unclear "
+                f"after {p.assessment.replications} replications (decided by the estimate: "
+                f"raise search.max_replications or tolerance_percent)"
+            )
     return "\n".join(lines)
 
 
