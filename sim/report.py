@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -207,7 +208,24 @@ def _pyplot() -> Any:
     return plt
 
 
-def _run_charts(model: Model, summary: Summary, outdir: Path) -> list[Path]:
+OCCUPANCY_NOTE = (
+    "Occupancy: the share of logged-in, available time agents hold a contact (ringing, "
+    "talking, wrap-up). 95 % occupancy next to 99 % service level is no contradiction: a "
+    "large group frees an agent every few seconds, a chat agent holding one of three chats "
+    "counts as busy yet takes more, and e-mail's target is a day. It does mean no slack: "
+    "breaks, coaching and a busier hour have to come out of it."
+)
+
+
+def _queue_title(model: Model, queue: str) -> str:
+    """A queue's name for people, with its id (charts are read beside the CSV)."""
+    name = model.center.queues[queue].name
+    return f"{name} ({queue})" if name and name != queue else queue
+
+
+def service_level_figure(model: Model, summary: Summary) -> Any:
+    """Service level per interval and queue, with its confidence band and the goal; one
+    legend below the panels, off the data."""
     plt = _pyplot()
     fc = model.forecast
     x = np.arange(fc.intervals)
@@ -216,28 +234,42 @@ def _run_charts(model: Model, summary: Summary, outdir: Path) -> list[Path]:
     active = active_queues(model, summary)
     cols = 3
     rows = max(1, math.ceil(len(active) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3 * rows), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(5 * cols, 3 * rows + 0.8),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
+    )
     sl = summary.by_interval["sl_offered"]
     for n, j in enumerate(active):
         ax = axes[n // cols][n % cols]
         q = summary.queues[j]
         threshold, goal = _goal(model, q)
-        ax.fill_between(x, sl.low[:, j], sl.high[:, j], alpha=0.3, label="CI")
-        ax.plot(x, sl.mean[:, j], label="SL")
+        ax.fill_between(x, sl.low[:, j], sl.high[:, j], alpha=0.3, label="confidence interval")
+        ax.plot(x, sl.mean[:, j], label="service level")
         ax.axhline(goal, color="red", linestyle="--", label="goal")
-        ax.set_title(f"{q}: answered within {threshold:g} s")
+        ax.set_title(f"{_queue_title(model, q)}: answered within {threshold:g} s", fontsize=9)
         ax.set_ylim(0, 1.05)
         ax.set_xticks(ticks, labels, rotation=45, fontsize=7)
     for n in range(len(active), rows * cols):
         axes[n // cols][n % cols].axis("off")
-    axes[0][0].legend(fontsize=7)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=3, fontsize=8)
     fig.suptitle(f"Service level per interval ({summary.confidence:.0%} CI)")
-    fig.tight_layout()
-    sl_path = outdir / "service_level.png"
-    fig.savefig(sl_path, dpi=90)
-    plt.close(fig)
+    return fig
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+
+def occupancy_figure(model: Model, summary: Summary) -> Any:
+    """Occupancy per interval and agent group; the legend right of the plot, and what a high
+    occupancy beside a high service level means written under it."""
+    plt = _pyplot()
+    fc = model.forecast
+    x = np.arange(fc.intervals)
+    ticks = x[:: max(1, fc.intervals // 12)]
+    labels = [fc.label(int(k)) for k in ticks]
+    fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
     occ = summary.occupancy
     for i, g in enumerate(summary.groups):
         ax.plot(x, occ.mean[:, i], label=g)
@@ -245,13 +277,25 @@ def _run_charts(model: Model, summary: Summary, outdir: Path) -> list[Path]:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("occupancy")
     ax.set_xticks(ticks, labels, rotation=45, fontsize=7)
-    ax.legend(fontsize=7, ncol=2)
+    fig.legend(loc="outside right upper", fontsize=8, title="agent group")
     ax.set_title("Occupancy per agent group")
-    fig.tight_layout()
-    occ_path = outdir / "occupancy.png"
-    fig.savefig(occ_path, dpi=90)
-    plt.close(fig)
-    return [sl_path, occ_path]
+    fig.text(0.01, 0.005, "\n".join(textwrap.wrap(OCCUPANCY_NOTE, 120)), fontsize=7, va="bottom")
+    fig.get_layout_engine().set(h_pad=0.5)
+    return fig
+
+
+def _run_charts(model: Model, summary: Summary, outdir: Path) -> list[Path]:
+    plt = _pyplot()
+    out = []
+    for name, fig in (
+        ("service_level.png", service_level_figure(model, summary)),
+        ("occupancy.png", occupancy_figure(model, summary)),
+    ):
+        path = outdir / name
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        out.append(path)
+    return out
 
 
 def run_text(model: Model, summary: Summary) -> str:
