@@ -18,11 +18,12 @@ from contactcenter.config import (
 )
 from sim.builders import simple_center, stationary_model
 from sim.erlang import erlang_c_metrics, required_agents
-from sim.replications import Runner
+from sim.replications import Runner, replicate, summary_of
 from sim.scenario import Forecast, Model, ScenarioSpec, Staffing, load_scenario, resolve
 from sim.staffing import (
     AnalyticEvaluator,
     SimulationEvaluator,
+    assess_day,
     erlang_seed,
     owners,
     plan_staffing,
@@ -249,3 +250,19 @@ def test_groups_that_do_not_interact_descend_together() -> None:
             assert found == minimum
             assert assessment.meets
             assert evaluations <= 35, (k, factor, evaluations)
+
+
+def test_whole_day_refinement_judges_by_the_bounds_by_default(runner: Runner) -> None:
+    """The day method has no sequential test: under the default decision it judges an
+    interval by the service level's lower bound (as ``ci``), not by the mean."""
+    center = simple_center(12, threshold_seconds=20)
+    model = stationary_model(center, {"q": 250}, AHT, hours=1, spec={"seed": 2})
+    assert model.targets.decision == "sequential"
+    summary = summary_of(model, replicate(model, replications=4, runner=runner))
+    sl = summary.by_interval["sl_offered"]
+    goal = (sl.mean[0, 0] + sl.low[0, 0]) / 2  # the mean meets it, the lower bound does not
+    targets = model.targets.model_copy(update={"service_level_percent": 100 * goal})
+    judged = assess_day(replace(model, targets=targets), summary)[0]
+    assert not judged.meets and judged.missed == {"q"}
+    by_mean = targets.model_copy(update={"decision": "mean"})
+    assert assess_day(replace(model, targets=by_mean), summary)[0].meets
