@@ -17,12 +17,16 @@
   and ``transferred_in`` in the queue it went to. The contact's later segments are not offered,
   answered or abandoned again (they count as ``transfers_answered`` / ``transfers_abandoned``),
   so summing over queues still counts every contact and every answer once.
+
+A tally saves as its counts alone (``Tally.to_dict``: numbers per queue, no contact, agent or
+customer ids), so today's figures can outlive a restart; the thresholds it is loaded with are
+the config's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from contactcenter.events import (
     ContactAbandoned,
@@ -80,6 +84,37 @@ class QueueTally:
     def aht(self) -> float | None:
         work = self.handle_seconds_sum + self.wrap_up_seconds_sum
         return work / self.handled if self.handled else None
+
+    def counts(self) -> dict[str, float]:
+        """The running counts (what a saved tally holds; the thresholds are config)."""
+        return {k: v for k, v in asdict(self).items() if k in _COUNTS}
+
+    @classmethod
+    def from_counts(
+        cls, threshold: float, short_abandon: float, counts: Mapping[str, object]
+    ) -> QueueTally:
+        """The tally ``counts`` saved; ValueError names what is wrong with them."""
+        unknown = sorted(set(counts) - set(_COUNTS))
+        if unknown:
+            raise ValueError(f"not a count: {', '.join(unknown)}")
+        tally = cls(threshold, short_abandon)
+        for name, value in counts.items():
+            kind = _COUNTS[name]
+            # (an int is a fine float; a bool is an int to Python, never a count)
+            fits = isinstance(value, int | float) if kind is float else isinstance(value, int)
+            if isinstance(value, bool) or not fits:
+                raise ValueError(f"{name} is {value!r}, not {_KIND_NAMES[kind]}")
+            setattr(tally, name, kind(value))
+        return tally
+
+
+_COUNTS: dict[str, type] = {
+    f.name: int if f.type == "int" else float
+    for f in fields(QueueTally)
+    if f.name not in ("threshold", "short_abandon")
+}
+"""Each count of ``QueueTally`` and its type."""
+_KIND_NAMES = {int: "a whole number", float: "a number"}
 
 
 @dataclass
@@ -143,3 +178,29 @@ class Tally:
     def observe_all(self, events: Iterable[Event]) -> None:
         for e in events:
             self.observe(e)
+
+    def to_dict(self) -> dict[str, dict[str, dict[str, float]]]:
+        """The counts per queue, JSON-ready: ``{"queues": {queue: {count: value}}}``."""
+        return {"queues": {q: t.counts() for q, t in self.queues.items()}}
+
+    @classmethod
+    def from_dict(
+        cls, thresholds: Mapping[str, float], short_abandon: float, saved: object
+    ) -> Tally:
+        """The tally ``to_dict`` gave, under these thresholds; a queue no longer in them is
+        dropped. ValueError names what is wrong with ``saved``."""
+        queues = saved.get("queues") if isinstance(saved, dict) else None
+        if not isinstance(queues, dict):
+            raise ValueError("not a saved tally: no queues")
+        tally = cls(thresholds, short_abandon)
+        for queue, counts in queues.items():
+            if not isinstance(counts, dict):
+                raise ValueError(f"queue {queue!r}: not a set of counts")
+            if queue in thresholds:
+                try:
+                    tally.queues[queue] = QueueTally.from_counts(
+                        thresholds[queue], short_abandon, counts
+                    )
+                except ValueError as err:
+                    raise ValueError(f"queue {queue!r}: {err}") from None
+        return tally

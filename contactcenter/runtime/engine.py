@@ -2,10 +2,10 @@
 
 Services (chat, voice, agents, callbacks, ...) hand the engine core inputs through ``submit``;
 the engine stamps each with the event loop's monotonic clock, calls the core, persists the
-resulting domain events, counts them (today's tally, Prometheus), lets the services observe
-them synchronously (``listen``) and publishes them on the hub for live subscribers. Between
-inputs it sleeps until the core's next deadline. Wall-clock time is recorded separately for
-the store.
+resulting domain events, counts them (today's tally, ``runtime/today.py``; Prometheus), lets
+the services observe them synchronously (``listen``) and publishes them on the hub for live
+subscribers. Between inputs it sleeps until the core's next deadline. Wall-clock time is
+recorded separately for the store.
 
 Persist, then publish: an event is in the store before any edge or subscriber hears of it.
 Only a database that cannot take writes at all (disk full, read-only, I/O errors) bends this:
@@ -35,6 +35,7 @@ from contactcenter.runtime.background import cancel_and_wait
 from contactcenter.runtime.hub import Hub
 from contactcenter.runtime.ports import EventStore, MetricsLike
 from contactcenter.runtime.store_health import RETRY_SECONDS, StoreHealth
+from contactcenter.runtime.today import DayTally, center_zone
 from contactcenter.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -83,13 +84,23 @@ class Engine:
         thresholds = {
             q.id: q.answer_target.threshold_seconds or 0.0 for q in center.queues.values()
         }
-        self.today = Tally(thresholds, center.settings.routing.short_abandon_seconds)
+        self.day_tally = DayTally(
+            thresholds,
+            center.settings.routing.short_abandon_seconds,
+            center_zone(center.settings.timezone),
+            wall,
+        )
         self.expected_wait = ExpectedWait()
         self.store_health = StoreHealth(
             wall, on_failure=metrics.store_write_failed if metrics is not None else None
         )
         self._held: deque[_Held] = deque()
         self._catch_up_task: asyncio.Task[None] | None = None
+
+    @property
+    def today(self) -> Tally:
+        """The KPIs of the center's local day so far (fresh after local midnight)."""
+        return self.day_tally.current()
 
     def now(self) -> float:
         loop = self._loop or asyncio.get_running_loop()

@@ -4,9 +4,10 @@ edges handed to it.
 Start order: the engine binds to the loop, the last sign of life before this start is read,
 each service restores its part of the work that was in progress (calls the stop cut are closed
 as interrupted, chats come back waiting or for their agent, call backs in order, agents are
-expected back), the sign of life starts beating, then the edges start (they may take new
-contacts at once). Stop order is the reverse. Edges are given explicitly (``add_edge``);
-nothing travels through the config.
+expected back; today's tally is taken back once the chats are queued again, as their queueing
+again is no new offer), the sign of life starts beating (it saves today's tally too), then the
+edges start (they may take new contacts at once). Stop order is the reverse. Edges are given
+explicitly (``add_edge``); nothing travels through the config.
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ class Site:
         self.settings = settings or RuntimeSettings()
         self.engine = Engine(center, store, metrics=metrics, wall=wall)
         self.liveness = Liveness(
-            store, wall, self.settings.alive_every_seconds, health=self.engine.store_health
+            store,
+            wall,
+            self.settings.alive_every_seconds,
+            health=self.engine.store_health,
+            save=lambda wall_time: self.engine.day_tally.save(store, wall_time),
         )
         self.agents = AgentDesk(self.engine, store)
         self.callbacks = CallbackService(self.engine, store, metrics=metrics)
@@ -95,6 +100,7 @@ class Site:
         stopped = await self.liveness.read()
         await self.voice.start(stopped)
         await self.chat.start(stopped)
+        await self.engine.day_tally.restore(self.store)
         await self.callbacks.start(stopped)
         await self.desktops.start()
         self.liveness.start()

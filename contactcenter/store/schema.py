@@ -280,6 +280,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         """INSERT INTO clear_rows SELECT 'surveys', 0, rowid FROM surveys
             ORDER BY rowid DESC LIMIT 1""",
     ),
+    # 5: today's KPI tally (counts only, per local day), so a restart keeps "today"
+    (
+        """CREATE TABLE daily_tally (
+            day TEXT PRIMARY KEY,
+            tally TEXT NOT NULL,
+            wall REAL NOT NULL
+        ) STRICT""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -753,6 +753,21 @@ class Store:
         row = await self._row("SELECT value FROM engine_state WHERE key = 'alive_wall'")
         return float(row[0]) if row is not None else None
 
+    async def save_tally(self, day: str, tally: str, wall_time: float) -> None:
+        """Today's KPI tally as JSON (counts only) for the center's local ``day``
+        (``YYYY-MM-DD``); written with the sign of life, so a restart finds it."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO daily_tally (day, tally, wall) VALUES (?, ?, ?)"
+                " ON CONFLICT (day) DO UPDATE SET tally = excluded.tally, wall = excluded.wall",
+                (day, tally, wall_time),
+            )
+
+    async def tally(self, day: str) -> str | None:
+        """The tally last saved for ``day`` (None: none)."""
+        row = await self._row("SELECT tally FROM daily_tally WHERE day = ?", (day,))
+        return str(row[0]) if row is not None else None
+
     # -- IVR visits -------------------------------------------------------------------------
 
     async def add_ivr_visit(self, visit: IvrVisit) -> None:

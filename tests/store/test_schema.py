@@ -27,6 +27,7 @@ TABLES = {
     "ivr_visits",
     "sealing_keys",
     "clear_rows",
+    "daily_tally",
 }
 
 

@@ -375,7 +375,8 @@
       .map((q) => `${q.name || q.queue}: the first ${shown.get(q.queue) || 0} of ${q.waiting}`);
     setText($("waiting-more"), more.length ? `Shown: ${more.join("; ")}.` : "");
     const started = new Date(s.started * 1000);
-    setText($("today-note"), `Today: since the engine started, ${started.toLocaleString()}. ` +
+    setText($("today-note"), "Today: since midnight in the center's time zone " +
+      `(engine running since ${started.toLocaleString()}). ` +
       "Target: the service level goal within the answer threshold.");
     setText($("wallboard-updated"), `Updated ${new Date().toLocaleTimeString()}`);
     const pending = s.queues.map((q) => `${q.callbacks_scheduled}/${q.callbacks_due}/${q.callbacks_in_progress}`).join();
