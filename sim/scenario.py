@@ -209,7 +209,7 @@ class Search(_Spec):
     """
 
     replications: int = Field(default=10, ge=2, le=1000)
-    max_replications: int = Field(default=320, ge=2, le=100_000)
+    max_replications: int = Field(default=1280, ge=2, le=100_000)
     tolerance_percent: float = Field(default=1.0, gt=0, le=20)
     warmup_minutes: float = Field(default=30.0, ge=0, le=24 * 60)
     measure_intervals: int = Field(default=2, ge=1, le=100)
