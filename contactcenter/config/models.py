@@ -20,6 +20,7 @@ Vocabulary (one meaning each):
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -144,6 +145,18 @@ class CenterSettings(_Model):
     callbacks: CallbackSettings = CallbackSettings()
     retention: RetentionSettings = RetentionSettings()
     chat_identity: ChatIdentitySettings = ChatIdentitySettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        """Midnight ("today") and opening hours are in this zone: a typo fails here."""
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {zone!r} (an IANA name, e.g. Europe/Berlin)"
+            ) from None
+        return zone
 
     @field_validator("channels", mode="after")
     @classmethod

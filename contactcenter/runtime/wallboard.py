@@ -12,7 +12,7 @@ and the call backs.
   busy / (busy + available idle), as the metrics and the planner define it).
 * The contacts waiting, in the order each queue serves them.
 
-"Today" is since the engine started (``started_wall``).
+"Today" is since midnight in the center's time zone, kept across restarts (``today.py``).
 """
 
 from __future__ import annotations

@@ -770,3 +770,10 @@ def test_build_center_dedicated_customer_twice_and_unknown_customer_tier() -> No
         "agent 'ann'",
         "customers.yaml: customers[0].tier: customer 'c1': unknown tier 'platinum'",
     ]
+
+
+def test_an_unknown_time_zone_is_named_with_file_and_key(center_dir: Path) -> None:
+    """The day turns at midnight in the center's zone: a typo must not wait for serve."""
+    edit(center_dir, "center.yaml", lambda doc: doc.update(timezone="Europe/Berlinn"))
+    (issue,) = issues_of(center_dir)
+    assert "center.yaml" in issue and "timezone" in issue and "Europe/Berlinn" in issue, issue
