@@ -328,6 +328,9 @@ def _staff(args: argparse.Namespace) -> int:
             )
             summary = summary_of(day, tallies)
             files += write_run(day, summary, outdir, charts=not args.no_charts)
+    if args.verify:
+        for line in run_warnings(day, summary):
+            print(line, file=sys.stderr)
     if args.json:
         print((outdir / "staffing.json").read_text(encoding="utf-8"), end="")
     else:

@@ -189,3 +189,12 @@ def test_erlang_shows_the_table_around_the_answer(capsys: pytest.CaptureFixture[
     assert {"service_level", "prob_wait", "asa_seconds", "occupancy", "prob_abandon"} <= set(
         table[0]
     )
+
+
+def test_staff_verify_warns_like_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The day run of ``--verify`` warns as ``run`` does (here: two replications are far too
+    few to act on)."""
+    scenario = write_scenario(tmp_path / "s")
+    args = ["staff", str(scenario), "--analytic", "--verify", "--no-charts", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "p"), "--workers", "1"]) == 0
+    assert "too wide to act on" in capsys.readouterr().err
