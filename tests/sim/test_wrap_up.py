@@ -90,7 +90,7 @@ def test_erlang_c_without_wrap_up(runner: Runner) -> None:
     exact = erlang_c_metrics(CALLS, 1800, AHT, 20, erlang_c_minimum()).service_level
     sl = summary.by_queue["sl_offered"]
     assert sl.low[0] <= exact <= sl.high[0]
-    assert run_json(model, summary)["warnings"] == []
+    assert not any("offered load" in w for w in run_json(model, summary)["warnings"])
 
 
 def test_run_prints_the_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
