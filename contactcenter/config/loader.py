@@ -134,7 +134,10 @@ def key_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
 
 
 def _issues_from(err: ValidationError, file: str, prefix: str) -> list[ConfigIssue]:
-    return [ConfigIssue(file, key_path(e["loc"], prefix), e["msg"]) for e in err.errors()]
+    return [
+        ConfigIssue(file, key_path(e["loc"], prefix), e["msg"].removeprefix("Value error, "))
+        for e in err.errors()
+    ]
 
 
 def validate_one(

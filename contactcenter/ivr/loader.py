@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -128,16 +128,8 @@ def load_flows(directory: str | Path, center: Center | None) -> Flows:
     entries_doc = _read(root, ENTRIES_FILE, issues, required=False)
     entries = validate_one(Entries, entries_doc, ENTRIES_FILE, issues)
 
-    timezone = ZoneInfo("UTC")
-    if center is not None:
-        try:
-            timezone = ZoneInfo(center.settings.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            issues.append(
-                ConfigIssue(
-                    "center.yaml", "timezone", f"unknown time zone {center.settings.timezone!r}"
-                )
-            )
+    # the center's zone is checked when center.yaml is loaded
+    timezone = ZoneInfo(center.settings.timezone if center is not None else "UTC")
     hours = BusinessHours(timezone, dict(hours_file.schedules) if hours_file else {})
 
     flow_files = sorted(

@@ -340,4 +340,9 @@ def test_not_a_directory(tmp_path: Path) -> None:
 
 def test_a_bad_time_zone(center_dir: Path) -> None:
     edit(center_dir, "center.yaml", lambda doc: doc.update(timezone="Europe/Atlantis"))
-    assert issues_of(center_dir) == ["center.yaml: timezone: unknown time zone 'Europe/Atlantis'"]
+    with pytest.raises(ConfigError) as caught:  # refused with the center, before any flow
+        load_center(center_dir)
+    assert [str(i) for i in caught.value.issues] == [
+        "center.yaml: timezone: unknown time zone 'Europe/Atlantis' (an IANA name, e.g. "
+        "Europe/Berlin)"
+    ]
