@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -175,19 +175,26 @@ async def rotate_data_key(store: Store) -> Rotation:
     return Rotation(ring.active, resealed, dropped, store._keys.path)
 
 
-async def _reseal_batch(
-    store: Store, db: aiosqlite.Connection, table: str, columns: tuple[str, ...], after: int
-) -> tuple[int, int]:
-    """Seal again, under the active key, the values of the next rows of ``table`` after rowid
-    ``after`` sealed under other keys; returns how many, and the last rowid done (-1: none
-    left)."""
-    rows = list(
+async def _next_rows(
+    db: aiosqlite.Connection, table: str, columns: Sequence[str], after: int
+) -> list[sqlite3.Row]:
+    """The next ``BATCH`` rows of ``table`` after rowid ``after``: rowid, then ``columns``."""
+    return list(
         await db.execute_fetchall(
             f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ?"
             " ORDER BY rowid LIMIT ?",
             (after, BATCH),
         )
     )
+
+
+async def _reseal_batch(
+    store: Store, db: aiosqlite.Connection, table: str, columns: tuple[str, ...], after: int
+) -> tuple[int, int]:
+    """Seal again, under the active key, the values of the next rows of ``table`` after rowid
+    ``after`` sealed under other keys; returns how many, and the last rowid done (-1: none
+    left)."""
+    rows = await _next_rows(db, table, columns, after)
     if not rows:
         return 0, -1
     keys = store._keys
@@ -238,13 +245,7 @@ async def rotate_index_key(store: Store) -> Rotation:
 async def _rehash_batch(
     store: Store, db: aiosqlite.Connection, table: str, columns: list[str], after: int
 ) -> tuple[int, int]:
-    rows = list(
-        await db.execute_fetchall(
-            f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ?"
-            " ORDER BY rowid LIMIT ?",
-            (after, BATCH),
-        )
-    )
+    rows = await _next_rows(db, table, columns, after)
     if not rows:
         return 0, -1
     keys = store._keys
