@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -156,15 +156,17 @@ async def rotate_data_key(store: Store) -> Rotation:
             "INSERT INTO sealing_keys (kid, kind) VALUES (?, 'data') ON CONFLICT DO NOTHING",
             (ring.active,),
         )
+    active = ring.active
+    keys = store._keys
+
+    def reseal(table: str, column: str, value: Any) -> tuple[str, object] | None:
+        if value is None or not is_sealed(value) or kid_of(value) == active:
+            return None
+        return column, keys.seal(table, column, keys.open(table, column, value))
+
     resealed = 0
     for table, columns in SEALED.items():
-        after = 0
-        while True:
-            async with store._write() as db:
-                done, after = await _reseal_batch(store, db, table, columns, after)
-            if after < 0:
-                break
-            resealed += done
+        resealed += await _rewrite(store, table, columns, reseal)
     use = await key_use(store)
     async with store._write() as db:
         ring = store._keys.ring
@@ -175,43 +177,38 @@ async def rotate_data_key(store: Store) -> Rotation:
     return Rotation(ring.active, resealed, dropped, store._keys.path)
 
 
-async def _next_rows(
-    db: aiosqlite.Connection, table: str, columns: Sequence[str], after: int
-) -> list[sqlite3.Row]:
-    """The next ``BATCH`` rows of ``table`` after rowid ``after``: rowid, then ``columns``."""
-    return list(
-        await db.execute_fetchall(
-            f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ?"
-            " ORDER BY rowid LIMIT ?",
-            (after, BATCH),
-        )
-    )
+Change = Callable[[str, str, Any], tuple[str, object] | None]
+"""(table, column, stored value) -> the column to set and its new value, or None: leave it."""
 
 
-async def _reseal_batch(
-    store: Store, db: aiosqlite.Connection, table: str, columns: tuple[str, ...], after: int
-) -> tuple[int, int]:
-    """Seal again, under the active key, the values of the next rows of ``table`` after rowid
-    ``after`` sealed under other keys; returns how many, and the last rowid done (-1: none
-    left)."""
-    rows = await _next_rows(db, table, columns, after)
-    if not rows:
-        return 0, -1
-    keys = store._keys
-    active = keys.ring.active
-    done = 0
-    for row in rows:
-        changes: dict[str, str | None] = {}
-        for column, value in zip(columns, row[1:], strict=True):
-            if value is not None and is_sealed(value) and kid_of(value) != active:
-                changes[column] = keys.seal(table, column, keys.open(table, column, value))
-        if changes:
-            done += len(changes)
-            await db.execute(
-                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changes)} WHERE rowid = ?",
-                (*changes.values(), row[0]),
+async def _rewrite(store: Store, table: str, columns: Sequence[str], change: Change) -> int:
+    """Apply ``change`` to ``columns`` of every row of ``table``, ``BATCH`` rows a write
+    transaction (a running serve waits one batch at most); returns how many values changed."""
+    changed, after = 0, 0
+    while True:
+        async with store._write() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ?"
+                    " ORDER BY rowid LIMIT ?",
+                    (after, BATCH),
+                )
             )
-    return done, rows[-1][0]
+            if not rows:
+                return changed
+            for row in rows:
+                changes = dict(
+                    c for column, value in zip(columns, row[1:], strict=True)
+                    if (c := change(table, column, value)) is not None
+                )  # fmt: skip
+                if changes:
+                    changed += len(changes)
+                    await db.execute(
+                        f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changes)}"
+                        " WHERE rowid = ?",
+                        (*changes.values(), row[0]),
+                    )
+            after = rows[-1][0]
 
 
 async def rotate_index_key(store: Store) -> Rotation:
@@ -224,46 +221,24 @@ async def rotate_index_key(store: Store) -> Rotation:
             "INSERT INTO sealing_keys (kid, kind) VALUES (?, 'index') ON CONFLICT DO NOTHING",
             (ring.index_active,),
         )
+    keys = store._keys
+
+    def rehash(table: str, column: str, value: Any) -> tuple[str, object] | None:
+        clear = keys.open(table, column, value)
+        if clear is None:
+            return None
+        hash_column, kind = HASHED[(table, column)]
+        return hash_column, keys.ring.lookup_hash(kind, clear)
+
     rehashed = 0
     for table in {t for t, _ in HASHED}:
-        columns = [c for t, c in HASHED if t == table]
-        after = 0
-        while True:
-            async with store._write() as db:
-                done, after = await _rehash_batch(store, db, table, columns, after)
-            if after < 0:
-                break
-            rehashed += done
+        rehashed += await _rewrite(store, table, [c for t, c in HASHED if t == table], rehash)
     async with store._write() as db:
         ring = store._keys.ring
         dropped = tuple(sorted(set(ring.index_keys) - {ring.index_active}))
         store._keys.replace(ring.keeping(data=set(ring.data_keys), index=set()))
         await db.executemany("DELETE FROM sealing_keys WHERE kid = ?", [(kid,) for kid in dropped])
     return Rotation(ring.index_active, rehashed, dropped, store._keys.path)
-
-
-async def _rehash_batch(
-    store: Store, db: aiosqlite.Connection, table: str, columns: list[str], after: int
-) -> tuple[int, int]:
-    rows = await _next_rows(db, table, columns, after)
-    if not rows:
-        return 0, -1
-    keys = store._keys
-    done = 0
-    for row in rows:
-        changes: dict[str, bytes] = {}
-        for column, value in zip(columns, row[1:], strict=True):
-            clear = keys.open(table, column, value)
-            if clear is not None:
-                hash_column, kind = HASHED[(table, column)]
-                changes[hash_column] = keys.ring.lookup_hash(kind, clear)
-        if changes:
-            done += len(changes)
-            await db.execute(
-                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changes)} WHERE rowid = ?",
-                (*changes.values(), row[0]),
-            )
-    return done, rows[-1][0]
 
 
 # -- what the keys seal ----------------------------------------------------------------------
