@@ -13,7 +13,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from contactcenter.api import Settings
 from contactcenter.api.ratelimit import Limits
@@ -22,6 +21,7 @@ from contactcenter.runtime import Site
 from contactcenter.runtime.errors import Refused
 from contactcenter.store import Store
 from tests.api.conftest import Api, frame
+from tests.scrape import by_label
 
 BASE = Settings(chat_grace=0.3, wallboard_min_interval=0.05)
 
@@ -36,12 +36,7 @@ async def refused_lines(api: Api) -> dict[str, float]:
     """``contactcenter_chat_lines_refused_total`` by reason, as scraped from ``/metrics``."""
     status, text = await api.call("GET", "/metrics")
     assert status == 200
-    return {
-        s.labels["reason"]: s.value
-        for fam in text_string_to_metric_families(text)
-        for s in fam.samples
-        if s.name == "contactcenter_chat_lines_refused_total"
-    }
+    return by_label(text, "contactcenter_chat_lines_refused_total", "reason")
 
 
 async def answered_chat(api: Api, agent: str = "a05") -> tuple[str, Any, Any]:

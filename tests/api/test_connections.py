@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
 
 from contactcenter.api import Settings, build_app
 from contactcenter.api.connections import listen
@@ -27,6 +26,7 @@ from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.store import Store
 from tests.polling import until
+from tests.scrape import by_label
 
 SECRET = b"s" * 32
 GRACE = 0.3
@@ -48,12 +48,7 @@ class Server:
     async def counted(self, name: str) -> dict[str, float]:
         async with aiohttp.ClientSession() as http, http.get(f"{self.base}/metrics") as resp:
             text = await resp.text()
-        return {
-            s.labels["reason"]: s.value
-            for fam in text_string_to_metric_families(text)
-            for s in fam.samples
-            if s.name == name
-        }
+        return by_label(text, name, "reason")
 
 
 @asynccontextmanager

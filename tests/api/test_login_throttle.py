@@ -15,11 +15,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from contactcenter.api.context import CTX
 from contactcenter.api.login_throttle import LoginThrottle
 from tests.api.conftest import PASSWORD, Api
+from tests.scrape import by_label
 
 GUESSES = ["letmein", "Password1", "supervisor", "hunter2", "123456", "qwerty", "admin"]
 
@@ -47,12 +47,7 @@ async def from_address(api: Api, address: str) -> AsyncIterator[Client]:
 async def attempts(api: Api) -> dict[str, float]:
     status, text = await api.call("GET", "/metrics")
     assert status == 200
-    return {
-        s.labels["outcome"]: s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == "contactcenter_login_attempts_total"
-    }
+    return by_label(text, "contactcenter_login_attempts_total", "outcome")
 
 
 async def test_guessing_from_one_address_leaves_the_user_free_elsewhere(

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from contactcenter.bus.payloads import event_type
 from tests.bus.conftest import Broker, BusSiteFactory, Watcher, bus_settings
 from tests.bus.traffic import Burst, Floor, chat_agents
+from tests.scrape import value
 
 EVENTS = "cc/v1/hq/events"
 OUTAGE_SECONDS = 60.0
@@ -40,14 +40,6 @@ def delivered(w: Watcher) -> list[dict[str, Any]]:
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
-
-
-def metric(text: str, name: str) -> float:
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name:
-                return float(s.value)
-    raise AssertionError(f"{name} not in /metrics")
 
 
 async def wait_for(predicate: Callable[[], object], timeout: float) -> None:
@@ -94,9 +86,9 @@ async def test_a_minute_without_broker_in_a_burst_leaves_routing_alone_and_loses
         await w.until(lambda: delivered(w) and delivered(w)[-1]["seq"] == len(made), 60)
 
     assert outage >= OUTAGE_SECONDS
-    assert metric(text, "contactcenter_bus_connected") == 0
-    assert metric(text, "contactcenter_bus_events_buffered") == waiting > 1000
-    assert metric(text, "contactcenter_bus_events_dropped_total") == 0
+    assert value(text, "contactcenter_bus_connected") == 0
+    assert value(text, "contactcenter_bus_events_buffered") == waiting > 1000
+    assert value(text, "contactcenter_bus_events_dropped_total") == 0
 
     # routing did not notice: every chat was answered, or its customer left first, as fast
     got = delivered(w)
@@ -175,4 +167,4 @@ async def test_beyond_the_buffer_the_oldest_events_are_dropped_counted_and_logge
     assert sum("dropping the oldest" in s for s in said) == 1
     assert any(f"events seq {first_lost}-{last_lost} " in s for s in said), said
     text = live.metrics.render().decode()
-    assert metric(text, "contactcenter_bus_events_dropped_total") == last_lost - first_lost + 1
+    assert value(text, "contactcenter_bus_events_dropped_total") == last_lost - first_lost + 1

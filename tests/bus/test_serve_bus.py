@@ -10,10 +10,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.bus.conftest import Broker, Watcher
 from tests.integration.server import ServerProcess, fresh_server
+from tests.scrape import value
 
 STATUS = "cc/v1/hq/engine/status"
 
@@ -28,11 +27,7 @@ def enable_bus(srv: ServerProcess, broker: Broker) -> None:
 def bus_connected(base: str) -> float:
     with urllib.request.urlopen(f"{base}/metrics", timeout=5) as resp:
         text = resp.read().decode()
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == "contactcenter_bus_connected":
-                return s.value
-    raise AssertionError("no contactcenter_bus_connected in /metrics")
+    return value(text, "contactcenter_bus_connected")
 
 
 async def test_the_broker_publishes_offline_when_the_engine_is_killed(
