@@ -28,6 +28,7 @@ are counted per interval and queue, for the planner to schedule.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -74,7 +75,8 @@ class Driver:
     handle time, patience) and nothing else, so every staffing of a scenario meets the same
     customers (common random numbers: the staffing search compares neighbours by their
     staffing, not by luck); ``rng`` draws what depends on how the run unfolds (retrials,
-    callback acceptance, sampled wrap-ups).
+    callback acceptance, sampled wrap-ups), and seeds the router's generator (``selection:
+    random``) from a stream spawned off it, which shifts none of its own draws.
     """
 
     def __init__(
@@ -93,7 +95,8 @@ class Driver:
         self.arrival_rng = arrivals
         self.rng = rng
         self.env = simpy.Environment(initial_time=fc.start - model.warmup_seconds)
-        self.router = Router(model.center)
+        routing = rng.spawn(1)[0]
+        self.router = Router(model.center, rng=random.Random(int(routing.integers(2**63))))
         group_of = {a: g for g, grp in enumerate(model.groups) for a in grp.agents}
         self.collector = Collector(
             queues=tuple(model.center.queues),

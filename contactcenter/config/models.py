@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Channel = Literal["voice", "chat", "email"]
 CHANNELS: tuple[Channel, ...] = ("voice", "chat", "email")
-Strategy = Literal["longest_idle", "least_occupied", "most_skilled", "round_robin"]
+Strategy = Literal["longest_idle", "least_occupied", "most_skilled", "round_robin", "random"]
 
 Proficiency = Annotated[int, Field(ge=1, le=5)]
 TierLevel = Annotated[int, Field(ge=1, le=9)]

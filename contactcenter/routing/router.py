@@ -43,6 +43,7 @@ Events produced before an input is refused (an exception) are returned by the ne
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from heapq import heappop, heappush
@@ -234,8 +235,11 @@ class QueueState:
 class Router:
     """The sans-I/O routing core of one center."""
 
-    def __init__(self, center: Center) -> None:
+    def __init__(self, center: Center, *, rng: random.Random | None = None) -> None:
+        """``rng`` draws the ``random`` selection strategy's choices: the planner seeds it per
+        replication; by default it is seeded from the operating system."""
         self.center = center
+        self._rng = rng if rng is not None else random.Random()
         settings = center.settings
         self._tiers = center.tiers
         self._routing = settings.routing
@@ -1444,6 +1448,7 @@ class Router:
             order=self._order,
             round_robin_last=qs.rr_last,
             member_count=len(self._order),
+            rng=self._rng,
         )
 
     def _best_contact_for(self, agent: Agent) -> Contact | None:

@@ -2,7 +2,8 @@
 who becomes ready serves first.
 
 Every agent strategy ends in the agent's position in the config, so the choice is a total
-order and the same inputs always give the same choice.
+order and the same inputs always give the same choice; ``random`` (Asterisk's strategy of that
+name) draws from the router's generator instead, so the same seed and inputs do.
 
 Across queues (``Router._best_contact_for``): the agent's own dedicated customers first; then,
 among the head contacts of the queues it may serve, the best ``queue_rank`` (strict queue
@@ -14,6 +15,7 @@ then the earlier arrival.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping, Sequence
 
 from contactcenter.agents import Agent
@@ -41,14 +43,16 @@ def choose_agent(
     order: Mapping[str, int],
     round_robin_last: int,
     member_count: int,
+    rng: random.Random,
 ) -> Agent:
     """Pick one of ``candidates`` (non-empty) by ``strategy``.
 
     ``skill_total`` (agent id -> sum of its proficiencies in the queue's skills) and ``order``
     (agent id -> position in the config) come from the router; ``round_robin_last`` is the
-    position of the queue's last chosen agent. Each strategy is the smallest of a sort key
-    (``len(a.slots)`` is ``a.load()``), found in a plain loop: this runs for every offer to
-    one of several ready agents, and a key function would cost a call per candidate.
+    position of the queue's last chosen agent; ``rng`` draws ``random``'s choice. Each other
+    strategy is the smallest of a sort key (``len(a.slots)`` is ``a.load()``), found in a plain
+    loop: this runs for every offer to one of several ready agents, and a key function would
+    cost a call per candidate.
     """
     best = candidates[0]
     key: SortKey
@@ -71,6 +75,8 @@ def choose_agent(
             key = (-skill_total[a.id], len(a.slots), a.idle_since, order[a.id])
             if key < best_key:
                 best, best_key = a, key
+    elif strategy == "random":
+        return candidates[rng.randrange(len(candidates))]
     else:
         last, n = round_robin_last, max(member_count, 1)
         best_key = ((order[best.id] - last - 1) % n, order[best.id])
