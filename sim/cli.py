@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,6 +57,23 @@ from sim.scenario import (
 )
 from sim.staffing import plan_staffing, refine_day
 from sim.stored_day import read_stored_day
+from sim.week import (
+    Week,
+    agent_hours,
+    load_week,
+    run_week,
+    span_intervals,
+    staffed_by,
+    with_staffing_file,
+)
+from sim.week_report import (
+    week_json,
+    week_plan_text,
+    week_text,
+    week_warnings,
+    write_week_plan,
+    write_week_run,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -249,6 +267,9 @@ def _out(args: argparse.Namespace, what: str) -> Path:
 
 
 def _run(args: argparse.Namespace) -> int:
+    week = load_week(args.scenario)
+    if week is not None:
+        return _run_week(args, week)
     model = _load(args)
     if args.staffing is not None:
         names = [g.name for g in model.groups]
@@ -277,6 +298,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _staff(args: argparse.Namespace) -> int:
+    week = load_week(args.scenario)
+    if week is not None:
+        return _staff_week(args, week)
     model = _load(args)
     if args.replications is not None:
         search = model.search.model_copy(update={"replications": args.replications})
@@ -341,6 +365,112 @@ def _staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _week(args: argparse.Namespace, week: Week) -> Week:
+    """The week with the command line's seed and replications."""
+    if args.seed is not None:
+        week = week.map(lambda m: replace(m, seed=args.seed))
+    if args.command == "staff" and args.replications is not None:
+        week = week.map(
+            lambda m: replace(
+                m, search=m.search.model_copy(update={"replications": args.replications})
+            )
+        )
+    return week
+
+
+def _run_week(args: argparse.Namespace, week: Week) -> int:
+    """``run`` over a week: every day on its own, then the week pooled (``sim.week``)."""
+    week = _week(args, week)
+    if args.roster is not None:
+        raise ValueError("--roster: a roster is one day's shifts; a week takes --staffing")
+    if args.staffing is not None:
+        week = with_staffing_file(week, args.staffing)
+    if any(d.model.staffing is None for d in week.days):
+        issue = ConfigIssue(args.scenario.name, "staffing", "no staffing table given")
+        raise ScenarioError([issue])
+    progress = ProgressLine("replications", enabled=False if args.quiet else None)
+    with Runner(args.workers) as runner:
+        run = run_week(
+            week, runner, replications=args.replications, by_tier=True, progress=progress
+        )
+    for line in week_warnings(run):
+        print(line, file=sys.stderr)
+    outdir = _out(args, "run")
+    files = write_week_run(run, outdir, charts=not args.no_charts)
+    if args.json:
+        print((outdir / "summary.json").read_text(encoding="utf-8"), end="")
+    else:
+        print(week_text(week_json(run)))
+        print(f"written: {outdir}/ ({len(files)} files: {', '.join(week.labels)}, week)")
+    return 0
+
+
+def _staff_week(args: argparse.Namespace, week: Week) -> int:
+    """``staff`` over a week: every day sized as a day alone, then agent-hours per day."""
+    week = _week(args, week)
+    method = "analytic" if args.analytic else args.method
+    chosen: dict[str, list[int]] | None = None
+    if args.intervals:
+        if method == "day":
+            raise ValueError("--intervals does not apply to --method day")
+        chosen = span_intervals(week, *_span(args.intervals))
+    if args.start is not None:
+        if method != "day":
+            raise ValueError("--start applies to --method day only")
+        start = with_staffing_file(week, args.start)
+    outdir = _out(args, "staff")
+    display = Display(enabled=False if args.quiet else None)
+    plans = []
+    with display, Runner(args.workers) as runner:
+        for d, day in enumerate(week.days):
+            model, fc = day.model, day.model.forecast
+            if method == "day":
+                plan = refine_day(
+                    model,
+                    runner,
+                    start=start.days[d].model.staffing if args.start is not None else None,
+                    iterations=args.iterations,
+                    progress=partial(display.update, f"{day.label} day runs"),
+                )
+            else:
+                watch = SearchProgress(
+                    display,
+                    [g.name for g in model.groups],
+                    [f"{day.label} {fc.label(k)}" for k in range(fc.intervals)],
+                )
+                plan = plan_staffing(
+                    model,
+                    runner=runner,
+                    analytic=method == "analytic",
+                    intervals=chosen[day.label] if chosen is not None else None,
+                    progress=watch.intervals,
+                    replications=watch.replications,
+                    evaluations=watch.evaluation,
+                )
+            plans.append(plan)
+        hours = agent_hours(week, plans)
+        files = write_week_plan(week, plans, hours, outdir, charts=not args.no_charts)
+        if args.verify:
+            run = run_week(
+                staffed_by(week, plans),
+                runner,
+                by_tier=True,
+                progress=lambda done, total: display.update("verify replications", done, total),
+            )
+            files += write_week_run(run, outdir, charts=not args.no_charts)
+    if args.verify:
+        for line in week_warnings(run):
+            print(line, file=sys.stderr)
+    if args.json:
+        print((outdir / "staffing.json").read_text(encoding="utf-8"), end="")
+    else:
+        print(week_plan_text(week, plans, hours))
+        if args.verify:
+            print(week_text(week_json(run)))
+        print(f"written: {outdir}/ ({len(files)} files: {', '.join(week.labels)}, week)")
+    return 0
+
+
 def _zone(name: str | None) -> ZoneInfo | None:
     if name is None:
         return None
@@ -391,11 +521,16 @@ def _queue_log(args: argparse.Namespace) -> int:
     return 0
 
 
-def _window(text: str, model: Model) -> list[int]:
+def _span(text: str) -> tuple[float, float]:
+    """``HH:MM-HH:MM`` -> (from, to) in seconds since midnight."""
     start, sep, end = text.partition("-")
     if not sep:
         raise ValueError(f"--intervals: expected HH:MM-HH:MM, got {text!r}")
-    lo, hi = parse_clock(start), parse_clock(end)
+    return parse_clock(start), parse_clock(end)
+
+
+def _window(text: str, model: Model) -> list[int]:
+    lo, hi = _span(text)
     fc = model.forecast
     chosen = [k for k in range(fc.intervals) if lo <= fc.start + k * fc.interval_seconds < hi]
     if not chosen:

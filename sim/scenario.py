@@ -450,11 +450,31 @@ def _number(
 # == loading ==================================================================================
 
 
+FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_seconds")
+
+
+def read_rows(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a CSV with a header, each with its line number; ScenarioError when the file is
+    missing or unreadable or lacks a ``required`` column."""
+    issues = _Issues()
+    rows = _read_csv(path, required, issues)
+    issues.raise_if_any()
+    return rows
+
+
 def load_forecast(path: Path, center: Center, interval_minutes: int | None) -> Forecast:
     """Read ``interval_start,queue,contacts,aht_seconds``; missing (interval, queue) cells are 0."""
+    return forecast_of(path.name, read_rows(path, FORECAST_COLUMNS), center, interval_minutes)
+
+
+def forecast_of(
+    name: str,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    center: Center,
+    interval_minutes: int | None,
+) -> Forecast:
+    """The forecast of one day's rows of file ``name`` (``interval_start`` as ``HH:MM``)."""
     issues = _Issues()
-    name = path.name
-    rows = _read_csv(path, ("interval_start", "queue", "contacts", "aht_seconds"), issues)
     cells: dict[tuple[float, str], tuple[float, float]] = {}
     for line, row in rows:
         try:
@@ -509,9 +529,17 @@ def load_forecast(path: Path, center: Center, interval_minutes: int | None) -> F
 def load_staffing(path: Path, forecast: Forecast, groups: Sequence[str]) -> Staffing:
     """Read ``interval_start,<group>,<group>...`` (wide); intervals not listed keep the count of
     the interval before (0 before the first row)."""
+    return staffing_of(path.name, read_rows(path, ("interval_start", *groups)), forecast, groups)
+
+
+def staffing_of(
+    name: str,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    forecast: Forecast,
+    groups: Sequence[str],
+) -> Staffing:
+    """The staffing table of one day's rows of file ``name`` over that day's ``forecast``."""
     issues = _Issues()
-    name = path.name
-    rows = _read_csv(path, ("interval_start", *groups), issues)
     counts = np.full((forecast.intervals, len(groups)), -1, dtype=np.int64)
     for line, row in rows:
         for col in row:
