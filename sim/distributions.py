@@ -1,8 +1,10 @@
-"""Random draws for the planner: handle times, patience, tiers; vectorised per interval.
+"""Random draws for the planner: handle times, patience, tiers, retrial delays; vectorised per
+interval.
 
 Every draw comes from the replication's own ``numpy.random.Generator``, so a run is a pure
-function of its seed. Handle-time samplers return *unit* draws (mean 1) that the driver scales
-by the interval's forecast AHT: the distribution gives the shape, the forecast the level.
+function of its seed. Samplers return *unit* draws (mean 1) that are scaled to a mean: a
+handle time's by the interval's forecast AHT (the distribution gives the shape, the forecast
+the level), a retrial delay's by its ``mean_seconds``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.scenario import HandleTime, QueueBehaviour
+from sim.scenario import Delay, HandleTime, QueueBehaviour
 
 UnitSampler = Callable[[np.random.Generator, int], np.ndarray]
 
 
-def unit_sampler(spec: HandleTime, shape: tuple[float, ...] | None) -> UnitSampler:
-    """A sampler of ``n`` positive draws with mean 1 for the handle-time ``spec``."""
+def unit_sampler(spec: HandleTime | Delay, shape: tuple[float, ...] | None = None) -> UnitSampler:
+    """A sampler of ``n`` positive draws with mean 1 for a handle-time or delay ``spec``
+    (``cv``: the coefficient of variation of ``lognormal`` and ``gamma``; ``shape``: the
+    ``empirical`` handle times scaled to mean 1)."""
     if spec.distribution == "exponential":
         return lambda rng, n: rng.exponential(1.0, n)
     if spec.distribution == "deterministic":
@@ -28,6 +32,10 @@ def unit_sampler(spec: HandleTime, shape: tuple[float, ...] | None) -> UnitSampl
         sigma2 = math.log1p(spec.cv * spec.cv)
         mu, sigma = -sigma2 / 2.0, math.sqrt(sigma2)
         return lambda rng, n: rng.lognormal(mu, sigma, n)
+    if spec.distribution == "gamma":
+        assert spec.cv is not None
+        k = 1.0 / (spec.cv * spec.cv)
+        return lambda rng, n: rng.gamma(k, 1.0 / k, n)
     assert shape is not None
     data = np.asarray(shape)
     return lambda rng, n: rng.choice(data, n)
@@ -44,11 +52,16 @@ class QueueDraws:
         self.tier_cum = np.cumsum(behaviour.tier_shares)
         self.tier_cum[-1] = 1.0
         self.retrial_p = behaviour.retrial_probability
-        self.retrial_delay = behaviour.retrial_delay
+        self._delay_unit = unit_sampler(behaviour.retrial_delay)
+        self._delay_mean = behaviour.retrial_delay.mean_seconds
+        self.max_attempts = behaviour.max_attempts or math.inf
         self.callback_p = behaviour.callback_acceptance
 
     def handle(self, rng: np.random.Generator, n: int, aht: float) -> np.ndarray:
         return self.unit(rng, n) * aht
+
+    def retrial_delay(self, rng: np.random.Generator) -> float:
+        return float(self._delay_unit(rng, 1)[0]) * self._delay_mean
 
     def patience_draws(self, rng: np.random.Generator, n: int) -> np.ndarray | None:
         if self.patience_curve is not None:

@@ -13,7 +13,10 @@ model is a handful of small generator processes over an explicit environment, wi
 * ``_schedule``: logs agents in and out per the staffing table or roster; an agent whose shift
   ends while holding contacts goes away and logs out when the last one ends;
 * ``_ring``, ``_wrap``, ``_retry``, ``_back``: one contact's or one agent's timeline (ring
-  delay, sampled wrap-up, retrial, return from a ``no-answer`` away); the two every contact
+  delay, sampled wrap-up, retrial, return from a ``no-answer`` away); a customer whose call
+  reached nobody calls again (``_call_again``) with the queue's retrial probability after a
+  delay of its distribution, up to ``max_attempts`` calls: attempt ``n`` of customer ``c`` is
+  contact ``c/n``; the two every contact
   has, handle time (``_serve``) and patience (``_patience``), are single timeouts with a
   callback, which halves the events of the hot path.
 
@@ -30,7 +33,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import simpy
@@ -55,6 +58,19 @@ from sim.scenario import Model
 from sim.statistics import Collector, Tallies
 
 Process = Generator[simpy.Event, Any, None]
+
+
+class Call(NamedTuple):
+    """A customer's call waiting for an answer: what a retrial of it needs."""
+
+    queue: str
+    tier: str
+    customer: str
+    """The id of the customer's first call."""
+    attempt: int
+    """1 for the first call."""
+    first_at: float
+    """When the first call came."""
 
 
 def thresholds(model: Model) -> list[float]:
@@ -131,7 +147,7 @@ class Driver:
         self._draws = {q: QueueDraws(b) for q, b in model.behaviour.items()}
         self._next_id = 0
         self._handle: dict[str, float] = {}
-        self._waiting: dict[str, tuple[str, str]] = {}
+        self._waiting: dict[str, Call] = {}
         self._ringing: dict[str, ContactOffered] = {}
         self._in_wrap: set[str] = set()
         self._accepts: list[str] = []
@@ -242,7 +258,9 @@ class Driver:
 
     def _answered(self, e: ContactAnswered) -> None:
         cid = e.contact_id
-        self._waiting.pop(cid, None)
+        call = self._waiting.pop(cid, None)
+        if call is not None:
+            self.collector.customer_done(call.queue, call.tier, call.first_at, call.attempt)
         self._ringing.pop(cid, None)
         self.env.timeout(self._handle.pop(cid), cid).callbacks.append(self._serve)
 
@@ -250,22 +268,32 @@ class Driver:
         cid = e.contact_id
         self._ringing.pop(cid, None)
         self._handle.pop(cid, None)
-        origin = self._waiting.pop(cid, None)
+        call = self._waiting.pop(cid, None)
         self._in_system -= 1
-        if origin is not None:
-            draws = self._draws[origin[0]]
-            if draws.retrial_p > 0 and self.rng.random() < draws.retrial_p:
-                delay = float(self.rng.exponential(draws.retrial_delay))
-                if self.env.now + delay < self.model.forecast.end:
-                    self._retries += 1
-                    self.env.process(self._retry(origin[0], origin[1], delay))
+        if call is not None:
+            self._call_again(call)
         self._check_done()
+
+    def _call_again(self, call: Call) -> None:
+        """After a call that reached nobody the customer calls again (with the queue's retrial
+        probability, up to its ``max_attempts``, before the day's end), or is done."""
+        draws = self._draws[call.queue]
+        p = draws.retrial_p
+        if p > 0 and call.attempt < draws.max_attempts and self.rng.random() < p:
+            delay = draws.retrial_delay(self.rng)
+            if self.env.now + delay < self.model.forecast.end:
+                self._retries += 1
+                self.env.process(self._retry(call, delay))
+                return
+        self.collector.customer_done(call.queue, call.tier, call.first_at, call.attempt)
 
     def _removed(self, e: ContactRemoved) -> None:
         cid = e.contact_id
         self._ringing.pop(cid, None)
         self._handle.pop(cid, None)
-        self._waiting.pop(cid, None)
+        call = self._waiting.pop(cid, None)
+        if call is not None:
+            self.collector.customer_done(call.queue, call.tier, call.first_at, call.attempt)
         self._in_system -= 1
         self._check_done()
 
@@ -335,14 +363,25 @@ class Driver:
             yield env.timeout(t - env.now)
             self._arrive(queues[j], draws[j].tiers[ti], h, p)
 
-    def _arrive(self, queue: str, tier: str, handle: float, patience: float) -> None:
-        self._next_id += 1
-        cid = str(self._next_id)
-        self.collector.contacts += 1
+    def _arrive(
+        self, queue: str, tier: str, handle: float, patience: float, again: Call | None = None
+    ) -> None:
+        """A call comes in: a customer's first, or ``again`` one more after that call."""
+        now = self.env.now
+        if again is None:
+            self._next_id += 1
+            cid = str(self._next_id)
+            call = Call(queue, tier, cid, 1, now)
+        else:
+            call = again._replace(attempt=again.attempt + 1)
+            cid = f"{call.customer}/{call.attempt}"
+        collector = self.collector
+        collector.contacts += 1
+        collector.call_placed(queue, tier, now, again is not None)
         self._handle[cid] = handle
-        self._waiting[cid] = (queue, tier)
+        self._waiting[cid] = call
         self._in_system += 1
-        self._input(self.router.contact_arrived(self.env.now, cid, queue, tier=tier))
+        self._input(self.router.contact_arrived(now, cid, queue, tier=tier))
         if patience < math.inf and cid in self._waiting:
             self.env.timeout(patience, cid).callbacks.append(self._patience)
 
@@ -370,15 +409,16 @@ class Driver:
         if cid in self._in_wrap:
             self._input(self.router.wrap_up_done(self.env.now, cid, "done"))
 
-    def _retry(self, queue: str, tier: str, delay: float) -> Process:
+    def _retry(self, call: Call, delay: float) -> Process:
         yield self.env.timeout(delay)
         self._retries -= 1
+        queue = call.queue
         fc = self.model.forecast
         k = min(fc.intervals - 1, max(0, int((self.env.now - fc.start) // fc.interval_seconds)))
         d = self._draws[queue]
         handle = float(d.handle(self.rng, 1, float(fc.aht[k, fc.queues.index(queue)]))[0])
         p = d.patience_draws(self.rng, 1)
-        self._arrive(queue, tier, handle, math.inf if p is None else float(p[0]))
+        self._arrive(queue, call.tier, handle, math.inf if p is None else float(p[0]), call)
 
     # == agents =============================================================================
 

@@ -300,7 +300,8 @@ def _run_charts(model: Model, summary: Summary, outdir: Path) -> list[Path]:
 
 def run_text(model: Model, summary: Summary) -> str:
     """A short terminal summary: whole-day KPIs per queue and per customer tier with CI,
-    occupancy per group, each queue's handle time."""
+    calls per queue (retrials, busy signals, customers by calls made) where there were
+    retrials or busy signals, occupancy per group, each queue's handle time."""
     pct = f"{summary.confidence:.0%}"
     lines = [
         f"{model.source}: {summary.replications} replications, "
@@ -318,6 +319,7 @@ def run_text(model: Model, summary: Summary) -> str:
         for i, tier in enumerate(summary.tiers):
             if offered[i] > 0:
                 lines.append(_kpi_row(tier, summary.by_tier, (i,), ""))
+    lines.extend(_calls_rows(model, summary))
     occ = ", ".join(
         f"{g} {_pct(summary.occupancy_by_group.mean[i])}" for i, g in enumerate(summary.groups)
     )
@@ -325,6 +327,31 @@ def run_text(model: Model, summary: Summary) -> str:
     handles = [_handle_text(model, summary.queues[j]) for j in active_queues(model, summary)]
     lines.append("handle time = AHT + wrap-up: " + "; ".join(handles))
     return "\n".join(lines)
+
+
+def _calls_rows(model: Model, summary: Summary) -> list[str]:
+    """Per queue with retrials or busy signals: calls placed (fresh, retrials), blocked at the
+    trunk lines, and the shares of customers by the calls they made; nothing otherwise."""
+    kpi = summary.by_queue
+    shown = [
+        j
+        for j in active_queues(model, summary)
+        if kpi["retrials"].mean[j] > 0 or kpi["blocked"].mean[j] > 0
+    ]
+    if not shown:
+        return []
+    lines = [
+        f"{'calls per queue':<16}{'fresh':>9}{'retrials':>10}{'blocked':>9}{'blocking':>10}"
+        f"{'1 call':>8}{'2 calls':>9}{'3+ calls':>10}"
+    ]
+    for j in shown:
+        lines.append(
+            f"{summary.queues[j]:<16}{kpi['fresh'].mean[j]:>9,.1f}"
+            f"{kpi['retrials'].mean[j]:>10,.1f}{kpi['blocked'].mean[j]:>9,.1f}"
+            f"{_pct(kpi['blocking_rate'].mean[j]):>10}{_pct(kpi['attempts_1'].mean[j]):>8}"
+            f"{_pct(kpi['attempts_2'].mean[j]):>9}{_pct(kpi['attempts_3plus'].mean[j]):>10}"
+        )
+    return lines
 
 
 def _kpi_head(what: str) -> str:

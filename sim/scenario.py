@@ -13,8 +13,10 @@ Vocabulary (one meaning each, on top of ``contactcenter.config.models``):
 * **staffing table**: net (or scheduled) agents per interval and group. **roster**: shifts
   (agent or group, start, end).
 * **patience**: how long a waiting customer stays before abandoning; **retrial**: an
-  abandoning customer who calls again later; **callback acceptance**: the share of customers
-  offered a callback while waiting who take it (they leave the queue, counted as callbacks).
+  abandoning (or blocked) customer who calls again later, a new contact of the same customer;
+  **attempts**: the calls a customer makes, the first one included; **callback
+  acceptance**: the share of customers offered a callback while waiting who take it (they
+  leave the queue, counted as callbacks).
 
 Every file is validated once here (pydantic for the YAML, row by row for the CSVs); bad input
 raises ``ScenarioError`` naming the file, the field and, for CSVs, the line. The rest of the
@@ -119,11 +121,44 @@ class WrapUp(_Spec):
         return self
 
 
+class Delay(_Spec):
+    """How long after abandoning (or a busy signal) a customer calls again: ``mean_seconds``,
+    and for ``lognormal`` and ``gamma`` the coefficient of variation ``cv`` (an exponential's
+    is 1, a deterministic delay's 0)."""
+
+    distribution: Literal["exponential", "deterministic", "lognormal", "gamma"] = "exponential"
+    mean_seconds: float = Field(gt=0)
+    cv: float | None = Field(default=None, gt=0, le=20)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Delay:
+        if self.distribution in ("lognormal", "gamma") and self.cv is None:
+            raise ValueError(f"{self.distribution} needs cv (coefficient of variation)")
+        return self
+
+
 class Retrials(_Spec):
-    """An abandoning customer calls again with ``probability`` after an exponential delay."""
+    """An abandoning (or blocked) customer calls again with ``probability`` after ``delay``
+    (or the older ``mean_delay_seconds``: an exponential delay of that mean; default 300 s).
+    A customer who has called ``max_attempts`` times in all gives up for good (none: no
+    limit). A retrial that would come after the day's last interval is not made."""
 
     probability: float = Field(default=0.0, ge=0, le=1)
-    mean_delay_seconds: float = Field(default=300.0, gt=0)
+    delay: Delay | None = None
+    mean_delay_seconds: float | None = Field(default=None, gt=0)
+    max_attempts: int | None = Field(default=None, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _one_delay(self) -> Retrials:
+        if self.delay is not None and self.mean_delay_seconds is not None:
+            raise ValueError("give either delay or mean_delay_seconds, not both")
+        return self
+
+    def delay_spec(self) -> Delay:
+        """The delay, whichever way it was written."""
+        if self.delay is not None:
+            return self.delay
+        return Delay(mean_seconds=self.mean_delay_seconds or 300.0)
 
 
 class Callbacks(_Spec):
@@ -330,7 +365,9 @@ class QueueBehaviour:
     tiers: tuple[str, ...]
     tier_shares: tuple[float, ...]
     retrial_probability: float
-    retrial_delay: float
+    retrial_delay: Delay
+    max_attempts: int | None = None
+    """Calls a customer makes at most (none: no limit)."""
     callback_acceptance: float = 0.0
     patience_curve: PatienceCurve | None = None
     """Empirical patience (then ``patience_mean`` is its mean, None if infinite)."""
@@ -758,7 +795,8 @@ def resolve(
             tiers=tuple(shares),
             tier_shares=tuple(s / total if total else 0.0 for s in shares.values()),
             retrial_probability=retrials.probability,
-            retrial_delay=retrials.mean_delay_seconds,
+            retrial_delay=retrials.delay_spec(),
+            max_attempts=retrials.max_attempts,
             callback_acceptance=callbacks.accept_probability,
             patience_curve=curve,
         )

@@ -17,13 +17,23 @@ interval of *arrival* and per queue:
 * **callbacks**: contacts that left the queue to be called back (``ContactRemoved`` with
   outcome ``callback``: an accepted callback offer, or max wait with action ``callback``);
   they count in offered, and neither as answered nor as abandoned.
+* **fresh** and **retrials**: calls placed in the interval, a customer's first and their
+  later ones (a retrial is a new contact of the same customer); blocked calls included, so
+  ``fresh + retrials - blocked`` entered the center. **blocked**: calls that found every
+  trunk line taken (busy signal: never offered to the core); **blocking rate**: blocked /
+  (fresh + retrials).
+* **attempts** (``attempts_1``, ``attempts_2``, ``attempts_3plus``): the share of customers
+  whose first call came in the interval who made 1, 2, 3 or more calls in all, counted when
+  their last call ends (answered, abandoned or blocked without calling again, removed).
 * **occupancy** (per agent group): busy time / (busy + available idle time), from
   ``AgentStateChanged``: busy is ringing, busy or wrap-up (the agent holds a contact), idle is
   available with nothing held; away and offline time count in neither. Time is cut at
   interval boundaries and at the end of the last interval.
 
 Contacts that arrive in the warm-up (before the first interval) count nowhere, and agents'
-time in it neither.
+time in it neither. Everything comes from the core's events except what only the driver
+knows: which call is a retrial, calls blocked before the core, a customer's last call
+(``call_placed``, ``call_blocked``, ``customer_done``).
 
 Across replications every KPI is computed per replication (a ratio of that replication's
 sums), then averaged; the confidence interval is Student's t over the replication values.
@@ -63,6 +73,12 @@ FIELDS = (
     "wait_answered",
     "wait_abandoned",
     "answered_at_once",
+    "fresh",
+    "retrials",
+    "blocked",
+    "customers_1",
+    "customers_2",
+    "customers_3plus",
 )
 (
     ENTERED,
@@ -76,7 +92,17 @@ FIELDS = (
     WAIT_ANSWERED,
     WAIT_ABANDONED,
     ANSWERED_AT_ONCE,
+    FRESH,
+    RETRIALS,
+    BLOCKED,
+    CUSTOMERS_1,
+    CUSTOMERS_2,
+    CUSTOMERS_3PLUS,
 ) = range(len(FIELDS))
+
+FROM_EVENTS = slice(0, FRESH)
+"""The fields counted from the core's events: a replay of a recorded day reproduces these
+(a recording does not say which calls were retrials, so a replay counts every call fresh)."""
 
 KPIS = (
     "offered",
@@ -88,9 +114,27 @@ KPIS = (
     "abandon_rate",
     "callbacks",
     "prob_wait",
+    "fresh",
+    "retrials",
+    "blocked",
+    "blocking_rate",
+    "attempts_1",
+    "attempts_2",
+    "attempts_3plus",
 )
 
-SHARES = frozenset({"sl_offered", "sl_excl_short", "abandon_rate", "prob_wait"})
+SHARES = frozenset(
+    {
+        "sl_offered",
+        "sl_excl_short",
+        "abandon_rate",
+        "prob_wait",
+        "blocking_rate",
+        "attempts_1",
+        "attempts_2",
+        "attempts_3plus",
+    }
+)
 SHARE = (0.0, 1.0)
 
 _BUSY = 0
@@ -265,6 +309,28 @@ class Collector:
             if callback:
                 trow[CALLBACKS] += 1
 
+    # -- what only the driver knows --------------------------------------------------------
+
+    def call_placed(self, queue: str, tier: str, at: float, retrial: bool) -> None:
+        """A customer's call (``retrial``: not their first) reached the center at ``at``."""
+        self._add(queue, tier, at, RETRIALS if retrial else FRESH)
+
+    def call_blocked(self, queue: str, tier: str, at: float) -> None:
+        """A call placed at ``at`` found every trunk line taken."""
+        self._add(queue, tier, at, BLOCKED)
+
+    def customer_done(self, queue: str, tier: str, first_at: float, attempts: int) -> None:
+        """A customer whose first call came at ``first_at`` made their last, ``attempts``-th."""
+        self._add(queue, tier, first_at, CUSTOMERS_1 + min(attempts, 3) - 1)
+
+    def _add(self, queue: str, tier: str, at: float, f: int) -> None:
+        if at < self._start:
+            return
+        k = self._interval(at)
+        self._counts[k][self._q[queue]][f] += 1
+        if self._tier_counts is not None and self._tier_index is not None:
+            self._tier_counts[k][self._tier_index[tier]][f] += 1
+
     def _warm_left(self, contact_id: str) -> bool:
         """Whether a contact that leaves for good arrived in the warm-up (and forget it)."""
         if contact_id in self._warm:
@@ -338,6 +404,8 @@ def kpis(counts: np.ndarray) -> dict[str, np.ndarray]:
     c = np.asarray(counts, dtype=float)
     offered = c[..., ENTERED] - c[..., TRANSFERRED_OUT]
     within = c[..., ANSWERED_WITHIN]
+    calls = c[..., FRESH] + c[..., RETRIALS]
+    customers = c[..., CUSTOMERS_1] + c[..., CUSTOMERS_2] + c[..., CUSTOMERS_3PLUS]
     return {
         "offered": offered,
         "answered": c[..., ANSWERED],
@@ -348,6 +416,13 @@ def kpis(counts: np.ndarray) -> dict[str, np.ndarray]:
         "abandon_rate": _ratio(c[..., ABANDONED], offered),
         "callbacks": c[..., CALLBACKS],
         "prob_wait": _ratio(offered - c[..., ANSWERED_AT_ONCE], offered),
+        "fresh": c[..., FRESH],
+        "retrials": c[..., RETRIALS],
+        "blocked": c[..., BLOCKED],
+        "blocking_rate": _ratio(c[..., BLOCKED], calls),
+        "attempts_1": _ratio(c[..., CUSTOMERS_1], customers),
+        "attempts_2": _ratio(c[..., CUSTOMERS_2], customers),
+        "attempts_3plus": _ratio(c[..., CUSTOMERS_3PLUS], customers),
     }
 
 
