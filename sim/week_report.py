@@ -275,10 +275,12 @@ def week_plan_text(week: Week, plans: Sequence[StaffingPlan], hours: AgentHours)
         lines.append(f"== {day.label} ==")
         lines.append(plan_text(day.model, plan))
     lines.append("agent-hours per day: required (scheduled)")
-    lines.append(f"{'day':<12}" + "".join(f"{g[:14]:>16}" for g in hours.groups) + f"{'total':>16}")
+    width = 19
+    names = [*(g[: width - 2] for g in hours.groups), "total"]
+    lines.append(f"{'day':<12}" + "".join(f"{n:>{width}}" for n in names))
     for label, row in _hours(hours).items():
         req, sch = row["required"], row["scheduled"]
         cells = [f"{req[g]:,.1f} ({sch[g]:,.1f})" for g in hours.groups]
         cells.append(f"{sum(req.values()):,.1f} ({sum(sch.values()):,.1f})")
-        lines.append(f"{label:<12}" + "".join(f"{c:>16}" for c in cells))
+        lines.append(f"{label:<12}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from sim.cli import main
 from sim.replications import Runner
 from sim.statistics import ANSWERED_WITHIN, ENTERED, TRANSFERRED_OUT
 from sim.week import load_week, run_week
-from tests.sim.files import base_spec, write_scenario
+from tests.sim.files import ROOT, base_spec, write_scenario
 
 # Monday busy (the groups run near capacity), Tuesday quiet and shorter: days that differ.
 MON = {
@@ -286,3 +286,12 @@ def test_a_roster_is_one_day(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "error: scenario.yaml: roster: a roster is one day's shifts; a week (forecast.csv has "
         "days) takes a staffing table with a day column"
     ]
+
+
+def test_example_week_is_a_planners_week() -> None:
+    """config/planning/week: seven staffed days, Monday the busiest, the weekend quieter."""
+    week = load_week(ROOT / "config" / "planning" / "week" / "scenario.yaml")
+    assert week is not None and week.labels == ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    volume = [float(d.model.forecast.contacts.sum()) for d in week.days]
+    assert volume[0] == max(volume) and volume[-1] == min(volume) and volume[5] < min(volume[:5])
+    assert all(d.model.staffing is not None for d in week.days)
