@@ -99,6 +99,15 @@ def _sort_key(form: Form | None, label: str) -> str:
     return f"{WEEKDAYS.index(label)}" if form == "weekday" else label
 
 
+def _moment(text: str) -> bool:
+    """Whether ``text`` is an ISO date-time (a row that names its day in ``interval_start``)."""
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return "-" in text
+
+
 def _row_day(row: dict[str, str]) -> tuple[Form | None, str, str]:
     """(form, day label, ``HH:MM``) of one row; ValueError naming what is wrong."""
     day, start = row.get("day", ""), row["interval_start"]
@@ -131,7 +140,10 @@ def _row_day(row: dict[str, str]) -> tuple[Form | None, str, str]:
 
 def split_days(name: str, rows: Sequence[Row]) -> Days:
     """The rows of file ``name`` by day; ScenarioError for a malformed day or a file that mixes
-    forms (some rows with a day and some without, or weekdays beside dates)."""
+    forms (some rows with a day and some without, or weekdays beside dates). A file with no
+    ``day`` column and no ISO date-time is one day, its rows left to ``sim.scenario``."""
+    if not any("day" in row or _moment(row["interval_start"]) for _, row in rows):
+        return Days(name, None, {"": list(rows)}, {"": rows[0][0]} if rows else {})
     issues: list[ConfigIssue] = []
     form: Form | None = None
     first: int | None = None
@@ -195,10 +207,14 @@ def load_week(path: str | Path) -> Week | None:
     base = path.parent
     if spec.forecast is None:
         return None
-    forecast = split_days(spec.forecast, read_rows(base / spec.forecast, FORECAST_COLUMNS))
+    rows = _readable(base / spec.forecast, FORECAST_COLUMNS)
+    if rows is None:
+        return None
+    forecast = split_days(spec.forecast, rows)
     staffed = None
     if spec.staffing is not None:
-        staffed = split_days(spec.staffing, read_rows(base / spec.staffing, ("interval_start",)))
+        rows = _readable(base / spec.staffing, ("interval_start",))
+        staffed = split_days(spec.staffing, rows) if rows is not None else None
     if forecast.form is None:
         if staffed is None or staffed.form is None:
             return None
@@ -243,6 +259,15 @@ def load_week(path: str | Path) -> Week | None:
         days.append(Day(label, model))
     assert forecast.form is not None
     return Week(tuple(days), forecast.form, forecast.name)
+
+
+def _readable(path: Path, required: Sequence[str]) -> list[Row] | None:
+    """The file's rows, or None when it cannot be read: a one-day scenario's loader reports
+    that as it always has, and a week's reads the file again and reports it."""
+    try:
+        return read_rows(path, required)
+    except ScenarioError:
+        return None
 
 
 def _interval_minutes(forecast: Days) -> Literal[15, 30]:
