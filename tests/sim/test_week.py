@@ -365,3 +365,15 @@ def test_whole_day_method_grows_each_day_from_its_start(
         given = start[(r["day"], r["interval_start"])][groups.index(r["group"])]
         assert int(r["required"]) >= given
         assert int(r["required"]) == given or r["group"] != "chat"
+
+
+def test_a_one_day_scenarios_errors_read_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A one-day staffing table without its columns: every missing column, as the one-day
+    loader has always said it (the week's form detection keeps out of the way)."""
+    errors = _errors(tmp_path, one_day_files(MON, MON_STAFF)[0], "start,sales\n09:00,3\n", capsys)
+    assert errors == [
+        f"error: staffing.csv:1: {column}: missing column"
+        for column in ("interval_start", "billing", "chat")
+    ]
