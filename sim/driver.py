@@ -16,7 +16,8 @@ model is a handful of small generator processes over an explicit environment, wi
   delay, sampled wrap-up, retrial, return from a ``no-answer`` away); a customer whose call
   reached nobody calls again (``_call_again``) with the queue's retrial probability after a
   delay of its distribution, up to ``max_attempts`` calls: attempt ``n`` of customer ``c`` is
-  contact ``c/n``; the two every contact
+  contact ``c/n``; a voice call that finds its trunk's lines all held (``Model.trunks``)
+  is blocked before the core and may call again the same way; the two every contact
   has, handle time (``_serve``) and patience (``_patience``), are single timeouts with a
   callback, which halves the events of the hot path.
 
@@ -140,7 +141,7 @@ class Driver:
         # react to those events only when they matter (this is the hot loop).
         if model.ring_delay > 0:
             self._actions[AgentStateChanged] = self._agent_changed
-        if model.wrap_up.mode == "sampled":
+        if model.wrap_up.mode == "sampled" or model.trunks:
             self._actions[ContactCompleted] = self._completed
         if any(b.callback_acceptance > 0 for b in model.behaviour.values()):
             self._actions[CallbackOffered] = self._callback_offered
@@ -156,6 +157,10 @@ class Driver:
         self._on: set[str] = set()
         self._leaving: set[str] = set()
         self._in_system = 0
+        self._trunk_of = {q: i for i, t in enumerate(model.trunks) for q in t.queues}
+        self._free_lines = [t.lines for t in model.trunks]
+        self._line_of: dict[str, int] = {}
+        """Contact -> the trunk whose line it holds (waiting, ringing, talking)."""
         self._retries = 0
         self._arriving = True
         self._armed = math.inf
@@ -266,6 +271,8 @@ class Driver:
 
     def _abandoned(self, e: ContactAbandoned) -> None:
         cid = e.contact_id
+        if self._line_of:
+            self._hang_up(cid)
         self._ringing.pop(cid, None)
         self._handle.pop(cid, None)
         call = self._waiting.pop(cid, None)
@@ -289,6 +296,8 @@ class Driver:
 
     def _removed(self, e: ContactRemoved) -> None:
         cid = e.contact_id
+        if self._line_of:
+            self._hang_up(cid)
         self._ringing.pop(cid, None)
         self._handle.pop(cid, None)
         call = self._waiting.pop(cid, None)
@@ -297,7 +306,15 @@ class Driver:
         self._in_system -= 1
         self._check_done()
 
+    def _hang_up(self, cid: str) -> None:
+        """The call gives its line back (if it held one)."""
+        trunk = self._line_of.pop(cid, None)
+        if trunk is not None:
+            self._free_lines[trunk] += 1
+
     def _completed(self, e: ContactCompleted) -> None:
+        if self._line_of:
+            self._hang_up(e.contact_id)
         if self.model.wrap_up.mode == "sampled":
             self._in_wrap.add(e.contact_id)
             self.env.process(self._wrap(e.contact_id))
@@ -378,6 +395,15 @@ class Driver:
         collector = self.collector
         collector.contacts += 1
         collector.call_placed(queue, tier, now, again is not None)
+        trunk = self._trunk_of.get(queue) if self._trunk_of else None
+        if trunk is not None:
+            if not self._free_lines[trunk]:
+                collector.call_blocked(queue, tier, now)
+                self._call_again(call)
+                self._check_done()
+                return
+            self._free_lines[trunk] -= 1
+            self._line_of[cid] = trunk
         self._handle[cid] = handle
         self._waiting[cid] = call
         self._in_system += 1

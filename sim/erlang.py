@@ -1,4 +1,5 @@
-"""Analytic queueing formulas: Erlang B, Erlang C and Erlang A (M/M/c+M).
+"""Analytic queueing formulas: Erlang B, Erlang C and Erlang A (M/M/c+M), and blocking in
+M/M/c/K (agents and a limited number of trunk lines).
 
 The SimPy planner is the reference model of a center; these closed forms give an
 instant first estimate, a sanity check for simulation results and a starting point
@@ -30,6 +31,7 @@ __all__ = [
     "erlang_b",
     "erlang_c",
     "erlang_c_metrics",
+    "mmck_blocking",
     "occupancy_c",
     "required_agents",
     "service_level_c",
@@ -97,6 +99,33 @@ def erlang_b(servers: int, traffic: float) -> float:
         carried = traffic * blocking
         blocking = carried / (k + carried)
     return blocking
+
+
+def mmck_blocking(servers: int, capacity: int, traffic: float) -> float:
+    """Blocking probability of M/M/c/K: ``servers`` agents, ``capacity`` lines (calls waiting
+    plus served, at least ``servers``), nobody abandons; the share of calls that find every
+    line taken (Poisson arrivals see the time average).
+
+    The states up to c are Erlang B's truncated Poisson (p_c / their sum = B = B(c, A)) and
+    each state above multiplies by r = A / c, so p_K = B r^m / (1 + B (r + ... + r^m)) with
+    m = K - c; for r > 1 both are divided by r^m, so no power overflows.
+    """
+    _check_servers(servers, 1)
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < servers:
+        raise ValueError(f"capacity must be an int >= servers ({servers}), got {capacity!r}")
+    blocking = erlang_b(servers, traffic)
+    m = capacity - servers
+    if m == 0 or blocking == 0.0:
+        return blocking
+    r = traffic / servers
+    if r == 1.0:
+        return blocking / (1.0 + blocking * m)
+    if r < 1.0:
+        powers = r * math.expm1(m * math.log(r)) / (r - 1.0)  # r + ... + r^m
+        return blocking * r**m / (1.0 + blocking * powers)
+    inverse = 1.0 / r
+    powers = math.expm1(m * math.log(inverse)) / (inverse - 1.0)  # 1 + ... + r^-(m-1)
+    return blocking / (inverse**m + blocking * powers)
 
 
 def _log_inv_erlang_b(servers: int, traffic: float) -> float:

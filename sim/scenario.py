@@ -12,6 +12,9 @@ Vocabulary (one meaning each, on top of ``contactcenter.config.models``):
   before shrinkage (breaks, meetings, absence); ``scheduled = ceil(net / (1 - shrinkage))``.
 * **staffing table**: net (or scheduled) agents per interval and group. **roster**: shifts
   (agent or group, start, end).
+* **trunk lines**: the phone lines into the center; a voice call holds one while it waits,
+  rings or talks (not in wrap-up). A call that finds every line taken gets a busy signal:
+  it is **blocked**, never offered to the routing core.
 * **patience**: how long a waiting customer stays before abandoning; **retrial**: an
   abandoning (or blocked) customer who calls again later, a new contact of the same customer;
   **attempts**: the calls a customer makes, the first one included; **callback
@@ -168,6 +171,13 @@ class Callbacks(_Spec):
     accept_probability: float = Field(default=0.0, ge=0, le=1)
 
 
+class TrunkGroup(_Spec):
+    """Voice queues with ``lines`` of their own (instead of the scenario's ``trunk_lines``)."""
+
+    lines: int = Field(ge=1, le=1_000_000)
+    queues: list[str] = Field(min_length=1)
+
+
 class QueueOverrides(_Spec):
     handle_time: HandleTime | None = None
     patience: Patience | None = None
@@ -274,6 +284,10 @@ class ScenarioSpec(_Spec):
     """Tier shares of arriving contacts; None: everyone is the center's default tier."""
     retrials: Retrials = Retrials()
     callbacks: Callbacks = Callbacks()
+    trunk_lines: int | None = Field(default=None, ge=1, le=1_000_000)
+    """Lines the voice queues share (those of a ``trunk_groups`` entry have their own); None:
+    no limit."""
+    trunk_groups: dict[str, TrunkGroup] = Field(default_factory=dict)
     ring_delay_seconds: float = Field(default=0.0, ge=0)
     """How long an agent's phone rings before the agent accepts (0: at once)."""
     no_answer_return_seconds: float = Field(default=60.0, ge=0)
@@ -355,6 +369,15 @@ class AgentGroup:
 
 
 @dataclass(frozen=True)
+class Trunk:
+    """Lines shared by the calls of ``queues``."""
+
+    name: str
+    lines: int
+    queues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class QueueBehaviour:
     """What customers of one queue do: handle time, patience, tier mix, retrials."""
 
@@ -399,6 +422,7 @@ class Model:
     targets: Targets = field(default_factory=Targets)
     search: Search = field(default_factory=Search)
     source: str = "<scenario>"
+    trunks: tuple[Trunk, ...] = ()
 
     def with_staffing(self, staffing: Staffing) -> Model:
         return replace(self, staffing=staffing, roster=None)
@@ -800,6 +824,7 @@ def resolve(
             callback_acceptance=callbacks.accept_probability,
             patience_curve=curve,
         )
+    trunks = _trunks(spec, center, source, issues)
     reasons = [r for r in center.settings.away_reasons if r != "no-answer"]
     reason = spec.shift_end_reason or (reasons[0] if reasons else "")
     if reason not in center.settings.away_reasons:
@@ -856,7 +881,32 @@ def resolve(
         targets=spec.targets,
         search=spec.search,
         source=source,
+        trunks=trunks,
     )
+
+
+def _trunks(spec: ScenarioSpec, center: Center, source: str, issues: _Issues) -> tuple[Trunk, ...]:
+    """The trunk groups, then ``trunk_lines`` for every other voice queue."""
+    out: list[Trunk] = []
+    taken: dict[str, str] = {}
+    for name, g in spec.trunk_groups.items():
+        for i, qid in enumerate(g.queues):
+            where = f"trunk_groups.{name}.queues[{i}]"
+            q = center.queues.get(qid)
+            if q is None:
+                issues.add(source, where, f"unknown queue {qid!r}")
+            elif q.channel != "voice":
+                issues.add(source, where, f"{qid!r} is not a voice queue (only calls hold lines)")
+            elif taken.setdefault(qid, name) != name:
+                issues.add(source, where, f"{qid!r} is also in trunk group {taken[qid]!r}")
+        out.append(Trunk(name, g.lines, tuple(g.queues)))
+    if spec.trunk_lines is not None:
+        rest = tuple(
+            qid for qid, q in center.queues.items() if q.channel == "voice" and qid not in taken
+        )
+        if rest:
+            out.append(Trunk("trunk_lines", spec.trunk_lines, rest))
+    return tuple(out)
 
 
 def _patience_mean(patience: Patience, curve: PatienceCurve | None) -> float | None:
