@@ -36,6 +36,11 @@ Rules, in the order a contact meets them:
   colleague, who is reserved for it; the consult is answered, declined, rings out or is called
   off, or it is completed: the first agent's segment ends and the colleague carries on.
 * **Supervisors** may change a waiting contact's priority (kept across queues).
+* **Timers go first.** An input at (or after) the instant a timer is due meets the state that
+  timer left. An input about what a timer ended since the clock last moved (``Lapse``: an
+  offer or consult that rang out, a wrap-up, a wait that max wait or an overflow ended) is
+  void: the driver could not have known, so it changes nothing and returns only the timers'
+  events. Any other input that does not fit the state is refused with a named error.
 
 Events produced before an input is refused (an exception) are returned by the next call.
 """
@@ -46,6 +51,7 @@ import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from heapq import heappop, heappush
 
 from contactcenter.agents import (
@@ -131,6 +137,19 @@ class InvalidInput(RoutingError):
 
 class ClockWentBackwards(RoutingError):
     pass
+
+
+class Lapse(StrEnum):
+    """What a timer can end just before a driver's input about it (the input is then void)."""
+
+    OFFER = "offer"
+    """A ring timeout withdrew the offer (the contact may already ring elsewhere)."""
+    CONSULT = "consult"
+    """A consult rang out."""
+    WRAP_UP = "wrap_up"
+    """The wrap-up timer ended a wrap-up (a contact's, or a handed-off segment's)."""
+    WAIT = "wait"
+    """The contact's wait ended: max wait, or an overflow into a queue that disconnects it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +331,8 @@ class Router:
         """Wrap-ups of handed-off segments by number (read-only outside the router)."""
         self._wrapping: dict[str, dict[str, int]] = {}
         """Contact id -> agent -> number of that agent's handed-off segment wrap-up."""
+        self._lapsed: set[tuple[str, Lapse, str | None]] = set()
+        """(contact, what, agent or None) that timers ended since the clock last moved."""
 
     # == driver inputs =======================================================================
 
@@ -376,6 +397,8 @@ class Router:
         """
         self._begin(now)
         qs, tier_id = self._admission(contact_id, queue, tier)
+        if self._lapsed:
+            self._renewed(contact_id)
         if preferred_agent is None and customer_id is not None:
             preferred_agent = self._dedicated_of.get(customer_id)
         if preferred_agent is not None and preferred_agent not in self.agents:
@@ -431,6 +454,8 @@ class Router:
             raise InvalidInput(f"agent {agent_id} cannot take a {channel} contact back now")
         if contact_id in agent.slots:
             raise InvalidInput(f"agent {agent_id} still holds contact {contact_id}")
+        if self._lapsed:
+            self._renewed(contact_id)
         self._seq += 1
         preferred = self._dedicated_of.get(customer_id) if customer_id is not None else None
         c = Contact(
@@ -459,27 +484,35 @@ class Router:
         """The customer left before being answered (hung up, closed the chat)."""
         self._begin(now)
         c = self._leaving_contact(contact_id)
-        self._out.append(
-            ContactAbandoned(now, c.id, c.queue, c.channel, now - c.arrived_at, c.segment)
-        )
-        self._forget(c)
+        if c is not None:
+            self._out.append(
+                ContactAbandoned(now, c.id, c.queue, c.channel, now - c.arrived_at, c.segment)
+            )
+            self._forget(c)
         return self._finish()
 
     def accept_callback(self, now: float, contact_id: str) -> list[Event]:
         """The waiting customer took the callback offer: they leave the queue, to be called."""
         self._begin(now)
-        self._remove(self._leaving_contact(contact_id), "callback_accepted", "callback")
+        c = self._leaving_contact(contact_id)
+        if c is not None:
+            self._remove(c, "callback_accepted", "callback")
         return self._finish()
 
     def contact_cancelled(self, now: float, contact_id: str) -> list[Event]:
         """The center calls off a waiting contact nobody is on the line for (a call back
         that was cancelled, rescheduled or expired)."""
         self._begin(now)
-        self._remove(self._leaving_contact(contact_id), "cancelled", "disconnect")
+        c = self._leaving_contact(contact_id)
+        if c is not None:
+            self._remove(c, "cancelled", "disconnect")
         return self._finish()
 
-    def _leaving_contact(self, contact_id: str) -> Contact:
-        """The contact whose customer leaves the queue; a ringing offer of it is withdrawn."""
+    def _leaving_contact(self, contact_id: str) -> Contact | None:
+        """The contact whose customer leaves the queue; a ringing offer of it is withdrawn.
+        None when a timer has just ended its wait (the input is void)."""
+        if self._waited_out(contact_id):
+            return None
         c = self._contact(contact_id)
         if c.state is ContactState.OFFERED:
             self._withdraw_offer(c, "contact_left", no_answer=False, requeue=False)
@@ -489,6 +522,8 @@ class Router:
 
     def offer_accepted(self, now: float, contact_id: str) -> list[Event]:
         self._begin(now)
+        if self._lapsed and (contact_id, Lapse.OFFER, None) in self._lapsed:
+            return self._finish()
         c = self.contacts.get(contact_id)
         if c is None or c.state is not _OFFERED:
             c = self._offered(contact_id)  # raises: unknown, or not offered
@@ -507,6 +542,8 @@ class Router:
 
     def offer_declined(self, now: float, contact_id: str) -> list[Event]:
         self._begin(now)
+        if (contact_id, Lapse.OFFER, None) in self._lapsed:
+            return self._finish()
         c = self._offered(contact_id)
         self._withdraw_offer(c, "declined", no_answer=False, requeue=True)
         return self._finish()
@@ -516,6 +553,8 @@ class Router:
         like a ring timeout it counts toward ``no_answer_limit``, and reaching the limit this
         way sets the agent away as ``phone-unreachable``."""
         self._begin(now)
+        if (contact_id, Lapse.OFFER, None) in self._lapsed:
+            return self._finish()
         c = self._offered(contact_id)
         self._withdraw_offer(c, "unreachable", no_answer=True, requeue=True)
         return self._finish()
@@ -553,6 +592,8 @@ class Router:
         """The agent finished after-contact work with ``disposition``. ``agent_id`` names the
         agent when it may be the wrap-up of a segment it handed off."""
         self._begin(now)
+        if (contact_id, Lapse.WRAP_UP, agent_id) in self._lapsed:
+            return self._finish()
         if agent_id is not None:
             stamp = self._wrapping.get(contact_id, {}).get(agent_id)
             if stamp is not None:
@@ -612,6 +653,7 @@ class Router:
             raise InvalidInput(f"agent {agent_id} cannot consult itself")
         qs = self.queues[c.queue]
         agent = self._ready_agent(agent_id, contact_id, qs.cfg)
+        self._lapsed.discard((c.id, Lapse.CONSULT, None))  # a new consult, the driver's own
         agent.offer(now, c.id, c.channel)
         self._stamps += 1
         c.consult, c.consult_stamp = agent_id, self._stamps
@@ -624,6 +666,8 @@ class Router:
     def consult_accepted(self, now: float, contact_id: str) -> list[Event]:
         """The consulted agent takes the consult."""
         self._begin(now)
+        if (contact_id, Lapse.CONSULT, None) in self._lapsed:
+            return self._finish()
         c, agent = self._consult(contact_id, SlotState.OFFERED)
         agent.accept(now, c.id)
         assert c.agent is not None
@@ -634,6 +678,8 @@ class Router:
     def consult_declined(self, now: float, contact_id: str) -> list[Event]:
         """The consulted agent refuses the consult while it rings."""
         self._begin(now)
+        if (contact_id, Lapse.CONSULT, None) in self._lapsed:
+            return self._finish()
         c, _ = self._consult(contact_id, SlotState.OFFERED)
         self._end_consult(c, "declined")
         return self._finish()
@@ -641,6 +687,8 @@ class Router:
     def consult_cancelled(self, now: float, contact_id: str) -> list[Event]:
         """The agent calls the consult off (ringing or talking); the customer stays with it."""
         self._begin(now)
+        if (contact_id, Lapse.CONSULT, None) in self._lapsed:
+            return self._finish()
         c, _ = self._consult(contact_id, None)
         self._end_consult(c, "cancelled")
         return self._finish()
@@ -664,6 +712,8 @@ class Router:
         """A supervisor sets a waiting (or ringing) contact's priority; escalation raises add
         to it, and it is kept if the contact moves to another queue."""
         self._begin(now)
+        if self._waited_out(contact_id):
+            return self._finish()
         c = self._contact(contact_id)
         if c.state is not _WAITING and c.state is not _OFFERED:
             raise InvalidInput(f"contact {contact_id} is {c.state}, not waiting")
@@ -732,16 +782,23 @@ class Router:
     def set_agent_presence(
         self, now: float, agent_id: str, presence: Presence, reason: str | None = None
     ) -> list[Event]:
-        """Available or away (with a reason); use the log-in/out inputs for offline."""
+        """Available or away (with a reason); use the log-in/out inputs for offline. A new
+        reason while away is announced too (e.g. a break taken as a ring timeout had just set
+        the agent away for ``no-answer``)."""
         self._begin(now)
         agent = self._agent(agent_id)
         if agent.presence is Presence.OFFLINE or presence is Presence.OFFLINE:
             raise InvalidInput("use agent_logged_in / agent_logged_out to change offline")
         self._check_reason(presence, reason)
+        before = agent.away_reason
         agent.set_presence(now, presence, reason)
         if presence is Presence.AVAILABLE:
             agent.consecutive_no_answers = 0
         self._refresh(agent, reason)
+        if before not in (None, reason) and self._activity[agent_id] is _ACTIVITY_AWAY:
+            self._out.append(
+                AgentStateChanged(now, agent_id, _ACTIVITY_AWAY, _ACTIVITY_AWAY, reason)
+            )
         return self._finish()
 
     def customer_tier_changed(self, now: float, customer_id: str, tier: str) -> list[Event]:
@@ -758,12 +815,15 @@ class Router:
         self._begin(now)
         if tier not in self._tiers:
             raise InvalidInput(f"unknown tier {tier!r}")
-        self._set_tier(self._contact(contact_id), tier)
+        if not self._waited_out(contact_id):
+            self._set_tier(self._contact(contact_id), tier)
         return self._finish()
 
     def transfer(self, now: float, contact_id: str, queue: str) -> list[Event]:
         """A supervisor moves a waiting (or ringing) contact to another queue of its channel."""
         self._begin(now)
+        if self._waited_out(contact_id):
+            return self._finish()
         c = self._contact(contact_id)
         target = self._queue(queue)
         if target.cfg.channel != c.channel:
@@ -789,6 +849,11 @@ class Router:
     def wrapping(self, contact_id: str) -> dict[str, int]:
         """Agents wrapping up a segment of the contact they handed off (agent -> number)."""
         return dict(self._wrapping.get(contact_id, {}))
+
+    def lapsed(self, contact_id: str) -> set[tuple[Lapse, str | None]]:
+        """What timers ended of the contact since the clock last moved (with the agent of a
+        wrap-up): inputs about it are void (``Lapse``)."""
+        return {(what, agent) for cid, what, agent in self._lapsed if cid == contact_id}
 
     def agent(self, agent_id: str) -> Agent:
         """The agent's live state (read it; change it only through the router's inputs)."""
@@ -829,6 +894,8 @@ class Router:
     def _begin(self, now: float) -> None:
         if now < self._now:
             raise ClockWentBackwards(f"now={now} is before the last input at {self._now}")
+        if self._lapsed and now > self._now:
+            self._lapsed.clear()  # the driver has been told what timers ended before now
         heap = self._timers.heap
         if heap and heap[0][0] <= now:
             self._fire_due(now)
@@ -843,6 +910,19 @@ class Router:
             self._match()
         out, self._out = self._out, []
         return out
+
+    def _renewed(self, contact_id: str) -> None:
+        """A new contact took the id: what timers ended of the old one is no concern of it."""
+        self._lapsed = {k for k in self._lapsed if k[0] != contact_id}
+
+    def _waited_out(self, contact_id: str) -> bool:
+        """Whether a timer ended the contact's wait since the clock last moved (an input
+        about the waiting contact is then void)."""
+        return (
+            bool(self._lapsed)
+            and contact_id not in self.contacts
+            and (contact_id, Lapse.WAIT, None) in self._lapsed
+        )
 
     def _contact(self, contact_id: str) -> Contact:
         c = self.contacts.get(contact_id)
@@ -1160,6 +1240,7 @@ class Router:
             )
         )  # fmt: skip
         self._stamps += 1
+        self._lapsed.discard((c.id, Lapse.WRAP_UP, agent.id))  # a new wrap-up of it
         wrap = SegmentWrap(self._stamps, agent.id, c.id, c.segment, c.queue, c.channel, now)
         self.wraps[wrap.stamp] = wrap
         self._wrapping.setdefault(c.id, {})[agent.id] = wrap.stamp
@@ -1304,13 +1385,18 @@ class Router:
             if due > self._now:  # (``max``, without the call)
                 self._now = due
             if kind is _HANDOFF_WRAP:
-                self._end_segment_wrap(self.wraps[stamp], None)
+                wrap = self.wraps[stamp]
+                self._end_segment_wrap(wrap, None)
+                self._lapsed.add((cid, Lapse.WRAP_UP, wrap.agent_id))
             elif kind is _CONSULT_RING:
                 assert c is not None
                 self._end_consult(c, "timeout")
+                self._lapsed.add((cid, Lapse.CONSULT, None))
             else:
                 assert c is not None
                 self._fire(kind, c)
+                if c.state is _ENDED and kind is not _WRAP_UP_END:
+                    self._lapsed.add((cid, Lapse.WAIT, None))
             fired_due = due
         self._now = now
 
@@ -1341,8 +1427,10 @@ class Router:
             else:
                 self._max_wait(c, qs)
         elif kind is TimerKind.RING:
+            self._lapsed.add((c.id, Lapse.OFFER, None))
             self._withdraw_offer(c, "timeout", no_answer=True, requeue=True)
         elif kind is TimerKind.WRAP_UP:
+            self._lapsed.update(((c.id, Lapse.WRAP_UP, c.agent), (c.id, Lapse.WRAP_UP, None)))
             self._end_wrap_up(c, None)
         elif kind is TimerKind.REOFFER:
             now = self._now

@@ -333,7 +333,7 @@ def test_overflow_into_a_queue_with_a_shorter_target_breaches_at_the_move() -> N
 
 
 def test_contact_answered_in_time_is_not_breached() -> None:
-    r = make_router([queue()], [agent("a")])
+    r = make_router([queue(ring_timeout_seconds=60)], [agent("a")])
     login(r, 0, "a")
     r.contact_arrived(0, "c", "q")
     r.offer_accepted(29, "c")

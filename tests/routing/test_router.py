@@ -124,11 +124,11 @@ def test_accepting_at_the_ring_deadline_is_too_late() -> None:
     r = small()
     login(r, 0, "a")
     r.contact_arrived(0, "c", "q")
-    with pytest.raises(InvalidInput):
-        r.offer_accepted(15, "c")  # the ring timeout (due 15) fires first
-    ev = r.advance(15)
+    ev = r.offer_accepted(15, "c")  # the ring timeout (due 15) fires first: the accept is void
     assert one(ev, OfferRejected) == OfferRejected(15, "c", "q", "voice", "a", "timeout")
     assert r.contact("c").state is ContactState.WAITING
+    with pytest.raises(InvalidInput):
+        r.offer_accepted(16, "c")
 
 
 # -- determinism ------------------------------------------------------------------------------
