@@ -34,7 +34,6 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-import simpy
 
 from contactcenter.config import Center, ConfigError, ConfigIssue, load_center
 from contactcenter.events import CallbackOffered, Event
@@ -143,29 +142,15 @@ class ReplayDriver(Driver):
         if c is not None and c.outcome == "callback" and e.contact_id in self._waiting:
             self._callbacks.append(e.contact_id)
 
-    def _due_first(self) -> None:
-        """Let the core's timers due now go first. Recorded times tie with them (a wrap-up the
-        queue's timer ended is recorded as long as the timer; whole-second waits meet a max
-        wait or an overflow to the second), and an input at its deadline would meet a
-        contact the core has just removed."""
-        now = self.env.now
-        due = self.router.next_deadline()
-        if due is not None and due <= now:
-            self._deliver(self.router.advance(now))
-
-    def _patience(self, timeout: simpy.Event) -> None:
-        if timeout.value in self._waiting:
-            self._due_first()
-            super()._patience(timeout)
-
     def _wrap(self, cid: str) -> Process:
         c = self._recorded.get(cid)
         if c is None or c.wrap_up is None:
             yield from super()._wrap(cid)
             return
         yield self.env.timeout(c.wrap_up)
-        self._due_first()
         if cid in self._in_wrap:
+            # (a wrap-up the queue's timer ended is recorded as long as the timer: the core
+            # ends it first and this input is void)
             self._input(self.router.wrap_up_done(self.env.now, cid, "done"))
 
 
