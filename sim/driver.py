@@ -407,9 +407,13 @@ class Driver:
         self._handle[cid] = handle
         self._waiting[cid] = call
         self._in_system += 1
-        self._input(self.router.contact_arrived(now, cid, queue, tier=tier))
+        self._input(self._enter(now, cid, queue, tier))
         if patience < math.inf and cid in self._waiting:
             self.env.timeout(patience, cid).callbacks.append(self._patience)
+
+    def _enter(self, now: float, cid: str, queue: str, tier: str) -> list[Event]:
+        """The core's arrival input (a replay adds what the record says of the contact)."""
+        return self.router.contact_arrived(now, cid, queue, tier=tier)
 
     def _patience(self, timeout: simpy.Event) -> None:
         cid = timeout.value

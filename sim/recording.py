@@ -15,19 +15,31 @@ One ``RecordedContact`` per contact that entered a queue, in arrival order:
 * ``wait``: seconds from arrival to that outcome (for ``unfinished``: to the end of the record);
 * ``talk``: seconds from answer to the end of the conversation (the planner's handle time; None
   when unknown, e.g. a call still going on); ``wrap_up``: the agent's after-contact work, if
-  recorded.
+  recorded (of the agent who ended the contact);
+* ``transfers``: how each of its segments but the last ended when an agent handed it on
+  (``Transfer``: to a queue, to an agent, or out of routing and back later: a call back's
+  attempt that did not reach the customer), with the next segment's talk; ``talk`` is then
+  the first segment's;
+* ``dedicated_agent``: the customer's dedicated agent, when the record names one;
+* ``queued``: a call back's own contact only: when it entered its queue (``arrived`` is the
+  customer's original arrival, its place and answer clock, as live); nobody waits on the line,
+  so it never abandons (``removed``: the call back was cancelled or expired while queued).
 
 The CSV (``read_contacts`` / ``write_contacts``; docs/replay.md) has a header and the columns
-``arrived,queue,tier,outcome,wait_seconds,talk_seconds,wrap_up_seconds,last_queue``; only
-``arrived``, ``queue``, ``outcome`` and ``wait_seconds`` are required. ``arrived`` is the local
-date and time, ISO 8601 ``YYYY-MM-DDTHH:MM:SS[.fraction]``, any number of fraction digits
-(written with as many as make the time read back exactly). Rows may come in any order; a file
+``arrived,queue,tier,outcome,wait_seconds,talk_seconds,wrap_up_seconds,last_queue,
+dedicated_agent,queued,transfers``; only ``arrived``, ``queue``, ``outcome`` and
+``wait_seconds`` are required. ``transfers`` is a JSON list of objects with the fields of
+``Transfer`` (``queue``, ``agent``, ``back``, ``talk``, ``wrap_up``; absent: none).
+``arrived`` (and ``queued``) is the local date and time, ISO 8601
+``YYYY-MM-DDTHH:MM:SS[.fraction]``, any number of fraction digits (written with as many as
+make the time read back exactly). Rows may come in any order; a file
 holds one day (``day`` picks one from a longer file).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -53,10 +65,31 @@ COLUMNS = (
     "talk_seconds",
     "wrap_up_seconds",
     "last_queue",
+    "dedicated_agent",
+    "queued",
+    "transfers",
 )
 REQUIRED = ("arrived", "queue", "outcome", "wait_seconds")
 
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?")
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """The end of a segment an agent handed on, and what came of it: to ``queue``, to ``agent``
+    (rung at once, in its queue or ``queue``), or with neither out of routing and queued
+    again ``back`` seconds later (a call back's next attempt; None: never, it was the last).
+    ``talk``: the next segment's conversation (None: drawn); ``wrap_up``: the handing agent's
+    after-contact work (None: its queue's timer)."""
+
+    queue: str | None = None
+    agent: str | None = None
+    back: float | None = None
+    talk: float | None = None
+    wrap_up: float | None = None
+
+
+_TRANSFER_FIELDS = ("queue", "agent", "back", "talk", "wrap_up")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +102,19 @@ class RecordedContact:
     talk: float | None = None
     wrap_up: float | None = None
     last_queue: str | None = None
+    dedicated_agent: str | None = None
+    queued: float | None = None
+    transfers: tuple[Transfer, ...] = ()
+
+    @property
+    def entered(self) -> float:
+        """When it entered its first queue (a call back's contact later than its arrival)."""
+        return self.arrived if self.queued is None else self.queued
+
+    @property
+    def is_callback(self) -> bool:
+        """A call back's own contact (nobody on the line while it waits)."""
+        return self.queued is not None
 
     @property
     def counted_in(self) -> str:
@@ -118,12 +164,13 @@ class Recording:
         return out
 
     def talk_times(self, queue: str | None = None) -> np.ndarray:
-        """Recorded talk seconds of answered contacts (of the queue they arrived in)."""
+        """Recorded talk seconds of answered inbound contacts' first segments (of the queue
+        they arrived in)."""
         return np.array(
             [
                 c.talk
                 for c in self.contacts
-                if c.talk is not None and (queue is None or c.queue == queue)
+                if c.talk is not None and not c.is_callback and (queue is None or c.queue == queue)
             ]
         )
 
@@ -151,27 +198,74 @@ def parse_clock_text(text: str) -> tuple[date, float]:
 
 
 def write_contacts(recording: Recording, path: Path) -> None:
-    """The contacts CSV of ``recording`` (reads back to the same contacts)."""
+    """The contacts CSV of ``recording`` (reads back to the same contacts); the columns of
+    transfers, call backs and dedicated agents only when some contact has them."""
 
     def num(x: float | None) -> str:
         return "" if x is None else np.format_float_positional(x, unique=True, trim="-")
 
+    contacts = recording.contacts
+    used = {
+        "dedicated_agent": any(c.dedicated_agent for c in contacts),
+        "queued": any(c.is_callback for c in contacts),
+        "transfers": any(c.transfers for c in contacts),
+    }
+    columns = [k for k in COLUMNS if used.get(k, True)]
     with path.open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow(COLUMNS)
-        for c in recording.contacts:
-            out.writerow(
-                [
-                    clock_text(recording.day, c.arrived),
-                    c.queue,
-                    c.tier or "",
-                    c.outcome,
-                    num(c.wait),
-                    num(c.talk),
-                    num(c.wrap_up),
-                    c.last_queue or "",
-                ]
-            )
+        out.writerow(columns)
+        for c in contacts:
+            row = {
+                "arrived": clock_text(recording.day, c.arrived),
+                "queue": c.queue,
+                "tier": c.tier or "",
+                "outcome": c.outcome,
+                "wait_seconds": num(c.wait),
+                "talk_seconds": num(c.talk),
+                "wrap_up_seconds": num(c.wrap_up),
+                "last_queue": c.last_queue or "",
+                "dedicated_agent": c.dedicated_agent or "",
+                "queued": "" if c.queued is None else clock_text(recording.day, c.queued),
+                "transfers": _transfers_text(c.transfers),
+            }
+            out.writerow([row[k] for k in columns])
+
+
+def _transfers_text(transfers: tuple[Transfer, ...]) -> str:
+    if not transfers:
+        return ""
+    items = [
+        {k: getattr(t, k) for k in _TRANSFER_FIELDS if getattr(t, k) is not None} for t in transfers
+    ]
+    return json.dumps(items, separators=(",", ":"))
+
+
+def _transfers(text: str) -> tuple[Transfer, ...]:
+    """The ``transfers`` column; ValueError naming what is wrong."""
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not JSON: {err.msg}") from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ValueError("expected a JSON list of objects")
+    out = []
+    for n, item in enumerate(items, 1):
+        unknown = sorted(set(item) - set(_TRANSFER_FIELDS))
+        if unknown:
+            raise ValueError(f"transfer {n}: unknown field(s) {', '.join(unknown)}")
+        for k in ("queue", "agent"):
+            if item.get(k) is not None and not isinstance(item[k], str):
+                raise ValueError(f"transfer {n}: {k} must be a name")
+        for k in ("back", "talk", "wrap_up"):
+            v = item.get(k)
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0
+            ):
+                raise ValueError(f"transfer {n}: {k} must be seconds >= 0")
+        if item.get("back") is not None and (item.get("queue") or item.get("agent")):
+            raise ValueError(f"transfer {n}: back is for a hand-off out of routing only")
+        out.append(Transfer(**{k: item.get(k) for k in _TRANSFER_FIELDS}))
+    return tuple(out)
 
 
 def read_contacts(path: Path, day: date | None = None) -> Recording:
@@ -259,6 +353,27 @@ def _contact(
     wrap = seconds("wrap_up_seconds", False)
     if talk is not None and outcome != "answered":
         problem("talk_seconds", f"only answered contacts talk (this one is {outcome})")
+    queued = None
+    if row.get("queued"):
+        try:
+            queued_day, queued = parse_clock_text(row["queued"])
+        except ValueError as err:
+            problem("queued", str(err))
+        else:
+            if (queued_day, queued) < (day, arrived):
+                problem("queued", "a call back queues after the customer's arrival")
+            elif queued_day != day:
+                problem("queued", "a call back of another day")
+            if outcome in ("abandoned", "callback"):
+                problem("outcome", f"a call back's contact is not {outcome}: nobody waits on it")
+    transfers: tuple[Transfer, ...] = ()
+    if row.get("transfers"):
+        try:
+            transfers = _transfers(row["transfers"])
+        except ValueError as err:
+            problem("transfers", str(err))
+        if outcome != "answered":
+            problem("transfers", f"only answered contacts are handed on (this one is {outcome})")
     if len(issues) > before or wait is None:
         return None
     contact = RecordedContact(
@@ -270,5 +385,8 @@ def _contact(
         talk,
         wrap,
         last if last != queue else None,
+        row.get("dedicated_agent") or None,
+        queued,
+        transfers,
     )
     return day, contact

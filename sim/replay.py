@@ -12,7 +12,16 @@ brings what the record says about its customer:
 * **removed**, **unfinished**, **callback**: a patience beyond its wait and a drawn talk time;
   one that took a call back takes it again when the core offers one (the recorded decision);
 * **wrap-up**: the recorded one when the scenario has agents end wrap-up
-  (``wrap_up: {mode: sampled}``), else the queue's timer, as the scenario says.
+  (``wrap_up: {mode: sampled}``), else the queue's timer, as the scenario says;
+* **transfers**: at the end of a segment's talk the agent hands the contact on as recorded
+  (``Transfer``): to a queue, to an agent (to that agent's queue when a what-if has the agent
+  not ready then), or out of routing; the next segment talks its recorded time;
+* **call backs**: a call back's own contact enters its queue when it did, with the
+  customer's original arrival (place and answer clock) and nobody on the line (patient, as
+  live); an attempt that did not reach the customer is a hand-off out of routing, queued
+  again after the recorded delay; one cancelled while queued is cancelled at its time;
+* **dedicated agents**: the recorded customer's dedicated agent is the contact's preferred
+  agent, as the live core makes it.
 
 Retrials are arrivals of the record: the replay makes none of its own. Under the recorded
 staffing the core then takes exactly the recorded day's decisions, so a simulated day replays
@@ -27,6 +36,7 @@ the window are left out and counted.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -34,13 +44,23 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import simpy
 
 from contactcenter.config import Center, ConfigError, ConfigIssue, load_center
-from contactcenter.events import CallbackOffered, Event
+from contactcenter.events import (
+    CallbackOffered,
+    ContactAbandoned,
+    ContactAnswered,
+    ContactQueued,
+    ContactRemoved,
+    ContactTransferred,
+    Event,
+    WrapUpEnded,
+)
 from contactcenter.kpi import QueueTally
 from sim.driver import Driver, Process, thresholds
 from sim.patience import PatienceCurve, kaplan_meier
-from sim.recording import RecordedContact, Recording
+from sim.recording import RecordedContact, Recording, Transfer
 from sim.replications import seeds
 from sim.scenario import (
     Forecast,
@@ -74,7 +94,10 @@ class ReplayDay:
         queues = sorted({c.queue for c in recording.contacts})
         patience = {}
         for q in queues:
-            mine = [c for c in recording.contacts if c.queue == q]
+            # (a call back's contact has nobody on the line: it shows no patience)
+            mine = [c for c in recording.contacts if c.queue == q and not c.is_callback]
+            if not mine:
+                continue
             curve = kaplan_meier([c.wait for c in mine], [c.abandoned for c in mine])
             if curve is not None:
                 patience[q] = curve
@@ -83,12 +106,22 @@ class ReplayDay:
         return cls(recording, patience, {q: t if t.size else everyone for q, t in talks.items()})
 
 
-def _plan(day: ReplayDay, rng: np.random.Generator) -> tuple[list[float], list[float]]:
-    """Talk time and patience per contact: recorded where the record has them, else drawn
-    (per queue, in arrival order, from ``rng``)."""
+def _plan(
+    day: ReplayDay, rng: np.random.Generator
+) -> tuple[list[float], list[float], list[tuple[float, ...]]]:
+    """Talk time and patience per contact, and the talk of each segment after a transfer:
+    recorded where the record has them, else drawn (per queue, in arrival order, from
+    ``rng``). A call back's contact waits until it is answered or cancelled at its time."""
     contacts = day.recording.contacts
     handle = np.array([c.talk if c.talk is not None else math.nan for c in contacts])
-    patience = np.array([c.wait if c.abandoned else math.nan for c in contacts])
+    patience = np.array(
+        [
+            (c.arrived + c.wait - c.entered if c.outcome == "removed" else math.inf)
+            if c.is_callback
+            else (c.wait if c.abandoned else math.nan)
+            for c in contacts
+        ]
+    )
     waits = np.array([c.wait for c in contacts])
     queues = np.array([c.queue for c in contacts])
     for q in sorted(set(queues.tolist())):
@@ -103,8 +136,29 @@ def _plan(day: ReplayDay, rng: np.random.Generator) -> tuple[list[float], list[f
                 )
             handle[talk_unknown] = rng.choice(talks, int(talk_unknown.sum()))
         censored = mine & np.isnan(patience)
-        patience[censored] = day.patience[q].sample_beyond(rng, waits[censored])
-    return handle.tolist(), patience.tolist()
+        if censored.any():
+            patience[censored] = day.patience[q].sample_beyond(rng, waits[censored])
+    everyone = day.recording.talk_times()
+    later = [
+        tuple(
+            t.talk
+            if t.talk is not None
+            else float(rng.choice(day.talks.get(t.queue or c.counted_in, everyone)))
+            for t in c.transfers
+        )
+        for c in contacts
+    ]
+    return handle.tolist(), patience.tolist(), later
+
+
+_Segmented = (
+    ContactQueued | ContactTransferred | ContactAnswered | ContactAbandoned | ContactRemoved
+)
+
+
+def _first_segment(handler: Callable[[Event], None], e: _Segmented) -> None:
+    if e.segment == 1:
+        handler(e)
 
 
 class ReplayDriver(Driver):
@@ -121,20 +175,127 @@ class ReplayDriver(Driver):
     ) -> None:
         super().__init__(model, arrivals, rng, trace=trace)
         self._day = day
-        self._talk, self._patience_of = _plan(day, arrivals)
+        self._talk, self._patience_of, self._later = _plan(day, arrivals)
         self._recorded: dict[str, RecordedContact] = {}
         """The contacts replayed so far by id (their call back choice, their wrap-up)."""
+        self._entering: RecordedContact | None = None
+        self._hand_offs: dict[str, deque[tuple[Transfer, float]]] = {}
+        """Per contact: the hand-offs still to come, each with the next segment's talk."""
+        self._segment_wraps: set[tuple[str, str]] = set()
+        """(contact, agent) of the wrap-ups of handed-off segments going on."""
+        self._out_for_good: set[str] = set()
+        """Contacts handed out of routing that do not come back (the last call back attempt)."""
         self._actions[CallbackOffered] = self._callback_offered
+        if any(c.transfers for c in day.recording.contacts):
+            # The planner's statistics count a contact once, by its first segment (as
+            # ``contactcenter.kpi`` does): later segments are not offered or answered again.
+            self._observe = dict(self._observe)
+            for kind in (ContactQueued, ContactTransferred, ContactAnswered, ContactAbandoned,
+                         ContactRemoved):  # fmt: skip
+                handler = self._observe.get(kind)
+                if handler is not None:
+                    self._observe[kind] = partial(_first_segment, handler)
 
     def _arrivals(self) -> Process:
         env = self.env
         default = self.model.center.settings.default_tier
-        plan = zip(self._day.recording.contacts, self._talk, self._patience_of, strict=True)
-        for c, talk, patience in plan:
-            yield env.timeout(c.arrived - env.now)
-            self._arrive(c.queue, c.tier or default, talk, patience)
-            self._recorded[str(self._next_id)] = c
+        contacts = self._day.recording.contacts
+        for i in sorted(range(len(contacts)), key=lambda i: (contacts[i].entered, i)):
+            c = contacts[i]
+            yield env.timeout(c.entered - env.now)
+            self._entering = c
+            self._arrive(c.queue, c.tier or default, self._talk[i], self._patience_of[i])
+            cid = str(self._next_id)
+            self._recorded[cid] = c
+            if c.transfers:
+                self._hand_offs[cid] = deque(zip(c.transfers, self._later[i], strict=True))
+        self._entering = None
         self._arriving = False
+        self._check_done()
+
+    def _enter(self, now: float, cid: str, queue: str, tier: str) -> list[Event]:
+        c = self._entering
+        if c is None or (c.dedicated_agent is None and not c.is_callback):
+            return super()._enter(now, cid, queue, tier)
+        return self.router.contact_arrived(
+            now,
+            cid,
+            queue,
+            tier=tier,
+            preferred_agent=c.dedicated_agent,
+            arrived_at=c.arrived if c.is_callback else None,
+            patient=c.is_callback,
+        )
+
+    def _patience(self, timeout: simpy.Event) -> None:
+        cid = str(timeout.value)
+        c = self._recorded.get(cid)
+        if c is None or not c.is_callback:
+            super()._patience(timeout)
+        elif cid in self._waiting:  # a call back cancelled while queued
+            self._input(self.router.contact_cancelled(self.env.now, cid))
+
+    def _serve(self, timeout: simpy.Event) -> None:
+        cid = str(timeout.value)
+        todo = self._hand_offs.get(cid)
+        if not todo:
+            super()._serve(timeout)
+            return
+        t, talk = todo.popleft()
+        now, router = self.env.now, self.router
+        view = router.contact(cid)
+        assert view.agent is not None
+        self._handle[cid] = talk
+        self._segment_wraps.add((cid, view.agent))
+        if t.queue is not None or t.agent is not None:
+            self._input(self._hand_on(now, cid, t))
+        else:  # out of routing: a call back's attempt that did not reach the customer
+            self._input(router.hand_off(now, cid))
+            if t.back is None:
+                self._out_for_good.add(cid)
+            else:
+                self.env.process(self._again(cid, view.queue, view.tier, view.segment + 1, t.back))
+        if t.wrap_up is not None and self.model.wrap_up.mode == "sampled":
+            self.env.process(self._segment_wrap(cid, view.agent, t.wrap_up))
+
+    def _hand_on(self, now: float, cid: str, t: Transfer) -> list[Event]:
+        """The recorded transfer; one to an agent who cannot take it now (a what-if) goes to
+        the queue, where that agent's queue would have put it had it not answered."""
+        router = self.router
+        view = router.contact(cid)
+        if t.agent is not None:
+            agent = router.agent(t.agent)
+            if agent.can_take(view.channel) and cid not in agent.slots:
+                return router.hand_off(now, cid, to_queue=t.queue, to_agent=t.agent)
+        return router.hand_off(now, cid, to_queue=t.queue or view.queue)
+
+    def _again(self, cid: str, queue: str, tier: str, segment: int, delay: float) -> Process:
+        """A call back's next attempt queues ``delay`` after the last one ended."""
+        yield self.env.timeout(delay)
+        c = self._recorded[cid]
+        self._input(
+            self.router.contact_arrived(
+                self.env.now, cid, queue, tier=tier, preferred_agent=c.dedicated_agent,
+                arrived_at=c.arrived, segment=segment, patient=True,
+            )
+        )  # fmt: skip
+
+    def _segment_wrap(self, cid: str, agent: str, seconds: float) -> Process:
+        yield self.env.timeout(seconds)
+        if (cid, agent) in self._segment_wraps:  # (void when the queue's timer just ended it)
+            self._input(self.router.wrap_up_done(self.env.now, cid, "done", agent))
+
+    def _wrapped(self, e: WrapUpEnded) -> None:
+        key = (e.contact_id, e.agent_id)
+        if key not in self._segment_wraps:
+            super()._wrapped(e)
+            return
+        self._segment_wraps.discard(key)
+        if e.contact_id in self._out_for_good:
+            self._out_for_good.discard(e.contact_id)
+            self._in_system -= 1
+        if e.agent_id in self._leaving:
+            self._maybe_leave(e.agent_id)
         self._check_done()
 
     def _callback_offered(self, e: CallbackOffered) -> None:
@@ -242,6 +403,7 @@ def replay_setup(
     if overridden:
         spec = spec.model_copy(update={"staffing": None, "roster": None})
     model = resolve(spec, center, forecast, base=base, source=scenario.name)
+    _check_agents(inside, model.center, scenario)
     names = [g.name for g in model.groups]
     if staffing is not None:
         model = model.with_staffing(load_staffing(staffing, forecast, names))
@@ -270,11 +432,26 @@ def _check_names(recording: Recording, center: Center, scenario: Path) -> None:
     log of another center names others): each unknown name once, with how often it occurs."""
     unknown: dict[tuple[str, str], int] = {}
     for c in recording.contacts:
-        for queue in {c.queue, c.counted_in}:
+        queues = {c.queue, c.counted_in} | {t.queue for t in c.transfers if t.queue}
+        for queue in queues:
             if queue not in center.queues:
                 unknown[("queue", queue)] = unknown.get(("queue", queue), 0) + 1
         if c.tier is not None and c.tier not in center.tiers:
             unknown[("tier", c.tier)] = unknown.get(("tier", c.tier), 0) + 1
+    _refuse(unknown, recording, scenario)
+
+
+def _check_agents(recording: Recording, center: Center, scenario: Path) -> None:
+    """Every dedicated agent and transfer target of the recording is an agent of the model."""
+    unknown: dict[tuple[str, str], int] = {}
+    for c in recording.contacts:
+        for agent in {c.dedicated_agent} | {t.agent for t in c.transfers}:
+            if agent is not None and agent not in center.agents:
+                unknown[("agent", agent)] = unknown.get(("agent", agent), 0) + 1
+    _refuse(unknown, recording, scenario)
+
+
+def _refuse(unknown: dict[tuple[str, str], int], recording: Recording, scenario: Path) -> None:
     if unknown:
         raise ScenarioError(
             [

@@ -5,7 +5,7 @@ event list, stamped at a wall clock ``midnight + at``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,13 +14,14 @@ from contactcenter.events import (
     ContactAbandoned,
     ContactAnswered,
     ContactCompleted,
+    ContactHandedOff,
     ContactQueued,
     ContactRemoved,
     Event,
     WrapUpEnded,
 )
 from contactcenter.store import Store
-from sim.recording import RecordedContact, Recording
+from sim.recording import RecordedContact, Recording, Transfer
 
 DAY = date(2024, 6, 3)
 
@@ -29,39 +30,91 @@ def midnight(zone: Any = None) -> float:
     return datetime.combine(DAY, datetime.min.time(), zone).timestamp()
 
 
-def recording_of(trace: Sequence[list[Event]], source: str = "simulated") -> Recording:
-    """The simulated day's contacts, as a recording with full-precision times."""
+def recording_of(
+    trace: Sequence[list[Event]],
+    source: str = "simulated",
+    *,
+    dedicated: Mapping[str, str] | None = None,
+) -> Recording:
+    """The simulated day's contacts, as a recording with full-precision times: each segment an
+    agent handed on as a ``Transfer``, a call back's contact (queued after its original
+    arrival) with ``queued``; ``dedicated``: contact id -> the customer's dedicated agent."""
     seen: dict[str, dict[str, Any]] = {}
+    last = 0.0
     for events in trace:
         for e in events:
+            last = e.at
             if isinstance(e, ContactQueued):
-                c = seen.setdefault(
-                    e.contact_id, {"arrived": e.arrived_at, "queue": e.queue, "tier": e.tier}
-                )
-                c["last"] = e.queue
+                c = seen.get(e.contact_id)
+                if c is None:
+                    c = seen[e.contact_id] = {
+                        "arrived": e.arrived_at, "queue": e.queue, "tier": e.tier,
+                        "queued": e.at if e.at != e.arrived_at else None,
+                        "talks": [], "hands": [],
+                    }  # fmt: skip
+                if e.segment == 1:
+                    c["last"] = e.queue
+                elif c["hands"] and c["hands"][-1]["out"]:  # a call back's next attempt
+                    hand = c["hands"][-1]
+                    hand["back"], hand["out"] = e.at - hand["at"], False
             elif isinstance(e, ContactAnswered) and e.segment == 1:
                 seen[e.contact_id].update(outcome="answered", wait=e.wait_seconds)
-            elif isinstance(e, ContactAbandoned):
+            elif isinstance(e, ContactAbandoned) and e.segment == 1:
                 seen[e.contact_id].update(outcome="abandoned", wait=e.wait_seconds)
-            elif isinstance(e, ContactRemoved):
+            elif isinstance(e, ContactRemoved) and e.segment == 1:
                 outcome = "callback" if e.reason == "callback_accepted" else "removed"
                 seen[e.contact_id].update(outcome=outcome, wait=e.wait_seconds)
             elif isinstance(e, ContactCompleted):
-                seen[e.contact_id]["talk"] = e.handle_seconds
+                seen[e.contact_id]["talks"].append(e.handle_seconds)
+            elif isinstance(e, ContactHandedOff):
+                c = seen[e.contact_id]
+                c["talks"].append(e.handle_seconds)
+                out = e.to_queue is None and e.to_agent is None
+                c["hands"].append(
+                    {
+                        "queue": e.to_queue,
+                        "agent": e.to_agent,
+                        "at": e.at,
+                        "by": e.agent_id,
+                        "out": out,
+                        "back": None,
+                        "wrap": None,
+                    }
+                )
             elif isinstance(e, WrapUpEnded):
-                seen[e.contact_id]["wrap"] = e.wrap_up_seconds
+                c = seen[e.contact_id]
+                hand = next(
+                    (h for h in c["hands"] if h["by"] == e.agent_id and h["wrap"] is None), None
+                )
+                if hand is not None:
+                    hand["wrap"] = e.wrap_up_seconds
+                else:
+                    c["wrap"] = e.wrap_up_seconds
+    dedicated = dedicated or {}
     contacts = [
         RecordedContact(
             c["arrived"],
             c["queue"],
             c["tier"],
-            c["outcome"],
-            c["wait"],
-            c.get("talk"),
+            c.get("outcome", "unfinished"),
+            c.get("wait", last - c["arrived"]),
+            c["talks"][0] if c["talks"] else None,
             c.get("wrap"),
             c["last"] if c["last"] != c["queue"] else None,
+            dedicated.get(cid),
+            c["queued"],
+            tuple(
+                Transfer(
+                    h["queue"],
+                    h["agent"],
+                    h["back"],
+                    c["talks"][i + 1] if i + 1 < len(c["talks"]) else None,
+                    h["wrap"],
+                )
+                for i, h in enumerate(c["hands"])
+            ),
         )
-        for c in seen.values()
+        for cid, c in seen.items()
     ]
     contacts.sort(key=lambda c: c.arrived)
     return Recording(DAY, tuple(contacts), source)
