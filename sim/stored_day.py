@@ -2,11 +2,12 @@
 values with the data keys file; the replay reads no personal value, only ids, queues, times
 and outcomes) and without writing anything: an existing database only, never a new one.
 
-* Contacts: every inbound contact that entered a queue (``queued_wall``) on the day, in local
-  time; call backs' own contacts (``kind`` ``callback``) are left out: they are outbound work
-  the planner does not simulate (their bookings count as the ``callback`` outcome of the
-  contact that asked). A contact an agent transferred is replayed as its first segment (its
-  queue, talk and wrap-up); later segments are agents' work the core does not decide.
+* Contacts: every contact that entered a queue (``queued_wall``) on the day, in local time:
+  inbound ones, and call backs' own contacts (``kind`` ``callback``: queued when they did,
+  with the customer's original arrival). A contact an agent handed on carries its segments
+  (``contact_segments``) as ``Transfer``s: to a queue or an agent, or out of routing (a call
+  back's attempt that missed the customer) and queued again when it was. A verified
+  customer's dedicated agent (the CRM's ``dedicated_agent``) comes with the contact.
 * Logins: the agent state log as shifts (``Shift``): an agent is on while logged in and not
   away (an away for ``no-answer`` counts as on: the planner makes those itself), which is the
   staffing the day really had.
@@ -22,7 +23,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from contactcenter.store import ContactRecord, SegmentRecord, Store, StoreError
-from sim.recording import Outcome, RecordedContact, Recording
+from sim.recording import Outcome, RecordedContact, Recording, Transfer
 from sim.scenario import Shift
 
 _ALL = sys.maxsize
@@ -35,7 +36,7 @@ class StoredDay:
     shifts: tuple[Shift, ...]
     """Agents' logged-in, not-away periods of the day (seconds since midnight)."""
     left_out: int
-    """Inbound contacts of the day that never entered a queue, and call backs' contacts."""
+    """Contacts of the day that never entered a queue (e.g. served by the IVR alone)."""
 
 
 def read_stored_day(
@@ -68,16 +69,23 @@ async def _read(
         records = [
             r for r in await store.contact_records(midnight, limit=_ALL) if r.arrived_wall < end
         ]
-        kept = [r for r in records if r.kind == "inbound" and r.queued_wall is not None]
+        kept = [r for r in records if r.queued_wall is not None]
         if not kept:
             raise StoreError(f"{db}: no contact entered a queue on {day.isoformat()}")
         latest = max(_last_wall(r) for r in records)
         contacts = []
+        dedicated: dict[str, str | None] = {}
         for r in kept:
-            first = None
+            segments = None
             if r.transfers or r.segment > 1:
-                first = (await store.segments(r.contact_id))[0]
-            contacts.append(_contact(r, first, midnight, latest))
+                segments = await store.segments(r.contact_id)
+            agent = None
+            if r.customer_id is not None and r.verified:  # (only a verified one routes live)
+                if r.customer_id not in dedicated:
+                    customer = await store.customer(r.customer_id)
+                    dedicated[r.customer_id] = customer.dedicated_agent if customer else None
+                agent = dedicated[r.customer_id]
+            contacts.append(_contact(r, segments, midnight, latest, agent))
         states = sorted(await store.agent_states(limit=_ALL), key=lambda s: s.id)
     contacts.sort(key=lambda c: c.arrived)
     recording = Recording(day, tuple(contacts), db.name)
@@ -104,32 +112,38 @@ def _last_wall(r: ContactRecord) -> float:
 
 
 def _contact(
-    r: ContactRecord, first: SegmentRecord | None, midnight: float, latest: float
+    r: ContactRecord,
+    segments: list[SegmentRecord] | None,
+    midnight: float,
+    latest: float,
+    dedicated: str | None,
 ) -> RecordedContact:
-    """One stored contact as the replay sees it; ``first``: its first segment when it had
-    more than one queue or segment."""
+    """One stored contact as the replay sees it; ``segments``: its segments when it had more
+    than one queue or segment."""
     assert r.queued_wall is not None
-    arrived = r.queued_wall - midnight
+    callback = r.kind == "callback"
+    start = r.arrived_wall if callback else r.queued_wall  # (a call back keeps its place)
+    first = segments[0] if segments else None
     queue = first.queue if first is not None else r.queue
     talk = first.talk_seconds if first is not None else r.talk_seconds
-    wrap = first.wrap_up_seconds if first is not None else r.wrap_up_seconds
+    wrap = segments[-1].wrap_up_seconds if segments else r.wrap_up_seconds
     wait = r.wait_seconds
     outcome: Outcome
     if r.answered_wall is not None:
         outcome = "answered"
-    elif r.outcome == "abandoned":
+    elif r.outcome == "abandoned" and not callback:
         outcome = "abandoned"
     elif r.outcome == "callback" and r.removed_reason == "callback_accepted":
         outcome = "callback"
-    elif r.outcome in ("callback", "disconnect"):
+    elif r.removed_wall is not None or r.outcome in ("callback", "disconnect"):
         outcome = "removed"
     else:  # still waiting, or cut by a crash / ended outside routing while waiting
         outcome = "unfinished"
-        wait = (r.ended_wall if r.ended_wall is not None else latest) - r.queued_wall
+        wait = (r.ended_wall if r.ended_wall is not None else latest) - start
     if outcome != "answered":
         talk = wrap = None
     return RecordedContact(
-        arrived,
+        start - midnight,
         r.first_queue,
         r.tier,
         outcome,
@@ -137,4 +151,22 @@ def _contact(
         talk,
         wrap,
         queue if queue != r.first_queue else None,
+        dedicated,
+        r.queued_wall - midnight if callback else None,
+        _transfers(segments) if segments and outcome == "answered" else (),
     )
+
+
+def _transfers(segments: list[SegmentRecord]) -> tuple[Transfer, ...]:
+    """How each segment an agent handed on ended, with the next one's talk (a last attempt of
+    a call back that missed the customer: out of routing, never back)."""
+    out = []
+    for s, nxt in zip(segments, [*segments[1:], None], strict=True):
+        if s.end_reason not in ("transferred", "retry"):
+            break
+        back = None
+        if s.end_reason == "retry" and nxt is not None and nxt.queued_wall is not None:
+            back = nxt.queued_wall - (s.ended_wall if s.ended_wall is not None else 0.0)
+        talk = nxt.talk_seconds if nxt is not None else None
+        out.append(Transfer(s.to_queue, s.to_agent, back, talk, s.wrap_up_seconds))
+    return tuple(out)

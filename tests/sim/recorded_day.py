@@ -20,7 +20,7 @@ from contactcenter.events import (
     Event,
     WrapUpEnded,
 )
-from contactcenter.store import Store
+from contactcenter.store import CustomerRecord, Store
 from sim.recording import RecordedContact, Recording, Transfer
 
 DAY = date(2024, 6, 3)
@@ -120,10 +120,19 @@ def recording_of(
     return Recording(DAY, tuple(contacts), source)
 
 
-async def store_day(trace: Sequence[list[Event]], db: Path, channel: str = "voice") -> None:
-    """Write the simulated day into a real store, as the live runtime would."""
+async def store_day(
+    trace: Sequence[list[Event]],
+    db: Path,
+    channel: str = "voice",
+    *,
+    dedicated: Mapping[str, str] | None = None,
+) -> None:
+    """Write the simulated day into a real store, as the live runtime would: a call back's
+    contact (first queued after its original arrival) booked as one, a contact of
+    ``dedicated`` (contact id -> agent) by a verified customer whose CRM card names the agent."""
     base = midnight()
     created: set[str] = set()
+    dedicated = dedicated or {}
     async with await Store.open(db) as store:
         for events in trace:
             if not events:
@@ -131,11 +140,26 @@ async def store_day(trace: Sequence[list[Event]], db: Path, channel: str = "voic
             for e in events:
                 if isinstance(e, ContactQueued) and e.contact_id not in created:
                     created.add(e.contact_id)
-                    await store.create_contact(
-                        e.contact_id,
-                        channel=channel,
-                        queue=e.queue,
-                        arrived_wall=base + e.arrived_at,
-                        tier=e.tier,
-                    )
+                    await _create(store, e, base, channel, dedicated.get(e.contact_id))
             await store.record_events(events, base + events[0].at)
+
+
+async def _create(
+    store: Store, e: ContactQueued, base: float, channel: str, agent: str | None
+) -> None:
+    if e.at != e.arrived_at:  # a call back's contact
+        await store.add_callback(
+            callback_contact_id=e.contact_id, contact_id=None, queue=e.queue, customer_id=None,
+            verified=False, phone="+15550100", name=None, tier=e.tier, source="queue_offer",
+            requested_by=None, arrived_wall=base + e.arrived_at, created_wall=base + e.at,
+            due_wall=base + e.at,
+        )  # fmt: skip
+        return
+    customer = None
+    if agent is not None:
+        customer = f"customer-{e.contact_id}"
+        await store.upsert_customer(CustomerRecord(customer, "a customer", dedicated_agent=agent))
+    await store.create_contact(
+        e.contact_id, channel=channel, queue=e.queue, arrived_wall=base + e.arrived_at,
+        tier=e.tier, customer_id=customer, verified=customer is not None,
+    )  # fmt: skip

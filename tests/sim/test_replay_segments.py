@@ -6,6 +6,7 @@ contacts CSV and read back, the day replays bit for bit."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -23,9 +24,10 @@ from contactcenter.events import (
 )
 from sim.recording import RecordedContact, Recording, Transfer, read_contacts, write_contacts
 from sim.replay import recorded_tallies, replay_once, replay_setup
-from sim.statistics import FROM_EVENTS, kpis
+from sim.statistics import FROM_EVENTS, Tallies, kpis
+from sim.stored_day import read_stored_day
 from tests.sim.files import write_scenario
-from tests.sim.recorded_day import recording_of
+from tests.sim.recorded_day import DAY, recording_of, store_day
 from tests.sim.test_replay import MORE, STAFFING, day_spec, simulated_day
 
 
@@ -62,14 +64,11 @@ def with_segments(day: Recording, groups: dict[str, tuple[str, ...]], seed: int)
     return Recording(day.day, tuple(out), "with segments")
 
 
-@pytest.mark.parametrize(
-    "wrap_up",
-    [{"mode": "timer"}, {"mode": "sampled", "mean_seconds": 25}],
-    ids=["timer", "sampled"],
-)
-def test_a_day_with_transfers_call_backs_and_dedicated_agents_replays_to_exactly_its_kpis(
+def lived_day(
     tmp_path: Path, wrap_up: dict[str, Any]
-) -> None:
+) -> tuple[Path, Tallies, list[list[Event]], dict[str, str]]:
+    """A day lived with transfers, call backs and dedicated agents: its scenario, its tallies,
+    its events and the dedicated agents of its contacts (by id)."""
     # the customers of a busy day (many took call backs), lived with more agents on duty
     # (some free to take a transfer)
     spec = day_spec(wrap_up=wrap_up, callbacks={"accept_probability": 1.0})
@@ -108,7 +107,22 @@ def test_a_day_with_transfers_call_backs_and_dedicated_agents_replays_to_exactly
         if isinstance(e, ContactOffered) and e.contact_id in dedicated
     )
     assert taken[True] > 3
+    return path, day, events, dedicated
 
+
+WRAP_UPS = pytest.mark.parametrize(
+    "wrap_up",
+    [{"mode": "timer"}, {"mode": "sampled", "mean_seconds": 25}],
+    ids=["timer", "sampled"],
+)
+
+
+@WRAP_UPS
+def test_a_day_with_transfers_call_backs_and_dedicated_agents_replays_to_exactly_its_kpis(
+    tmp_path: Path, wrap_up: dict[str, Any]
+) -> None:
+    path, day, events, dedicated = lived_day(tmp_path, wrap_up)
+    hand_offs = [e for es in events for e in es if isinstance(e, ContactHandedOff)]
     recording = recording_of(events, dedicated=dedicated)
     assert sum(bool(c.transfers) for c in recording.contacts) == len(
         {e.contact_id for e in hand_offs}
@@ -137,3 +151,34 @@ def test_a_day_with_transfers_call_backs_and_dedicated_agents_replays_to_exactly
             per_queue["abandoned"][j],
         )
         assert t.sl_offered() == per_queue["sl_offered"][j]
+
+
+@WRAP_UPS
+def test_the_same_day_recorded_in_a_store_replays_to_its_kpis(
+    tmp_path: Path, wrap_up: dict[str, Any]
+) -> None:
+    """Recorded in a real store as the live runtime writes it (segments, call backs booked,
+    customers' CRM cards with their dedicated agents), read back and replayed."""
+    path, day, events, dedicated = lived_day(tmp_path, wrap_up)
+    db = tmp_path / "db" / "cc.sqlite3"
+    asyncio.run(store_day(events, db, dedicated=dedicated))
+    stored = read_stored_day(db, None, DAY, None).recording
+    recorded = recording_of(events, dedicated=dedicated)
+    assert stored.contacts and len(stored.contacts) == len(recorded.contacts)
+
+    def what(r: Recording) -> Counter[Any]:
+        return Counter(
+            (c.queue, c.outcome, c.is_callback, c.dedicated_agent,
+             tuple((t.queue, t.agent, t.back is not None) for t in c.transfers))
+            for c in r.contacts
+        )  # fmt: skip
+
+    assert what(stored) == what(recorded)
+
+    setup = replay_setup(path, stored)
+    again = replay_once(setup.model, setup.day, np.random.SeedSequence(99))
+    mine, theirs = kpis(again.counts.sum(axis=0)), kpis(day.counts.sum(axis=0))
+    for k in ("offered", "answered", "abandoned", "sl_offered"):
+        assert np.array_equal(mine[k], theirs[k], equal_nan=True), k
+    # the store keeps wall times to ~0.2 us; durations come from the events
+    assert np.allclose(mine["asa"], theirs["asa"], atol=1e-5, equal_nan=True)
