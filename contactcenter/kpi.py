@@ -13,6 +13,9 @@
   queue the segment was in; a segment is handled when its conversation ends (a hang-up or a
   hand-off), its wrap-up counts once it ends (as the metrics' ``handle_time_seconds`` and
   ``wrap_up_time_seconds`` do).
+* **CSAT** (customer satisfaction): over the survey answers (scores 1-5) given for contacts
+  an agent handled, the mean score and the share satisfied (4 or 5); counted under the queue
+  and agent of the contact's last segment an agent answered (``Csat``).
 * **Transfers** (an agent hands a contact on): counted as ``handed_off`` in the queue it left
   and ``transferred_in`` in the queue it went to. The contact's later segments are not offered,
   answered or abandoned again (they count as ``transfers_answered`` / ``transfers_abandoned``),
@@ -204,3 +207,29 @@ class Tally:
                 except ValueError as err:
                     raise ValueError(f"queue {queue!r}: {err}") from None
         return tally
+
+
+SATISFIED = 4
+"""A CSAT score at or above this (4, 5) counts as satisfied."""
+
+
+@dataclass(frozen=True)
+class Csat:
+    """Survey answers summed: how many, the sum of their scores, how many satisfied."""
+
+    answers: int = 0
+    score_sum: int = 0
+    satisfied: int = 0
+
+    def __add__(self, other: Csat) -> Csat:
+        return Csat(
+            self.answers + other.answers,
+            self.score_sum + other.score_sum,
+            self.satisfied + other.satisfied,
+        )
+
+    def average(self) -> float | None:
+        return self.score_sum / self.answers if self.answers else None
+
+    def satisfied_share(self) -> float | None:
+        return self.satisfied / self.answers if self.answers else None

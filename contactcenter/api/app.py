@@ -23,6 +23,7 @@ from contactcenter.api import (
     customers,
     erasure,
     supervisors,
+    surveys,
 )
 from contactcenter.api.chat_identity import ChatIdentity, Keyring
 from contactcenter.api.context import CTX, Ctx, Settings
@@ -46,6 +47,7 @@ PAGES = {
     "/chat": ("chat.html", "Customer chat widget"),
     "/desktop": ("desktop.html", "Agent desktop"),
     "/wallboard": ("wallboard.html", "Live wallboard"),
+    "/quality": ("quality.html", "Supervisors' quality page: CSAT per queue and agent"),
 }
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png|ico)$")
 _TYPES = {
@@ -179,6 +181,7 @@ def all_routes() -> list[Route]:
         *callbacks.ROUTES,
         *customers.ROUTES,
         *erasure.ROUTES,
+        *surveys.ROUTES,
         *OPS,
         *_pages(),
     ]

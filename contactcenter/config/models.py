@@ -131,6 +131,20 @@ class RetentionSettings(_Model):
     contacts_days: Days | None = None
 
 
+class CsatSettings(_Model):
+    """Customer satisfaction (CSAT) surveys: after a contact an agent handled, its customer
+    may score it 1-5 once, with an optional comment (personal data: sealed, retained as notes).
+    ``channels``: where the survey is asked (chat: the widget asks when the chat ends).
+    ``window_hours``: how long after the contact ended an answer is taken. ``question``:
+    what the customer is asked."""
+
+    channels: tuple[Channel, ...] = ("chat",)
+    window_hours: float = Field(default=24.0, gt=0, le=720)
+    question: str = Field(
+        default="How satisfied are you with the help you got?", min_length=1, max_length=200
+    )
+
+
 class CenterSettings(_Model):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
@@ -145,6 +159,7 @@ class CenterSettings(_Model):
     callbacks: CallbackSettings = CallbackSettings()
     retention: RetentionSettings = RetentionSettings()
     chat_identity: ChatIdentitySettings = ChatIdentitySettings()
+    csat: CsatSettings = CsatSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -95,8 +95,8 @@ HANDLE_BUCKETS: tuple[float, ...] = (
 WRAP_UP_SPREAD: tuple[float, ...] = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800)
 """Wrap-up edges besides each queue's ``wrap_up_seconds`` (a wrap-up that timed out lands
 exactly on its queue's edge)."""
-SURVEY_BUCKETS: tuple[float, ...] = tuple(float(i) for i in range(11))
-"""Survey scores 0-10 (fits 1-5 CSAT and 0-10 NPS-style questions alike)."""
+SURVEY_BUCKETS: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0)
+"""CSAT scores are 1-5 (``runtime/surveys.py``): a bucket per score."""
 
 AGENT_STATES: tuple[AgentActivity, ...] = tuple(AgentActivity)
 REJECT_REASONS: tuple[RejectReason, ...] = (
@@ -340,7 +340,7 @@ class Metrics:
             wrap_up_buckets(center),
         )
         self.survey_score = histogram(
-            "survey_score", "Customer survey scores (unitless, 0-10).", survey_buckets
+            "survey_score", "Customer survey (CSAT) scores, 1-5.", survey_buckets
         )
         self.handed_off = counter(
             "contacts_handed_off_total",

@@ -130,6 +130,8 @@ class MetricsLike(Protocol):
 
     def store_events_held(self, count: int) -> None: ...
 
+    def observe_survey(self, queue: str, channel: str, score: float) -> None: ...
+
 
 # -- between the agents' desk and the channels ------------------------------------------------
 

@@ -27,6 +27,7 @@ from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.liveness import Liveness
 from contactcenter.runtime.ports import Edge, MetricsLike
 from contactcenter.runtime.supervision import Supervision
+from contactcenter.runtime.surveys import Surveys
 from contactcenter.runtime.transfers import Transfers
 from contactcenter.runtime.voice import VoiceService
 from contactcenter.runtime.wallboard import Wallboard
@@ -73,6 +74,7 @@ class Site:
         self.voice = VoiceService(self.engine, store, self.agents, self.callbacks)
         self.transfers = Transfers(self.engine, store, self.agents, self.callbacks)
         self.supervision = Supervision(self.engine, store)
+        self.surveys = Surveys(self.engine, store, center.settings.csat, metrics)
         self.wallboard = Wallboard(self.engine, self.callbacks)
         self.agents.handle("chat", self.chat)
         self.agents.handle("voice", self.voice)

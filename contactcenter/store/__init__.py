@@ -4,6 +4,7 @@ sessions, audit, call backs and surveys. ``Store.open(path)`` is the way in."""
 from contactcenter.store.errors import (
     DataKeysError,
     DuplicateContact,
+    DuplicateSurvey,
     SchemaTooNew,
     StoreError,
     UnknownCallback,
@@ -41,6 +42,7 @@ __all__ = [
     "CustomerRecord",
     "DataKeysError",
     "DuplicateContact",
+    "DuplicateSurvey",
     "Message",
     "NewMessage",
     "OpenContact",

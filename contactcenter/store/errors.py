@@ -27,6 +27,10 @@ class DuplicateContact(StoreError):
     """A contact with that id was already created."""
 
 
+class DuplicateSurvey(StoreError):
+    """The contact's customer has answered its survey already (one answer per contact)."""
+
+
 class SchemaTooNew(StoreError):
     """The database was written by a newer version of this program (more migrations)."""
 

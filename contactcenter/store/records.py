@@ -229,13 +229,18 @@ class CallbackAttempt:
 
 @dataclass(frozen=True, slots=True)
 class SurveyRecord:
-    """A customer's after-contact survey answer (score 1-5)."""
+    """A customer's after-contact survey answer (score 1-5), with the queue and agent of the
+    contact's last segment an agent answered and its channel (None: the contact is unknown to
+    the store, or the answer is older than these columns)."""
 
     id: int
     contact_id: str
     score: int
     comment: str | None
     wall_time: float
+    queue: str | None = None
+    channel: str | None = None
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -288,6 +288,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             wall REAL NOT NULL
         ) STRICT""",
     ),
+    # 6: a survey answer says what it is about (the queue and agent of the contact's last
+    # segment an agent answered, its channel), and a contact takes one answer (older rows,
+    # which have no queue, are left as they are)
+    (
+        "ALTER TABLE surveys ADD COLUMN queue TEXT",
+        "ALTER TABLE surveys ADD COLUMN channel TEXT",
+        "ALTER TABLE surveys ADD COLUMN agent_id TEXT",
+        "CREATE UNIQUE INDEX surveys_one_answer ON surveys (contact_id) WHERE queue IS NOT NULL",
+        "CREATE INDEX surveys_time ON surveys (wall_time)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -40,6 +40,7 @@ from contactcenter.store.data_keys import problem as data_keys_problem
 from contactcenter.store.errors import (
     DataKeysError,
     DuplicateContact,
+    DuplicateSurvey,
     StoreError,
     UnknownCallback,
     UnknownContact,
@@ -77,6 +78,7 @@ NewMessage = tuple[str, str, str, float, str | None]
 _CONTACT_COLUMNS = ", ".join(f.name for f in fields(ContactRecord))
 _SEGMENT_COLUMNS = ", ".join(f.name for f in fields(SegmentRecord))
 _CALLBACK_COLUMNS = ", ".join(f.name for f in fields(CallbackRecord))
+_SURVEY_COLUMNS = ", ".join(f.name for f in fields(SurveyRecord))
 _CUSTOMER_COLUMNS = "id, name, tier, dedicated_agent, phone, email, account_number"
 _HASH_COLUMNS = "phone_hash, email_hash, account_hash"
 _WAITING = (
@@ -1169,31 +1171,47 @@ class Store:
 
     async def add_survey(
         self, contact_id: str, score: int, comment: str | None, wall_time: float
-    ) -> int:
-        """Store a survey answer (``score`` 1-5, else ``ValueError``); returns its id."""
+    ) -> SurveyRecord:
+        """Store a contact's survey answer (``score`` 1-5, else ``ValueError``) with the queue
+        and agent of its last segment an agent answered and its channel, read in the same
+        transaction; ``DuplicateSurvey`` if the contact has an answer already."""
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise ValueError(f"score must be an integer 1-5, not {score!r}")
         async with self._write() as db:
+            async with db.execute(
+                "SELECT 1 FROM surveys WHERE contact_id = ?", (contact_id,)
+            ) as found:
+                if await found.fetchone() is not None:
+                    raise DuplicateSurvey(contact_id)
             cur = await db.execute(
-                "INSERT INTO surveys (contact_id, score, comment, wall_time) VALUES (?, ?, ?, ?)",
-                (contact_id, score, self._seal("surveys", "comment", comment), wall_time),
+                "INSERT INTO surveys (contact_id, score, comment, wall_time, queue, channel,"
+                " agent_id) SELECT ?, ?, ?, ?, coalesce(s.queue, c.queue), c.channel, s.agent_id"
+                " FROM (SELECT ? AS id) k LEFT JOIN contacts c ON c.contact_id = k.id"
+                " LEFT JOIN contact_segments s ON s.contact_id = k.id AND s.segment ="
+                " (SELECT max(segment) FROM contact_segments WHERE contact_id = k.id"
+                " AND answered_wall IS NOT NULL AND agent_id IS NOT NULL)",
+                (contact_id, score, self._seal("surveys", "comment", comment), wall_time,
+                 contact_id),
+            )  # fmt: skip
+            rows = list(
+                await db.execute_fetchall(
+                    f"SELECT {_SURVEY_COLUMNS} FROM surveys WHERE id = ?", (_lastrowid(cur),)
+                )
             )
-            return _lastrowid(cur)
+        return self._survey(rows[0])
 
     async def surveys(self, contact_id: str) -> list[SurveyRecord]:
         """The survey answers given for a contact, oldest first."""
         rows = await self._rows(
-            "SELECT id, contact_id, score, comment, wall_time FROM surveys WHERE contact_id = ?"
-            " ORDER BY id",
+            f"SELECT {_SURVEY_COLUMNS} FROM surveys WHERE contact_id = ? ORDER BY id",
             (contact_id,),
         )
-        return [
-            SurveyRecord(
-                r["id"], r["contact_id"], r["score"],
-                self._open("surveys", "comment", r["comment"]), r["wall_time"],
-            )
-            for r in rows
-        ]  # fmt: skip
+        return [self._survey(r) for r in rows]
+
+    def _survey(self, row: sqlite3.Row) -> SurveyRecord:
+        values = dict(zip(row.keys(), row, strict=True))
+        values["comment"] = self._open("surveys", "comment", values["comment"])
+        return SurveyRecord(**values)
 
 
 async def _insert_contact(

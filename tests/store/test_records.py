@@ -11,6 +11,7 @@ from contactcenter.store import (
     CallbackAttempt,
     CallbackRecord,
     DuplicateContact,
+    DuplicateSurvey,
     Store,
     UnknownCallback,
 )
@@ -121,12 +122,14 @@ async def test_agent_states_and_sign_of_life(store: Store) -> None:
 
 async def test_surveys(store: Store) -> None:
     first = await store.add_survey("c1", 5, "quick and friendly", T0)
-    await store.add_survey("c1", 1, None, T0 + 1)
+    with pytest.raises(DuplicateSurvey):  # one answer per contact
+        await store.add_survey("c1", 1, None, T0 + 1)
+    await store.add_survey("c2", 1, None, T0 + 1)
     got = await store.surveys("c1")
     assert [(s.id, s.score, s.comment, s.wall_time) for s in got] == [
-        (first, 5, "quick and friendly", T0),
-        (first + 1, 1, None, T0 + 1),
+        (first.id, 5, "quick and friendly", T0),
     ]
+    assert [s.score for s in await store.surveys("c2")] == [1]
     for bad in (0, 6, 3.5, True):
         with pytest.raises(ValueError, match="score"):
             await store.add_survey("c1", bad, None, T0)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@
   const KEY = "cc-chat";
   let conn = null;
   let ended = false;
+  let current = null;  // the chat this page talks in: { contact_id, token, topic }
 
   function signedIdentity() {
     const given = new URLSearchParams(location.hash.slice(1));
@@ -64,6 +65,39 @@
     $("end").hidden = true;
     $("again").hidden = false;
     if (conn) conn.stop();
+    if (by === "agent" || by === "customer") offerSurvey(current);
+  }
+
+  // After a chat an agent handled, the server may ask for a 1-5 score (once, for a while).
+  async function offerSurvey(chat) {
+    if (!chat) return;
+    const path = `/api/chat/${encodeURIComponent(chat.contact_id)}/survey`;
+    let survey;
+    try {
+      survey = await api("GET", `${path}?token=${encodeURIComponent(chat.token)}`);
+    } catch (e) {
+      return;  // nothing to ask (no agent took it, not surveyed, or answered already)
+    }
+    if (chat !== current) return;  // a new chat started meanwhile
+    $("survey-question").textContent = survey.question;
+    $("survey").reset();
+    $("survey").hidden = false;
+    $("survey").onsubmit = async (ev) => {
+      ev.preventDefault();
+      $("survey-error").textContent = "";
+      const body = { token: chat.token, score: Number(new FormData($("survey")).get("score")) };
+      const comment = $("survey-comment").value.trim();
+      if (comment) body.comment = comment;
+      try {
+        await api("POST", path, body);
+      } catch (e) {
+        if (e.code !== "already_answered") { $("survey-error").textContent = e.message; return; }
+      }
+      $("survey").hidden = true;
+      $("survey-thanks").hidden = false;
+      $("survey-thanks").focus();
+    };
+    $("survey").querySelector("input[name=score]").focus();
   }
 
   function onFrame(f) {
@@ -117,6 +151,7 @@
   }
 
   function connect(chat) {
+    current = chat;
     $("start").hidden = true;
     $("chat").hidden = false;
     $("chat-title").textContent = `Chat about ${chat.topic}`;
@@ -156,6 +191,9 @@
     $("again").hidden = true;
     $("callback").hidden = true;
     $("callback-open").hidden = true;
+    $("survey").hidden = true;
+    $("survey-thanks").hidden = true;
+    current = null;
     $("chat").hidden = true;
     $("start").hidden = false;
   }

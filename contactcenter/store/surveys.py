@@ -1,0 +1,41 @@
+"""CSAT of a period from the stored survey answers, per queue (and channel) and per agent.
+
+An answer counts in the period it was given in, under the queue and agent it was stored with
+(``Store.add_survey``: those of the contact's last segment an agent answered). Answers stored
+before surveys said what they were about (no queue) count nowhere. Only scores are read:
+comments are personal data and never leave the store here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from contactcenter.kpi import SATISFIED, Csat
+from contactcenter.store.store import Store
+
+
+@dataclass(frozen=True)
+class CsatReport:
+    queues: dict[tuple[str, str], Csat]
+    """(queue, channel) -> its answers."""
+    agents: dict[str, Csat]
+    """Agent id -> the answers about contacts it handled last."""
+
+
+async def csat_between(store: Store, since_wall: float, until_wall: float) -> CsatReport:
+    """The answers given at or after ``since_wall`` and before ``until_wall``."""
+    rows = await store._rows(
+        "SELECT queue, channel, agent_id, count(*), sum(score), sum(score >= ?) FROM surveys"
+        " WHERE wall_time >= ? AND wall_time < ? AND queue IS NOT NULL"
+        " GROUP BY queue, channel, agent_id",
+        (SATISFIED, since_wall, until_wall),
+    )
+    queues: dict[tuple[str, str], Csat] = defaultdict(Csat)
+    agents: dict[str, Csat] = defaultdict(Csat)
+    for queue, channel, agent, answers, total, satisfied in rows:
+        part = Csat(answers, total, satisfied)
+        queues[(queue, channel)] += part
+        if agent is not None:
+            agents[agent] += part
+    return CsatReport(dict(queues), dict(agents))
