@@ -281,8 +281,14 @@ class LoopLag:
 
 
 def build_center_dir(where: Path, n_agents: int) -> list[str]:
-    """Copy config/ to ``where`` and append ``n_agents`` chat agents; their ids."""
+    """Copy config/ to ``where`` (its chat open around the clock: the bench runs at any hour)
+    and append ``n_agents`` chat agents; their ids."""
     shutil.copytree(ROOT / "config", where)
+    hours_file = where / "ivr" / "hours.yaml"
+    hours = yaml.safe_load(hours_file.read_text())
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    hours["schedules"]["chat"] = {"weekly": {day: ["00:00-24:00"] for day in days}}
+    hours_file.write_text(yaml.safe_dump(hours, sort_keys=False))
     path = where / "agents.yaml"
     data = yaml.safe_load(path.read_text())
     templates = {a["id"]: a for a in data["agents"] if a["id"] in TEMPLATES}

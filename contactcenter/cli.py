@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         center = load_center(args.config)
         center, edges = _with_voice(center, args.config)
+        center = _with_chat_menu(center, args.config)
         edges += _with_bus(args.config)
     except ConfigError as err:
         print(str(err), file=sys.stderr)
@@ -116,6 +118,25 @@ def _serve(args: argparse.Namespace) -> int:
     except CannotServe as err:
         print(f"contactcenter serve: cannot start: {err}", file=sys.stderr)
         return 1
+
+
+def _with_chat_menu(center: Center, config_dir: Path) -> Center:
+    """The center with the web chat's menu (the flows of ``entries.yaml``'s chat entries run
+    for every new chat, ``runtime/chat_front_door.py``). Without the voice edge only those
+    flows: the phone line's take no calls, so its queues have no opening hours."""
+    from contactcenter.ivr import flows_of, with_flows
+    from contactcenter.ivr.flow import Entries
+
+    if flows_of(center) is not None:  # the voice edge loaded them all
+        return center
+    flows = load_flows(config_dir, center)
+    chat = flows.entries.chat
+    only_chat = replace(
+        flows,
+        flows={fid: f for fid, f in flows.flows.items() if fid in chat.values()},
+        entries=Entries(chat=dict(chat)),
+    )
+    return with_flows(center, only_chat)
 
 
 def _with_voice(center: Center, config_dir: Path) -> tuple[Center, list[EdgePlan]]:

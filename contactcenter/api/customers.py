@@ -1,8 +1,10 @@
 """Customers' web chat (public, no login): start a chat, then talk over a WebSocket.
 
-``POST /api/chat`` queues the chat (it is in the store before the answer), with the identity
-the site's backend signed, if any (``api/chat_identity.py``), and returns the contact id with a
-token: an HMAC of the id under the server's secret, so only the customer who
+``POST /api/chat`` takes the chat in, with the identity the site's backend signed, if any
+(``api/chat_identity.py``): through the chat's menu where the center has one
+(``runtime/chat_front_door.py``: hours, menu, automatic replies, then the queue), else
+straight to its topic's queue (in the store before the answer). It returns the contact id with
+a token: an HMAC of the id under the server's secret, so only the customer who
 started the chat can open its socket, also after a restart. A waiting customer whose socket
 stays closed for the grace period has left (an abandon); one who ends the chat while talking
 ends the conversation.
@@ -66,7 +68,9 @@ def agent_display_name(ctx: Ctx, agent_id: str | None) -> str:
 
 
 async def topics(request: web.Request) -> web.Response:
-    return web.json_response({"topics": list(request.app[CTX].engine.center.settings.chat_topics)})
+    ctx = request.app[CTX]
+    chat_topics = list(ctx.engine.center.settings.chat_topics)
+    return web.json_response({"topics": chat_topics, "menu": ctx.site.front_door.runs})
 
 
 async def start_chat(request: web.Request) -> web.Response:
@@ -79,7 +83,10 @@ async def start_chat(request: web.Request) -> web.Response:
         )
     body = await read_body(request, StartChatBody)
     topics = ctx.engine.center.settings.chat_topics
-    if body.topic not in topics:
+    door = ctx.site.front_door
+    if body.topic is None and not door.runs:
+        raise ApiError(422, "topic_required", f"topic must be one of: {', '.join(topics)}")
+    if body.topic is not None and body.topic not in topics:
         raise ApiError(422, "unknown_topic", f"topic must be one of: {', '.join(topics)}")
     ctx.chat_limiter.hit(ip)  # failed identities count too
     token = body.identity
@@ -90,11 +97,20 @@ async def start_chat(request: web.Request) -> web.Response:
         body.customer_id,
         ip,
     )
-    cid = await ctx.site.chat.start_chat(name=body.name, topic=body.topic, identity=identity)
-    _watch_absence(ctx, cid)
+    if door.runs:
+        opened = await door.open(name=body.name, topic=body.topic, identity=identity)
+        cid, state, lines = opened.contact_id, opened.state, list(opened.lines)
+    else:
+        assert body.topic is not None
+        cid = await ctx.site.chat.start_chat(name=body.name, topic=body.topic, identity=identity)
+        state, lines = "queued", []
+    if state != "ended":
+        _watch_absence(ctx, cid)
     return web.json_response(
-        {"contact_id": cid, "token": chat_token(ctx.chat_secret, cid)}, status=201
-    )
+        {"contact_id": cid, "token": chat_token(ctx.chat_secret, cid), "state": state,
+         "lines": lines},
+        status=201,
+    )  # fmt: skip
 
 
 # -- presence of the customer -----------------------------------------------------------------
@@ -133,6 +149,9 @@ def _stop_watching(ctx: Ctx, cid: str) -> None:
 
 
 async def _customer_gone(ctx: Ctx, cid: str) -> None:
+    if ctx.site.front_door.in_menu(cid):
+        await ctx.site.front_door.customer_left(cid)
+        return
     try:
         c = ctx.engine.router.contacts.get(cid)
         if ctx.site.chat.is_open(cid) and (c is None or c.state is not ContactState.WRAP_UP):
@@ -147,6 +166,9 @@ async def _customer_gone(ctx: Ctx, cid: str) -> None:
 
 
 def _status(ctx: Ctx, cid: str) -> dict[str, Any]:
+    if ctx.site.front_door.in_menu(cid):
+        return {"type": "status", "state": "menu", "position": None,
+                "expected_wait_seconds": None}  # fmt: skip
     resumable = ctx.site.chat.resumable.get(cid)
     if resumable is not None:  # its agent is expected back after a restart
         return {"type": "status", "state": "resuming", "position": 0,
@@ -172,11 +194,14 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
     """Frames in: ``{"type": "message", "text"}``, ``{"type": "end"}``, ``{"type":
     "callback", "number", "at"?}`` (call me back instead, keeping my place; ``at``: not
     before this ISO 8601 time), ``{"type": "ping"}``.
+    While the chat is in its menu (``status`` state ``menu``), a message answers the menu and
+    its lines come as messages of sender ``system``.
     Frames out: ``status`` (state, position, expected wait), ``history``, ``agent_joined``
     (name), ``message`` (sender, text), ``callback_offer`` (the queue offers a call back),
     ``transferred`` (to another queue or agent: ``status`` and ``agent_joined`` follow),
     ``hold`` / ``resume`` (the agent consults a colleague),
-    ``ended`` (by: customer, agent, center, or callback: the call back is booked),
+    ``ended`` (by: customer, agent, center, callback: the call back is booked, or menu: the
+    chat's menu ended it, closed or answered by an automatic reply),
     ``error`` (a bad frame, or a message over a limit: ``too_fast`` with
     ``retry_after_seconds``, ``line_too_long``, ``transcript_full``; the socket stays open).
     A chat has a few sockets at most (429 ``too_many_sockets``)."""
@@ -187,7 +212,8 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
     token = request.query.get("token", "")
     if not hmac.compare_digest(token.encode(), chat_token(ctx.chat_secret, cid).encode()):
         raise ApiError(403, "bad_token", "this chat's token is missing or wrong")
-    known = ctx.site.chat.is_open(cid)
+    door = ctx.site.front_door
+    known = ctx.site.chat.is_open(cid) or door.in_menu(cid)
     if not known and await ctx.store.contact(cid) is None:
         raise ApiError(404, "unknown_contact", "unknown chat")
 
@@ -241,7 +267,7 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
             return
         with contextlib.suppress(Exception):
             await ctx.site.chat.transcripts.flush()
-        lines = await ctx.store.transcript(cid)
+        lines = door.lines(cid) or await ctx.store.transcript(cid)
         if lines:
             await send(
                 ws,
@@ -292,12 +318,16 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
         nonlocal ended
         frame = parse_frame(data, CustomerFrame).root
         if isinstance(frame, CustomerMessageFrame):
-            if not ctx.site.chat.is_open(cid):
+            in_menu = door.in_menu(cid)
+            if not in_menu and not ctx.site.chat.is_open(cid):
                 raise ApiError(409, "chat_over", "this chat has ended")
             refused = ctx.lines.take(cid, address, frame.text)
             if refused is not None:
                 _count(ctx, refused.reason)
                 raise ApiError(429, refused.code, refused.message, retry_after=refused.retry_after)
+            if in_menu:
+                await door.reply(cid, frame.text)
+                return False
             try:
                 await ctx.site.chat.customer_says(cid, frame.text, quota=limits.transcript_bytes)
             except Refused as exc:
@@ -311,6 +341,10 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
             return False  # the chat closes (by "callback") once the call back is stored
         if isinstance(frame, CustomerEndFrame):
             ended = True
+            if door.in_menu(cid):
+                await door.customer_left(cid)
+                await send(ws, {"type": "ended", "by": "customer"})
+                return True
             with contextlib.suppress(RoutingError):
                 view = engine.router.contacts.get(cid)
                 if view is None or view.state is not ContactState.WRAP_UP:
@@ -325,7 +359,8 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
     finally:
         sub.close()
         alone = _socket_closed(ctx, cid) == 0
-        if alone and not ended and ctx.ready and ctx.site.chat.is_open(cid):
+        going_on = ctx.site.chat.is_open(cid) or door.in_menu(cid)
+        if alone and not ended and ctx.ready and going_on:
             _watch_absence(ctx, cid)
     return ws
 

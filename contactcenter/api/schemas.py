@@ -99,10 +99,11 @@ class ChatIdentityBody(Body):
 class StartChatBody(Body):
     """``identity``: signed by the site (verified: tier, dedicated agent, CRM card).
     ``customer_id``: who the customer says they are, unsigned (the agent sees it marked as
-    not verified; it never routes)."""
+    not verified; it never routes). ``topic``: required unless the center runs a chat menu
+    (``Topics.menu``): then it is the menu's variable ``topic`` (the example skips the menu)."""
 
     name: Name
-    topic: Annotated[str, Field(min_length=1, max_length=64)]
+    topic: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     customer_id: Ident | None = None
     identity: ChatIdentityBody | None = None
 
@@ -331,10 +332,17 @@ class Explain(BaseModel):
 class ChatStarted(BaseModel):
     contact_id: str
     token: str = Field(description="Pass as `?token=` to the chat WebSocket")
+    state: Literal["menu", "queued", "ended"] = Field(
+        description="`menu`: the chat's menu waits for the customer (answer on the socket); "
+        "`queued`: in a queue; `ended`: the menu ended it at once (e.g. closed: `lines` say "
+        "why, nothing was queued)"
+    )
+    lines: list[str] = Field(description="What the chat's menu said first")
 
 
 class Topics(BaseModel):
     topics: list[str]
+    menu: bool = Field(description="The center runs a chat menu: a chat may start without a topic")
 
 
 class Attempt(BaseModel):

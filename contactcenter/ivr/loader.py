@@ -307,6 +307,9 @@ class _Checker:
                 self._check_tiers(file, f"{base}.tier", (node.tier,))
             if isinstance(node, TransferNode) and "chat" in channels:
                 self.add(file, base, "a chat cannot be transferred to a phone number")
+            if isinstance(node, CallbackNode) and "chat" in channels:
+                self.add(file, base, "a chat menu cannot book a call back (the widget offers "
+                         "one while the customer waits)")  # fmt: skip
             if isinstance(node, BranchNode):
                 for i, rule in enumerate(node.rules):
                     for path, c in conditions(rule.when, f"{base}.rules[{i}].when"):

@@ -1,8 +1,9 @@
-"""How a caller's time in the IVR ended, as IVR reports count it (containment, abandons in the
-menu by node, transfers out, calls handed to queues).
+"""How a caller's time in the IVR ended, as IVR reports count it (containment, self-service,
+abandons in the menu by node, transfers out, calls handed to queues).
 
-One ``IvrVisit`` per call that was answered, written when the call leaves the menu, so a
-caller who hangs up inside it is on record too (with the node they were at).
+One ``IvrVisit`` per call that was answered (and per web chat that entered the chat's menu),
+written when it leaves the menu, so a customer who leaves inside it is on record too (with the
+node they were at).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ class IvrOutcome(StrEnum):
     QUEUED = "queued"
     """Handed to a queue (the contact record takes over from there)."""
     CONTAINED = "contained"
-    """Served by the menu itself: it ended at a hang-up node (opening hours, information)."""
+    """Ended by the menu itself at a hang-up node (closed, opening hours, information)."""
+    SELF_SERVED = "self_served"
+    """An automatic reply answered the customer: a hang-up node with reason ``self-served``
+    (resolved without an agent)."""
     CALLBACK = "callback"
     """A call back was booked in the menu."""
     TRANSFERRED = "transferred"
@@ -31,6 +35,9 @@ class IvrOutcome(StrEnum):
 _GAVE_UP = frozenset({"no-input", "invalid-input", "no-callback-number"})
 """The interpreter's own hang-up reasons when the caller's input never worked."""
 
+SELF_SERVED_REASON = "self-served"
+"""The hang-up reason a flow gives where an automatic reply has resolved the question."""
+
 
 def outcome_of_hang_up(reason: str, *, callback_booked: bool) -> IvrOutcome:
     """The outcome of a menu that ended the call itself with ``reason``."""
@@ -38,6 +45,8 @@ def outcome_of_hang_up(reason: str, *, callback_booked: bool) -> IvrOutcome:
         return IvrOutcome.CALLBACK
     if reason in _GAVE_UP:
         return IvrOutcome.INPUT_FAILED
+    if reason == SELF_SERVED_REASON:
+        return IvrOutcome.SELF_SERVED
     return IvrOutcome.CONTAINED
 
 

@@ -72,6 +72,7 @@ from contactcenter.events import (
     WrapUpEnded,
 )
 from contactcenter.ivr.loader import flows_of
+from contactcenter.ivr.outcomes import IvrOutcome
 from contactcenter.metrics.hours import opening
 from contactcenter.metrics.live import LiveState, QueueLoad, StateSource, router_state
 from contactcenter.routing import Router
@@ -408,6 +409,15 @@ class Metrics:
         )
         for outcome in LOGIN_OUTCOMES:
             self.login_attempts.labels(outcome)
+        self.chat_menu_outcomes = counter(
+            "chat_menu_outcomes_total",
+            "Web chats that left the chat's menu (the IVR flow of its entry), by outcome: "
+            "`self_served` (an automatic reply answered), `queued`, `contained` (e.g. closed), "
+            "`input_failed`, `abandoned`, `failed`.",
+            ("outcome",),
+        )
+        for menu_outcome in IvrOutcome:
+            self.chat_menu_outcomes.labels(str(menu_outcome))
         self.store_write_failures = Counter(
             PREFIX + "store_write_failures_total",
             "Writes the database refused (disk full, read-only, I/O error); what they carried "
@@ -524,6 +534,9 @@ class Metrics:
         from contactcenter.metrics.exposition import render
 
         return render(self.registry)
+
+    def chat_menu_ended(self, outcome: str) -> None:
+        self.chat_menu_outcomes.labels(_known(outcome, tuple(map(str, IvrOutcome)))).inc()
 
     def login_attempt(self, outcome: str) -> None:
         self.login_attempts.labels(_known(outcome, LOGIN_OUTCOMES)).inc()

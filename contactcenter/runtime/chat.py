@@ -36,9 +36,15 @@ from contactcenter.store.records import OpenContact
 log = logging.getLogger(__name__)
 
 
+def new_chat_id() -> str:
+    """A new chat's contact id (also its IVR visit's id while it is in the menu)."""
+    return f"chat-{secrets.token_hex(8)}"
+
+
 @dataclass(frozen=True, slots=True)
 class ChatClosed:
-    """The chat ended; ``by`` is who ended it ("customer", "agent", "center")."""
+    """The chat ended; ``by`` is who ended it ("customer", "agent", "center", "callback", or
+    "menu": the chat's menu ended it, e.g. closed or answered by an automatic reply)."""
 
     contact_id: str
     by: str
@@ -180,10 +186,26 @@ class ChatService:
         queue = self.engine.center.settings.chat_topics.get(topic)
         if queue is None:
             raise InvalidInput(f"unknown topic {topic!r}")
+        contact_id = new_chat_id()
+        await self.queue_chat(contact_id, queue, name=name, topic=topic, identity=identity)
+        return contact_id
+
+    async def queue_chat(
+        self,
+        contact_id: str,
+        queue: str,
+        *,
+        name: str,
+        topic: str | None,
+        identity: Identity | None,
+        tier: str | None = None,
+    ) -> None:
+        """Queue chat ``contact_id`` in ``queue`` (stored before it is routed): the way in of
+        ``start_chat`` and of a chat whose menu chose the queue (``ChatFrontDoor``). ``tier``
+        (a menu's ``enqueue`` may name one) takes the place of the verified customer's."""
         claimed = identity.customer_id if identity is not None else None
         verified = claimed if identity is not None and identity.verified else None
         trusted = await self.store.customer(verified) if verified is not None else None
-        contact_id = f"chat-{secrets.token_hex(8)}"
         self._written[contact_id] = 0
         if trusted is not None and trusted.phone:  # a removal at max wait can call back
             self.callbacks.note_origin(
@@ -198,7 +220,7 @@ class ChatService:
                 contact_id,
                 "chat",
                 queue,
-                tier=trusted.tier if trusted is not None else None,
+                tier=tier or (trusted.tier if trusted is not None else None),
                 customer_id=verified,
                 claimed_customer_id=claimed,
                 preferred_agent=trusted.dedicated_agent if trusted is not None else None,
@@ -206,7 +228,6 @@ class ChatService:
                 topic=topic,
             ),
         )
-        return contact_id
 
     async def customer_says(
         self, contact_id: str, text: str, *, quota: int | None = None

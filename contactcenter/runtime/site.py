@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from contactcenter.config import Center
+from contactcenter.ivr.loader import flows_of
 from contactcenter.runtime.agents import AgentDesk
 from contactcenter.runtime.callbacks import CallbackService
 from contactcenter.runtime.chat import ChatService
+from contactcenter.runtime.chat_front_door import ChatFrontDoor
 from contactcenter.runtime.desktops import Desktops
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.liveness import Liveness
@@ -71,6 +73,7 @@ class Site:
         if metrics is not None:
             metrics.bind_callbacks(self.callbacks.pending)
         self.chat = ChatService(self.engine, store, self.callbacks)
+        self.front_door = ChatFrontDoor(self.engine, store, self.chat, flows_of(center))
         self.voice = VoiceService(self.engine, store, self.agents, self.callbacks)
         self.transfers = Transfers(self.engine, store, self.agents, self.callbacks)
         self.supervision = Supervision(self.engine, store)
@@ -119,6 +122,7 @@ class Site:
                 log.exception("stopping edge %r failed", edge)
         await self.desktops.stop()
         await self.callbacks.stop()
+        await self.front_door.stop()
         await self.chat.stop()
         await self.liveness.stop()
         await self.engine.stop()

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests import peers
+from tests.integration.server import open_chat_around_the_clock
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -74,10 +75,13 @@ def server(tmp_path: Path) -> Iterator[str]:
         for p in procs:
             out, _ = p.communicate(PASSWORD + "\n", timeout=60)
             assert p.returncode == 0, out
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("planning"))
+    open_chat_around_the_clock(config)
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "contactcenter", "serve", "--config", str(ROOT / "config"),
+        [sys.executable, "-m", "contactcenter", "serve", "--config", str(config),
          "--port", str(port), "--db", str(db)],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
     )  # fmt: skip

@@ -23,7 +23,13 @@ import yaml
 from contactcenter.api.chat_identity import KEYS_FILE
 from tests import peers
 from tests.e2e.test_browser import ARGS, CHROMIUM, playwright_api
-from tests.integration.server import PASSWORD, ROOT, ServerProcess, set_users
+from tests.integration.server import (
+    PASSWORD,
+    ROOT,
+    ServerProcess,
+    open_chat_around_the_clock,
+    set_users,
+)
 
 pytestmark = peers.required(
     None if Path(CHROMIUM).exists() else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
@@ -80,6 +86,7 @@ def shops() -> Iterator[tuple[Shop, Shop]]:
 def server(tmp_path: Path, shops: tuple[Shop, Shop]) -> Iterator[ServerProcess]:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("planning"))
+    open_chat_around_the_clock(config)
     center = yaml.safe_load((config / "center.yaml").read_text())
     center["chat_identity"] = {"widget": "web", "embed_origins": [shops[0].origin]}
     (config / "center.yaml").write_text(yaml.safe_dump(center, sort_keys=False))

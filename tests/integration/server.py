@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "restart-password-1"
@@ -34,6 +35,18 @@ def _cli(*args: str) -> subprocess.Popen[str]:
         text=True,
         cwd=ROOT,
     )
+
+
+def open_chat_around_the_clock(config: Path) -> None:
+    """Open the chat's schedule at every hour of every day in ``config`` (a copy of the
+    example): ``serve`` runs the chat's menu on the real clock, and a test must not depend on
+    the hour it runs at (hours and holidays are tested on an injected clock,
+    ``tests/api/test_chat_ivr.py``)."""
+    path = config / "ivr" / "hours.yaml"
+    hours = yaml.safe_load(path.read_text())
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    hours["schedules"]["chat"] = {"weekly": {day: ["00:00-24:00"] for day in days}}
+    path.write_text(yaml.safe_dump(hours, sort_keys=False))
 
 
 def set_users(db: Path, config: Path, users: Sequence[tuple[str, str, str | None]]) -> None:
@@ -166,10 +179,12 @@ async def call(
 def fresh_server(
     tmp_path: Path, users: Sequence[tuple[str, str, str | None]]
 ) -> Iterator[ServerProcess]:
-    """A server (not started yet) on a copy of the example config and a new database holding
-    ``users``; killed by its PID at the end, whatever happened."""
+    """A server (not started yet) on a copy of the example config (its chat open around the
+    clock) and a new database holding ``users``; killed by its PID at the end, whatever
+    happened."""
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
+    open_chat_around_the_clock(config)
     db = tmp_path / "var" / "cc.sqlite3"
     set_users(db, config, users)
     srv = ServerProcess(config, db, tmp_path)

@@ -28,7 +28,15 @@ import yaml
 
 from contactcenter.store import Store
 from tests import peers
-from tests.integration.server import ROOT, ServerProcess, call, frame, login, set_users
+from tests.integration.server import (
+    ROOT,
+    ServerProcess,
+    call,
+    frame,
+    login,
+    open_chat_around_the_clock,
+    set_users,
+)
 from tests.polling import until
 from tests.voice.harness import (
     Kamailio,
@@ -60,6 +68,7 @@ def voice_tools() -> None:
 def site_config(tmp: Path, kamailio_port: int) -> Path:
     config = tmp / "config"
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("planning"))
+    open_chat_around_the_clock(config)
     low = free_udp_range(40)
     voice = {
         "voice": {

@@ -19,13 +19,20 @@ import aiohttp
 import pytest
 
 from contactcenter.api.serve import PASSWORDS_FILE, SECRET_FILE
-from tests.integration.server import ROOT, ServerProcess, call, set_users
+from tests.integration.server import (
+    ROOT,
+    ServerProcess,
+    call,
+    open_chat_around_the_clock,
+    set_users,
+)
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
+    open_chat_around_the_clock(config)
     return config
 
 

@@ -19,7 +19,14 @@ import aiohttp
 
 from contactcenter.store import Store
 from contactcenter.store.sealing import Keyring
-from tests.integration.server import ROOT, ServerProcess, call, frame, set_users
+from tests.integration.server import (
+    ROOT,
+    ServerProcess,
+    call,
+    frame,
+    open_chat_around_the_clock,
+    set_users,
+)
 
 NAME = "Ottilie Quendt"
 BEFORE = "my IBAN is DE02 1203 0000 0000 2020 51"
@@ -49,6 +56,7 @@ def in_clear(db: Path, *values: str) -> list[str]:
 def setup(tmp_path: Path) -> ServerProcess:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("planning"))
+    open_chat_around_the_clock(config)
     db = tmp_path / "var" / "cc.sqlite3"
     set_users(db, config, [("root", "admin", None)])
     return ServerProcess(config, db, tmp_path)

@@ -34,6 +34,8 @@ CHAT_MENU = CollectDigits(
 ACCOUNT = CollectDigits(4, 16, "#")
 WELCOME = "Hi, welcome to Northwind Telecom! What can we help you with?"
 CHOICES = ["1 - Sales", "2 - Technical support", "3 - Billing"]
+TOPICS = [*CHOICES, "4 - Opening hours", "5 - Where is my invoice?"]
+"""The example chat flow's menu: the topics, then its automatic replies."""
 
 
 @pytest.mark.parametrize(
@@ -90,7 +92,7 @@ def chat(flows: Flows, variables: dict[str, str] | None = None) -> TextMenu:
 def test_a_chat_through_the_chat_flow(flows: Flows) -> None:
     menu = chat(flows)
     turn = menu.start(MONDAY_10)
-    assert turn.lines == [WELCOME, *CHOICES]
+    assert turn.lines == [WELCOME, *TOPICS]
     assert turn.actions == [StartTimer(300)]  # the driver runs the timer
     turn = menu.reply("billing")
     assert turn.lines == []
@@ -105,7 +107,7 @@ def test_a_signed_in_customer_is_looked_up(flows: Flows, center: Center) -> None
     # The driver answers the session and hands the result back to the menu.
     found = find_customer(center, "customer_id", "C1004")
     turn = menu.feed(menu.session.lookup_result(found))
-    assert turn.lines == [WELCOME, *CHOICES]
+    assert turn.lines == [WELCOME, *TOPICS]
     turn = menu.reply("2")
     assert turn.actions[-1] == Enqueue(
         "support_chat",
@@ -120,14 +122,14 @@ def test_what_the_menu_does_not_understand_is_not_a_wrong_answer(flows: Flows) -
     menu = chat(flows)
     menu.start(MONDAY_10)
     turn = menu.reply("I want to talk to someone")
-    assert turn.lines == [NOT_UNDERSTOOD, *CHOICES]
+    assert turn.lines == [NOT_UNDERSTOOD, *TOPICS]
     assert turn.actions == []
     # A choice that does not exist is: the flow's own apology, then the menu again.
     turn = menu.reply("7")
     assert turn.lines == [
         "Sorry, I did not get that. Please pick one of the topics.",
         WELCOME,
-        *CHOICES,
+        *TOPICS,
     ]
 
 
@@ -135,7 +137,7 @@ def test_silence_on_the_chat_runs_out_like_on_the_phone(flows: Flows) -> None:
     menu = chat(flows)
     menu.start(MONDAY_10)
     turn = menu.feed(menu.session.timeout())
-    assert turn.lines == ["Are you still there?", WELCOME, *CHOICES]
+    assert turn.lines == ["Are you still there?", WELCOME, *TOPICS]
     turn = menu.feed(menu.session.timeout())
     assert turn.lines == ["We have closed this chat. Write again any time!"]
     assert turn.actions == [HangUp("no-input")]

@@ -31,9 +31,12 @@
   if (givenName) $("name").value = givenName;
   $("signed-in").hidden = !identity;
 
-  async function loadTopics() {
-    const { topics } = await api("GET", "/api/chat/topics");
-    $("topic").replaceChildren(...topics.map((t) => el("option", { value: t, text: t[0].toUpperCase() + t.slice(1) })));
+  async function loadTopics() {  // with a chat menu, the menu may ask instead (value "")
+    const { topics, menu } = await api("GET", "/api/chat/topics");
+    const options = topics.map((t) => el("option", { value: t, text: t[0].toUpperCase() + t.slice(1) }));
+    if (menu) options.unshift(el("option", { value: "", text: "Something else: ask me in the chat" }));
+    $("topic").replaceChildren(...options);
+    $("topic").required = !menu;
   }
 
   function addLine(sender, text, at) {
@@ -56,7 +59,8 @@
     sessionStorage.removeItem(KEY);
     const why = by === "agent" ? "The agent ended the chat."
       : by === "callback" ? "We will call you back, keeping your place in the queue."
-      : by === "center" ? "Sorry, we could not take your chat right now." : "You ended the chat.";
+      : by === "center" ? "Sorry, we could not take your chat right now."
+      : by === "menu" ? "This chat has ended." : "You ended the chat.";
     $("callback").hidden = true;
     setStatus(why + " Thank you!");
     addLine("system", "Chat ended");
@@ -109,6 +113,8 @@
           setStatus(`You are number ${f.position} in the queue${wait}.`);
         } else if (f.state === "resuming") {
           setStatus(`${f.agent || "Your agent"} will be back with you in a moment.`);
+        } else if (f.state === "menu") {
+          setStatus("Type the number or the name of your choice.");
         } else if (f.state === "offered") {
           setStatus("An agent is about to join…");
         } else if (f.agent) {
@@ -154,7 +160,7 @@
     current = chat;
     $("start").hidden = true;
     $("chat").hidden = false;
-    $("chat-title").textContent = `Chat about ${chat.topic}`;
+    $("chat-title").textContent = chat.topic ? `Chat about ${chat.topic}` : "Chat with us";
     setStatus("Connecting…");
     conn = socket(
       () => `/api/chat/${encodeURIComponent(chat.contact_id)}/ws?token=${encodeURIComponent(chat.token)}`,
@@ -166,11 +172,19 @@
   $("start-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     $("start-error").textContent = "";
-    const body = { name: $("name").value.trim(), topic: $("topic").value };
+    const body = { name: $("name").value.trim() };
+    if ($("topic").value) body.topic = $("topic").value;
     if (identity) body.identity = identity;
     try {
       const res = await api("POST", "/api/chat", body);
-      const chat = { ...res, topic: body.topic };
+      const chat = { contact_id: res.contact_id, token: res.token, topic: body.topic };
+      if (res.state === "ended") {  // the chat's menu ended it at once (e.g. closed)
+        $("start").hidden = true;
+        $("chat").hidden = false;
+        for (const line of res.lines) addLine("system", line);
+        finish("menu");
+        return;
+      }
       sessionStorage.setItem(KEY, JSON.stringify(chat));
       connect(chat);
     } catch (e) {
