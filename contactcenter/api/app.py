@@ -17,6 +17,7 @@ from aiohttp import web
 
 from contactcenter.api import (
     agents,
+    answers,
     audit,
     auth,
     callbacks,
@@ -177,6 +178,7 @@ def all_routes() -> list[Route]:
     table = [
         *auth.ROUTES,
         *agents.ROUTES,
+        *answers.ROUTES,
         *supervisors.ROUTES,
         *callbacks.ROUTES,
         *customers.ROUTES,

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contactcenter.answers import Answers
 from contactcenter.api.chat_identity import ChatIdentity
 from contactcenter.api.login_throttle import LoginThrottle
 from contactcenter.api.ratelimit import Limiter, Limits, LineAllowance
@@ -48,6 +49,8 @@ class Settings:
     """Mark the session cookie Secure (behind TLS)."""
     limits: Limits = field(default_factory=Limits)
     """What a client may use: chat lines, transcripts, connections, timeouts."""
+    answers: Answers = field(default_factory=Answers)
+    """The standard answers agents insert in chat replies (``config/answers.yaml``)."""
 
 
 @dataclass

@@ -34,6 +34,10 @@ TierLevel = Annotated[int, Field(ge=1, le=9)]
 QueueRank = Annotated[int, Field(ge=1, le=99)]
 Capacity = Annotated[int, Field(ge=0, le=50)]
 Identifier = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+LANGUAGE = r"^[a-z]{2,3}(-[A-Z]{2})?$"
+Language = Annotated[str, Field(pattern=LANGUAGE)]
+"""A language a contact is served in: an ISO 639 code (``en``, ``de``), with a region
+(``pt-BR``) if need be."""
 
 
 class _Model(BaseModel):
@@ -148,6 +152,8 @@ class CsatSettings(_Model):
 class CenterSettings(_Model):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
+    language: Language = "en"
+    """What contacts are served in, unless their queue says otherwise (standard answers)."""
     skills: tuple[Skill, ...]
     tiers: tuple[Tier, ...]
     default_tier: str = "standard"
@@ -238,6 +244,8 @@ class QueueConfig(_Model):
     callback_queue: str | None = None
     """The voice queue that calls back customers who asked for it in this queue (default:
     this queue, if it is a voice queue)."""
+    language: Language | None = None
+    """The language its contacts are served in (None: the center's ``language``)."""
 
 
 class AgentConfig(_Model):

@@ -169,6 +169,7 @@
         tab.text.value = "";
       });
     });
+    tab.answers = makeAnswers(tab);
     tab.hangup = el("button", { class: "danger", "data-testid": "agent-hangup",
       onclick: () => act(() => api("POST", `/api/agent/contacts/${enc(cid)}/hangup`)) }, "End chat");
     tab.transfer = makeTransfer(tab);
@@ -205,6 +206,67 @@
     ui.tabbar.append(tab.button);
     ui.panes.append(tab.pane);
     return tab;
+  }
+
+  // Standard answers in the reply box: "/shortcut" then Tab or Enter puts its text in place of
+  // the shortcut; "Answers" opens a searchable list of the contact's (its queue's, in its
+  // language). The server renders them for this contact (the customer's name only when
+  // verified), so nothing here fills a template.
+  function makeAnswers(tab) {
+    const a = { list: [] };
+    const search = el("input", { type: "search", placeholder: "Search answers", "aria-label": "Search standard answers", "data-testid": "answers-search" });
+    const items = el("ul", { class: "answers-list", "data-testid": "answers-list" });
+    a.panel = el("div", { class: "answers-panel card", hidden: true, "data-testid": "answers-panel" }, search, items);
+    a.open = el("button", { type: "button", "aria-expanded": "false", "data-testid": "answers-open", onclick: () => toggle() }, "Answers");
+    function toggle(show = a.panel.hidden) {
+      a.panel.hidden = !show;
+      a.open.setAttribute("aria-expanded", String(show));
+      if (show) { search.value = ""; fill(); search.focus(); }
+    }
+    function put(answer, shortcut) {  // in place of the typed "/shortcut", else at the end
+      const v = tab.text.value;
+      tab.text.value = shortcut ? v.slice(0, v.length - shortcut.length) + answer.text
+        : (v && !v.endsWith(" ") ? v + " " : v) + answer.text;
+      toggle(false);
+      tab.text.focus();
+    }
+    function matching(q) {
+      q = q.trim().toLowerCase().replace(/^\//, "");
+      return a.list.filter((x) => !q || x.shortcut.startsWith(q) || x.title.toLowerCase().includes(q) || x.text.toLowerCase().includes(q));
+    }
+    function fill() {
+      const found = matching(search.value);
+      items.replaceChildren(...found.map((x) => el("li", {}, el("button", { type: "button", "data-testid": "answer", "data-shortcut": x.shortcut, title: x.text, onclick: () => put(x) },
+        el("strong", { text: `/${x.shortcut}` }), ` ${x.title}`))));
+      if (!found.length) items.append(el("li", { class: "muted", text: a.list.length ? "No answer matches." : "No standard answers for this contact." }));
+    }
+    search.addEventListener("input", fill);
+    search.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") { toggle(false); tab.text.focus(); }
+      if (ev.key === "Enter") { ev.preventDefault(); const [first] = matching(search.value); if (first) put(first); }
+    });
+    tab.text.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Tab" && ev.key !== "Enter") return;
+      const typed = /(?:^|\s)(\/[a-z0-9_-]*)$/.exec(tab.text.value);
+      if (!typed || (ev.key === "Tab" && typed[1] === "/")) return;
+      const word = typed[1].slice(1);
+      const exact = a.list.find((x) => x.shortcut === word);
+      const starting = a.list.filter((x) => x.shortcut.startsWith(word));
+      const found = exact || (starting.length === 1 ? starting[0] : null);
+      ev.preventDefault();  // a shortcut is never sent as typed
+      if (found) put(found, typed[1]);
+      else { toggle(true); search.value = word; fill(); }
+    });
+    a.load = async () => {
+      try {
+        a.list = (await api("GET", `/api/agent/contacts/${enc(tab.cid)}/answers`)).answers;
+      } catch (e) {
+        a.list = [];
+      }
+      a.open.dataset.count = String(a.list.length);
+    };
+    tab.compose.append(a.open, a.panel);
+    return a;
   }
 
   // The transfer panel of a tab: the quick-connect list of queues and agents of its channel.
@@ -326,6 +388,7 @@
       el("h4", { text: "Last contacts" }), c.last_contacts.length ? history : el("p", { class: "muted", text: "none" }));
     for (const ln of pop.transcript) addLine(tab, ln.sender, ln.text, ln.at);
     setTabState(tab, tab.state);
+    if (pop.channel === "chat") tab.answers.load();
   }
 
   // -- call backs ----------------------------------------------------------------------------
