@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from mypy_extensions import mypyc_attr
+
 from contactcenter.events import AgentActivity, ChannelName
 
 
@@ -81,6 +83,9 @@ class CapacityExceeded(AgentError):
     """An offer the agent cannot take: no free slot, blocked by another channel, or busy ringing."""
 
 
+# Compiled (mypyc), still copied and pickled as a Python class is (serializable alone leaves
+# the attributes of instances made from Python unset: mypyc/mypyc#1172).
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class Agent:
     """One agent's live state."""
 

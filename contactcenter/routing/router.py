@@ -54,6 +54,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from heapq import heappop, heappush
 
+from mypy_extensions import mypyc_attr
+
 from contactcenter.agents import (
     CHANNEL_BITS,
     NO_ANSWER,
@@ -164,6 +166,15 @@ class SegmentWrap:
     channel: ChannelName
     started: float
 
+    def __reduce__(self) -> tuple[type[SegmentWrap], tuple[int, str, str, int, str, str, float]]:
+        """Copied and pickled through ``__init__``: compiled (mypyc), a frozen class cannot be
+        filled in after it is made."""
+        return (
+            SegmentWrap,
+            (self.stamp, self.agent_id, self.contact_id, self.segment, self.queue, self.channel,
+             self.started),
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class ContactView:
@@ -183,6 +194,9 @@ class ContactView:
     consult: str | None
 
 
+# Compiled (mypyc), still copied and pickled as a Python class is (serializable alone leaves
+# the attributes of instances made from Python unset: mypyc/mypyc#1172).
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class QueueState:
     """A queue's static eligibility tables and its waiting lists (one per escalation step)."""
 
@@ -251,6 +265,9 @@ class QueueState:
         self.max_wait_lane = timers.lane(TimerKind.MAX_WAIT, wait)
 
 
+# Compiled (mypyc), Python subclasses (the invariant test's checking router) and copies still
+# work as they do on the pure-Python core.
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class Router:
     """The sans-I/O routing core of one center."""
 

@@ -327,6 +327,19 @@ class CheckedRouter(Router):
         super().__init__(center)
         self.offer_log: list[tuple[str, str, int, float]] = []
 
+    # A copy of the compiled (mypyc) Router holds only the Router's own attributes: carry the
+    # log across too. The pure Router's state is its ``__dict__``, which object cannot restore.
+    def __getstate__(self) -> object:
+        return super().__getstate__(), self.offer_log
+
+    def __setstate__(self, state: tuple[Any, list[tuple[str, str, int, float]]]) -> None:
+        fields, self.offer_log = state
+        restore = getattr(super(), "__setstate__", None)
+        if restore is None:
+            vars(self).update(fields)
+        else:
+            restore(fields)
+
     def _ring(self, c: Contact, agent: Agent) -> None:
         where = f"ring of {c.id} at {agent.id} at {self.now}"
         assert c.state is ContactState.WAITING and c.agent is None, f"{where}: {c.state}"
