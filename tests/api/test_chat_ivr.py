@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from contactcenter.api import Settings, build_app
 from contactcenter.config import Center
-from contactcenter.ivr import load_flows, with_flows
+from contactcenter.ivr import Flows, load_flows, with_flows
+from contactcenter.ivr.flow import MenuNode
 from contactcenter.ivr.outcomes import IvrOutcome
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
@@ -64,9 +66,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def door(tmp_path: Path, center: Center, clock: Clock) -> AsyncIterator[Api]:
+def flows(center: Center) -> Flows:
+    return load_flows(CONFIG, center)
+
+
+@pytest.fixture
+async def door(tmp_path: Path, center: Center, clock: Clock, flows: Flows) -> AsyncIterator[Api]:
     """The ``api`` fixture's app, on a center that has its IVR flows (as ``serve`` loads it)."""
-    ivr_center = with_flows(center, load_flows(CONFIG, center))
+    ivr_center = with_flows(center, flows)
     store = await Store.open(tmp_path / "cc.sqlite3")
     await store.seed_customers(center.customers.values(), center.dedicated_agent)
     for user, (role, agent) in USERS.items():
@@ -291,3 +298,30 @@ async def test_without_a_chat_menu_a_topic_is_required(api: Api) -> None:
     assert status == 422 and body["error"]["code"] == "topic_required"
     started = await api.ok("POST", "/api/chat", body={"name": "Jan", "topic": "sales"})
     assert started["state"] == "queued" and started["lines"] == []
+
+
+class TestSilence:
+    """The menu's timer runs on the loop: a customer who answers nothing is asked again, then
+    the chat ends (``input_failed``), as a silent caller's call does."""
+
+    @pytest.fixture
+    def flows(self, center: Center) -> Flows:
+        example = load_flows(CONFIG, center)
+        chat = example.flows["chat"]
+        topics = chat.nodes["topics"]
+        assert isinstance(topics, MenuNode)
+        quick = topics.model_copy(update={"timeout_seconds": 0.2})
+        faster = chat.model_copy(update={"nodes": {**chat.nodes, "topics": quick}})
+        return replace(example, flows={**example.flows, "chat": faster})
+
+    async def test_silence_in_the_menu_ends_the_chat(self, door: Api) -> None:
+        started = await door.ok("POST", "/api/chat", body={"name": "Jan"})
+        customer = await chat_socket(door, started)
+        await frame(customer, "history")
+        assert await system_lines(customer, 7) == ["Are you still there?", WELCOME, *TOPICS]
+        bye = await system_lines(customer, 1)
+        assert bye == ["We have closed this chat. Write again any time!"]
+        assert (await frame(customer, "ended"))["by"] == "menu"
+        await customer.close()
+        [visit] = await door.store.ivr_visits()
+        assert (visit.outcome, visit.reason) == (IvrOutcome.INPUT_FAILED, "no-input")
