@@ -27,7 +27,13 @@ Prints human-readable lines, then, last, one line of ``key=value`` pairs. Floors
 against: >= 20,000 lifecycles/s on one core at every backlog, and cost per lifecycle at 100k
 waiting <= 2x the cost at 1k.
 
-Usage: ``python bench/routing.py [--quick] [--profile N]``.
+It runs whichever core Python imports (``core=compiled`` when ``scripts/compile-core`` built
+it, else ``core=pure``). ``--compare`` runs the benchmark twice, each in a child process: on the
+compiled core as built in this checkout and on a copy of the package without its compiled
+modules (pure Python), then prints both runs and, last, their rates and ratio
+(``lifecycles_per_s_pure``, ``lifecycles_per_s_compiled``, ``compiled_speedup``).
+
+Usage: ``python bench/routing.py [--quick] [--profile N | --compare]``.
 """
 
 from __future__ import annotations
@@ -39,11 +45,15 @@ import io
 import os
 import pstats
 import random
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Protocol
 
@@ -65,7 +75,7 @@ from contactcenter.config import (
     build_center,
 )
 from contactcenter.events import ContactOffered, Event
-from contactcenter.routing import Router
+from contactcenter.routing import COMPILED, Router
 
 SEED = 20_240_611
 N_AGENTS = 1_000
@@ -639,7 +649,8 @@ def report(
     lines = [
         f"routing-core benchmark{' (--quick: smoke-test counts)' if quick else ''}: "
         f"{N_AGENTS} agents, {N_QUEUES} queues, {N_SKILLS} skills, seed {SEED}, "
-        f"one thread, Python {sys.version.split()[0]}",
+        f"one thread, Python {sys.version.split()[0]}, "
+        f"{'compiled core (mypyc)' if COMPILED else 'pure-Python core'}",
         f"machine: reference loop {ref_us:.0f} us (best of 5), load average {load:.2f} "
         f"on {os.cpu_count()} CPUs; wall time is timed (CPU time shown for comparison), loops "
         f"interleaved in rounds",
@@ -692,10 +703,80 @@ def report(
         ("floor_lifecycles_met", str(int(tput_ok))),
         ("floor_cost_ratio_met", str(int(flat_ok))),
         ("ref_loop_us", fmt(ref_us)),
+        ("core", CORE),
         ("quick", str(int(quick))),
     ]
     lines.append(" ".join(f"{k}={v}" for k, v in pairs))
     return lines
+
+
+CORE = "compiled" if COMPILED else "pure"
+
+
+def run_child(core: str, quick: bool, pythonpath: str | None) -> tuple[list[str], dict[str, str]]:
+    """This benchmark in a child process (``pythonpath`` first on its path): its output lines
+    and summary pairs, checked to come from ``core``."""
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, env.get("PYTHONPATH")) if p)
+    argv = [sys.executable, str(Path(__file__).resolve()), *(["--quick"] if quick else [])]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench/routing.py: the {core} run failed:\n{proc.stderr[-3000:]}")
+    lines = proc.stdout.strip().splitlines()
+    pairs = dict(item.split("=", 1) for item in lines[-1].split())
+    if pairs.get("core") != core:
+        raise SystemExit(f"bench/routing.py: the {core} run ran the {pairs.get('core')} core")
+    return lines, pairs
+
+
+def compare(quick: bool) -> int:
+    """Run the benchmark on the compiled core, then on a pure-Python copy; print both and the
+    ratio of their rates (lifecycles/s on the same workload)."""
+    if not COMPILED:
+        print(
+            "bench/routing.py: --compare needs the compiled core: run scripts/compile-core",
+            file=sys.stderr,
+        )
+        return 2
+    import contactcenter  # (found on the path by now, installed or not)
+
+    package = Path(contactcenter.__file__).resolve().parent
+    compiled = run_child("compiled", quick, None)
+    with tempfile.TemporaryDirectory(prefix="bench-pure-") as tmp:
+        shutil.copytree(
+            package,
+            Path(tmp) / "contactcenter",
+            ignore=lambda _, names: [
+                n for n in names if n == "__pycache__" or n.endswith(tuple(EXTENSION_SUFFIXES))
+            ],
+        )
+        pure = run_child("pure", quick, tmp)
+    runs = {"compiled": compiled, "pure": pure}
+    for core, (lines, _) in runs.items():
+        print(f"-- {core} core --")
+        for line in lines[:-1]:
+            print(f"  {line}", flush=True)
+    rate = {core: float(pairs["lifecycles_per_s"]) for core, (_, pairs) in runs.items()}
+    out: list[tuple[str, str]] = [
+        ("lifecycles_per_s_pure", fmt(rate["pure"])),
+        ("lifecycles_per_s_compiled", fmt(rate["compiled"])),
+        ("compiled_speedup", fmt(rate["compiled"] / rate["pure"])),
+    ]
+    for b in map(label, BACKLOGS):
+        wall = {core: float(pairs[f"us_per_lifecycle_{b}"]) for core, (_, pairs) in runs.items()}
+        cpu = {core: float(pairs[f"cpu_us_per_lifecycle_{b}"]) for core, (_, pairs) in runs.items()}
+        out += [
+            (f"compiled_speedup_{b}", fmt(wall["pure"] / wall["compiled"])),
+            (f"compiled_cpu_speedup_{b}", fmt(cpu["pure"] / cpu["compiled"])),
+        ]
+    out.append(("quick", str(int(quick))))
+    print(
+        f"compiled vs pure, slowest backlog: {rate['compiled']:.0f} vs {rate['pure']:.0f} "
+        f"lifecycles/s = {rate['compiled'] / rate['pure']:.2f}x"
+    )
+    print(" ".join(f"{k}={v}" for k, v in out))
+    return 0
 
 
 def profile_backlog(center: Center, backlog: int, lifecycles: int, top: int) -> None:
@@ -720,7 +801,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only cProfile the router's steady-state loop at this backlog",
     )
     parser.add_argument("--top", type=int, default=30, help="rows of profile output")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="run on the compiled core (scripts/compile-core) and on pure Python; print both",
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        return compare(args.quick)
     plan = QUICK if args.quick else FULL
     center = build_bench_center()
     if args.profile is not None:

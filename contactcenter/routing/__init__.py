@@ -1,5 +1,7 @@
 """The sans-I/O routing core: feed it inputs stamped ``now``, carry out the events it returns."""
 
+from contactcenter.compiled import is_compiled
+from contactcenter.routing import router
 from contactcenter.routing.contact import ContactState
 from contactcenter.routing.explain import Candidate, Explanation
 from contactcenter.routing.router import (
@@ -14,7 +16,11 @@ from contactcenter.routing.router import (
     UnknownQueue,
 )
 
+COMPILED = is_compiled(router)
+"""Whether the core runs compiled with mypyc (``scripts/compile-core``) rather than as Python."""
+
 __all__ = [
+    "COMPILED",
     "Candidate",
     "ClockWentBackwards",
     "ContactState",

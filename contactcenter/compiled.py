@@ -1,0 +1,47 @@
+"""The routing core compiled with mypyc (``scripts/compile-core``), or not.
+
+The compiled modules sit next to their sources and Python imports them in their place, so a
+source edited (or checked out) after the build would silently not run. Importing the package
+refuses that instead: a compiled module older than its source is an ImportError that says
+what to run.
+"""
+
+from __future__ import annotations
+
+from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+from pathlib import Path
+from types import ModuleType
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def is_compiled(module: ModuleType) -> bool:
+    """Whether ``module`` was loaded from a compiled extension rather than its source."""
+    return isinstance(getattr(module, "__loader__", None), ExtensionFileLoader)
+
+
+def stale_modules(package: Path = PACKAGE) -> list[tuple[Path, Path]]:
+    """(compiled module, its source) for every compiled module older than its source, in the
+    package's subpackages."""
+    stale: list[tuple[Path, Path]] = []
+    extensions = {s.rpartition(".")[2] for s in EXTENSION_SUFFIXES}  # "so" ("pyd" on Windows)
+    for built in sorted(f for ext in extensions for f in package.glob(f"*/*.{ext}")):
+        suffix = next((s for s in EXTENSION_SUFFIXES if built.name.endswith(s)), None)
+        if suffix is None:
+            continue
+        source = built.with_name(built.name[: -len(suffix)] + ".py")
+        if source.exists() and source.stat().st_mtime > built.stat().st_mtime:
+            stale.append((built, source))
+    return stale
+
+
+def refuse_stale(package: Path = PACKAGE) -> None:
+    """Raise ImportError naming the first compiled module older than its source."""
+    stale = stale_modules(package)
+    if stale:
+        built, source = stale[0]
+        raise ImportError(
+            f"{built} is older than {source.name} (and {len(stale) - 1} more): run "
+            "scripts/compile-core to compile the core again, or scripts/compile-core --clean "
+            "to run it as Python"
+        )
