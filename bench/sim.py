@@ -48,6 +48,7 @@ try:
 except ModuleNotFoundError:  # run from a checkout without ``pip install -e``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from contactcenter.routing import COMPILED
 from sim.builders import simple_center, stationary_model
 from sim.driver import simulate
 from sim.replications import seeds
@@ -167,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     base_n, base_cpu, base_wall = cpu_rate(bare_simpy, hours)
     our_n, our_cpu, our_wall = cpu_rate(ours, hours)
     base_rate, our_rate = base_n / base_cpu, our_n / our_cpu
+    print(f"routing core: {'compiled (mypyc)' if COMPILED else 'pure Python'}")
     print(f"M/M/c, {AGENTS} agents, occupancy {RHO}, AHT {AHT:.0f} s, {hours:g} h simulated")
     print(f"  bare SimPy:            {base_n:>8,} contacts {base_rate:>10,.0f}/s per core")
     print(f"  driver + routing core: {our_n:>8,} contacts {our_rate:>10,.0f}/s per core")
@@ -179,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     pairs = {
         "quick": int(args.quick),
+        "core": "compiled" if COMPILED else "pure",
         "contacts_per_s_core": f"{our_rate:.0f}",
         "contacts_per_s_simpy_baseline": f"{base_rate:.0f}",
         "ratio_core_vs_baseline": f"{our_rate / base_rate:.3f}",
