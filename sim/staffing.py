@@ -54,8 +54,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
+from scipy import optimize as scipy_optimize
 from scipy import stats as scipy_stats
 
 from sim.erlang import ErlangResult, erlang_a, erlang_c_metrics, required_agents
@@ -93,8 +95,14 @@ class Assessment:
     """Queue -> ``q x se`` of its service level at the last look (0 for Erlang)."""
 
 
-Evaluator = Callable[[int, tuple[int, ...]], Assessment]
-"""(interval, agents per group) -> assessment."""
+class Evaluator(Protocol):
+    """(interval, agents per group) -> assessment. ``focus``: the queues whose verdicts the
+    caller acts on (None: all); a simulation stops adding replications once those are
+    decided, and a later call with a wider focus extends the same replications."""
+
+    def __call__(
+        self, k: int, counts: tuple[int, ...], focus: frozenset[str] | None = None
+    ) -> Assessment: ...
 
 
 @dataclass(frozen=True)
@@ -236,18 +244,29 @@ class SimulationEvaluator:
         self.looks = looks(model)
         self.on_replication = replications
         self.on_evaluation = evaluations
+        self._interval = -1
+        self._tallies: dict[tuple[int, ...], list[Tallies]] = {}
+        """Replications so far of each staffing of the interval being searched."""
 
-    def __call__(self, k: int, counts: tuple[int, ...]) -> Assessment:
+    def __call__(
+        self, k: int, counts: tuple[int, ...], focus: frozenset[str] | None = None
+    ) -> Assessment:
         model = self.model
+        if k != self._interval:  # the search moved on: earlier staffings are not asked again
+            self._interval, self._tallies = k, {}
+        tallies = self._tallies.setdefault(counts, [])
         sim_model = stationary(model, k, counts)
-        tallies: list[Tallies] = []
         assessment = None
         for look, total in enumerate(self.looks):
-            batch = seeds(model.seed, total - len(tallies), key=(k,), first=len(tallies))
-            progress = self._progress(len(tallies), total)
-            tallies += self.runner.run(sim_model, batch, progress=progress)
+            if total < len(tallies):
+                continue  # an earlier call with another focus got this far already
+            if total > len(tallies):
+                batch = seeds(model.seed, total - len(tallies), key=(k,), first=len(tallies))
+                progress = self._progress(len(tallies), total)
+                tallies += self.runner.run(sim_model, batch, progress=progress)
             assessment = self._judge(tallies, last=look == len(self.looks) - 1)
-            if not assessment.unresolved:
+            open_ = assessment.unresolved if focus is None else assessment.unresolved & focus
+            if not open_:
                 break
         assert assessment is not None
         if self.on_evaluation is not None:
@@ -493,7 +512,9 @@ class AnalyticEvaluator:
         self.model = model
         self.own = owners(model)
 
-    def __call__(self, k: int, counts: tuple[int, ...]) -> Assessment:
+    def __call__(
+        self, k: int, counts: tuple[int, ...], focus: frozenset[str] | None = None
+    ) -> Assessment:
         step = self.model.forecast.interval_seconds
         deficits, sl, ab = {}, {}, {}
         traffic = group_traffic(self.model, k)
@@ -514,7 +535,58 @@ class AnalyticEvaluator:
         return Assessment(not missed, deficits, sl, ab, missed)
 
 
+def calibrated(model: Model, k: int) -> Proposal:
+    """Interval ``k``'s ``Proposal``: per group, Erlang (A or C, the group's queues pooled)
+    with the work per contact scaled so it predicts the service level just measured for the
+    group's worst queue, asked for the fewest agents meeting that queue's goal. The scale
+    stands for what the pooled model leaves out (agents shared with other groups' queues,
+    priorities, the handle-time distribution); the search checks every guess by simulation."""
+    traffic = group_traffic(model, k)
+    own = owners(model)
+    goals = _goals(model)
+    step = model.forecast.interval_seconds
+    limit = model.search.max_agents
+
+    def propose(counts: Sequence[int], a: Assessment) -> list[int | None]:
+        out: list[int | None] = []
+        for g, t in enumerate(traffic):
+            queues = [q for q in a.deficits if own.get(q, 0) == g and q in a.service_level]
+            if t.calls <= 0 or counts[g] <= 0 or not queues:
+                out.append(None)
+                continue
+            worst = max(queues, key=lambda q: a.deficits[q])
+            local = replace(t, threshold=_threshold(model, worst), goal=goals[worst][0])
+            out.append(_calibrated(local, counts[g], a.service_level[worst], step, limit))
+        return out
+
+    return propose
+
+
+def _calibrated(
+    t: GroupTraffic, agents: int, level: float, interval_seconds: float, limit: int
+) -> int | None:
+    level = min(max(level, 0.02), 0.98)  # 0 % and 100 % tell no scale
+
+    def gap(scale: float) -> float:
+        try:
+            r = _erlang_measures(replace(t, aht=t.aht * scale), agents, interval_seconds)
+        except ValueError:  # Erlang C past saturation
+            return -level
+        return r.service_level - level
+
+    low, high = 0.25, 4.0
+    if gap(low) < 0 or gap(high) > 0:
+        return None
+    scale = float(scipy_optimize.brentq(gap, low, high, xtol=1e-3))
+    return erlang_required(replace(t, aht=t.aht * scale), interval_seconds, limit)
+
+
 # == the search ===============================================================================
+
+
+Proposal = Callable[[Sequence[int], Assessment], list[int | None]]
+"""(a staffing, its assessment) -> per group, the count a model calibrated on that assessment
+expects to be the group's minimum (None where it cannot tell)."""
 
 
 def search_interval(
@@ -524,35 +596,47 @@ def search_interval(
     owner: dict[str, int],
     *,
     limits: Sequence[int],
+    propose: Proposal | None = None,
 ) -> tuple[tuple[int, ...], Assessment, int]:
     """Fewest agents per group meeting the targets, from ``start``; returns the staffing, its
     assessment and how many staffings were evaluated.
 
-    Every evaluation simulates the whole center, so the groups move together where they can:
+    Every evaluation simulates the whole center, so the groups move together where they can,
+    and each evaluation decides only the queues the step at hand acts on (its focus):
 
-    1. Up: every group answering for a missing queue grows, doubling its step while it stays
-       a culprit, until all queues meet their targets.
-    2. Down, jointly: each group gallops down and bisects between its largest failing and
-       smallest meeting count, all groups in the same evaluation, each judged by its own
-       queues. Groups that do not interact reach their minima in a few evaluations instead
-       of a few per group. If the joint result misses (groups do interact: overflow, shared
-       members), the search goes back to the staffing of step 1.
-    3. Down, one group at a time, the others fixed, until no group can lose an agent: this
-       is what makes the answer minimal per group; after step 2 it usually costs one
-       evaluation per group. With one group the result is the exact minimum of a monotone
-       evaluation.
+    1. Up: every group answering for a missing queue grows, to the count ``propose`` expects
+       (a model calibrated on what was just measured) or by a step doubling while it stays a
+       culprit, until all queues meet their targets.
+    2. Down, jointly: each group tries the count ``propose`` expects, then gallops down and
+       bisects between its largest failing and smallest meeting count, all groups in the
+       same evaluation, each judged by its own queues. Groups that do not interact reach
+       their minima in a few evaluations instead of a few per group. If the joint result
+       misses (groups do interact: overflow, shared members), the search goes back to the
+       staffing of step 1.
+    3. Down, one group at a time, the others fixed, judged by that group's queues, until no
+       group can lose an agent: this is what makes the answer minimal per group; after step
+       2 it usually costs one evaluation per group. With one group the result is the exact
+       minimum of a monotone evaluation.
+    4. The answer is judged on every queue; a queue a focused step let slip grows its group
+       one agent at a time until it meets again.
 
     Queues whose group reaches its limit still missing are out of reach: the search goes on
     for the others and returns with ``meets`` False.
     """
-    cache: dict[tuple[int, ...], Assessment] = {}
+    cache: dict[tuple[int, ...], tuple[Assessment, frozenset[str] | None]] = {}
     out_of_reach: set[str] = set()
 
-    def judge(counts: Sequence[int]) -> Assessment:
+    def judge(counts: Sequence[int], focus: frozenset[str] | None = None) -> Assessment:
         key = tuple(counts)
-        if key not in cache:
-            cache[key] = evaluate(k, key)
-        return cache[key]
+        known = cache.get(key)
+        if known is not None:
+            assessment, covered = known
+            if covered is None or (focus is not None and focus <= covered):
+                return assessment
+            focus = None if focus is None else focus | covered
+        assessment = evaluate(k, key, focus)
+        cache[key] = (assessment, focus)
+        return assessment
 
     def misses(a: Assessment) -> list[str]:
         return [q for q in a.missed if q not in out_of_reach]
@@ -560,29 +644,37 @@ def search_interval(
     def ok(a: Assessment) -> bool:
         return not misses(a)
 
-    n = [max(0, min(limit, int(s))) for s, limit in zip(start, limits, strict=True)]
-    result = judge(n)
-    steps = [1] * len(n)
-    while missing := misses(result):
+    def grow(n: list[int], a: Assessment, steps: list[int]) -> bool:
+        """Step 1's move; False when no group can grow for a missing queue."""
+        missing = misses(a)
         for q in missing:
             if n[owner.get(q, 0)] >= limits[owner.get(q, 0)]:
                 out_of_reach.add(q)
         culprits = {owner.get(q, 0) for q in missing if q not in out_of_reach}
         if not culprits:
-            break
+            return False
+        guess = propose(n, a) if propose is not None else [None] * len(n)
         for g in range(len(n)):
             if g in culprits:
-                n[g] = min(limits[g], n[g] + steps[g])
+                n[g] = min(limits[g], max(n[g] + steps[g], guess[g] or 0))
                 steps[g] *= 2
             else:
                 steps[g] = 1
+        return True
+
+    n = [max(0, min(limit, int(s))) for s, limit in zip(start, limits, strict=True)]
+    result = judge(n)
+    queues = set(owner) | set(result.deficits)
+    own = [frozenset(q for q in queues if owner.get(q, 0) == g) for g in range(len(n))]
+    steps = [1] * len(n)
+    while misses(result) and grow(n, result, steps):
         result = judge(n)
     fixed = {owner.get(q, 0) for q in out_of_reach}
 
-    joint = _joint_descent(judge, n, owner, fixed, out_of_reach)
+    guess = propose(n, result) if propose is not None else None
+    joint = _joint_descent(judge, n, own, fixed, out_of_reach, guess)
     if ok(judge(joint)):
         n = joint
-        result = judge(n)
 
     def with_count(g: int, m: int) -> list[int]:
         trial = list(n)
@@ -599,7 +691,7 @@ def search_interval(
             failing = max(
                 (
                     key[g]
-                    for key, a in cache.items()
+                    for key, (a, _) in cache.items()
                     if not ok(a) and list(key) == with_count(g, key[g])
                 ),
                 default=-1,
@@ -608,57 +700,74 @@ def search_interval(
             step = 1
             while good - failing > 1:  # gallop down
                 m = max(failing + 1, good - step)
-                if ok(judge(with_count(g, m))):
+                if ok(judge(with_count(g, m), own[g])):
                     good, step = m, step * 2
                 else:
                     failing = m
                     break
             while good - failing > 1:  # bisect
                 m = (good + failing) // 2
-                if ok(judge(with_count(g, m))):
+                if ok(judge(with_count(g, m), own[g])):
                     good = m
                 else:
                     failing = m
             if good != n[g]:
                 n = with_count(g, good)
-                result = judge(n)
                 changed = True
+
+    result = judge(n)
+    steps = [1] * len(n)
+    while misses(result) and grow(n, result, steps):
+        steps = [1] * len(n)  # one agent at a time: the staffing was minimal a step ago
+        result = judge(n)
     return tuple(n), result, len(cache)
 
 
 def _joint_descent(
-    judge: Callable[[Sequence[int]], Assessment],
+    judge: Callable[[Sequence[int], frozenset[str] | None], Assessment],
     start: Sequence[int],
-    owner: dict[str, int],
+    own: Sequence[frozenset[str]],
     fixed: set[int],
     out_of_reach: set[str],
+    guess: Sequence[int | None] | None,
 ) -> list[int]:
     """Step 2 of ``search_interval``: all groups gallop down and bisect in the same
-    evaluations, each judged by the queues it answers for. Returns the smallest meeting
-    count per group (``start`` for groups that answer for no judged queue)."""
-    judged = {owner.get(q, 0) for q in judge(start).deficits if q not in out_of_reach}
+    evaluations, each judged by the queues it answers for (``own``), the first try of each
+    at its ``guess`` when that is below ``start``. Returns the smallest meeting count per
+    group (``start`` for groups that answer for no judged queue)."""
+    judged = {g for g, queues in enumerate(own) for q in judge(start, None).deficits if q in queues}
     active = [g for g in range(len(start)) if g in judged and g not in fixed]
     good, failing = list(start), [-1] * len(start)
     step = [1] * len(start)
     galloping = [True] * len(start)
+    guessed = [
+        g in active and guess is not None and (guess[g] or good[g]) < good[g]
+        for g in range(len(start))
+    ]
     while True:
         trial = list(good)
         moved = [g for g in active if good[g] - failing[g] > 1]
         if not moved:
             return good
         for g in moved:
-            if galloping[g]:
+            if guessed[g]:
+                assert guess is not None
+                trial[g] = max(failing[g] + 1, guess[g] or 0)
+            elif galloping[g]:
                 trial[g] = max(failing[g] + 1, good[g] - step[g])
             else:
                 trial[g] = (good[g] + failing[g]) // 2
-        a = judge(trial)
+        focus = frozenset(q for g in moved for q in own[g] if q not in out_of_reach)
+        a = judge(trial, focus)
         for g in moved:
-            if not any(owner.get(q, 0) == g and q not in out_of_reach for q in a.missed):
+            if not any(q in own[g] and q not in out_of_reach for q in a.missed):
                 good[g] = trial[g]
-                step[g] *= 2
+                if not guessed[g]:
+                    step[g] *= 2
             else:
                 failing[g] = trial[g]
                 galloping[g] = False
+            guessed[g] = False
 
 
 MIN_GROWTH = 0.02
@@ -785,13 +894,18 @@ def plan_staffing(
         seen: dict[tuple[int, ...], Assessment] = {}
 
         def judge(
-            k: int, counts: tuple[int, ...], seen: dict[tuple[int, ...], Assessment] = seen
+            k: int,
+            counts: tuple[int, ...],
+            focus: frozenset[str] | None = None,
+            seen: dict[tuple[int, ...], Assessment] = seen,
         ) -> Assessment:
-            seen[counts] = evaluator(k, counts)
+            seen[counts] = evaluator(k, counts, focus)
             return seen[counts]
 
         seed = erlang_seed(model, k)
-        required, assessment, evaluated = search_interval(judge, k, seed, own, limits=limits)
+        required, assessment, evaluated = search_interval(
+            judge, k, seed, own, limits=limits, propose=None if analytic else calibrated(model, k)
+        )
         below = tuple(
             seen.get(tuple(n - 1 if i == g else m for i, m in enumerate(required)))
             for g, n in enumerate(required)

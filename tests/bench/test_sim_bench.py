@@ -21,13 +21,19 @@ def test_quick_run_prints_a_parsable_summary() -> None:
         "ratio_core_vs_baseline",
         "day_x30_seconds",
         "day_x30_cpu_seconds_per_worker",
+        "staff_day_seconds",
+        "staff_day_evaluations",
+        "staff_day_replications",
     ):
         assert float(summary[key]) > 0, key
     assert int(summary["day_contacts"]) > 90_000
     assert summary["day_x30_measured"] == "0"
+    assert summary["staff_day_measured"] == "0"
     with loaded("sim.py") as bench:
         rate_met = float(summary["contacts_per_s_core"]) >= bench.FLOOR_CONTACTS_PER_S
         day_met = float(summary["day_x30_seconds"]) < bench.FLOOR_DAY_X30_SECONDS
+        staff_met = float(summary["staff_day_seconds"]) < bench.FLOOR_STAFF_DAY_SECONDS
+    assert summary["floor_staff_day_met"] == str(int(staff_met)), "judged against its floor"
     assert summary["floor_contacts_per_s_met"] == str(int(rate_met)), "judged against its floor"
     assert summary["floor_day_x30_met"] == str(int(day_met)), "judged against its floor"
 
@@ -39,12 +45,13 @@ def planner() -> Iterator[ModuleType]:
 
 
 @pytest.mark.parametrize(
-    ("rate_per_floor", "day_per_floor", "met"),
+    ("rate_per_floor", "day_per_floor", "staff_per_floor", "met"),
     [
-        (2.0, 0.5, ("1", "1")),
-        (0.8, 0.5, ("0", "1")),  # the core simulates too few contacts a CPU second
-        (2.0, 1.2, ("1", "0")),  # the planning day takes too long
-        (0.8, 1.2, ("0", "0")),
+        (2.0, 0.5, 0.5, ("1", "1", "1")),
+        (0.8, 0.5, 0.5, ("0", "1", "1")),  # the core simulates too few contacts a CPU second
+        (2.0, 1.2, 0.5, ("1", "0", "1")),  # the planning day takes too long
+        (2.0, 0.5, 1.2, ("1", "1", "0")),  # so does the day's staffing search
+        (0.8, 1.2, 1.2, ("0", "0", "0")),
     ],
 )
 def test_floors_are_judged_on_the_core_rate_and_the_planning_day(
@@ -53,7 +60,8 @@ def test_floors_are_judged_on_the_core_rate_and_the_planning_day(
     capsys: pytest.CaptureFixture[str],
     rate_per_floor: float,
     day_per_floor: float,
-    met: tuple[str, str],
+    staff_per_floor: float,
+    met: tuple[str, str, str],
 ) -> None:
     """Made-up measurements in units of the floors, instead of simulating."""
     rate = rate_per_floor * planner.FLOOR_CONTACTS_PER_S
@@ -67,8 +75,14 @@ def test_floors_are_judged_on_the_core_rate_and_the_planning_day(
         return day, day, 100_000, True
 
     monkeypatch.setattr(planner, "cpu_rate", cpu_rate)
+
+    def staffing_day(quick: bool) -> tuple[float, int, int, bool]:
+        return staff_per_floor * planner.FLOOR_STAFF_DAY_SECONDS, 100, 2_000, True
+
     monkeypatch.setattr(planner, "planning_day", planning_day)
+    monkeypatch.setattr(planner, "staffing_day", staffing_day)
     assert planner.main([]) == 0
     pairs = parse_summary(capsys.readouterr().out.splitlines())
-    assert (pairs["floor_contacts_per_s_met"], pairs["floor_day_x30_met"]) == met
+    judged = ("floor_contacts_per_s_met", "floor_day_x30_met", "floor_staff_day_met")
+    assert tuple(pairs[k] for k in judged) == met
     assert float(pairs["contacts_per_s_core"]) == pytest.approx(rate, abs=1)
