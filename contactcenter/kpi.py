@@ -16,6 +16,8 @@
 * **CSAT** (customer satisfaction): over the survey answers (scores 1-5) given for contacts
   an agent handled, the mean score and the share satisfied (4 or 5); counted under the queue
   and agent of the contact's last segment an agent answered (``Csat``).
+* **FCR** (first-contact resolution): see ``first_contacts``; the same rule for the live
+  store (``store/fcr.py``) and the planner (``sim/statistics.py``).
 * **Transfers** (an agent hands a contact on): counted as ``handed_off`` in the queue it left
   and ``transferred_in`` in the queue it went to. The contact's later segments are not offered,
   answered or abandoned again (they count as ``transfers_answered`` / ``transfers_abandoned``),
@@ -28,6 +30,7 @@ the config's.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 
@@ -233,3 +236,66 @@ class Csat:
 
     def satisfied_share(self) -> float | None:
         return self.satisfied / self.answers if self.answers else None
+
+
+FCR_WINDOW_DAYS = 7.0
+"""A customer's next contact about the same queue within this many days after a contact makes
+it a repeat (the default of ``fcr.window_days`` in center.yaml)."""
+
+
+@dataclass(frozen=True)
+class CustomerContact:
+    """A contact as first-contact resolution sees it: whose (an identified customer: only a
+    verified identity in the live engine; anonymous contacts are not counted either way), about
+    which queue (the one the customer reached first), when it arrived (seconds, any clock), and
+    the agent who handled it (None: no agent answered)."""
+
+    customer: str
+    queue: str
+    arrived: float
+    agent: str | None
+
+
+@dataclass(frozen=True)
+class FirstContact:
+    contact: CustomerContact
+    resolved: bool
+
+
+def first_contacts(contacts: Iterable[CustomerContact], window: float) -> list[FirstContact]:
+    """The rule. Per customer and queue in arrival order, a contact arriving within ``window``
+    seconds after the one before it is a *repeat* (the same matter again); any other is a
+    *first contact*. A first contact is *resolved first time* when an agent handled it and
+    the customer's next contact about that queue is not a repeat of it (none within
+    ``window``). FCR = resolved first contacts / first contacts: a first contact nobody
+    answered is not resolved, and repeats are counted in neither."""
+    by_matter: dict[tuple[str, str], list[CustomerContact]] = defaultdict(list)
+    for c in contacts:
+        by_matter[(c.customer, c.queue)].append(c)
+    out: list[FirstContact] = []
+    for matter in by_matter.values():
+        matter.sort(key=lambda c: c.arrived)
+        for i, c in enumerate(matter):
+            if i > 0 and c.arrived - matter[i - 1].arrived <= window:
+                continue  # a repeat
+            repeated = i + 1 < len(matter) and matter[i + 1].arrived - c.arrived <= window
+            out.append(FirstContact(c, c.agent is not None and not repeated))
+    return out
+
+
+@dataclass(frozen=True)
+class Fcr:
+    """First contacts and how many of them were resolved first time."""
+
+    first_contacts: int = 0
+    resolved: int = 0
+
+    def __add__(self, other: Fcr) -> Fcr:
+        return Fcr(self.first_contacts + other.first_contacts, self.resolved + other.resolved)
+
+    def rate(self) -> float | None:
+        return self.resolved / self.first_contacts if self.first_contacts else None
+
+    @classmethod
+    def of(cls, first: FirstContact) -> Fcr:
+        return cls(1, int(first.resolved))

@@ -126,6 +126,7 @@ class Driver:
             groups=len(model.groups),
             tiers=tuple(t.id for t in model.center.settings.tiers) if by_tier else None,
             no_wait=model.ring_delay + 1e-6,
+            fcr_window=model.center.settings.fcr.window_days * 86_400,
         )
         self._observe = self.collector.handlers
         self._trace = trace

@@ -320,6 +320,7 @@ def run_text(model: Model, summary: Summary) -> str:
             if offered[i] > 0:
                 lines.append(_kpi_row(tier, summary.by_tier, (i,), ""))
     lines.extend(_calls_rows(model, summary))
+    lines.append(_fcr_line(model, summary))
     occ = ", ".join(
         f"{g} {_pct(summary.occupancy_by_group.mean[i])}" for i, g in enumerate(summary.groups)
     )
@@ -352,6 +353,18 @@ def _calls_rows(model: Model, summary: Summary) -> list[str]:
             f"{_pct(kpi['attempts_2'].mean[j]):>9}{_pct(kpi['attempts_3plus'].mean[j]):>10}"
         )
     return lines
+
+
+def _fcr_line(model: Model, summary: Summary) -> str:
+    """First-contact resolution per queue (``contactcenter.kpi.first_contacts``) with its
+    confidence interval."""
+    fcr = summary.by_queue["fcr"]
+    window = model.center.settings.fcr.window_days
+    parts = [
+        f"{summary.queues[j]} {_pct(fcr.mean[j])} ±{_pct(fcr.half_width[j], 1)}"
+        for j in active_queues(model, summary)
+    ]
+    return f"first-contact resolution (repeat within {window:g} days): " + ", ".join(parts)
 
 
 def _kpi_head(what: str) -> str:

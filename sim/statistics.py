@@ -25,6 +25,13 @@ interval of *arrival* and per queue:
 * **attempts** (``attempts_1``, ``attempts_2``, ``attempts_3plus``): the share of customers
   whose first call came in the interval who made 1, 2, 3 or more calls in all, counted when
   their last call ends (answered, abandoned or blocked without calling again, removed).
+* **FCR** (first-contact resolution, ``contactcenter.kpi.first_contacts``, as the live store):
+  per queue and interval of arrival, first contacts and those resolved first time, a customer
+  being the driver's (attempt ``n`` of customer ``c`` is contact ``c/n``): a retrial within
+  the center's ``fcr.window_days`` of the customer's call before it is a repeat, so a
+  customer's first call is resolved when it was answered (an answered customer does not call
+  again) and only calls after a gap of more than the window are first contacts again.
+  Calls blocked before the core are not contacts of the center (it never saw them), as live.
 * **occupancy** (per agent group): busy time / (busy + available idle time), from
   ``AgentStateChanged``: busy is ringing, busy or wrap-up (the agent holds a contact), idle is
   available with nothing held; away and offline time count in neither. Time is cut at
@@ -60,6 +67,7 @@ from contactcenter.events import (
     ContactTransferred,
     Event,
 )
+from contactcenter.kpi import FCR_WINDOW_DAYS, CustomerContact, first_contacts
 
 FIELDS = (
     "entered",
@@ -79,6 +87,8 @@ FIELDS = (
     "customers_1",
     "customers_2",
     "customers_3plus",
+    "first_contacts",
+    "resolved_first",
 )
 (
     ENTERED,
@@ -98,6 +108,8 @@ FIELDS = (
     CUSTOMERS_1,
     CUSTOMERS_2,
     CUSTOMERS_3PLUS,
+    FIRST_CONTACTS,
+    RESOLVED_FIRST,
 ) = range(len(FIELDS))
 
 FROM_EVENTS = slice(0, FRESH)
@@ -121,6 +133,7 @@ KPIS = (
     "attempts_1",
     "attempts_2",
     "attempts_3plus",
+    "fcr",
 )
 
 SHARES = frozenset(
@@ -133,6 +146,7 @@ SHARES = frozenset(
         "attempts_1",
         "attempts_2",
         "attempts_3plus",
+        "fcr",
     }
 )
 SHARE = (0.0, 1.0)
@@ -184,9 +198,17 @@ class Collector:
         groups: int,
         tiers: Sequence[str] | None = None,
         no_wait: float = 0.0,
+        fcr_window: float = FCR_WINDOW_DAYS * 86_400,
     ) -> None:
         """``no_wait``: an answered contact that waited at most this long was answered at
-        once (the ring delay: it was offered the moment it arrived)."""
+        once (the ring delay: it was offered the moment it arrived). ``fcr_window``: seconds
+        within which a customer's next call about a queue is a repeat."""
+        self._fcr_window = fcr_window
+        self._reached: dict[str, tuple[str, float]] = {}
+        """Contact -> the queue it reached first and its arrival (warm-up ones too: a call
+        after the warm-up may repeat one in it)."""
+        self._handled_by: dict[str, str] = {}
+        """Contact -> the agent who answered it last."""
         self._no_wait = no_wait
         self._q = {q: i for i, q in enumerate(queues)}
         self._thr = list(thresholds)
@@ -232,6 +254,8 @@ class Collector:
     # -- contacts --------------------------------------------------------------------------
 
     def _queued(self, e: ContactQueued) -> None:
+        if e.contact_id not in self._reached:
+            self._reached[e.contact_id] = (e.queue, e.arrived_at)
         if e.arrived_at < self._start:
             self._warm.add(e.contact_id)
             self._moving.pop(e.contact_id, None)
@@ -253,6 +277,7 @@ class Collector:
         self._moving[e.contact_id] = e.from_queue
 
     def _answered(self, e: ContactAnswered) -> None:
+        self._handled_by[e.contact_id] = e.agent_id
         if self._warm and e.contact_id in self._warm:
             return
         w = e.wait_seconds
@@ -369,8 +394,23 @@ class Collector:
             t0 = bound
             k += 1
 
+    def _first_contacts(self) -> None:
+        """Count each first contact that arrived after the warm-up, and whether it was resolved
+        first time, in its interval and first queue (``contactcenter.kpi.first_contacts``)."""
+        contacts = [
+            CustomerContact(customer_of(cid), queue, at, self._handled_by.get(cid))
+            for cid, (queue, at) in self._reached.items()
+        ]
+        for first in first_contacts(contacts, self._fcr_window):
+            c = first.contact
+            if c.arrived >= self._start:
+                row = self._counts[self._interval(c.arrived)][self._q[c.queue]]
+                row[FIRST_CONTACTS] += 1
+                row[RESOLVED_FIRST] += first.resolved
+
     def finish(self, now: float) -> Tallies:
-        """Close the open agent states at ``now`` and return the sums."""
+        """Close the open agent states at ``now``, count first contacts, return the sums."""
+        self._first_contacts()
         for aid, state in self._state.items():
             category = _CATEGORY[state]
             g = self._group_of.get(aid)
@@ -388,6 +428,12 @@ class Collector:
             contacts=self.contacts,
             end=now,
         )
+
+
+def customer_of(contact_id: str) -> str:
+    """The driver's customer of a contact: attempt ``n`` of customer ``c`` is ``c/n`` (the
+    first is ``c``)."""
+    return contact_id.partition("/")[0]
 
 
 # == KPIs =====================================================================================
@@ -423,6 +469,7 @@ def kpis(counts: np.ndarray) -> dict[str, np.ndarray]:
         "attempts_1": _ratio(c[..., CUSTOMERS_1], customers),
         "attempts_2": _ratio(c[..., CUSTOMERS_2], customers),
         "attempts_3plus": _ratio(c[..., CUSTOMERS_3PLUS], customers),
+        "fcr": _ratio(c[..., RESOLVED_FIRST], c[..., FIRST_CONTACTS]),
     }
 
 

@@ -23,6 +23,7 @@ from contactcenter.api import (
     callbacks,
     customers,
     erasure,
+    fcr,
     supervisors,
     surveys,
 )
@@ -48,7 +49,7 @@ PAGES = {
     "/chat": ("chat.html", "Customer chat widget"),
     "/desktop": ("desktop.html", "Agent desktop"),
     "/wallboard": ("wallboard.html", "Live wallboard"),
-    "/quality": ("quality.html", "Supervisors' quality page: CSAT per queue and agent"),
+    "/quality": ("quality.html", "Supervisors' quality page: CSAT and FCR per queue and agent"),
 }
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png|ico)$")
 _TYPES = {
@@ -184,6 +185,7 @@ def all_routes() -> list[Route]:
         *customers.ROUTES,
         *erasure.ROUTES,
         *surveys.ROUTES,
+        *fcr.ROUTES,
         *OPS,
         *_pages(),
     ]

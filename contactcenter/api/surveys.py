@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from contactcenter.api.context import CTX, Ctx
 from contactcenter.api.customers import chat_token
 from contactcenter.api.errors import ApiError, read_body
+from contactcenter.api.fcr import day_start, local_day
 from contactcenter.api.openapi import Param, Route
 from contactcenter.api.schemas import MAX_TEXT, Body
 from contactcenter.kpi import Csat
-from contactcenter.runtime.today import center_zone
 from contactcenter.store.surveys import csat_between
 
 TOKEN = Annotated[str, Field(min_length=1, max_length=128)]
@@ -115,18 +115,8 @@ def _row(c: Csat) -> dict[str, Any]:
 async def csat_day(request: web.Request) -> web.Response:
     """CSAT of a day of the center (its time zone; default today) per queue and agent."""
     ctx = request.app[CTX]
-    zone = center_zone(ctx.engine.center.settings.timezone)
-    given = request.query.get("day")
-    try:
-        day = (
-            dt.date.fromisoformat(given)
-            if given is not None
-            else dt.datetime.fromtimestamp(ctx.engine.wall(), zone).date()
-        )
-    except ValueError:
-        raise ApiError(422, "invalid_day", f"not a date (YYYY-MM-DD): {given!r}") from None
-    start = dt.datetime.combine(day, dt.time(), zone).timestamp()
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).timestamp()
+    day = local_day(ctx, request.query.get("day"), "day")
+    start, end = day_start(ctx, day), day_start(ctx, day + dt.timedelta(days=1))
     report = await csat_between(ctx.store, start, end)
     agents, queues = ctx.engine.center.agents, ctx.engine.center.queues
     return web.json_response(

@@ -25,6 +25,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contactcenter.kpi import FCR_WINDOW_DAYS
+
 Channel = Literal["voice", "chat", "email"]
 CHANNELS: tuple[Channel, ...] = ("voice", "chat", "email")
 Strategy = Literal["longest_idle", "least_occupied", "most_skilled", "round_robin", "random"]
@@ -149,6 +151,13 @@ class CsatSettings(_Model):
     )
 
 
+class FcrSettings(_Model):
+    """First-contact resolution (``contactcenter.kpi.first_contacts``): a customer's next
+    contact about the same queue within ``window_days`` of a contact makes it a repeat."""
+
+    window_days: float = Field(default=FCR_WINDOW_DAYS, ge=1, le=90)
+
+
 class CenterSettings(_Model):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
@@ -166,6 +175,7 @@ class CenterSettings(_Model):
     retention: RetentionSettings = RetentionSettings()
     chat_identity: ChatIdentitySettings = ChatIdentitySettings()
     csat: CsatSettings = CsatSettings()
+    fcr: FcrSettings = FcrSettings()
 
     @field_validator("timezone")
     @classmethod

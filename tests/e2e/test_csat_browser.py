@@ -1,7 +1,8 @@
-"""CSAT end to end in a real headless Chromium against a real ``serve``: a customer on a phone
-(390 px) ends a chat an agent answered, the widget asks for a score, the customer gives 4 and a
-comment with the keyboard alone; the supervisors' quality page shows 4.0 for the agent and the
-queue, ``/metrics`` has the observation, a second answer and another chat's customer are
+"""CSAT (and the FCR part of the quality page) end to end in a real headless Chromium against
+a real ``serve``: a customer on a phone (390 px) ends a chat an agent answered, the widget asks
+for a score, the customer gives 4 and a comment with the keyboard alone; the supervisors'
+quality page shows 4.0 for the agent and the queue (and no first contact: the chat was
+anonymous), ``/metrics`` has the observation, a second answer and another chat's customer are
 refused, and the database file holds no clear comment."""
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ def test_a_customer_scores_a_chat_and_the_supervisor_sees_it(
             expect(queue.locator("[data-field=average]")).to_have_text("4.0")
             expect(queue.locator("[data-field=satisfied]")).to_have_text("100%")
             assert COMMENT not in boss.content()
+            # the chat was anonymous: no first contact to resolve (verified customers only)
+            expect(boss.get_by_test_id("fcr-queues")).to_contain_text("No first contacts")
+            expect(boss.get_by_test_id("fcr-rule")).to_contain_text("within 7 days")
             assert boss.evaluate("document.documentElement.scrollWidth") <= 390
             boss.screenshot(path=str(SHOTS / "csat-3-quality-390.png"), full_page=True)
 

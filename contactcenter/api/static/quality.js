@@ -1,5 +1,6 @@
-// Supervisors' quality page: CSAT (survey scores 1-5) per queue and per agent for a day of the
-// center, from GET /api/supervisor/csat. Scores only: no customer data, no comments.
+// Supervisors' quality page for a day of the center: CSAT (survey scores 1-5) per queue and per
+// agent (GET /api/supervisor/csat) and first-contact resolution of the day's first contacts
+// (GET /api/supervisor/fcr). Counts only: no customer data, no comments.
 "use strict";
 
 (() => {
@@ -18,10 +19,20 @@
         fmtPercent(row.satisfied)));
   }
 
-  function fill(testid, rows) {
+  function fill(testid, rows, empty = "No answers this day.") {
     const body = document.querySelector(`[data-testid="${testid}"] tbody`);
     body.replaceChildren(...(rows.length ? rows
-      : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, "No answers this day."))]));
+      : [el("tr", {}, el("td", { colspan: 5, class: "muted" }, empty))]));
+  }
+
+  function fcrCells(name, row, key, open) {
+    const tr = el("tr", { "data-key": key },
+      el("th", { scope: "row", "data-label": name }, name),
+      el("td", { class: "num", "data-label": "First contacts", "data-field": "first" }, row.first_contacts),
+      el("td", { class: "num", "data-label": "Resolved", "data-field": "resolved" }, row.resolved),
+      el("td", { class: "num", "data-label": "FCR", "data-field": "fcr" }, fmtPercent(row.fcr)));
+    if (open !== undefined) tr.append(el("td", { class: "num", "data-label": "Window open", "data-field": "open" }, open));
+    return tr;
   }
 
   async function show(day) {
@@ -31,6 +42,10 @@
       $("day").value = csat.day;
       fill("csat-queues", csat.queues.map((q) => cells(q.name || q.queue, q, q.queue)));
       fill("csat-agents", csat.agents.map((a) => cells(a.name, a, a.agent_id)));
+      const fcr = await api("GET", `/api/supervisor/fcr?from=${encodeURIComponent(csat.day)}`);
+      $("fcr-rule").textContent = `Verified customers only. A first contact is resolved when an agent handled it and the customer did not contact the same queue again within ${fcr.window_days} days; "window open": it may still be repeated.`;
+      fill("fcr-queues", fcr.queues.map((q) => fcrCells(q.name || q.queue, q, q.queue, q.provisional)), "No first contacts this day.");
+      fill("fcr-agents", fcr.agents.map((a) => fcrCells(a.name, a, a.agent_id)), "No first contacts this day.");
     } catch (e) {
       $("error").textContent = e.message;
     }
