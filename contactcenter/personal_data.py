@@ -37,6 +37,8 @@ WHAT = {
     "notes": "wrap-up and transfer notes nulled",
     "names": "names (and numbers) on contact records nulled",
     "callbacks": "call backs' numbers and names nulled",
+    "cases": "complaint cases found (kept, anonymous)",
+    "case_texts": "complaint cases' descriptions, notes and task texts removed",
     "ids_replaced": "customer ids replaced by the marker",
     "audit_entries": "audit entries naming the customer now name the marker",
 }

@@ -3,12 +3,14 @@ the statistics stay.
 
 What is the customer's: the CRM card and its notes; the contacts recorded under their id (also
 an unverified claim of it) with their transcripts, wrap-up and transfer notes and survey
-comments; the call backs booked for their id, from those contacts, or to their phone number;
-and, on contacts nobody identified, a label that is their name or number (a caller the voice
-edge named by the calling number). Card, notes and chat lines are deleted; the rest is nulled,
-and where the customer's id stood (contacts, call backs, IVR visits, the audit log) a marker
-stands instead: ``erased-`` and random hex, the same for all of this customer's rows (repeat
-contacts still count as one customer's) and unrelated to the id, so it cannot be turned back.
+comments; their complaint cases' descriptions, notes and task texts (a case's codes, times and
+history stay; an open case does not refuse erasure); the call backs booked for their id, from
+those contacts, or to their phone number; and, on contacts nobody identified, a label that is
+their name or number (a caller the voice edge named by the calling number). Card, notes and
+chat lines are deleted; the rest is nulled, and where the customer's id stood (contacts, call
+backs, IVR visits, cases, the audit log) a marker stands instead: ``erased-`` and random hex,
+the same for all of this customer's rows (repeat contacts still count as one customer's) and
+unrelated to the id, so it cannot be turned back.
 Contact records keep their times, queues and outcomes.
 
 A customer with a contact or call back still open is refused (``CustomerBusy``): an agent may
@@ -90,6 +92,7 @@ async def erase_customer(
         )
         if busy or waiting:
             raise CustomerBusy(len(busy), len(waiting))
+        cases = await _select(db, "SELECT id FROM cases WHERE customer_id IN ({})", [customer_id])
         contact_nulls = await _nulls(db, "contacts", "disposition_notes")
         name_nulls = await _nulls(db, "contacts", "customer_name")
         counts = {
@@ -120,10 +123,19 @@ async def erase_customer(
                 db, f"{await _nulls(db, 'callbacks', 'phone', 'name')} WHERE (phone IS NOT NULL"
                 " OR name IS NOT NULL) AND id IN ({})", callbacks,
             ),
+            "cases": len(cases),
+            "case_texts": await _change(
+                db, "UPDATE cases SET description = NULL WHERE description IS NOT NULL"
+                " AND id IN ({})", cases,
+            ) + await _change(db, "DELETE FROM case_notes WHERE case_id IN ({})", cases)
+            + await _change(
+                db, "UPDATE case_tasks SET title = NULL WHERE title IS NOT NULL"
+                " AND case_id IN ({})", cases,
+            ),
             "ids_replaced": sum([
                 await _change(db, f"UPDATE {table} SET customer_id = ? WHERE customer_id IN ({{}})",
                               [customer_id], marker)
-                for table in ("contacts", "callbacks", "ivr_visits")
+                for table in ("contacts", "callbacks", "ivr_visits", "cases")
             ]),
             "audit_entries": await _mark_audit(db, customer_id, marker),
         }  # fmt: skip

@@ -38,6 +38,9 @@ SEALED: Mapping[str, tuple[str, ...]] = {
     "messages": ("text",),
     "callbacks": ("phone", "name"),
     "surveys": ("comment",),
+    "cases": ("description",),
+    "case_notes": ("text",),
+    "case_tasks": ("title",),
 }
 """The personal columns, sealed at rest (everything else stays clear: ids, queues, times,
 states, codes; an audit entry's detail holds ids and codes, never personal values)."""

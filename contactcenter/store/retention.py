@@ -6,7 +6,8 @@ to (a CRM note from its own time, a call back from its end):
 
 * ``transcripts_days``: the chat lines (deleted);
 * ``notes_days``: free text: wrap-up notes, notes for the next agent, survey comments (nulled)
-  and notes on CRM customers (deleted);
+  and notes on CRM customers (deleted); a complaint case's description, notes (deleted) and
+  task texts, counted from the case's closing (an unclosed case keeps them);
 * ``callbacks_days``: a finished call back's number and name, and the name (or number) its
   calling contact is labelled with;
 * ``contacts_days``: the customer's name on contact records.
@@ -67,6 +68,13 @@ def _of_closed_contact(column: str) -> str:
     )
 
 
+def _of_closed_case(condition: str) -> str:
+    return (
+        f"{condition} AND EXISTS (SELECT 1 FROM cases c WHERE c.id = t.case_id"
+        " AND c.closed_wall < ?)"
+    )
+
+
 STEPS = (
     Step("transcript_lines", "transcripts_days", "messages", _of_closed_contact("text")),
     Step("wrap_up_notes", "notes_days", "contacts",
@@ -84,6 +92,11 @@ STEPS = (
          ("customer_name",)),
     Step("contact_names", "contacts_days", "contacts",
          f"t.customer_name IS NOT NULL AND {closed_before('t')}", ("customer_name",)),
+    Step("case_texts", "notes_days", "cases", "t.description IS NOT NULL AND t.closed_wall < ?",
+         ("description",)),
+    Step("case_texts", "notes_days", "case_notes", _of_closed_case("1")),
+    Step("case_texts", "notes_days", "case_tasks", _of_closed_case("t.title IS NOT NULL"),
+         ("title",)),
 )  # fmt: skip
 
 

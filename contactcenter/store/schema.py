@@ -298,6 +298,59 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE UNIQUE INDEX surveys_one_answer ON surveys (contact_id) WHERE queue IS NOT NULL",
         "CREATE INDEX surveys_time ON surveys (wall_time)",
     ),
+    # 7: complaint cases (contactcenter/cases.py): linked to a customer and the contact they
+    # were opened from, with every change (who, when, what), notes and follow-up tasks. The
+    # description, notes and task texts are personal (sealed); ids, codes and times are clear.
+    (
+        """CREATE TABLE cases (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            customer_id TEXT NOT NULL,
+            contact_id TEXT NOT NULL,
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            status TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            department TEXT,
+            description TEXT,
+            opened_wall REAL NOT NULL,
+            acknowledged_wall REAL,
+            resolved_wall REAL,
+            closed_wall REAL,
+            updated_wall REAL NOT NULL
+        ) STRICT""",
+        "CREATE INDEX cases_customer ON cases (customer_id, id)",
+        "CREATE INDEX cases_working ON cases (status, id) WHERE closed_wall IS NULL",
+        """CREATE TABLE case_history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            actor TEXT NOT NULL,
+            wall_time REAL NOT NULL,
+            action TEXT NOT NULL,
+            status TEXT NOT NULL,
+            detail TEXT NOT NULL
+        ) STRICT""",
+        "CREATE INDEX case_history_case ON case_history (case_id, id)",
+        """CREATE TABLE case_notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            wall_time REAL NOT NULL
+        ) STRICT""",
+        "CREATE INDEX case_notes_case ON case_notes (case_id, id)",
+        """CREATE TABLE case_tasks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            title TEXT,
+            due_wall REAL NOT NULL,
+            created_by TEXT NOT NULL,
+            created_wall REAL NOT NULL,
+            done_by TEXT,
+            done_wall REAL
+        ) STRICT""",
+        "CREATE INDEX case_tasks_case ON case_tasks (case_id, id)",
+        "CREATE INDEX case_tasks_due ON case_tasks (due_wall) WHERE done_wall IS NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

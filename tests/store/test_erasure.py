@@ -11,6 +11,7 @@ import pytest
 
 from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import CustomerRecord, Store
+from contactcenter.store.cases import add_case_note, add_case_task, open_case
 from contactcenter.store.erasure import CustomerBusy, erase_customer
 from tests.store.scenes import DAY, callback, contact, every_value, statistics
 
@@ -55,6 +56,11 @@ async def scene(store: Store) -> dict[str, int]:
     visit = IvrVisit("leg-1", "main", NOW - 6 * DAY, NOW - 6 * DAY + 30, IvrOutcome("queued"),
                      contact_id="v-named", customer_id=HELENA.id)  # fmt: skip
     await store.add_ivr_visit(visit)
+    case = await open_case(store, customer_id=HELENA.id, contact_id="h-chat", category="billing",
+                           severity="high", description=FREE_TEXT[0], owner="a05",
+                           wall_time=NOW - 8 * DAY)  # fmt: skip
+    await add_case_note(store, case, FREE_TEXT[1], author="a05", wall_time=NOW - 8 * DAY)
+    await add_case_task(store, case, "call Helena Brandt", NOW, actor="a05", wall_time=NOW - DAY)
     await store.audit("sup", "customer_tier", HELENA.id, {"tier": "gold"}, NOW - DAY)
     await store.audit("a05", "read_screen_pop", "h-chat",
                       {"customer": HELENA.id, "parts": ["card"]}, NOW - DAY)  # fmt: skip
@@ -78,8 +84,8 @@ async def test_nothing_of_the_customer_is_left(db_path: Path) -> None:
         done = await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
         assert done.counts == {
             "crm_card": 1, "crm_notes": 1, "contacts": 4, "transcript_lines": 2, "notes": 2,
-            "survey_comments": 1, "names": 6, "callbacks": 2, "ids_replaced": 5,
-            "audit_entries": 2,
+            "survey_comments": 1, "names": 6, "callbacks": 2, "cases": 1, "case_texts": 3,
+            "ids_replaced": 6, "audit_entries": 2,
         }  # fmt: skip
         # through the store, which opens sealed values
         assert await store.customer(HELENA.id) is None

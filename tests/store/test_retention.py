@@ -26,6 +26,7 @@ EXPECTED = {
     "crm_notes": 1,
     "callback_numbers": 1,
     "contact_names": 2,  # the oldest chat's, and the old call back's contact (its label)
+    "case_texts": 0,  # no cases here: tests/store/test_cases_store.py
 }
 
 

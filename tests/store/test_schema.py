@@ -28,6 +28,10 @@ TABLES = {
     "sealing_keys",
     "clear_rows",
     "daily_tally",
+    "cases",
+    "case_history",
+    "case_notes",
+    "case_tasks",
 }
 
 
