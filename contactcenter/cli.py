@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contactcenter.answers import load_answers
+from contactcenter.cases import load_cases
 from contactcenter.config import Center, ConfigError, ConfigIssue, load_center
 from contactcenter.demo import run_demo
 from contactcenter.ivr import load_flows
@@ -48,6 +49,10 @@ def _check_config(args: argparse.Namespace) -> int:
                 load_answers(args.config_dir, center)
             except ConfigError as err:
                 issues += err.issues
+        try:
+            load_cases(args.config_dir)
+        except ConfigError as err:
+            issues += err.issues
     if issues or center is None or flows is None:
         print(f"{args.config_dir}: {len(issues)} problem(s)", file=sys.stderr)
         for issue in issues:
@@ -85,6 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
         center, edges = _with_voice(center, args.config)
         center = _with_chat_menu(center, args.config)
         answers = load_answers(args.config, center)
+        cases = load_cases(args.config)
         edges += _with_bus(args.config)
     except ConfigError as err:
         print(str(err), file=sys.stderr)
@@ -120,7 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
                 center, host=args.host, port=args.port, db_path=args.db, demo=args.demo,
                 data_keys=args.data_keys, edges=edges, runtime=runtime, heap=heap,
                 chat_identity_keys=args.chat_identity_keys,
-                settings=Settings(limits=limits, answers=answers),
+                settings=Settings(limits=limits, answers=answers, cases=cases),
             )
         )  # fmt: skip
     except CannotServe as err:

@@ -17,6 +17,7 @@ from contactcenter.agents import Presence
 from contactcenter.api import audit
 from contactcenter.api.audit import nothing_shown, shown
 from contactcenter.api.auth import agent_of, principal
+from contactcenter.api.cases import case_json
 from contactcenter.api.context import CTX, Ctx
 from contactcenter.api.errors import ApiError, parse_frame, read_body
 from contactcenter.api.openapi import Audit, Param, Route
@@ -50,6 +51,7 @@ from contactcenter.runtime import ChatClosed
 from contactcenter.runtime.hub import Lagged
 from contactcenter.runtime.transcripts import ChatLine
 from contactcenter.runtime.voice import CallerHold
+from contactcenter.store.cases import customer_cases
 
 
 def state_of(ctx: Ctx, agent_id: str) -> dict[str, Any]:
@@ -294,11 +296,15 @@ async def screen_pop(request: web.Request) -> web.Response:
             "max_attempts": ctx.site.callbacks.settings.max_attempts,
             "dialled_by": _dialler(ctx),
         }
+    open_cases = []
+    if customer is not None:  # a verified customer's complaints still being worked on
+        working = await customer_cases(ctx.store, customer.id, working_only=True)
+        open_cases = [case_json(c, ctx.settings.cases, engine.wall()) for c in working]
     parts = [name for name, there in (
         ("card", any(card[k] for k in ("customer_id", "claimed_customer_id", "name", "email",
                                         "phone"))),
         ("history", history), ("notes", any(s["note"] for s in segments)),
-        ("callback", callback), ("transcript", lines),
+        ("callback", callback), ("transcript", lines), ("cases", open_cases),
     ) if there]  # fmt: skip
     shown(request, parts=parts, **({"customer": customer.id} if customer is not None else {}))
     return web.json_response(
@@ -314,6 +320,7 @@ async def screen_pop(request: web.Request) -> web.Response:
             "earlier_segments": segments,
             "consult": view.consult,
             "callback": callback,
+            "open_cases": open_cases,
             "transcript": [
                 {"sender": ln.sender, "text": ln.text, "at": ln.wall_time} for ln in lines
             ],

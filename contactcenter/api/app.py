@@ -21,6 +21,7 @@ from contactcenter.api import (
     audit,
     auth,
     callbacks,
+    cases,
     customers,
     erasure,
     fcr,
@@ -186,6 +187,7 @@ def all_routes() -> list[Route]:
         *erasure.ROUTES,
         *surveys.ROUTES,
         *fcr.ROUTES,
+        *cases.ROUTES,
         *OPS,
         *_pages(),
     ]
@@ -293,6 +295,7 @@ def build_app(
             await site.start()
         ctx.spawn(_expire_sessions(ctx), name="expire-sessions")
         customers.watch_restored(ctx)
+        cases.watch_cases(ctx)
         ctx.ready = True
 
     async def shutdown(app: web.Application) -> None:

@@ -16,6 +16,7 @@ from contactcenter.api.chat_identity import ChatIdentity
 from contactcenter.api.login_throttle import LoginThrottle
 from contactcenter.api.ratelimit import Limiter, Limits, LineAllowance
 from contactcenter.api.session_sockets import SessionSockets
+from contactcenter.cases import CasePolicy
 from contactcenter.runtime import Engine, Site
 from contactcenter.runtime.store_health import HeldWrites
 
@@ -51,6 +52,8 @@ class Settings:
     """What a client may use: chat lines, transcripts, connections, timeouts."""
     answers: Answers = field(default_factory=Answers)
     """The standard answers agents insert in chat replies (``config/answers.yaml``)."""
+    cases: CasePolicy = field(default_factory=CasePolicy)
+    """Complaint case categories, severities and departments (``config/cases.yaml``)."""
 
 
 @dataclass

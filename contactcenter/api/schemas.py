@@ -261,6 +261,10 @@ class ScreenPop(BaseModel):
         description="For a call back: its number, status, attempt, and who dials (the "
         "center, or the agent by hand, who then reports the result)",
     )
+    open_cases: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="A verified customer's complaint cases still being worked on",
+    )
     transcript: list[TranscriptLine]
 
 

@@ -34,6 +34,10 @@ Open hours: ``queue_open`` is 1 while a queue's business hours (the schedules th
 before they queue to it, ``metrics/hours.py``) are open, on the ``wall`` clock; queues without
 hours (no flow queues to them, or the center has no IVR loaded) have no series.
 
+Complaint cases: those being worked on and those overdue, per category and severity (labels
+from ``config/cases.yaml``; never a case or customer id), recounted from the store by the API
+(``api/cases.py``) after each change and every minute.
+
 Abuse: customers' chat lines refused and connections refused or cut, by the limit that
 stopped them (``reason`` only: never a chat, customer or address).
 """
@@ -43,13 +47,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
+from contactcenter.cases import CasePolicy
 from contactcenter.config import CHANNELS, Center
 from contactcenter.events import (
     AgentActivity,
@@ -429,6 +434,18 @@ class Metrics:
             "Domain events the engine holds back because the database refused them.",
             registry=reg,
         )
+        self.cases_open = Gauge(
+            PREFIX + "cases_open",
+            "Complaint cases still being worked on (not resolved or closed).",
+            ("category", "severity"),
+            registry=reg,
+        )
+        self.cases_overdue = Gauge(
+            PREFIX + "cases_overdue",
+            "Complaint cases past their severity's acknowledge or resolve target.",
+            ("category", "severity"),
+            registry=reg,
+        )
 
         self._queues: dict[str, _QueueSeries] = {
             qid: _QueueSeries(self, qid, q.channel) for qid, q in center.queues.items()
@@ -516,6 +533,27 @@ class Metrics:
 
     def callback_ended(self, queue: str, outcome: str) -> None:
         self.callbacks_ended.labels(self._queue_label(queue), _known(outcome, CALLBACK_ENDS)).inc()
+
+    def cases_counted(
+        self,
+        policy: CasePolicy,
+        working: Mapping[tuple[str, str], int],
+        overdue: Mapping[tuple[str, str], int],
+    ) -> None:
+        """Set the case gauges: (category, severity) -> cases being worked on, and overdue.
+        Every pair of the policy has a series (zero too); ids no longer in the policy count as
+        ``other``."""
+        cells: dict[tuple[str, str], tuple[int, int]] = {
+            (c, s): (0, 0) for c in policy.categories for s in policy.severities
+        }
+        for (category, severity), n in working.items():
+            key = (_known(category, tuple(policy.categories)),
+                   _known(severity, tuple(policy.severities)))  # fmt: skip
+            open_, late = cells.get(key, (0, 0))
+            cells[key] = (open_ + n, late + overdue.get((category, severity), 0))
+        for (category, severity), (open_, late) in cells.items():
+            self.cases_open.labels(category, severity).set(open_)
+            self.cases_overdue.labels(category, severity).set(late)
 
     def line_refused(self, reason: str) -> None:
         self.lines_refused.labels(_known(reason, LINE_REFUSALS)).inc()

@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from contactcenter.api import Settings, build_app
+from contactcenter.cases import load_cases
 from contactcenter.config import Center, load_center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Engine, Site
@@ -107,8 +108,9 @@ async def frame(
 
 @pytest.fixture
 def api_settings() -> Settings:
-    """The app's settings in ``api`` (a test module overrides this fixture to change them)."""
-    return Settings(chat_grace=0.3, wallboard_min_interval=0.05)
+    """The app's settings in ``api`` (a test module overrides this fixture to change them);
+    the example center's case policy (``config/cases.yaml``)."""
+    return Settings(chat_grace=0.3, wallboard_min_interval=0.05, cases=load_cases(CONFIG))
 
 
 @pytest.fixture

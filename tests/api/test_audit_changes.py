@@ -19,6 +19,7 @@ from contactcenter.api.app import all_routes
 from contactcenter.api.openapi import Route
 from contactcenter.routing import ContactState
 from tests.api.conftest import Api
+from tests.api.signing import signed
 
 NOTES = "customer prefers e-mail, lives at Hafenstrasse 3"
 
@@ -46,7 +47,7 @@ class Shift:
         route = self.routes[(method, template)]
         audit = route.audited
         assert audit is not None, template
-        path = template.replace("{id}", ids.get("id", ""))
+        path = template.replace("{id}", ids.get("id", "")).replace("{task}", ids.get("task", ""))
         log = await self.api.store.audit_log(limit=1)
         last = log[0].id if log else 0
         data = await self.api.ok(method, path, user, body)
@@ -137,6 +138,27 @@ async def test_every_change_route_leaves_an_entry(api: Api) -> None:
     await s.change("POST", f"{contact}/hangup", agent, target=call, id=call)
     await s.change("POST", f"{contact}/wrapup", agent, {"disposition": "resolved"},
                    target=call, id=call)  # fmt: skip
+    # a verified customer's complaint: a case opened from the chat, worked, escalated, handed on
+    jan, _ = await api.start_chat(name="Jan", topic="sales", identity=signed(api, "C1008"))
+    agent = await offered(api, jan)
+    await s.change("POST", f"{contact}/accept", agent, target=jan, id=jan)
+    complaint = {"category": "billing", "severity": "high", "description": NOTES}
+    case = await s.change("POST", f"{contact}/cases", agent, complaint, id=jan,
+                          target=lambda data: str(data["id"]))  # fmt: skip
+    cid = str(case["id"])
+    await s.change("POST", "/api/cases/{id}/notes", agent, {"text": NOTES}, target=cid, id=cid)
+    task = await s.change("POST", "/api/cases/{id}/tasks", agent,
+                          {"title": NOTES, "due_in_hours": 4}, target=cid, id=cid)  # fmt: skip
+    await s.change("POST", "/api/cases/{id}/tasks/{task}/done", agent, target=cid, id=cid,
+                   task=str(task["tasks"][0]["id"]))  # fmt: skip
+    await s.change("POST", "/api/cases/{id}/escalate", agent, target=cid, id=cid)
+    await s.change("POST", "/api/cases/{id}/department", "sup", {"department": "legal"},
+                   target=cid, id=cid)  # fmt: skip
+    await s.change("PUT", "/api/cases/{id}/status", "sup", {"status": "resolved"}, target=cid,
+                   id=cid)  # fmt: skip
+    await s.change("POST", f"{contact}/hangup", agent, target=jan, id=jan)
+    await s.change("POST", f"{contact}/wrapup", agent, {"disposition": "resolved"},
+                   target=jan, id=jan)  # fmt: skip
     # supervisors' interventions on a waiting chat, an agent and a customer
     waiting, token = await api.start_chat(name="Ola", topic="billing")
     other = await api.ws(f"/api/chat/{waiting}/ws?token={token}")

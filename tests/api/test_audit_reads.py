@@ -20,6 +20,7 @@ from contactcenter.api.app import all_routes
 from contactcenter.api.openapi import Route
 from contactcenter.routing import ContactState
 from contactcenter.store import AuditRecord
+from contactcenter.store.cases import open_case
 from contactcenter.store.errors import StoreUnavailable
 from tests.api.conftest import Api, frame
 
@@ -58,9 +59,17 @@ async def chat_with_a05(api: Api) -> str:
     return cid
 
 
+def kind(path: str) -> str:
+    """What the route's ``{id}`` (or the ids of its list) names."""
+    if path.startswith("/api/callbacks"):
+        return "callback"
+    if path.startswith("/api/cases/") or path == "/api/supervisor/cases":
+        return "case"
+    return "customer" if path.startswith("/api/customers/") else "contact"
+
+
 def concrete(route: Route, ids: dict[str, str]) -> str:
-    kind = "callback" if route.path.startswith("/api/callbacks/") else "contact"
-    return route.path.replace("{id}", ids[kind])
+    return route.path.replace("{id}", ids[kind(route.path)])
 
 
 async def test_every_route_showing_customer_data_is_an_audited_read(api: Api) -> None:
@@ -70,12 +79,17 @@ async def test_every_route_showing_customer_data_is_an_audited_read(api: Api) ->
         "POST", "/api/callbacks", "sup",
         {"queue": "sales", "number": PHONE, "customer_id": CUSTOMER, "due_at": due},
     )  # fmt: skip
-    ids = {"contact": cid, "callback": str(booked["id"])}
+    case = await open_case(api.store, customer_id=CUSTOMER, contact_id=cid, category="billing",
+                           severity="high", description=SECRET, owner="a05",
+                           wall_time=time.time())  # fmt: skip
+    ids = {"contact": cid, "callback": str(booked["id"]), "case": str(case), "customer": CUSTOMER}
     walked, reads = 0, 0
     for route in all_routes():
         if route.method != "GET" or route.kind != "json" or route.access == "public":
             continue
         user = ROLE_USER[route.access]
+        if kind(route.path) == "customer":  # an agent only while it handles them (verified)
+            user = "sup"
         before = await last_id(api)
         status, body = await api.call("GET", concrete(route, ids), user)
         assert status == 200, (route.path, status, body)
@@ -91,11 +105,11 @@ async def test_every_route_showing_customer_data_is_an_audited_read(api: Api) ->
         (entry,) = await entries_after(api, before)
         assert (entry.actor, entry.action) == (user, audit.action), route.path
         assert abs(entry.wall_time - time.time()) < 5
-        target = ids["callback" if "callbacks" in route.path else "contact"]
+        target = ids[kind(route.path)]
         if "{id}" in route.path:
             assert entry.target == target, (route.path, entry)
         elif route.path != "/api/audit":  # a list: the ids it showed
-            assert target in entry.detail["shown"], (route.path, entry)
+            assert target in map(str, entry.detail["shown"]), (route.path, entry)
     assert walked >= 8 and reads >= 4
 
 
