@@ -101,6 +101,17 @@ class CaseOut(BaseModel):
     tasks: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class PolicyItem(BaseModel):
+    id: str
+    name: str
+
+
+class CasePolicyOut(BaseModel):
+    categories: list[PolicyItem]
+    severities: list[dict[str, Any]] = Field(description="With their targets in hours")
+    departments: list[PolicyItem]
+
+
 class CategoryCases(BaseModel):
     category: str
     name: str
@@ -218,6 +229,21 @@ def _refused(err: Exception) -> ApiError:
 
 
 # -- handlers -----------------------------------------------------------------------------------
+
+
+async def case_policy(request: web.Request) -> web.Response:
+    """The categories, severities (with their targets) and departments a case may name."""
+    policy = request.app[CTX].settings.cases
+    return web.json_response(
+        {
+            "categories": [{"id": c.id, "name": c.name or c.id}
+                           for c in policy.categories.values()],
+            "severities": [s.model_dump() | {"name": s.name or s.id}
+                           for s in policy.severities.values()],
+            "departments": [{"id": d.id, "name": d.name or d.id}
+                            for d in policy.departments.values()],
+        }
+    )  # fmt: skip
 
 
 async def open_from_contact(request: web.Request) -> web.Response:
@@ -395,6 +421,9 @@ def watch_cases(ctx: Ctx, every: float = METRICS_EVERY) -> None:
 
 
 ROUTES = [
+    Route("GET", "/api/cases/policy", case_policy, "Categories, severities with their targets, "
+          "and departments (config/cases.yaml)", "cases", access="user",
+          response=CasePolicyOut),
     Route("POST", "/api/agent/contacts/{id}/cases", open_from_contact, "Open a complaint case "
           "from a contact the agent handles (its customer verified)", "cases", access="agent",
           body=OpenCaseBody, response=CaseOut, status=201, audit=Audit("open_case"),

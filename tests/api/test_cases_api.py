@@ -75,9 +75,10 @@ async def test_opening_refusals_say_why(api: Api) -> None:
         got, data = await api.call("POST", path, "a05", body)
         assert (got, data["error"]["code"]) == (status, code), data
         assert data["error"]["message"]
-    assert "billing, service, contract, conduct" in (
-        await api.call("POST", path, "a05", {**COMPLAINT, "category": "weather"})
-    )[1]["error"]["message"]
+    _, data = await api.call("POST", path, "a05", {**COMPLAINT, "category": "weather"})
+    assert data["error"]["message"] == (
+        "category must be one of: billing, service, contract, conduct"
+    )
     assert (await api.call("POST", path, "a06", COMPLAINT))[0] == 403  # not a06's contact
     assert (await api.call("POST", path, "sup", COMPLAINT))[0] == 403  # agents only
     assert (await api.call("POST", path, None, COMPLAINT))[0] == 401
@@ -207,8 +208,20 @@ async def test_supervisors_see_open_overdue_and_escalated_per_category(api: Api)
 def test_every_case_route_checks_a_role_and_is_audited() -> None:
     for route in ROUTES:
         assert route.access != "public", route.path
+        if route.path == "/api/cases/policy":  # config, no customer's data
+            continue
         assert route.audited is not None, route.path
         assert route.audited.reads == (route.method == "GET"), route.path
     assert {s.value for s in CaseStatus} == {
         "open", "escalated", "with_department", "waiting_for_customer", "resolved", "closed",
     }  # fmt: skip
+
+
+async def test_the_desktop_gets_the_case_policy(api: Api) -> None:
+    policy = await api.ok("GET", "/api/cases/policy", "a05")
+    assert [c["id"] for c in policy["categories"]] == ["billing", "service", "contract", "conduct"]
+    assert {s["id"]: (s["acknowledge_within_hours"], s["resolve_within_hours"])
+            for s in policy["severities"]} == {"low": (24, 120), "normal": (4, 48),
+                                               "high": (1, 24)}  # fmt: skip
+    assert policy["departments"][0] == {"id": "billing_office", "name": "Billing back office"}
+    assert (await api.call("GET", "/api/cases/policy"))[0] == 401

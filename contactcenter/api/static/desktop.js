@@ -199,9 +199,11 @@
       });
     });
     tab.card = el("aside", { class: "customer-card", "data-testid": "customer-card" }, el("p", { class: "muted", text: "Loading customer…" }));
+    tab.cases = makeCaseForm(tab);
     tab.pane = el("div", { class: "grid2", hidden: true, "data-contact": cid },
       el("div", {}, tab.transcript, tab.compose, tab.result,
-        el("div", { class: "row" }, tab.hangup, tab.transfer.open), tab.transfer.panel, tab.wrap),
+        el("div", { class: "row" }, tab.hangup, tab.transfer.open, tab.cases.open), tab.transfer.panel,
+        tab.cases.form, tab.cases.status, tab.wrap),
       tab.card);
     ui.tabbar.append(tab.button);
     ui.panes.append(tab.pane);
@@ -267,6 +269,59 @@
     };
     tab.compose.append(a.open, a.panel);
     return a;
+  }
+
+  // "Open case": a complaint case from this contact (its customer verified), with the categories
+  // and severities of config/cases.yaml. Keyboard: the button opens the form with the focus on
+  // the category; Escape closes it; Enter in a field or on the button submits.
+  function makeCaseForm(tab) {
+    const f = {};
+    const category = el("select", { required: true, "data-testid": "case-category" });
+    const severity = el("select", { required: true, "data-testid": "case-severity" });
+    const description = el("textarea", { rows: 3, maxlength: 2000, required: true, "data-testid": "case-description" });
+    f.status = el("p", { class: "muted", role: "status", "data-testid": "case-status" });
+    f.form = el("form", { class: "card stack", hidden: true, "data-testid": "case-form", "aria-label": "Open a complaint case" },
+      el("h3", { text: "Open a complaint case" }),
+      el("label", {}, "Category", category),
+      el("label", {}, "Severity", severity),
+      el("label", {}, "What is the complaint?", description),
+      el("div", { class: "row" },
+        el("button", { class: "primary", type: "submit", "data-testid": "case-submit" }, "Open case"),
+        el("button", { type: "button", "data-testid": "case-cancel", onclick: () => toggle(false) }, "Cancel")));
+    f.open = el("button", { type: "button", hidden: true, "aria-expanded": "false", "data-testid": "case-open",
+      onclick: () => act(() => toggle(f.form.hidden)) }, "Open case…");
+    async function toggle(show) {
+      if (show && !category.options.length) {
+        const policy = await api("GET", "/api/cases/policy");
+        category.replaceChildren(...policy.categories.map((c) => el("option", { value: c.id, text: c.name })));
+        severity.replaceChildren(...policy.severities.map((s) => el("option", { value: s.id,
+          text: `${s.name} (acknowledge ${s.acknowledge_within_hours} h, resolve ${s.resolve_within_hours} h)` })));
+      }
+      f.form.hidden = !show;
+      f.open.setAttribute("aria-expanded", String(show));
+      if (show) category.focus(); else f.open.focus();
+    }
+    f.form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") toggle(false); });
+    f.form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (!description.value.trim()) { flash("Describe the complaint."); description.focus(); return; }
+      act(async () => {
+        const c = await api("POST", `/api/agent/contacts/${enc(tab.cid)}/cases`,
+          { category: category.value, severity: severity.value, description: description.value.trim() });
+        description.value = "";
+        f.status.textContent = `Case #${c.id} opened (${c.category_name}, ${c.severity}).`;
+        await toggle(false);
+        await loadScreenPop(tab);
+      });
+    });
+    return f;
+  }
+
+  function caseLine(c) {
+    return el("li", { "data-testid": "open-case", "data-case": c.id, class: c.overdue ? "overdue" : null },
+      el("strong", { text: `#${c.id} ${c.category_name}` }),
+      ` · ${c.severity} · ${c.status.replace(/_/g, " ")}${c.overdue ? " · overdue" : ""} · opened ${new Date(c.opened * 1000).toLocaleDateString()} by ${c.owner}`,
+      c.description ? el("blockquote", { text: c.description }) : null);
   }
 
   // The transfer panel of a tab: the quick-connect list of queues and agents of its channel.
@@ -382,10 +437,15 @@
     const history = el("ul", { class: "history", "data-testid": "customer-history" },
       ...c.last_contacts.map((h) => el("li", {},
         `${new Date(h.arrived * 1000).toLocaleString()} · ${h.channel} · ${h.queue} · ${h.outcome || "?"}${h.disposition ? " · " + h.disposition : ""}`)));
-    tab.card.replaceChildren(el("h3", { "data-testid": "customer-name", text: c.name || "Customer" }),
+    const cases = pop.open_cases || [];
+    // (the DOM's replaceChildren writes a null as the text "null": only nodes go in)
+    tab.card.replaceChildren(...[el("h3", { "data-testid": "customer-name", text: c.name || "Customer" }),
       el("p", { class: c.verified ? "state-badge" : "state-badge error", "data-testid": "customer-identity", text: identity }), dl,
+      cases.length ? el("h4", { text: `Open cases (${cases.length})` }) : null,
+      cases.length ? el("ul", { class: "history", "data-testid": "open-cases" }, ...cases.map(caseLine)) : null,
       pop.earlier_segments.length ? el("h4", { text: "Before you" }) : null, pop.earlier_segments.length ? earlier : null,
-      el("h4", { text: "Last contacts" }), c.last_contacts.length ? history : el("p", { class: "muted", text: "none" }));
+      el("h4", { text: "Last contacts" }), c.last_contacts.length ? history : el("p", { class: "muted", text: "none" })].filter((n) => n));
+    tab.cases.open.hidden = !c.verified;
     for (const ln of pop.transcript) addLine(tab, ln.sender, ln.text, ln.at);
     setTabState(tab, tab.state);
     if (pop.channel === "chat") tab.answers.load();
