@@ -39,6 +39,9 @@ ABANDON_SPIKE_MIN_OFFERED = 10
 """... when at least this many contacts were offered in those 5 minutes."""
 CALLBACK_OVERDUE_SECONDS = 900
 """A call back due this long with nobody calling yet is overdue."""
+CASE_OVERDUE_FOR = "5m"
+"""Overdue complaint cases alert once they stay so this long (the gauges are recounted every
+minute; a case acknowledged right at its target does not page anyone)."""
 
 HEADER = """\
 # Prometheus recording and alerting rules for contactcenter metrics.
@@ -316,6 +319,18 @@ def alert_group() -> dict[str, Any]:
             "{{ $value | humanizeDuration }} and no agent has called yet.",
             "Ask agents with the queue's skills to take the due call backs (they are offered "
             "like calls), or cancel those no longer wanted in the call back list.",
+        ),
+        _alert(
+            "ContactCenterCasesOverdue",
+            "sum by (category) (contactcenter_cases_overdue) > 0",
+            CASE_OVERDUE_FOR,
+            "warning",
+            "Complaint cases of {{ $labels.category }} overdue",
+            "{{ $value }} complaint case(s) of category {{ $labels.category }} are past their "
+            "severity's acknowledge or resolve target.",
+            "Open the supervisors' case list (GET /api/supervisor/cases): acknowledge the "
+            "overdue cases (a note or a step), give them to an agent or a department, or "
+            "escalate; if the targets are wrong for the work, change config/cases.yaml.",
         ),
     ]
     return {"name": "contactcenter-alerts", "rules": alerts}
