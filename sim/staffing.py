@@ -733,8 +733,9 @@ def _joint_descent(
 ) -> list[int]:
     """Step 2 of ``search_interval``: all groups gallop down and bisect in the same
     evaluations, each judged by the queues it answers for (``own``), the first try of each
-    at its ``guess`` when that is below ``start``. Returns the smallest meeting count per
-    group (``start`` for groups that answer for no judged queue)."""
+    at its ``guess`` when that is below ``start``; a trial that makes a queue of a group that
+    did not move miss counts as failing for every group it moved. Returns the smallest
+    meeting count per group (``start`` for groups that answer for no judged queue)."""
     judged = {g for g, queues in enumerate(own) for q in judge(start, None).deficits if q in queues}
     active = [g for g in range(len(start)) if g in judged and g not in fixed]
     good, failing = list(start), [-1] * len(start)
@@ -759,8 +760,11 @@ def _joint_descent(
                 trial[g] = (good[g] + failing[g]) // 2
         focus = frozenset(q for g in moved for q in own[g] if q not in out_of_reach)
         a = judge(trial, focus)
+        # A queue of a group that did not move now misses: the moves reached it through the
+        # groups' interaction (shared agents), so no move of this trial is trusted.
+        spilled = any(q not in focus and q not in out_of_reach for q in a.missed)
         for g in moved:
-            if not any(q in own[g] and q not in out_of_reach for q in a.missed):
+            if not spilled and not any(q in own[g] and q not in out_of_reach for q in a.missed):
                 good[g] = trial[g]
                 if not guessed[g]:
                     step[g] *= 2

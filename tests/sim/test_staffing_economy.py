@@ -12,6 +12,7 @@ from sim.replications import Runner
 from sim.scenario import Model
 from sim.staffing import (
     AnalyticEvaluator,
+    Assessment,
     SimulationEvaluator,
     calibrated,
     erlang_seed,
@@ -92,3 +93,34 @@ def test_the_search_still_finds_the_exact_minimum_when_focused(runner: Runner) -
         )
         assert found == (expected,)
         assert assessment.meets
+
+
+def shared_agents(counts: tuple[int, ...]) -> Assessment:
+    """Two groups where the second's agents also answer the first's queue: queue ``s`` (group
+    0) meets with 15 agents of both groups together, queue ``c`` (group 1) with 8."""
+    total = counts[0] + counts[1]
+    missed = frozenset(q for q, need in (("s", 15), ("c", 8)) if total < need)
+    levels = {"s": min(1.0, total / 15), "c": min(1.0, total / 8)}
+    deficits = {q: 0.8 - levels[q] for q in levels}
+    return Assessment(not missed, deficits, levels, {"s": 0.0, "c": 0.0}, missed)
+
+
+def test_a_move_that_makes_another_groups_queue_miss_is_not_trusted() -> None:
+    """From (10, 5) with group 0 at its minimum: group 1 losing an agent keeps its own queue
+    meeting but makes group 0's miss; the joint descent must not let group 1 gallop down to 0
+    on its own queue's word (a staffing that misses), and the answer is minimal per group."""
+    evaluated: list[tuple[int, ...]] = []
+
+    def evaluate(
+        k: int, counts: tuple[int, ...], focus: frozenset[str] | None = None
+    ) -> Assessment:
+        evaluated.append(counts)
+        return shared_agents(counts)
+
+    found, assessment, _ = search_interval(
+        evaluate, 0, (10, 5), {"s": 0, "c": 1}, limits=[30, 30], propose=None
+    )
+    assert assessment.meets
+    assert shared_agents((found[0] - 1, found[1])).missed
+    assert shared_agents((found[0], found[1] - 1)).missed
+    assert (10, 0) not in evaluated, evaluated
