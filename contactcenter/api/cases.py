@@ -39,6 +39,7 @@ from contactcenter.store.cases import (
     move_case,
     open_case,
     working_cases,
+    working_clocks,
 )
 
 log = logging.getLogger(__name__)
@@ -400,9 +401,13 @@ async def count_cases(ctx: Ctx) -> None:
     if ctx.metrics is None:
         return
     policy, now = ctx.settings.cases, ctx.engine.wall()
-    found = await working_cases(ctx.store)
+    found = await working_clocks(ctx.store)
     working = Counter((c.category, c.severity) for c in found)
-    overdue = Counter((c.category, c.severity) for c in found if _overdue(c, policy, now))
+    overdue = Counter(
+        (c.category, c.severity)
+        for c in found
+        if policy.overdue(c.severity, c.status, c.opened_wall, c.acknowledged_wall, now)
+    )
     ctx.metrics.cases_counted(policy, working, overdue)
 
 

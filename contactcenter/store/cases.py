@@ -279,6 +279,28 @@ async def customer_cases(
     return [c for c in found if c.status in OPEN_STATUSES] if working_only else found
 
 
+@dataclass(frozen=True)
+class CaseClock:
+    """What the case metrics need of a case being worked on: no id, no text to open."""
+
+    category: str
+    severity: str
+    status: CaseStatus
+    opened_wall: float
+    acknowledged_wall: float | None
+
+
+async def working_clocks(store: Store) -> list[CaseClock]:
+    """Every case still being worked on, as ``CaseClock``."""
+    statuses = sorted(str(s) for s in OPEN_STATUSES)
+    rows = await store._rows(
+        "SELECT category, severity, status, opened_wall, acknowledged_wall FROM cases"
+        f" WHERE status IN ({', '.join('?' * len(statuses))})",
+        statuses,
+    )
+    return [CaseClock(r[0], r[1], CaseStatus(r[2]), r[3], r[4]) for r in rows]
+
+
 async def working_cases(store: Store) -> list[CaseRecord]:
     """Every case still being worked on (without history, notes or tasks), oldest first."""
     statuses = sorted(str(s) for s in OPEN_STATUSES)
