@@ -8,10 +8,6 @@ center did not list cannot frame the widget.
 from __future__ import annotations
 
 import http.server
-import json
-import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,20 +16,17 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 import yaml
 
-from contactcenter.api.chat_identity import KEYS_FILE
-from tests import peers
-from tests.e2e.test_browser import ARGS, CHROMIUM, playwright_api
-from tests.integration.server import (
-    PASSWORD,
-    ROOT,
-    ServerProcess,
-    open_chat_around_the_clock,
-    set_users,
+from tests.e2e.browser import (
+    NEEDS_CHROMIUM,
+    chromium,
+    expect,
+    into_routing,
+    new_page,
+    signed_fragment,
 )
+from tests.integration.server import ServerProcess, fresh_server
 
-pytestmark = peers.required(
-    None if Path(CHROMIUM).exists() else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 class Shop:
@@ -84,94 +77,60 @@ def shops() -> Iterator[tuple[Shop, Shop]]:
 
 @pytest.fixture
 def server(tmp_path: Path, shops: tuple[Shop, Shop]) -> Iterator[ServerProcess]:
-    config = tmp_path / "config"
-    shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("planning"))
-    open_chat_around_the_clock(config)
-    center = yaml.safe_load((config / "center.yaml").read_text())
-    center["chat_identity"] = {"widget": "web", "embed_origins": [shops[0].origin]}
-    (config / "center.yaml").write_text(yaml.safe_dump(center, sort_keys=False))
-    db = tmp_path / "var" / "cc.sqlite3"
-    set_users(db, config, [("root", "admin", None), ("a05", "agent", "a05")])
-    srv = ServerProcess(config, db, tmp_path)
-    try:
+    """The example center, letting the listed shop frame its widget."""
+    with fresh_server(tmp_path, [("root", "admin", None), ("a05", "agent", "a05")]) as srv:
+        center = yaml.safe_load((srv.config / "center.yaml").read_text())
+        center["chat_identity"] = {"widget": "web", "embed_origins": [shops[0].origin]}
+        (srv.config / "center.yaml").write_text(yaml.safe_dump(center, sort_keys=False))
         yield srv
-    finally:
-        srv.finish()
-
-
-def signed_fragment(srv: ServerProcess, customer: str, name: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "contactcenter", "chat-identity", "sign", "--customer", customer,
-         "--keys", str(srv.db.parent / KEYS_FILE), "--ttl", "600", "--name", name],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
-    )  # fmt: skip
-    fragment: str = json.loads(done.stdout)["fragment"]
-    return fragment
 
 
 def test_a_signed_link_in_the_shops_page_opens_a_verified_chat(
     server: ServerProcess, shops: tuple[Shop, Shop]
 ) -> None:
-    expect = playwright_api.expect
     base = server.start()
     account = shops[0].embedding(base, signed_fragment(server, "C1008", "Jan"))
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            shop = browser.new_context(viewport={"width": 700, "height": 900}).new_page()
-            agent = browser.new_context(viewport={"width": 1200, "height": 800}).new_page()
-            for page in (shop, agent):
-                page.set_default_timeout(10_000)
-            shop.goto(account)
-            widget = shop.frame_locator("#chat")
-            expect(widget.get_by_test_id("chat-signed-in")).to_be_visible()
-            expect(widget.get_by_test_id("chat-name")).to_have_value("Jan")
-            frame = next(f for f in shop.frames if f.url.startswith(base))
-            assert frame.url == f"{base}/chat"  # the signature left the address at once
-            widget.get_by_test_id("chat-topic").select_option("sales")
-            widget.get_by_test_id("chat-start").click()
-            expect(widget.get_by_test_id("chat-status")).to_contain_text("number 1")
+    with chromium() as browser:
+        shop = new_page(browser, 700, 900)
+        agent = new_page(browser, 1200, 800)
+        shop.goto(account)
+        widget = shop.frame_locator("#chat")
+        expect(widget.get_by_test_id("chat-signed-in")).to_be_visible()
+        expect(widget.get_by_test_id("chat-name")).to_have_value("Jan")
+        frame = next(f for f in shop.frames if f.url.startswith(base))
+        assert frame.url == f"{base}/chat"  # the signature left the address at once
+        widget.get_by_test_id("chat-topic").select_option("sales")
+        widget.get_by_test_id("chat-start").click()
+        expect(widget.get_by_test_id("chat-status")).to_contain_text("number 1")
 
-            agent.goto(f"{base}/desktop")
-            agent.get_by_test_id("login-user").fill("a05")
-            agent.get_by_test_id("login-password").fill(PASSWORD)
-            agent.get_by_test_id("login-submit").click()
-            agent.get_by_test_id("routing-login").click()
-            agent.get_by_test_id("offer-accept").click()
-            expect(agent.get_by_test_id("customer-identity")).to_have_text(
-                "Verified: signed in on the site"
-            )
-            expect(agent.get_by_test_id("customer-name")).to_have_text("Jan Novak")  # the CRM's
-            expect(agent.get_by_test_id("customer-card")).to_contain_text("jan.novak@example.com")
-            expect(widget.get_by_test_id("chat-status")).to_contain_text("Elif")
-        finally:
-            browser.close()
+        into_routing(agent, base, "a05")
+        agent.get_by_test_id("offer-accept").click()
+        expect(agent.get_by_test_id("customer-identity")).to_have_text(
+            "Verified: signed in on the site"
+        )
+        expect(agent.get_by_test_id("customer-name")).to_have_text("Jan Novak")  # the CRM's
+        expect(agent.get_by_test_id("customer-card")).to_contain_text("jan.novak@example.com")
+        expect(widget.get_by_test_id("chat-status")).to_contain_text("Elif")
 
 
 def test_a_forged_link_gets_no_chat_and_an_unlisted_site_cannot_frame_it(
     server: ServerProcess, shops: tuple[Shop, Shop]
 ) -> None:
-    expect = playwright_api.expect
     base = server.start()
     fragment = signed_fragment(server, "C1008", "Jan")
     fields = {k: v[0] for k, v in parse_qs(fragment).items()}
     forged = urlencode({**fields, "customer_id": "C1001"})  # a VIP's id, Jan's signature
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_context().new_page()
-            page.set_default_timeout(10_000)
-            page.goto(f"{base}/chat#{forged}")
-            page.get_by_test_id("chat-topic").select_option("support")
-            page.get_by_test_id("chat-start").click()
-            expect(page.locator("#start-error")).to_contain_text("could not confirm")
-            expect(page.get_by_test_id("chat-status")).to_be_hidden()
+    with chromium() as browser:
+        page = new_page(browser)
+        page.goto(f"{base}/chat#{forged}")
+        page.get_by_test_id("chat-topic").select_option("support")
+        page.get_by_test_id("chat-start").click()
+        expect(page.locator("#start-error")).to_contain_text("could not confirm")
+        expect(page.get_by_test_id("chat-status")).to_be_hidden()
 
-            # the shop's very page, from an origin the center did not list
-            stranger = browser.new_context().new_page()
-            stranger.goto(shops[1].embedding(base, fragment))  # waits for its frame too
-            framed = [f.url for f in stranger.frames[1:]]
-            assert framed == ["chrome-error://chromewebdata/"], framed
-            expect(stranger.frame_locator("#chat").get_by_test_id("chat-start")).to_have_count(0)
-        finally:
-            browser.close()
+        # the shop's very page, from an origin the center did not list
+        stranger = new_page(browser)
+        stranger.goto(shops[1].embedding(base, fragment))  # waits for its frame too
+        framed = [f.url for f in stranger.frames[1:]]
+        assert framed == ["chrome-error://chromewebdata/"], framed
+        expect(stranger.frame_locator("#chat").get_by_test_id("chat-start")).to_have_count(0)

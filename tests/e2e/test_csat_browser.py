@@ -17,14 +17,20 @@ from typing import Any
 
 import pytest
 
-from tests import peers
-from tests.e2e.test_browser import ARGS, CHROMIUM, SHOTS, playwright_api
-from tests.integration.server import PASSWORD, ServerProcess, fresh_server
+from tests.e2e.browser import (
+    NEEDS_CHROMIUM,
+    SHOTS,
+    chromium,
+    expect,
+    into_routing,
+    login,
+    new_page,
+    start_chat,
+)
+from tests.integration.server import ServerProcess, fresh_server
 from tests.scrape import by_label
 
-pytestmark = peers.required(
-    None if Path(CHROMIUM).exists() else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-)
+pytestmark = NEEDS_CHROMIUM
 COMMENT = "Quick and friendly, thanks Elif"
 
 
@@ -46,94 +52,83 @@ def post(url: str, body: Any) -> tuple[int, Any]:
         return e.code, json.loads(e.read())
 
 
-def login(page: Any, user: str) -> None:
-    page.get_by_test_id("login-user").fill(user)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-
-
 def test_a_customer_scores_a_chat_and_the_supervisor_sees_it(
     server: ServerProcess, tmp_path: Path
 ) -> None:
-    expect = playwright_api.expect
     base = server.start()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-            agent = browser.new_context(viewport={"width": 1200, "height": 800}).new_page()
-            boss = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-            for page in (phone, agent, boss):
-                page.set_default_timeout(10_000)
+    with chromium() as browser:
+        phone = new_page(browser, 390, 844)
+        agent = new_page(browser, 1200, 800)
+        boss = new_page(browser, 390, 844)
 
-            phone.goto(f"{base}/chat")
-            phone.get_by_test_id("chat-name").fill("Jan")
-            phone.get_by_test_id("chat-topic").select_option("sales")
-            phone.get_by_test_id("chat-start").click()
-            expect(phone.get_by_test_id("chat-status")).to_contain_text("number 1")
-            chat = json.loads(phone.evaluate("sessionStorage.getItem('cc-chat')"))
+        start_chat(phone, base, "Jan", "sales")
+        chat = json.loads(phone.evaluate("sessionStorage.getItem('cc-chat')"))
 
-            agent.goto(f"{base}/desktop")
-            login(agent, "a05")
-            agent.get_by_test_id("routing-login").click()
-            agent.get_by_test_id("offer-accept").click()
-            expect(phone.get_by_test_id("chat-status")).to_contain_text("Elif")
-            expect(phone.get_by_test_id("chat-survey")).to_be_hidden()  # not while chatting
+        into_routing(agent, base, "a05")
+        agent.get_by_test_id("offer-accept").click()
+        expect(phone.get_by_test_id("chat-status")).to_contain_text("Elif")
+        expect(phone.get_by_test_id("chat-survey")).to_be_hidden()  # not while chatting
 
-            # the customer ends the chat: the survey appears, the first score has the focus
-            phone.get_by_test_id("chat-end").click()
-            survey = phone.get_by_test_id("chat-survey")
-            expect(survey).to_be_visible()
-            expect(phone.get_by_test_id("chat-survey-question")).to_have_text(
-                "How satisfied are you with the help you got?"
-            )
-            first = phone.locator("input[name=score][value='1']")
-            expect(first).to_be_focused()
-            # on the phone every score is on screen and nothing sticks out sideways
-            assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-            for score in range(1, 6):
-                box = phone.locator(f"input[name=score][value='{score}']").bounding_box()
-                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
-            phone.screenshot(path=str(SHOTS / "csat-1-survey-390.png"), full_page=True)
+        # the customer ends the chat: the survey appears, the first score has the focus
+        phone.get_by_test_id("chat-end").click()
+        survey = phone.get_by_test_id("chat-survey")
+        expect(survey).to_be_visible()
+        expect(phone.get_by_test_id("chat-survey-question")).to_have_text(
+            "How satisfied are you with the help you got?"
+        )
+        first = phone.locator("input[name=score][value='1']")
+        expect(first).to_be_focused()
+        # on the phone every score is on screen and nothing sticks out sideways
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        for score in range(1, 6):
+            box = phone.locator(f"input[name=score][value='{score}']").bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        phone.screenshot(path=str(SHOTS / "csat-1-survey-390.png"), full_page=True)
 
-            # keyboard alone: arrows pick 4, Tab to the comment, type, Tab to Send, Enter
-            for _ in range(3):
-                phone.keyboard.press("ArrowRight")
-            expect(phone.locator("input[name=score][value='4']")).to_be_checked()
-            phone.keyboard.press("Tab")
-            expect(phone.get_by_test_id("chat-survey-comment")).to_be_focused()
-            phone.keyboard.type(COMMENT)
-            phone.keyboard.press("Tab")
-            expect(phone.get_by_test_id("chat-survey-send")).to_be_focused()
-            phone.keyboard.press("Enter")
-            expect(phone.get_by_test_id("chat-survey-thanks")).to_be_visible()
-            expect(survey).to_be_hidden()
-            phone.screenshot(path=str(SHOTS / "csat-2-thanks-390.png"), full_page=True)
+        # keyboard alone: arrows pick 4, Tab to the comment, type, Tab to Send, Enter
+        for _ in range(3):
+            phone.keyboard.press("ArrowRight")
+        expect(phone.locator("input[name=score][value='4']")).to_be_checked()
+        phone.keyboard.press("Tab")
+        expect(phone.get_by_test_id("chat-survey-comment")).to_be_focused()
+        phone.keyboard.type(COMMENT)
+        phone.keyboard.press("Tab")
+        expect(phone.get_by_test_id("chat-survey-send")).to_be_focused()
+        phone.keyboard.press("Enter")
+        expect(phone.get_by_test_id("chat-survey-thanks")).to_be_visible()
+        expect(survey).to_be_hidden()
+        phone.screenshot(path=str(SHOTS / "csat-2-thanks-390.png"), full_page=True)
 
-            # the supervisor's quality page (on a phone too): 4.0 for a05 and for sales_chat
-            boss.goto(f"{base}/quality")
-            login(boss, "sup")
-            agents = boss.get_by_test_id("csat-agents")
-            row = agents.locator("tr[data-key=a05]")
-            expect(row.locator("[data-field=average]")).to_have_text("4.0")
-            expect(row.locator("[data-field=answers]")).to_have_text("1")
-            expect(row.locator("th")).to_have_text("Elif Fischer")
-            queue = boss.get_by_test_id("csat-queues").locator("tr[data-key=sales_chat]")
-            expect(queue.locator("[data-field=average]")).to_have_text("4.0")
-            expect(queue.locator("[data-field=satisfied]")).to_have_text("100%")
-            assert COMMENT not in boss.content()
-            # the chat was anonymous: no first contact to resolve (verified customers only)
-            expect(boss.get_by_test_id("fcr-queues")).to_contain_text("No first contacts")
-            expect(boss.get_by_test_id("fcr-rule")).to_contain_text("within 7 days")
-            assert boss.evaluate("document.documentElement.scrollWidth") <= 390
-            boss.screenshot(path=str(SHOTS / "csat-3-quality-390.png"), full_page=True)
+        # the supervisor's quality page (on a phone too): 4.0 for a05 and for sales_chat
+        boss.goto(f"{base}/quality")
+        login(boss, "sup")
+        agents = boss.get_by_test_id("csat-agents")
+        row = agents.locator("tr[data-key=a05]")
+        expect(row.locator("[data-field=average]")).to_have_text("4.0")
+        expect(row.locator("[data-field=answers]")).to_have_text("1")
+        expect(row.locator("th")).to_have_text("Elif Fischer")
+        # each column's name: in the header, and beside its value on a phone
+        expect(agents.locator("thead th")).to_have_text(
+            ["Agent", "Answers", "Average (1-5)", "Satisfied (4-5)"]
+        )
+        expect(row.locator("[data-field=average]")).to_have_attribute("data-label", "Average (1-5)")
+        queue = boss.get_by_test_id("csat-queues").locator("tr[data-key=sales_chat]")
+        expect(queue.locator("[data-field=average]")).to_have_text("4.0")
+        expect(queue.locator("[data-field=satisfied]")).to_have_text("100%")
+        assert COMMENT not in boss.content()
+        # the chat was anonymous: no first contact to resolve (verified customers only)
+        fcr = boss.get_by_test_id("fcr-queues")
+        expect(fcr.locator("thead th")).to_have_text(
+            ["Queue", "First contacts", "Resolved", "FCR", "Window open"]
+        )
+        expect(fcr.locator("tbody td")).to_have_text("No first contacts this day.")
+        expect(boss.get_by_test_id("fcr-rule")).to_contain_text("within 7 days")
+        assert boss.evaluate("document.documentElement.scrollWidth") <= 390
+        boss.screenshot(path=str(SHOTS / "csat-3-quality-390.png"), full_page=True)
 
-            # an agent may not read it
-            agent.goto(f"{base}/quality")
-            expect(agent.get_by_test_id("quality-refused")).to_be_visible()
-        finally:
-            browser.close()
+        # an agent may not read it
+        agent.goto(f"{base}/quality")
+        expect(agent.get_by_test_id("quality-refused")).to_be_visible()
 
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as resp:
         text = resp.read().decode()

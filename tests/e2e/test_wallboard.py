@@ -30,13 +30,10 @@ from contactcenter.config import load_center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.store import Store, passwords
-from tests import peers
-from tests.e2e.test_browser import ARGS, CHROMIUM, playwright_api
+from tests.e2e.browser import NEEDS_CHROMIUM, SHOTS, chromium, expect, login, new_page
+from tests.integration.server import PASSWORD, ROOT
 from tests.polling import until
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-output" / "e2e"
-PASSWORD = "wallboard-password-1"
 USERS = {
     "sup": ("supervisor", None),
     "root": ("admin", None),
@@ -47,9 +44,7 @@ USERS = {
 PHONE = {"width": 390, "height": 844}
 WALL = {"width": 1920, "height": 1080}
 
-pytestmark = peers.required(
-    None if Path(CHROMIUM).exists() else f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-)
+pytestmark = NEEDS_CHROMIUM
 
 T = TypeVar("T")
 
@@ -140,24 +135,16 @@ def floor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Floor]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
     for shot in SHOTS.glob("wallboard-*.png"):
         shutil.copy(shot, tmp_path / shot.name)
 
 
 def open_board(browser: Any, floor: Floor, user: str, viewport: dict[str, int]) -> Any:
-    page = browser.new_context(viewport=viewport).new_page()
-    page.set_default_timeout(10_000)
+    page = new_page(browser, **viewport)
     page.goto(f"{floor.base}/wallboard")
-    page.get_by_test_id("login-user").fill(user)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    login(page, user)
     return page
 
 
@@ -204,7 +191,6 @@ def test_every_table_fits_its_card_from_a_phone_up(floor: Floor, browser: Any, w
         )
     )
     page = open_board(browser, floor, "sup", {**PHONE, "width": width})
-    expect = playwright_api.expect
     expect(page.locator("tr[data-queue=support_chat] [data-field=waiting]")).to_have_text("1")
     expect(page.locator("[data-testid=wallboard-callback-rows] tr")).to_have_count(1)
     expect(page.locator("[data-testid=agent-rows] tr")).to_have_count(2)
@@ -235,7 +221,6 @@ def seconds_shown(text: str) -> int:
 def test_a_supervisor_runs_the_floor_from_a_wall_display(floor: Floor, browser: Any) -> None:
     """A scripted floor with known numbers, seen on a 1920x1080 wall display; then each action
     from the page, what the API reports after it, and the audit log."""
-    expect = playwright_api.expect
     # a07 answers a sales chat; a05 and a06 are available; three chats wait in support chat
     # (none of them has the skill); a call back asked for 3725 s ago waits in support
     _, busy_since = busy_agent(floor, "a07")
@@ -364,7 +349,6 @@ def test_the_actions_work_from_the_keyboard(floor: Floor, browser: Any) -> None:
     """Tab to each action and operate it with the keyboard (Enter, typing, arrows); the focus
     is visible, the controls are buttons and fields with names, and live updates never take
     the focus away."""
-    expect = playwright_api.expect
     floor.call("POST", "/api/agent/login", "a05")
     chat = floor.chat("support", "Al")
     page = open_board(browser, floor, "sup", {"width": 1280, "height": 900})
@@ -432,7 +416,6 @@ def test_the_actions_work_from_the_keyboard(floor: Floor, browser: Any) -> None:
 def test_a_refusal_is_shown_not_swallowed(floor: Floor, browser: Any) -> None:
     """An agent cannot open the wallboard's actions: the page says the server refused, and the
     API refuses the actions themselves. A supervisor's action the engine refuses says why."""
-    expect = playwright_api.expect
     chat = floor.chat("support", "Al")
     page = open_board(browser, floor, "a05", PHONE)
     refused = page.get_by_test_id("wallboard-refused")

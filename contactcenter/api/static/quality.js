@@ -9,30 +9,52 @@
   const gate = $("gate");
   const board = $("board");
 
-  function cells(name, row, key) {
-    const avg = row.average === null ? "–" : row.average.toFixed(1);
-    return el("tr", { "data-key": key },
-      el("th", { scope: "row", "data-label": name }, name),
-      el("td", { class: "num", "data-label": "Answers", "data-field": "answers" }, row.answers),
-      el("td", { class: "num", "data-label": "Average (1-5)", "data-field": "average" }, avg),
-      el("td", { class: "num", "data-label": "Satisfied (4-5)", "data-field": "satisfied" },
-        fmtPercent(row.satisfied)));
+  // Each table's columns, once: its header and its rows (with their labels on a phone, where
+  // a row becomes a block) are built from them.
+  const CSAT = [
+    { field: "answers", label: "Answers", value: (r) => r.answers },
+    { field: "average", label: "Average (1-5)",
+      value: (r) => (r.average === null ? "–" : r.average.toFixed(1)) },
+    { field: "satisfied", label: "Satisfied (4-5)", value: (r) => fmtPercent(r.satisfied) },
+  ];
+  const FCR = [
+    { field: "first", label: "First contacts", value: (r) => r.first_contacts },
+    { field: "resolved", label: "Resolved", value: (r) => r.resolved },
+    { field: "fcr", label: "FCR", value: (r) => fmtPercent(r.fcr) },
+  ];
+  const TABLES = [
+    { testid: "csat-queues", title: "CSAT per queue", first: "Queue", columns: CSAT,
+      empty: "No answers this day." },
+    { testid: "csat-agents", title: "CSAT per agent", first: "Agent", columns: CSAT,
+      empty: "No answers this day." },
+    { testid: "fcr-queues", title: "First-contact resolution per queue", first: "Queue",
+      columns: [...FCR, { field: "open", label: "Window open", value: (r) => r.provisional }],
+      empty: "No first contacts this day.", note: "fcr-rule" },
+    { testid: "fcr-agents", title: "First-contact resolution per agent", first: "Agent",
+      columns: FCR, empty: "No first contacts this day." },
+  ];
+  const byTestid = Object.fromEntries(TABLES.map((t) => [t.testid, t]));
+
+  function card({ testid, title, first, columns, note }) {
+    return el("section", { class: "card", "aria-labelledby": `h-${testid}` },
+      el("h2", { id: `h-${testid}` }, title),
+      note && el("p", { class: "muted small", id: note, "data-testid": note }),
+      el("table", { class: "stackable", "data-testid": testid },
+        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, first),
+          ...columns.map((c) => el("th", { scope: "col", class: "num" }, c.label)))),
+        el("tbody")));
   }
 
-  function fill(testid, rows, empty = "No answers this day.") {
+  // rows: [name, key, the API's row] each
+  function fill(testid, rows) {
+    const { columns, empty } = byTestid[testid];
     const body = document.querySelector(`[data-testid="${testid}"] tbody`);
-    body.replaceChildren(...(rows.length ? rows
-      : [el("tr", {}, el("td", { colspan: 5, class: "muted" }, empty))]));
-  }
-
-  function fcrCells(name, row, key, open) {
-    const tr = el("tr", { "data-key": key },
-      el("th", { scope: "row", "data-label": name }, name),
-      el("td", { class: "num", "data-label": "First contacts", "data-field": "first" }, row.first_contacts),
-      el("td", { class: "num", "data-label": "Resolved", "data-field": "resolved" }, row.resolved),
-      el("td", { class: "num", "data-label": "FCR", "data-field": "fcr" }, fmtPercent(row.fcr)));
-    if (open !== undefined) tr.append(el("td", { class: "num", "data-label": "Window open", "data-field": "open" }, open));
-    return tr;
+    body.replaceChildren(...(rows.length
+      ? rows.map(([name, key, row]) => el("tr", { "data-key": key },
+        el("th", { scope: "row", "data-label": name }, name),
+        ...columns.map((c) => el("td", { class: "num", "data-label": c.label, "data-field": c.field },
+          c.value(row)))))
+      : [el("tr", {}, el("td", { colspan: columns.length + 1, class: "muted" }, empty))]));
   }
 
   async function show(day) {
@@ -40,17 +62,18 @@
     try {
       const csat = await api("GET", `/api/supervisor/csat${day ? `?day=${encodeURIComponent(day)}` : ""}`);
       $("day").value = csat.day;
-      fill("csat-queues", csat.queues.map((q) => cells(q.name || q.queue, q, q.queue)));
-      fill("csat-agents", csat.agents.map((a) => cells(a.name, a, a.agent_id)));
+      fill("csat-queues", csat.queues.map((q) => [q.name || q.queue, q.queue, q]));
+      fill("csat-agents", csat.agents.map((a) => [a.name, a.agent_id, a]));
       const fcr = await api("GET", `/api/supervisor/fcr?from=${encodeURIComponent(csat.day)}`);
       $("fcr-rule").textContent = `Verified customers only. A first contact is resolved when an agent handled it and the customer did not contact the same queue again within ${fcr.window_days} days; "window open": it may still be repeated.`;
-      fill("fcr-queues", fcr.queues.map((q) => fcrCells(q.name || q.queue, q, q.queue, q.provisional)), "No first contacts this day.");
-      fill("fcr-agents", fcr.agents.map((a) => fcrCells(a.name, a, a.agent_id)), "No first contacts this day.");
+      fill("fcr-queues", fcr.queues.map((q) => [q.name || q.queue, q.queue, q]));
+      fill("fcr-agents", fcr.agents.map((a) => [a.name, a.agent_id, a]));
     } catch (e) {
       $("error").textContent = e.message;
     }
   }
 
+  $("pick").after(...TABLES.map(card));
   $("pick").addEventListener("submit", (ev) => { ev.preventDefault(); show($("day").value); });
 
   ensureLogin(gate, "Supervisor login").then(async () => {
