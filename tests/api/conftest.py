@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,20 +117,25 @@ def api_settings() -> Settings:
 
 @pytest.fixture
 async def api(tmp_path: Path, center: Center, api_settings: Settings) -> AsyncIterator[Api]:
+    async with serving(tmp_path, center, api_settings) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    tmp_path: Path, center: Center, settings: Settings, wall: Callable[[], float] = time.time
+) -> AsyncIterator[Api]:
+    """The app of a site of ``center`` on a new store in ``tmp_path`` holding the center's
+    customers and ``USERS``: the ``api`` fixture's, and a module's whose center or wall clock
+    differs (``wall``: the site's)."""
     store = await Store.open(tmp_path / "cc.sqlite3")
     await store.seed_customers(center.customers.values(), center.dedicated_agent)
     await asyncio.gather(
         *(store.set_user(u, PASSWORD, role, agent) for u, (role, agent) in USERS.items())  # type: ignore[arg-type]
     )
     metrics = Metrics(center)
-    site = Site(center, store, metrics=metrics)
-    app = build_app(
-        site,
-        store,
-        metrics,
-        chat_secret=b"s" * 32,
-        settings=api_settings,
-    )
+    site = Site(center, store, metrics=metrics, wall=wall)
+    app = build_app(site, store, metrics, chat_secret=b"s" * 32, settings=settings)
     client = TestClient(TestServer(app), cookie_jar=aiohttp.DummyCookieJar())
     await client.start_server()
     try:

@@ -13,17 +13,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from contactcenter.api import Settings, build_app
+from contactcenter.api import Settings
 from contactcenter.config import Center
 from contactcenter.ivr import Flows, load_flows, with_flows
 from contactcenter.ivr.flow import MenuNode
 from contactcenter.ivr.outcomes import IvrOutcome
-from contactcenter.metrics import Metrics
-from contactcenter.runtime import Site
-from contactcenter.store import Store
-from tests.api.conftest import CONFIG, PASSWORD, USERS, Api, frame
+from tests.api.conftest import CONFIG, Api, frame, serving
 from tests.api.signing import signed
 from tests.scrape import by_label
 
@@ -71,26 +67,12 @@ def flows(center: Center) -> Flows:
 
 
 @pytest.fixture
-async def door(tmp_path: Path, center: Center, clock: Clock, flows: Flows) -> AsyncIterator[Api]:
+async def door(
+    tmp_path: Path, center: Center, clock: Clock, flows: Flows, api_settings: Settings
+) -> AsyncIterator[Api]:
     """The ``api`` fixture's app, on a center that has its IVR flows (as ``serve`` loads it)."""
-    ivr_center = with_flows(center, flows)
-    store = await Store.open(tmp_path / "cc.sqlite3")
-    await store.seed_customers(center.customers.values(), center.dedicated_agent)
-    for user, (role, agent) in USERS.items():
-        await store.set_user(user, PASSWORD, role, agent)  # type: ignore[arg-type]
-    metrics = Metrics(ivr_center)
-    site = Site(ivr_center, store, metrics=metrics, wall=clock)
-    app = build_app(
-        site, store, metrics, chat_secret=b"s" * 32,
-        settings=Settings(chat_grace=0.3, wallboard_min_interval=0.05),
-    )  # fmt: skip
-    client = TestClient(TestServer(app), cookie_jar=aiohttp.DummyCookieJar())
-    await client.start_server()
-    try:
-        yield Api(client, site, store)
-    finally:
-        await client.close()
-        await store.close()
+    async with serving(tmp_path, with_flows(center, flows), api_settings, wall=clock) as api:
+        yield api
 
 
 async def outcomes(api: Api) -> dict[str, float]:

@@ -21,7 +21,7 @@ from contactcenter.events import Event
 from sim.cli import main
 from sim.driver import simulate
 from sim.recording import read_contacts, write_contacts
-from sim.replay import recorded_tallies, replay, replay_once, replay_setup
+from sim.replay import Replay, recorded_tallies, replay, replay_once, replay_setup
 from sim.scenario import load_scenario
 from sim.statistics import FIELDS, FROM_EVENTS, Tallies, kpis
 from tests.sim.files import base_spec, write_scenario
@@ -54,6 +54,27 @@ def simulated_day(path: Path, seed: int = 12) -> tuple[Tallies, list[list[Event]
     trace: list[list[Event]] = []
     tallies = simulate(load_scenario(path), np.random.SeedSequence(seed), trace=trace.append)
     return tallies, trace
+
+
+def assert_the_records_kpis_are_the_days(setup: Replay, day: Tallies) -> None:
+    """The recorded contacts' own KPIs (``contactcenter.kpi``: a transferred contact counts
+    once) per queue are the simulated ``day``'s: offered, answered, abandoned, the service
+    level's count and the ASA; a queue nothing arrived at has no records."""
+    recorded = recorded_tallies(setup)
+    per_queue = kpis(day.counts.sum(axis=0))
+    for j, q in enumerate(setup.model.center.queues):
+        if per_queue["offered"][j] == 0:
+            assert q not in recorded
+            continue
+        t = recorded[q]
+        assert (t.offered, t.answered, t.abandoned) == (
+            per_queue["offered"][j],
+            per_queue["answered"][j],
+            per_queue["abandoned"][j],
+        )
+        assert t.sl_offered() == per_queue["sl_offered"][j]
+        if t.answered:
+            assert t.asa() == pytest.approx(per_queue["asa"][j], rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -89,21 +110,7 @@ def test_a_simulated_day_replays_to_exactly_its_kpis(
     assert np.array_equal(again.busy, day.busy) and np.array_equal(again.idle, day.idle)
 
     # the KPIs of the records themselves (contactcenter.kpi) are the day's too
-    recorded = recorded_tallies(setup)
-    per_queue = kpis(day.counts.sum(axis=0))
-    for j, q in enumerate(setup.model.center.queues):
-        if per_queue["offered"][j] == 0:
-            assert q not in recorded
-            continue
-        t = recorded[q]
-        assert (t.offered, t.answered, t.abandoned) == (
-            per_queue["offered"][j],
-            per_queue["answered"][j],
-            per_queue["abandoned"][j],
-        )
-        assert t.sl_offered() == per_queue["sl_offered"][j]
-        if t.answered:
-            assert t.asa() == pytest.approx(per_queue["asa"][j], rel=1e-12)
+    assert_the_records_kpis_are_the_days(setup, day)
 
 
 def test_replays_under_other_staffing_move_the_kpis_the_right_way(tmp_path: Path) -> None:

@@ -23,12 +23,18 @@ from contactcenter.events import (
     Event,
 )
 from sim.recording import RecordedContact, Recording, Transfer, read_contacts, write_contacts
-from sim.replay import recorded_tallies, replay_once, replay_setup
+from sim.replay import replay_once, replay_setup
 from sim.statistics import FROM_EVENTS, Tallies, kpis
 from sim.stored_day import read_stored_day
 from tests.sim.files import write_scenario
 from tests.sim.recorded_day import DAY, recording_of, store_day
-from tests.sim.test_replay import MORE, STAFFING, day_spec, simulated_day
+from tests.sim.test_replay import (
+    MORE,
+    STAFFING,
+    assert_the_records_kpis_are_the_days,
+    day_spec,
+    simulated_day,
+)
 
 
 def with_segments(day: Recording, groups: dict[str, tuple[str, ...]], seed: int) -> Recording:
@@ -138,19 +144,7 @@ def test_a_day_with_transfers_call_backs_and_dedicated_agents_replays_to_exactly
     assert np.array_equal(again.busy, day.busy) and np.array_equal(again.idle, day.idle)
 
     # the records' own KPIs (contactcenter.kpi: a transferred contact counts once) are the day's
-    recorded = recorded_tallies(again_setup)
-    per_queue = kpis(day.counts.sum(axis=0))
-    for j, q in enumerate(again_setup.model.center.queues):
-        if per_queue["offered"][j] == 0:
-            assert q not in recorded
-            continue
-        t = recorded[q]
-        assert (t.offered, t.answered, t.abandoned) == (
-            per_queue["offered"][j],
-            per_queue["answered"][j],
-            per_queue["abandoned"][j],
-        )
-        assert t.sl_offered() == per_queue["sl_offered"][j]
+    assert_the_records_kpis_are_the_days(again_setup, day)
 
 
 @WRAP_UPS
