@@ -312,8 +312,8 @@ async def hand_to_department(request: web.Request) -> web.Response:
 async def add_note(request: web.Request) -> web.Response:
     """Add a note to a case."""
     ctx = request.app[CTX]
+    body = await read_body(request, CaseNoteBody)  # a bad body is a 400 whatever the case
     rec = await _visible(request)
-    body = await read_body(request, CaseNoteBody)
     if not body.text.strip():
         raise ApiError(422, "empty_note", "the note is empty")
     try:
@@ -328,8 +328,8 @@ async def add_note(request: web.Request) -> web.Response:
 async def add_task(request: web.Request) -> web.Response:
     """Add a follow-up task with a due time to a case."""
     ctx = request.app[CTX]
-    rec = await _visible(request)
     body = await read_body(request, CaseTaskBody)
+    rec = await _visible(request)
     now = ctx.engine.wall()
     if body.due_at is not None:
         due = parse_time(body.due_at)
