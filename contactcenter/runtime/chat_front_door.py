@@ -47,6 +47,7 @@ from contactcenter.runtime.chat import ChatClosed, ChatService, new_chat_id
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.ports import ContactStore
 from contactcenter.runtime.transcripts import ChatLine
+from contactcenter.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,10 @@ class ChatFrontDoor:
         async with chat.lock:
             try:
                 await self._apply(chat, chat.menu.start(self.now()))
+            except StoreUnavailable:  # a new chat cannot be promised: 503, nothing half made
+                self._cancel_timer(chat)
+                del self._chats[chat.contact_id]
+                raise
             except Exception:
                 log.exception("chat menu of %s failed", chat.contact_id)
                 await self._leave(chat, IvrOutcome.FAILED, "error")
