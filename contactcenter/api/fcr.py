@@ -114,5 +114,6 @@ ROUTES = [
           query=(Param("from", "first day, YYYY-MM-DD in the center's time zone (default "
                        "today)", required=False),
                  Param("to", "last day (default: from)", required=False)),
+          errors=((422, "invalid_from, invalid_to, invalid_period: not a date, or a bad period"),),
           description=fcr_period.__doc__ or ""),
 ]  # fmt: skip

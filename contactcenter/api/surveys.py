@@ -151,5 +151,6 @@ ROUTES = [
           "(scores only, no customer data)", "supervisor", access="supervisor",
           response=CsatDay, query=(Param("day", "YYYY-MM-DD in the center's time zone "
                                          "(default today)", required=False),),
+          errors=((422, "invalid_day: not a date"),),
           description=csat_day.__doc__ or ""),
 ]  # fmt: skip
