@@ -364,7 +364,8 @@ def check_alerts(prom: Prom, at: float, seen: Seen) -> None:
     # the site's MQTT bus has no broker to talk to
     assert fired["ContactCenterBusDisconnected"] == {"": 0.0}
     assert fired["ContactCenterCallbacksOverdue"].keys() == {"support"}
-    assert set(exprs) == set(fired) and len(exprs) == 7
+    assert fired["ContactCenterCasesOverdue"] == {}  # no complaint case was opened
+    assert set(exprs) == set(fired) and len(exprs) == 8
 
 
 def check_same_as_the_engine(live: LiveSite, seen: Seen) -> None:
