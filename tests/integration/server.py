@@ -37,15 +37,16 @@ def _cli(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def open_chat_around_the_clock(config: Path) -> None:
-    """Open the chat's schedule at every hour of every day in ``config`` (a copy of the
-    example): ``serve`` runs the chat's menu on the real clock, and a test must not depend on
-    the hour it runs at (hours and holidays are tested on an injected clock,
-    ``tests/api/test_chat_ivr.py``)."""
+def open_around_the_clock(config: Path) -> None:
+    """Open every schedule of ``config`` (a copy of the example) at every hour of every day,
+    holidays gone: ``serve`` runs the phone's and the chat's menus on the real clock, and a test
+    must not depend on the hour or the date it runs at (hours and holidays are tested on an
+    injected clock, ``tests/api/test_chat_ivr.py`` and ``tests/ivr``)."""
     path = config / "ivr" / "hours.yaml"
     hours = yaml.safe_load(path.read_text())
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    hours["schedules"]["chat"] = {"weekly": {day: ["00:00-24:00"] for day in days}}
+    for name in hours["schedules"]:
+        hours["schedules"][name] = {"weekly": {day: ["00:00-24:00"] for day in days}}
     path.write_text(yaml.safe_dump(hours, sort_keys=False))
 
 
@@ -184,7 +185,7 @@ def fresh_server(
     happened."""
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
-    open_chat_around_the_clock(config)
+    open_around_the_clock(config)
     db = tmp_path / "var" / "cc.sqlite3"
     set_users(db, config, users)
     srv = ServerProcess(config, db, tmp_path)

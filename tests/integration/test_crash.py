@@ -34,7 +34,7 @@ from tests.integration.server import (
     call,
     frame,
     login,
-    open_chat_around_the_clock,
+    open_around_the_clock,
     set_users,
 )
 from tests.polling import until
@@ -68,7 +68,7 @@ def voice_tools() -> None:
 def site_config(tmp: Path, kamailio_port: int) -> Path:
     config = tmp / "config"
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("planning"))
-    open_chat_around_the_clock(config)
+    open_around_the_clock(config)
     low = free_udp_range(40)
     voice = {
         "voice": {

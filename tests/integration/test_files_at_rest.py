@@ -23,7 +23,7 @@ from tests.integration.server import (
     ROOT,
     ServerProcess,
     call,
-    open_chat_around_the_clock,
+    open_around_the_clock,
     set_users,
 )
 
@@ -32,7 +32,7 @@ from tests.integration.server import (
 def config(tmp_path: Path) -> Path:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
-    open_chat_around_the_clock(config)
+    open_around_the_clock(config)
     return config
 
 

@@ -24,7 +24,7 @@ from tests.integration.server import (
     ServerProcess,
     call,
     frame,
-    open_chat_around_the_clock,
+    open_around_the_clock,
     set_users,
 )
 
@@ -56,7 +56,7 @@ def in_clear(db: Path, *values: str) -> list[str]:
 def setup(tmp_path: Path) -> ServerProcess:
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("planning"))
-    open_chat_around_the_clock(config)
+    open_around_the_clock(config)
     db = tmp_path / "var" / "cc.sqlite3"
     set_users(db, config, [("root", "admin", None)])
     return ServerProcess(config, db, tmp_path)

@@ -28,7 +28,15 @@ from scipy.signal import correlate
 
 from contactcenter.store import Store
 from tests import peers
-from tests.integration.server import ROOT, ServerProcess, call, frame, login, set_users
+from tests.integration.server import (
+    ROOT,
+    ServerProcess,
+    call,
+    frame,
+    login,
+    open_around_the_clock,
+    set_users,
+)
 from tests.polling import until
 from tests.voice.harness import (
     PCAPS,
@@ -364,11 +372,7 @@ def site_config(tmp: Path, kamailio_port: int, engine_port: int) -> Path:
     test runs whenever CI does)."""
     config = tmp / "config"
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("planning"))
-    path = config / "ivr" / "hours.yaml"
-    hours = yaml.safe_load(path.read_text())
-    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    hours["schedules"]["main"] = {"weekly": {day: ["00:00-24:00"] for day in days}}
-    path.write_text(yaml.safe_dump(hours))
+    open_around_the_clock(config)
     low = free_udp_range(20)
     voice = {
         "enabled": True,
