@@ -53,14 +53,16 @@ def ensure_tools() -> str | None:
 
 
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free UDP port above Linux's ephemeral range (32768-60999): the kernel never hands
+    one of those to another socket, so it is still free when the peer binds it a moment later
+    (one from the ephemeral range was once taken by then: sipp's "errno = 98")."""
+    return free_udp_range(1, low=61000, high=65535)
 
 
 def free_udp_range(size: int, low: int = 20000, high: int = 32700) -> int:
-    """The first port of ``size`` consecutive free UDP ports (checked by binding them), below
-    Linux's ephemeral range (32768-60999) so no port picked by ``free_udp_port`` lands in it."""
+    """The first port of ``size`` consecutive free UDP ports (checked by binding them), by
+    default below Linux's ephemeral range (32768-60999), where the kernel picks no ports and
+    ``free_udp_port`` (above it) none either."""
     import random
 
     for _ in range(200):
