@@ -122,6 +122,24 @@ async def _sessions_reader(where: str) -> aiosqlite.Connection:
     return db
 
 
+async def _journal_to_wal(db: aiosqlite.Connection, patience: float = 10.0) -> str:
+    """Switch to WAL; the journal mode it got. SQLite answers "database is locked" at once,
+    without its busy timeout, when another connection is switching a new database at the same
+    moment (two processes starting together), so that answer is retried for ``patience``
+    seconds."""
+    waited = 0.0
+    while True:
+        try:
+            async with db.execute("PRAGMA journal_mode = WAL") as cur:
+                row = await cur.fetchone()
+            return str(row[0]).lower() if row is not None else ""
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or waited >= patience:
+                raise
+            await asyncio.sleep(0.02)
+            waited += 0.02
+
+
 class Store:
     """Customers, contact records and their segments, transcripts, users, sessions, audit,
     call backs and their attempts, surveys, and the engine's last sign of life.
@@ -174,9 +192,7 @@ class Store:
         try:
             db.row_factory = sqlite3.Row
             await db.execute("PRAGMA busy_timeout = 10000")
-            async with db.execute("PRAGMA journal_mode = WAL") as cur:
-                row = await cur.fetchone()
-            mode = str(row[0]).lower() if row is not None else ""
+            mode = await _journal_to_wal(db)
             if mode != "wal" and where != ":memory:":
                 raise StoreError(f"could not switch {where} to WAL journal mode (got {mode!r})")
             await db.execute("PRAGMA synchronous = FULL")
