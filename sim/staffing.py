@@ -716,9 +716,8 @@ def search_interval(
                 changed = True
 
     result = judge(n)
-    steps = [1] * len(n)
-    while misses(result) and grow(n, result, steps):
-        steps = [1] * len(n)  # one agent at a time: the staffing was minimal a step ago
+    # one agent at a time: the staffing was minimal a step ago
+    while misses(result) and grow(n, result, [1] * len(n)):
         result = judge(n)
     return tuple(n), result, len(cache)
 
