@@ -1,22 +1,18 @@
 """The MQTT bus's settings: ``<config dir>/bus.yaml``, one ``bus:`` section, validated once at
 load. No file, or ``enabled: false``, means no bus: the engine runs without a broker.
 
-A password never sits in the YAML: ``password_file`` names a file holding it (one line) and
-``password_env`` an environment variable; either is read again at every connection, so a
-rotated password is picked up without a restart. Relative paths count from the config dir.
+The password never sits in the YAML (``contactcenter.config.section.Credentials``). Relative
+paths count from the config dir.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contactcenter.config import ConfigError, ConfigIssue
+from contactcenter.config.section import Credentials, Fail, at, check_readable, load_section
 
 FILE = "bus.yaml"
 TOPIC_LEVEL = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -47,7 +43,7 @@ class Tls(_Model):
         return self
 
 
-class BusSettings(_Model):
+class BusSettings(Credentials):
     enabled: bool = False
     site: str = Field(default="main", max_length=64, pattern=TOPIC_LEVEL)
     """This site's level in every topic: ``cc/v1/<site>/...``."""
@@ -55,9 +51,6 @@ class BusSettings(_Model):
     port: int = Field(default=1883, ge=1, le=65535)
     tls: Tls | None = None
     """None: plain TCP (loopback or a trusted network only)."""
-    username: str | None = Field(default=None, min_length=1)
-    password_file: Path | None = None
-    password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     client_id: str | None = Field(default=None, min_length=1, max_length=128)
     """None: ``contactcenter-<site>``."""
     qos: Literal[1, 2] = 1
@@ -75,23 +68,8 @@ class BusSettings(_Model):
     stop_seconds: float = Field(default=5.0, gt=0, le=60)
     """At a clean stop: how long buffered events may take to go out before ``offline``."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_password(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "password" in data:
-            raise ValueError(
-                "password: never in bus.yaml: name a file (password_file) or an "
-                "environment variable (password_env)"
-            )
-        return data
-
     @model_validator(mode="after")
     def _consistent(self) -> BusSettings:
-        if self.password_file is not None and self.password_env is not None:
-            raise ValueError("password_file and password_env: give one of them")
-        has_password = self.password_file is not None or self.password_env is not None
-        if has_password and self.username is None:
-            raise ValueError("a password needs a username")
         if self.reconnect_max_seconds < self.reconnect_initial_seconds:
             raise ValueError("reconnect_max_seconds must be >= reconnect_initial_seconds")
         return self
@@ -100,46 +78,15 @@ class BusSettings(_Model):
     def identifier(self) -> str:
         return self.client_id or f"contactcenter-{self.site}"
 
-    def password(self) -> str | None:
-        """The password, read now from its file or variable (None: none configured)."""
-        if self.password_file is not None:
-            return self.password_file.read_text(encoding="utf-8").strip()
-        if self.password_env is not None:
-            return os.environ[self.password_env]
-        return None
-
 
 def load_bus_settings(config_dir: str | Path) -> BusSettings:
     """Read ``<config_dir>/bus.yaml`` (missing: no bus). Every problem is a ``ConfigIssue``
     naming the file, the key and why; an enabled bus's files must be readable and its
     password variable set, so a typo stops ``serve`` at once rather than at first connect."""
-    path = Path(config_dir) / FILE
-    if not path.exists():
+    loaded = load_section(config_dir, FILE, "bus", BusSettings, "{enabled: true, host: ..., ...}")
+    if loaded is None:
         return BusSettings()
-
-    def fail(key: str, message: str) -> ConfigError:
-        return ConfigError([ConfigIssue(str(path), key, message)])
-
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise fail("", f"cannot read it: {e}") from e
-    if not isinstance(doc, dict) or not isinstance(doc.get("bus", {}), dict):
-        raise fail("bus", "expected a mapping: bus: {enabled: true, host: ..., ...}")
-    section = doc.get("bus") or {}
-    try:
-        settings = BusSettings.model_validate(section)
-    except ValidationError as e:
-        raise ConfigError(
-            [
-                ConfigIssue(
-                    str(path),
-                    ".".join(["bus", *(str(p) for p in err["loc"])]),
-                    err["msg"].removeprefix("Value error, "),
-                )
-                for err in e.errors()
-            ]
-        ) from e
+    settings, fail = loaded
     settings = _resolved(settings, Path(config_dir))
     if settings.enabled:
         _check_secrets(settings, fail)
@@ -148,36 +95,22 @@ def load_bus_settings(config_dir: str | Path) -> BusSettings:
 
 def _resolved(settings: BusSettings, base: Path) -> BusSettings:
     """Relative file paths taken from the config dir."""
-
-    def at(p: Path | None) -> Path | None:
-        return None if p is None else p if p.is_absolute() else base / p
-
     tls = settings.tls
     if tls is not None:
         tls = tls.model_copy(
-            update={"ca_file": at(tls.ca_file), "cert_file": at(tls.cert_file),
-                    "key_file": at(tls.key_file)}
+            update={"ca_file": at(base, tls.ca_file), "cert_file": at(base, tls.cert_file),
+                    "key_file": at(base, tls.key_file)}
         )  # fmt: skip
-    return settings.model_copy(update={"tls": tls, "password_file": at(settings.password_file)})
+    return settings.at(base).model_copy(update={"tls": tls})
 
 
-def _check_secrets(settings: BusSettings, fail: Callable[[str, str], ConfigError]) -> None:
-    files = {"bus.password_file": settings.password_file}
+def _check_secrets(settings: BusSettings, fail: Fail) -> None:
     if settings.tls is not None:
-        files |= {
+        for key, p in {
             "bus.tls.ca_file": settings.tls.ca_file,
             "bus.tls.cert_file": settings.tls.cert_file,
             "bus.tls.key_file": settings.tls.key_file,
-        }
-    for key, p in files.items():
-        if p is None:
-            continue
-        try:
-            with p.open("rb") as f:
-                f.read(1)
-        except OSError as e:
-            raise fail(key, f"cannot read {p}: {e.strerror}") from e
-    if settings.password_file is not None and not settings.password():
-        raise fail("bus.password_file", f"{settings.password_file} is empty")
-    if settings.password_env is not None and not os.environ.get(settings.password_env):
-        raise fail("bus.password_env", f"environment variable {settings.password_env} is not set")
+        }.items():
+            if p is not None:
+                check_readable(p, key, fail)
+    settings.check_password("bus", fail)

@@ -79,7 +79,7 @@ def test_the_password_may_come_from_the_environment(
     ("text", "key", "reason"),
     [
         ("bus: {enabled: true, username: e, password: s3cret}", "bus",
-         "password: never in bus.yaml: name a file (password_file) or an environment "
+         "password: never in the YAML: name a file (password_file) or an environment "
          "variable (password_env)"),
         ("bus: {enabled: true, port: 70000}", "bus.port", "less than or equal to 65535"),
         ("bus: {enabled: true, site: cc/#}", "bus.site", "should match pattern"),
@@ -128,7 +128,7 @@ def test_serve_with_a_bad_bus_yaml_says_so_in_one_line_and_writes_nothing(tmp_pa
     )  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        f"{config / 'bus.yaml'}: bus: password: never in bus.yaml: name a file (password_file) "
+        f"{config / 'bus.yaml'}: bus: password: never in the YAML: name a file (password_file) "
         "or an environment variable (password_env)"
     ]
     assert "s3cret" not in done.stderr + done.stdout
