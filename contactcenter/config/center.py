@@ -73,6 +73,20 @@ class Center:
             return q.callback_queue
         return q.id if q.channel == "voice" else None
 
+    def dispositions(self, queue_id: str) -> tuple[str, ...]:
+        """The wrap-up dispositions of ``queue_id``: its own list, else the center's."""
+        q = self.queues.get(queue_id)
+        own = q.dispositions if q is not None else None
+        return own if own is not None else self.settings.dispositions
+
+    @property
+    def all_dispositions(self) -> tuple[str, ...]:
+        """Every disposition some queue accepts (the center's first), each once."""
+        listed = [self.dispositions(q) for q in self.queues]
+        return tuple(
+            dict.fromkeys([*self.settings.dispositions, *(d for ds in listed for d in ds)])
+        )
+
     @property
     def dedicated_agent(self) -> dict[str, str]:
         """Customer id -> the agent dedicated to that customer."""

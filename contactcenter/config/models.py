@@ -23,7 +23,7 @@ from __future__ import annotations
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contactcenter.kpi import FCR_WINDOW_DAYS
 
@@ -40,6 +40,24 @@ LANGUAGE = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 Language = Annotated[str, Field(pattern=LANGUAGE)]
 """A language a contact is served in: an ISO 639 code (``en``, ``de``), with a region
 (``pt-BR``) if need be."""
+
+
+def _distinct(codes: tuple[str, ...]) -> tuple[str, ...]:
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise ValueError(f"listed more than once: {', '.join(repeated)}")
+    return codes
+
+
+Dispositions = Annotated[
+    tuple[
+        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")], ...
+    ],
+    Field(min_length=1, max_length=50),
+    AfterValidator(_distinct),
+]
+"""What an agent records as a contact's result in wrap-up: lower-case codes, each once."""
+DISPOSITIONS: tuple[str, ...] = ("resolved", "follow-up", "escalated", "sale", "no-resolution")
 
 
 class _Model(BaseModel):
@@ -167,6 +185,12 @@ class CenterSettings(_Model):
     tiers: tuple[Tier, ...]
     default_tier: str = "standard"
     away_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting", "no-answer")
+    away_reason_labels: dict[str, Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=dict
+    )
+    """Away reason -> what the desktop shows for it (a reason without one shows its code)."""
+    dispositions: Dispositions = DISPOSITIONS
+    """The wrap-up dispositions of every queue that lists none of its own."""
     channels: dict[Channel, ChannelSettings] = Field(default_factory=_default_channels)
     routing: RoutingSettings = RoutingSettings()
     chat_topics: dict[str, str] = Field(default_factory=dict)
@@ -188,6 +212,13 @@ class CenterSettings(_Model):
                 f"unknown time zone {zone!r} (an IANA name, e.g. Europe/Berlin)"
             ) from None
         return zone
+
+    @model_validator(mode="after")
+    def _labels_of_reasons(self) -> CenterSettings:
+        unknown = sorted(set(self.away_reason_labels) - set(self.away_reasons))
+        if unknown:
+            raise ValueError(f"away_reason_labels: not an away reason: {', '.join(unknown)}")
+        return self
 
     @field_validator("channels", mode="after")
     @classmethod
@@ -256,6 +287,8 @@ class QueueConfig(_Model):
     this queue, if it is a voice queue)."""
     language: Language | None = None
     """The language its contacts are served in (None: the center's ``language``)."""
+    dispositions: Dispositions | None = None
+    """The wrap-up dispositions its agents choose from (None: the center's ``dispositions``)."""
 
 
 class AgentConfig(_Model):
