@@ -2,15 +2,15 @@
 the statistics stay.
 
 What is the customer's: the CRM card and its notes; the contacts recorded under their id (also
-an unverified claim of it) with their transcripts, wrap-up and transfer notes and survey
-comments; their complaint cases' descriptions, notes and task texts (a case's codes, times and
-history stay; an open case does not refuse erasure); the call backs booked for their id, from
-those contacts, or to their phone number; and, on contacts nobody identified, a label that is
-their name or number (a caller the voice edge named by the calling number). Card, notes and
-chat lines are deleted; the rest is nulled, and where the customer's id stood (contacts, call
-backs, IVR visits, cases, the audit log) a marker stands instead: ``erased-`` and random hex,
-the same for all of this customer's rows (repeat contacts still count as one customer's) and
-unrelated to the id, so it cannot be turned back.
+an unverified claim of it) with their transcripts, wrap-up and transfer notes, agents' private
+notes and survey comments; their complaint cases' descriptions, notes and task texts (a case's
+codes, times and history stay; an open case does not refuse erasure); the call backs booked for
+their id, from those contacts, or to their phone number; and, on contacts nobody identified, a
+label that is their name or number (a caller the voice edge named by the calling number). Card,
+notes and chat lines are deleted; the rest is nulled, and where the customer's id stood
+(contacts, call backs, IVR visits, cases, the audit log) a marker stands instead: ``erased-``
+and random hex, the same for all of this customer's rows (repeat contacts still count as one
+customer's) and unrelated to the id, so it cannot be turned back.
 Contact records keep their times, queues and outcomes.
 
 A customer with a contact or call back still open is refused (``CustomerBusy``): an agent may
@@ -110,6 +110,9 @@ async def erase_customer(
             ) + await _change(
                 db, f"{await _nulls(db, 'contact_segments', 'note')} WHERE note IS NOT NULL"
                 " AND contact_id IN ({})", contacts,
+            ),
+            "private_notes": await _change(
+                db, "DELETE FROM contact_notes WHERE contact_id IN ({})", contacts
             ),
             "survey_comments": await _change(
                 db, f"{await _nulls(db, 'surveys', 'comment')} WHERE comment IS NOT NULL"

@@ -41,6 +41,7 @@ SEALED: Mapping[str, tuple[str, ...]] = {
     "cases": ("description",),
     "case_notes": ("text",),
     "case_tasks": ("title",),
+    "contact_notes": ("text",),
 }
 """The personal columns, sealed at rest (everything else stays clear: ids, queues, times,
 states, codes; an audit entry's detail holds ids and codes, never personal values)."""

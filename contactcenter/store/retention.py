@@ -5,9 +5,10 @@ Per setting (days; None keeps for ever), counted from the end of the contact the
 to (a CRM note from its own time, a call back from its end):
 
 * ``transcripts_days``: the chat lines (deleted);
-* ``notes_days``: free text: wrap-up notes, notes for the next agent, survey comments (nulled)
-  and notes on CRM customers (deleted); a complaint case's description, notes (deleted) and
-  task texts, counted from the case's closing (an unclosed case keeps them);
+* ``notes_days``: free text: wrap-up notes, notes for the next agent, survey comments (nulled),
+  agents' private notes on contacts and notes on CRM customers (deleted); a complaint case's
+  description, notes (deleted) and task texts, counted from the case's closing (an unclosed
+  case keeps them);
 * ``callbacks_days``: a finished call back's number and name, and the name (or number) its
   calling contact is labelled with;
 * ``contacts_days``: the customer's name on contact records.
@@ -83,6 +84,7 @@ STEPS = (
          ("note",)),
     Step("survey_comments", "notes_days", "surveys", _of_closed_contact("comment"),
          ("comment",)),
+    Step("private_notes", "notes_days", "contact_notes", _of_closed_contact("text")),
     Step("crm_notes", "notes_days", "customer_notes", "t.wall_time < ?"),
     Step("callback_numbers", "callbacks_days", "callbacks",
          "(t.phone IS NOT NULL OR t.name IS NOT NULL) AND t.ended_wall < ?", ("phone", "name")),

@@ -351,6 +351,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX case_tasks_case ON case_tasks (case_id, id)",
         "CREATE INDEX case_tasks_due ON case_tasks (due_wall) WHERE done_wall IS NULL",
     ),
+    # 8: agents' private notes on a contact (store/contact_notes.py), shown on the customer's
+    # later contacts; the text is personal (sealed), agent and time are clear
+    (
+        """CREATE TABLE contact_notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            contact_id TEXT NOT NULL,
+            agent_id TEXT NOT NULL,
+            text TEXT,
+            wall_time REAL NOT NULL
+        ) STRICT""",
+        "CREATE INDEX contact_notes_contact ON contact_notes (contact_id, id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ import pytest
 from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import CustomerRecord, Store
 from contactcenter.store.cases import add_case_note, add_case_task, open_case
+from contactcenter.store.contact_notes import add_contact_note, contact_notes
 from contactcenter.store.erasure import CustomerBusy, erase_customer
 from tests.store.scenes import DAY, callback, contact, every_value, statistics
 
@@ -23,9 +24,10 @@ HELENA = CustomerRecord(
 MARCUS = CustomerRecord(id="C1002", name="Marcus Weil", phone="+4930555010002")
 LINES = ["Hi, it is Helena, account 100001", "write to helena.brandt@example.com"]
 FREE_TEXT = ["Helena is upset about roaming", "Helena wants the loyalty offer", "lovely agent"]
+PRIVATE_NOTE = "Helena hinted she may cancel"
 SECRETS = [
     HELENA.id, HELENA.name, "+4930555010001", "4930555010001", HELENA.email, "100001",
-    *LINES, *FREE_TEXT, "prefers calls after six",
+    *LINES, *FREE_TEXT, "prefers calls after six", PRIVATE_NOTE,
 ]  # fmt: skip
 
 
@@ -38,6 +40,7 @@ async def scene(store: Store) -> dict[str, int]:
         store, "h-chat", arrived=NOW - 8 * DAY, customer_id=HELENA.id, name=HELENA.name,
         lines=LINES, notes=FREE_TEXT[0], segment_note=FREE_TEXT[1], survey=FREE_TEXT[2],
     )  # fmt: skip
+    await add_contact_note(store, "h-chat", "a05", PRIVATE_NOTE, NOW - 8 * DAY)
     await contact(store, "h-claim", arrived=NOW - 7 * DAY, customer_id=HELENA.id, name="H.")
     # calls nobody identified, labelled by the voice edge with her CRM name, or her number
     await contact(store, "v-named", arrived=NOW - 6 * DAY, channel="voice", name=HELENA.name)
@@ -53,6 +56,7 @@ async def scene(store: Store) -> dict[str, int]:
     }  # fmt: skip
     await contact(store, "m-chat", arrived=NOW - 2 * DAY, customer_id=MARCUS.id,
                   name=MARCUS.name, lines=["Marcus here"], notes="Marcus notes")  # fmt: skip
+    await add_contact_note(store, "m-chat", "a05", "Marcus likes e-mail", NOW - 2 * DAY)
     visit = IvrVisit("leg-1", "main", NOW - 6 * DAY, NOW - 6 * DAY + 30, IvrOutcome("queued"),
                      contact_id="v-named", customer_id=HELENA.id)  # fmt: skip
     await store.add_ivr_visit(visit)
@@ -84,8 +88,8 @@ async def test_nothing_of_the_customer_is_left(db_path: Path) -> None:
         done = await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
         assert done.counts == {
             "crm_card": 1, "crm_notes": 1, "contacts": 4, "transcript_lines": 2, "notes": 2,
-            "survey_comments": 1, "names": 6, "callbacks": 2, "cases": 1, "case_texts": 3,
-            "ids_replaced": 6, "audit_entries": 2,
+            "private_notes": 1, "survey_comments": 1, "names": 6, "callbacks": 2, "cases": 1,
+            "case_texts": 3, "ids_replaced": 6, "audit_entries": 2,
         }  # fmt: skip
         # through the store, which opens sealed values
         assert await store.customer(HELENA.id) is None
@@ -121,6 +125,8 @@ async def test_nothing_of_the_customer_is_left(db_path: Path) -> None:
         )
         assert (await store.callback(ids["m-cb"])).phone == MARCUS.phone
         assert [m.text for m in await store.transcript("m-chat")] == ["Marcus here"]
+        assert await contact_notes(store, ["h-chat"]) == []
+        assert [n.text for n in await contact_notes(store, ["m-chat"])] == ["Marcus likes e-mail"]
         # the erasure is in the log (the marker, never the id); entries about her name it too
         (entry, *_) = await store.audit_log(limit=10)
         assert (entry.actor, entry.action, entry.target) == ("dpo", "erase_customer", done.marker)

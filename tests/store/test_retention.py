@@ -1,5 +1,5 @@
-"""Retention: what is older than the center keeps it is deleted (chat lines, CRM notes) or
-nulled (notes, survey comments, call back numbers and names, customers' names on contact
+"""Retention: what is older than the center keeps it is deleted (chat lines, CRM and private
+notes) or nulled (notes, survey comments, call back numbers and names, customers' names on contact
 records); open contacts and everything younger stay, and so do the statistics."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from contactcenter.config.models import RetentionSettings
 from contactcenter.store import CustomerRecord, Store
+from contactcenter.store.contact_notes import add_contact_note, contact_notes
 from contactcenter.store.retention import apply_retention
 from tests.store.scenes import DAY, callback, contact, every_value, statistics
 
@@ -23,6 +24,7 @@ EXPECTED = {
     "wrap_up_notes": 2,
     "transfer_notes": 2,
     "survey_comments": 2,
+    "private_notes": 2,
     "crm_notes": 1,
     "callback_numbers": 1,
     "contact_names": 2,  # the oldest chat's, and the old call back's contact (its label)
@@ -40,6 +42,7 @@ async def scene(store: Store) -> dict[str, int]:
             notes=f"{cid} notes", segment_note=f"{cid} for the next agent",
             survey=f"{cid} was nice",
         )  # fmt: skip
+        await add_contact_note(store, cid, "a05", f"{cid} private", NOW - age * DAY)
     await store.upsert_customer(CustomerRecord(id="C1", name="Crm Person"))
     await store.add_customer_note("C1", "old CRM note", NOW - 200 * DAY)
     await store.add_customer_note("C1", "new CRM note", NOW - 10 * DAY)
@@ -73,6 +76,7 @@ async def test_what_is_older_than_kept_goes(db_path: Path) -> None:
             assert [s.note for s in await store.segments(cid)] == [None]
             assert [s.comment for s in await store.surveys(cid)] == [None]
             assert [s.score for s in await store.surveys(cid)] == [4]
+            assert await contact_notes(store, [cid]) == []
         names = {c: (await store.contact(c)).customer_name for c in ("old", "mid", "recent")}  # type: ignore[union-attr]
         assert names == {"old": None, "mid": "Name of mid", "recent": "Name of recent"}
         for cid in ("recent", "open_old"):
@@ -81,6 +85,7 @@ async def test_what_is_older_than_kept_goes(db_path: Path) -> None:
             assert rec is not None and rec.disposition_notes == f"{cid} notes"
             assert rec.customer_name == f"Name of {cid}"
             assert [s.comment for s in await store.surveys(cid)] == [f"{cid} was nice"]
+            assert [n.text for n in await contact_notes(store, [cid])] == [f"{cid} private"]
         crm = await store.customer("C1")
         assert crm is not None and [n.text for n in crm.notes] == ["new CRM note"]
         old_cb = await store.callback(ids["cb_old"])
