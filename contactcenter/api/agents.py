@@ -25,8 +25,11 @@ from contactcenter.api.schemas import (
     AgentContacts,
     AgentState,
     AgentStateBody,
+    ContactNoteOut,
     MessageBody,
+    NoteBody,
     Ok,
+    PastTranscript,
     PingFrame,
     QuickConnect,
     ScreenPop,
@@ -48,19 +51,37 @@ from contactcenter.events import (
     WrapUpEnded,
 )
 from contactcenter.runtime import ChatClosed
+from contactcenter.runtime.agents import UnknownDisposition
 from contactcenter.runtime.hub import Lagged
 from contactcenter.runtime.transcripts import ChatLine
 from contactcenter.runtime.voice import CallerHold
 from contactcenter.store.cases import customer_cases
+from contactcenter.store.contact_notes import add_contact_note, contact_notes
 
 
 def state_of(ctx: Ctx, agent_id: str) -> dict[str, Any]:
-    a = ctx.site.agents.agent(agent_id)
+    desk = ctx.site.agents
+    a = desk.agent(agent_id)
     return {
         "agent_id": agent_id,
         "state": str(a.activity),
         "presence": str(a.presence),
         "reason": a.away_reason,
+        "since_seconds": round(ctx.engine.now() - desk.state_since(agent_id), 1),
+    }
+
+
+def wrap_up_of(ctx: Ctx, agent_id: str, cid: str) -> dict[str, Any] | None:
+    """The wrap-up the agent owes the contact: its queue's seconds, what is left of them and
+    the dispositions it takes (None: not in wrap-up)."""
+    wrap = ctx.site.agents.wrap_of(agent_id, cid)
+    if wrap is None:
+        return None
+    return {
+        "queue": wrap.queue,
+        "seconds": ctx.engine.center.queues[wrap.queue].wrap_up_seconds,
+        "seconds_left": round(max(0.0, wrap.due - ctx.engine.now()), 1),
+        "dispositions": list(ctx.engine.center.dispositions(wrap.queue)),
     }
 
 
@@ -72,8 +93,31 @@ def contact_id(request: web.Request) -> str:
 
 
 async def _customer_name(ctx: Ctx, cid: str) -> str | None:
+    """The one name the desktop shows for the contact's customer (offer, tab, card): the
+    CRM's for a verified customer with a card, else the name the customer typed."""
     rec = await ctx.store.contact(cid)
-    return rec.customer_name if rec is not None else None
+    if rec is None:
+        return None
+    if rec.verified and rec.customer_id is not None:
+        customer = await ctx.store.customer(rec.customer_id)
+        if customer is not None:
+            return str(customer.name)
+    return rec.customer_name
+
+
+def _queue_name(ctx: Ctx, queue: str | None) -> str | None:
+    """A queue as people know it (its configured name; its id if it has none)."""
+    if queue is None:
+        return None
+    q = ctx.engine.center.queues.get(queue)
+    return (q.name or queue) if q is not None else queue
+
+
+def _agent_name(ctx: Ctx, agent_id: str | None) -> str | None:
+    if agent_id is None:
+        return None
+    a = ctx.engine.center.agents.get(agent_id)
+    return (a.name or agent_id) if a is not None else agent_id
 
 
 def _offer(ctx: Ctx, offer: ContactOffered, name: str | None) -> dict[str, Any]:
@@ -83,7 +127,7 @@ def _offer(ctx: Ctx, offer: ContactOffered, name: str | None) -> dict[str, Any]:
         "callback": {"number": cb.record.phone, "dialled_by": _dialler(ctx)} if cb else None,
         "contact_id": offer.contact_id,
         "queue": offer.queue,
-        "queue_name": q.name if q is not None else offer.queue,
+        "queue_name": _queue_name(ctx, offer.queue),
         "channel": offer.channel,
         "ring_seconds_left": round(max(0.0, offer.ring_deadline - ctx.engine.now()), 2),
         "ring_seconds": q.ring_timeout_seconds if q is not None else None,
@@ -111,8 +155,10 @@ async def _contacts(ctx: Ctx, aid: str) -> dict[str, Any]:
                 "channel": channel,
                 "state": state,
                 "queue": view.queue if view is not None else None,
+                "queue_name": _queue_name(ctx, view.queue if view is not None else None),
                 "consult": consult,
                 "customer_name": await _customer_name(ctx, cid),
+                "wrap_up": wrap_up_of(ctx, aid, cid),
             }
         )
     offer = desk.open_offer(aid)
@@ -210,15 +256,19 @@ async def hang_up(request: web.Request) -> web.Response:
 
 
 async def wrap_up(request: web.Request) -> web.Response:
+    """The disposition must be one of the wrap-up's queue's (``dispositions`` in its config,
+    else the center's)."""
     ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
     body = await read_body(request, WrapUpBody)
-    if body.disposition not in ctx.settings.dispositions:
+    known = ctx.engine.center.all_dispositions
+    if body.disposition not in known:
         raise ApiError(
-            422,
-            "invalid_disposition",
-            f"disposition must be one of: {', '.join(ctx.settings.dispositions)}",
+            422, "invalid_disposition", f"disposition must be one of: {', '.join(known)}"
         )
-    await ctx.site.agents.wrap_up(aid, cid, body.disposition, body.notes)
+    try:
+        await ctx.site.agents.wrap_up(aid, cid, body.disposition, body.notes)
+    except UnknownDisposition as e:
+        raise ApiError(422, e.code, e.message) from e
     shown(request, disposition=body.disposition, notes=body.notes is not None)
     return web.json_response({"ok": True})
 
@@ -233,6 +283,44 @@ async def send_message(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "at": line.wall_time})
 
 
+async def _past_contacts(ctx: Ctx, customer_id: str, cid: str) -> list[dict[str, Any]]:
+    """The verified customer's earlier contacts as history lines: when, channel, queue name,
+    the agent who had it, the outcome, the disposition with its wrap-up notes, the agents'
+    private notes, the customer's CSAT score, and whether there is a transcript to read."""
+    past = [
+        p for p in await ctx.store.customer_contacts(customer_id, limit=20)
+        if p.contact_id != cid and p.verified  # a stranger's claim is not theirs
+    ][:5]  # fmt: skip
+    ids = [p.contact_id for p in past]
+    notes: dict[str, list[dict[str, Any]]] = {c: [] for c in ids}
+    for note in await contact_notes(ctx.store, ids):
+        notes[note.contact_id].append(
+            {"agent_id": note.agent_id, "agent_name": _agent_name(ctx, note.agent_id),
+             "text": note.text, "at": note.wall_time}
+        )  # fmt: skip
+    lines = []
+    for p in past:
+        scores = [s.score for s in await ctx.store.surveys(p.contact_id)]
+        lines.append(
+            {
+                "contact_id": p.contact_id,
+                "channel": p.channel,
+                "queue": p.queue,
+                "queue_name": _queue_name(ctx, p.queue),
+                "arrived": p.arrived_wall,
+                "outcome": p.outcome,
+                "agent_id": p.agent_id,
+                "agent_name": _agent_name(ctx, p.agent_id),
+                "disposition": p.disposition,
+                "wrap_up_notes": p.disposition_notes,
+                "private_notes": notes[p.contact_id],
+                "csat": scores[-1] if scores else None,
+                "transcript": p.channel == "chat",
+            }
+        )
+    return lines
+
+
 async def screen_pop(request: web.Request) -> web.Response:
     """The customer card and transcript of a contact offered to or held by the agent."""
     ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
@@ -243,22 +331,7 @@ async def screen_pop(request: web.Request) -> web.Response:
     customer = None  # only a verified identity shows the CRM's card (PII, history)
     if verified:
         customer = await ctx.store.customer(rec.customer_id)
-    history: list[dict[str, Any]] = []
-    if customer is not None:
-        for past in await ctx.store.customer_contacts(customer.id, limit=20):
-            if past.contact_id == cid or not past.verified:  # a stranger's claim is not theirs
-                continue
-            history.append(
-                {
-                    "contact_id": past.contact_id,
-                    "channel": past.channel,
-                    "queue": past.queue,
-                    "arrived": past.arrived_wall,
-                    "outcome": past.outcome,
-                    "agent_id": past.agent_id,
-                    "disposition": past.disposition,
-                }
-            )
+    history = await _past_contacts(ctx, customer.id, cid) if customer is not None else []
     with contextlib.suppress(Exception):
         await ctx.site.chat.transcripts.flush()
     lines = await ctx.store.transcript(cid)
@@ -270,21 +343,30 @@ async def screen_pop(request: web.Request) -> web.Response:
         "tier": view.tier,
         "email": getattr(customer, "email", None),
         "phone": getattr(customer, "phone", None),
-        "last_contacts": history[:5],
+        "last_contacts": history,
     }
     segments = [
         {
             "segment": seg.segment,
             "queue": seg.queue,
+            "queue_name": _queue_name(ctx, seg.queue),
             "agent_id": seg.agent_id,
+            "agent_name": _agent_name(ctx, seg.agent_id),
             "end": seg.end_reason,
             "to_queue": seg.to_queue,
+            "to_queue_name": _queue_name(ctx, seg.to_queue),
             "to_agent": seg.to_agent,
+            "to_agent_name": _agent_name(ctx, seg.to_agent),
             "note": seg.note,
         }
         for seg in await ctx.store.segments(cid)
         if seg.segment < view.segment
     ]
+    notes = [
+        {"agent_id": n.agent_id, "agent_name": _agent_name(ctx, n.agent_id), "text": n.text,
+         "at": n.wall_time}
+        for n in await contact_notes(ctx.store, [cid])
+    ]  # fmt: skip
     cb = ctx.site.callbacks.for_contact(cid)
     callback = None
     if cb is not None:
@@ -303,7 +385,7 @@ async def screen_pop(request: web.Request) -> web.Response:
     parts = [name for name, there in (
         ("card", any(card[k] for k in ("customer_id", "claimed_customer_id", "name", "email",
                                         "phone"))),
-        ("history", history), ("notes", any(s["note"] for s in segments)),
+        ("history", history), ("notes", any(s["note"] for s in segments) or notes),
         ("callback", callback), ("transcript", lines), ("cases", open_cases),
     ) if there]  # fmt: skip
     shown(request, parts=parts, **({"customer": customer.id} if customer is not None else {}))
@@ -311,6 +393,7 @@ async def screen_pop(request: web.Request) -> web.Response:
         {
             "contact_id": cid,
             "queue": view.queue,
+            "queue_name": _queue_name(ctx, view.queue),
             "channel": view.channel,
             "state": str(view.state),
             "topic": rec.topic if rec is not None else None,
@@ -321,11 +404,58 @@ async def screen_pop(request: web.Request) -> web.Response:
             "consult": view.consult,
             "callback": callback,
             "open_cases": open_cases,
+            "private_notes": notes,
+            "dispositions": list(ctx.site.agents.dispositions(aid, cid)),
+            "wrap_up": wrap_up_of(ctx, aid, cid),
             "transcript": [
                 {"sender": ln.sender, "text": ln.text, "at": ln.wall_time} for ln in lines
             ],
         }
     )
+
+
+async def past_transcript(request: web.Request) -> web.Response:
+    """The transcript of an earlier contact of the verified customer of a contact the agent
+    has (a history line's link)."""
+    ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
+    past_id = request.match_info["past"]
+    ctx.site.agents.involved(aid, cid)
+    rec = await ctx.store.contact(cid)
+    past = await ctx.store.contact(past_id) if len(past_id) <= 100 else None
+    if (
+        rec is None or not rec.verified or rec.customer_id is None or past is None
+        or not past.verified or past.customer_id != rec.customer_id or past_id == cid
+    ):  # fmt: skip
+        raise ApiError(404, "unknown_contact", "no earlier contact of this customer by that id")
+    lines = await ctx.store.transcript(past_id)
+    if lines:
+        shown(request, contact=past_id, customer=rec.customer_id, parts=["transcript"])
+    else:
+        nothing_shown(request)
+    return web.json_response(
+        {
+            "contact_id": past_id,
+            "transcript": [
+                {"sender": ln.sender, "text": ln.text, "at": ln.wall_time} for ln in lines
+            ],
+        }
+    )
+
+
+async def private_note(request: web.Request) -> web.Response:
+    """A private note on a contact the agent has (also in its wrap-up): agents only, shown on
+    the customer's later contacts."""
+    ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
+    body = await read_body(request, NoteBody)
+    if ctx.site.agents.wrap_of(aid, cid) is None:  # a segment it handed on is not its any more
+        ctx.site.agents.involved(aid, cid)
+    note = await add_contact_note(ctx.store, cid, aid, body.text, ctx.engine.wall())
+    shown(request, note=note.id)
+    return web.json_response(
+        {"id": note.id, "agent_id": aid, "agent_name": _agent_name(ctx, aid), "text": note.text,
+         "at": note.wall_time},
+        status=201,
+    )  # fmt: skip
 
 
 # -- the agent's socket ---------------------------------------------------------------------
@@ -428,13 +558,18 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
         if isinstance(n, ContactAnswered | ContactResumed):
             return {"type": "answered", "contact_id": n.contact_id, "channel": n.channel}
         if isinstance(n, ContactCompleted):
-            return {"type": "completed", "contact_id": n.contact_id}
+            return {
+                "type": "completed",
+                "contact_id": n.contact_id,
+                "wrap_up": wrap_up_of(ctx, aid, n.contact_id),
+            }
         if isinstance(n, ContactHandedOff):  # the agent's part is over: wrap-up
             return {
                 "type": "handed_off",
                 "contact_id": n.contact_id,
                 "to_queue": n.to_queue,
                 "to_agent": n.to_agent,
+                "wrap_up": wrap_up_of(ctx, aid, n.contact_id),
             }
         if isinstance(n, ConsultOffered):
             if n.agent_id != aid:
@@ -558,6 +693,13 @@ ROUTES = [
     Route("GET", "/api/agent/contacts/{id}", screen_pop, "Screen-pop: customer card, last "
           "contacts, transcript", "agent", access="agent", response=ScreenPop,
           audit=Audit("read_screen_pop", reads=True)),
+    Route("GET", "/api/agent/contacts/{id}/history/{past}/transcript", past_transcript,
+          "The transcript of an earlier contact of the same verified customer", "agent",
+          access="agent", response=PastTranscript,
+          audit=Audit("read_past_transcript", reads=True)),
+    Route("POST", "/api/agent/contacts/{id}/notes", private_note, "A private note on the contact "
+          "(agents only; shown on the customer's later contacts)", "agent", access="agent",
+          body=NoteBody, response=ContactNoteOut, status=201, audit=Audit("add_contact_note")),
     Route("POST", "/api/agent/contacts/{id}/accept", accept, "Accept the ringing offer",
           "agent", access="agent", response=Ok),
     Route("POST", "/api/agent/contacts/{id}/decline", decline, "Decline the ringing offer",

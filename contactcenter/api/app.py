@@ -285,7 +285,7 @@ def build_app(
         title=f"contactcenter API - {site.center.settings.name}",
         version=_package_version(),
         vocabulary={
-            **vocabulary(site.center, ctx.settings.dispositions),
+            **vocabulary(site.center, site.center.all_dispositions),
             ("AuditEntry", "action"): audit.actions(table),
         },
     )

@@ -128,7 +128,8 @@ def _me(ctx: Ctx, p: Principal) -> dict[str, object]:
         "agent_name": agent.name if agent is not None else None,
         "extension": agent.extension if agent is not None else None,
         "away_reasons": [r for r in center.settings.away_reasons if r not in SYSTEM_AWAY_REASONS],
-        "dispositions": list(ctx.settings.dispositions),
+        "away_reason_labels": dict(center.settings.away_reason_labels),
+        "dispositions": list(center.settings.dispositions),
         "center": center.settings.name,
     }
 

@@ -20,8 +20,6 @@ from contactcenter.cases import CasePolicy
 from contactcenter.runtime import Engine, Site
 from contactcenter.runtime.store_health import HeldWrites
 
-DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "escalated", "sale", "no-resolution")
-
 
 @dataclass
 class Settings:
@@ -45,7 +43,6 @@ class Settings:
     """At most two wallboard pushes a second."""
     wallboard_refresh: float = 5.0
     """Push at least this often, so waiting times keep counting up."""
-    dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
     secure_cookies: bool = False
     """Mark the session cookie Secure (behind TLS)."""
     limits: Limits = field(default_factory=Limits)

@@ -56,6 +56,12 @@ class MessageBody(Body):
     text: Text
 
 
+class NoteBody(Body):
+    """A private note on a contact: for agents only, never shown to the customer."""
+
+    text: Text
+
+
 class MoveBody(Body):
     queue: Ident
 
@@ -191,7 +197,13 @@ class Me(BaseModel):
     agent_name: str | None
     extension: str | None = Field(default=None, description="The agent's phone (calls ring it)")
     away_reasons: list[str]
-    dispositions: list[str]
+    away_reason_labels: dict[str, str] = Field(
+        default_factory=dict, description="What to show for a reason (else its code)"
+    )
+    dispositions: list[str] = Field(
+        description="The center's wrap-up dispositions (a queue may list its own: the "
+        "screen-pop's `dispositions`)"
+    )
     center: str
 
 
@@ -205,6 +217,24 @@ class AgentState(BaseModel):
     state: str
     presence: str
     reason: str | None
+    since_seconds: float = Field(description="Time in this state (and reason) so far")
+
+
+class WrapUpOut(BaseModel):
+    """After-contact work the agent owes a contact."""
+
+    queue: str
+    seconds: float = Field(description="The queue's wrap-up time")
+    seconds_left: float = Field(description="Until wrap-up ends by itself")
+    dispositions: list[str] = Field(description="The queue's dispositions: one is required")
+
+
+class ContactNoteOut(BaseModel):
+    id: int | None = None
+    agent_id: str
+    agent_name: str | None
+    text: str
+    at: float
 
 
 class HeldContact(BaseModel):
@@ -212,7 +242,9 @@ class HeldContact(BaseModel):
     channel: str
     state: str
     queue: str | None = None
+    queue_name: str | None = None
     customer_name: str | None = None
+    wrap_up: WrapUpOut | None = None
 
 
 class OfferOut(BaseModel):
@@ -248,6 +280,11 @@ class TranscriptLine(BaseModel):
     at: float
 
 
+class PastTranscript(BaseModel):
+    contact_id: str
+    transcript: list[TranscriptLine]
+
+
 class ScreenPop(BaseModel):
     contact_id: str
     queue: str
@@ -265,6 +302,14 @@ class ScreenPop(BaseModel):
         default_factory=list,
         description="A verified customer's complaint cases still being worked on",
     )
+    queue_name: str | None = None
+    private_notes: list[ContactNoteOut] = Field(
+        default_factory=list, description="Agents' private notes on this contact"
+    )
+    dispositions: list[str] = Field(
+        default_factory=list, description="What its wrap-up takes (its queue's list)"
+    )
+    wrap_up: WrapUpOut | None = None
     transcript: list[TranscriptLine]
 
 

@@ -1,5 +1,5 @@
-"""The agents' desk: logging into routing, presence, the offer ringing at each agent, and the
-contact buttons (accept, decline, hang up, wrap up).
+"""The agents' desk: logging into routing, presence, the offer ringing at each agent, the
+after-contact work each agent owes, and the contact buttons (accept, decline, hang up, wrap up).
 
 An agent only ever acts on contacts offered to or held by itself (``Forbidden`` otherwise).
 What a button does depends on the contact's channel: a chat is answered on the desktop, a call
@@ -8,17 +8,42 @@ on the agent's phone; each channel's service is this desk's ``ContactHandler`` f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from contactcenter.agents import Agent, Presence, SlotState
 from contactcenter.events import (
+    AgentStateChanged,
     ContactAnswered,
+    ContactCompleted,
+    ContactHandedOff,
     ContactOffered,
     Event,
     OfferRejected,
+    WrapUpEnded,
 )
 from contactcenter.routing import ContactState, ContactView, InvalidInput
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Forbidden, Refused
 from contactcenter.runtime.ports import ContactHandler, ContactStore
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUp:
+    """After-contact work an agent owes a contact: the queue whose wrap-up it is (its seconds
+    and dispositions) and when the core ends it by itself (the engine's clock)."""
+
+    queue: str
+    due: float
+
+
+class UnknownDisposition(Refused):
+    """A wrap-up's disposition is not one of its queue's."""
+
+    def __init__(self, queue: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(
+            "invalid_disposition",
+            f"disposition must be one of queue {queue}'s: {', '.join(allowed)}",
+        )
 
 
 class AgentDesk:
@@ -29,6 +54,10 @@ class AgentDesk:
         """Channel -> what the contact buttons do for it."""
         self.offers: dict[str, ContactOffered] = {}
         """Agent id -> the offer ringing there."""
+        self.wraps: dict[tuple[str, str], WrapUp] = {}
+        """(agent id, contact id) -> the wrap-up the agent owes the contact."""
+        self._changed_at: dict[str, float] = {}
+        """Agent id -> when its activity last changed (the engine's clock)."""
         engine.listen(self._observe)
 
     def handle(self, channel: str, handler: ContactHandler) -> None:
@@ -39,11 +68,24 @@ class AgentDesk:
             self.offers[e.agent_id] = e
         elif isinstance(e, OfferRejected | ContactAnswered):
             self.offers.pop(e.agent_id, None)
+        elif isinstance(e, ContactCompleted | ContactHandedOff):
+            seconds = self.engine.center.queues[e.queue].wrap_up_seconds
+            self.wraps[(e.agent_id, e.contact_id)] = WrapUp(e.queue, e.at + seconds)
+        elif isinstance(e, WrapUpEnded):
+            self.wraps.pop((e.agent_id, e.contact_id), None)
+        elif isinstance(e, AgentStateChanged):
+            self._changed_at[e.agent_id] = e.at
 
     # -- presence -------------------------------------------------------------------------------
 
     def agent(self, agent_id: str) -> Agent:
         return self.engine.router.agent(agent_id)
+
+    def state_since(self, agent_id: str) -> float:
+        """When the state the desktop shows (the activity with its away reason) began: either
+        changing starts it (the engine's clock)."""
+        agent = self.agent(agent_id)
+        return max(self._changed_at.get(agent_id, agent.presence_since), agent.presence_since)
 
     async def login(self, agent_id: str) -> None:
         router = self.engine.router
@@ -86,6 +128,18 @@ class AgentDesk:
             raise Forbidden(f"contact {contact_id} is not with agent {agent_id}")
         return view
 
+    def wrap_of(self, agent_id: str, contact_id: str) -> WrapUp | None:
+        """The wrap-up the agent owes the contact, if any."""
+        return self.wraps.get((agent_id, contact_id))
+
+    def dispositions(self, agent_id: str, contact_id: str) -> tuple[str, ...]:
+        """What the agent may record for the contact: its wrap-up's queue's dispositions (the
+        contact's queue's before wrap-up starts)."""
+        wrap = self.wraps.get((agent_id, contact_id))
+        if wrap is not None:
+            return self.engine.center.dispositions(wrap.queue)
+        return self.engine.center.dispositions(self.engine.router.contact(contact_id).queue)
+
     def _handler(self, view: ContactView) -> ContactHandler:
         handler = self.handlers.get(view.channel)
         if handler is None:
@@ -117,6 +171,11 @@ class AgentDesk:
             raise Forbidden(f"contact {contact_id} is not with agent {agent_id}")
         if agent.slot(contact_id) is not SlotState.WRAP_UP:
             raise InvalidInput(f"contact {contact_id} is not in wrap-up")
+        wrap = self.wraps.get((agent_id, contact_id))
+        if wrap is not None and disposition not in (
+            allowed := self.engine.center.dispositions(wrap.queue)
+        ):
+            raise UnknownDisposition(wrap.queue, allowed)
         stamp = router.wrapping(contact_id).get(agent_id)
         if notes and stamp is not None:
             await self.store.set_segment_note(contact_id, router.wraps[stamp].segment, notes)
