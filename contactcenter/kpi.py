@@ -23,6 +23,18 @@
   answered or abandoned again (they count as ``transfers_answered`` / ``transfers_abandoned``),
   so summing over queues still counts every contact and every answer once.
 
+Per agent (``AgentWork``; the supervisors' assessment, ``store/assessment.py``):
+
+* **handled**, **AHT**: the agent's segments handled, as above, and their AHT; **talk**: their
+  mean conversation time; **ACW** (after-contact work): the mean of their wrap-ups.
+* **Transfers** (made): the agent's segments handed on to another queue or agent.
+* **No-answers**: offers to the agent that ended unanswered because of the agent (``NO_ANSWERS``:
+  declined, rang out, its phone unreachable); a customer who left or a contact moved away while
+  it rang is none.
+* **Occupancy**: time ``OCCUPIED`` (ringing, busy, wrap-up) / time occupied or ``IDLE``
+  (available, holding nothing); away and offline count in neither (as the agent model's own
+  and the metrics' occupancy).
+
 A tally saves as its counts alone (``Tally.to_dict``: numbers per queue, no contact, agent or
 customer ids), so today's figures can outlive a restart; the thresholds it is loaded with are
 the config's.
@@ -32,9 +44,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, astuple, dataclass, field, fields
 
 from contactcenter.events import (
+    AgentActivity,
     ContactAbandoned,
     ContactAnswered,
     ContactCompleted,
@@ -43,6 +56,7 @@ from contactcenter.events import (
     ContactRemoved,
     ContactTransferred,
     Event,
+    RejectReason,
     WrapUpEnded,
 )
 
@@ -88,8 +102,7 @@ class QueueTally:
         return self.abandoned / self.offered if self.offered else None
 
     def aht(self) -> float | None:
-        work = self.handle_seconds_sum + self.wrap_up_seconds_sum
-        return work / self.handled if self.handled else None
+        return average_handle_time(self.handled, self.handle_seconds_sum, self.wrap_up_seconds_sum)
 
     def counts(self) -> dict[str, float]:
         """The running counts (what a saved tally holds; the thresholds are config)."""
@@ -210,6 +223,59 @@ class Tally:
                 except ValueError as err:
                     raise ValueError(f"queue {queue!r}: {err}") from None
         return tally
+
+
+def average_handle_time(handled: int, talk_seconds: float, wrap_up_seconds: float) -> float | None:
+    """AHT: (conversation + after-contact work) / segments handled; None before any."""
+    return (talk_seconds + wrap_up_seconds) / handled if handled else None
+
+
+OCCUPIED: tuple[AgentActivity, ...] = (
+    AgentActivity.RINGING,
+    AgentActivity.BUSY,
+    AgentActivity.WRAP_UP,
+)
+"""Activities an agent is occupied in: an offer ringing, a contact, its wrap-up."""
+IDLE = AgentActivity.AVAILABLE
+"""The activity of an agent ready for a contact and holding none."""
+NO_ANSWERS: tuple[RejectReason, ...] = ("declined", "timeout", "unreachable")
+"""Why an offer ended unanswered when the agent did not take it (a no-answer)."""
+
+
+def occupancy(occupied_seconds: float, idle_seconds: float) -> float | None:
+    """Occupied / (occupied + idle); None while the agent was neither."""
+    present = occupied_seconds + idle_seconds
+    return occupied_seconds / present if present > 0 else None
+
+
+@dataclass(frozen=True)
+class AgentWork:
+    """An agent's work of a period summed: segments handled with their conversation time,
+    the wrap-ups among them, transfers made, no-answers, and seconds occupied or idle."""
+
+    handled: int = 0
+    talk_seconds: float = 0.0
+    wrap_ups: int = 0
+    wrap_up_seconds: float = 0.0
+    transfers: int = 0
+    no_answers: int = 0
+    occupied_seconds: float = 0.0
+    idle_seconds: float = 0.0
+
+    def __add__(self, other: AgentWork) -> AgentWork:
+        return AgentWork(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def aht(self) -> float | None:
+        return average_handle_time(self.handled, self.talk_seconds, self.wrap_up_seconds)
+
+    def average_talk(self) -> float | None:
+        return self.talk_seconds / self.handled if self.handled else None
+
+    def acw(self) -> float | None:
+        return self.wrap_up_seconds / self.wrap_ups if self.wrap_ups else None
+
+    def occupancy(self) -> float | None:
+        return occupancy(self.occupied_seconds, self.idle_seconds)
 
 
 SATISFIED = 4

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from contactcenter.kpi import CustomerContact, Fcr, first_contacts
+from contactcenter.kpi import CustomerContact, Fcr, FirstContact, first_contacts
 from contactcenter.store.store import Store
 
 _CONTACTS = (
@@ -37,20 +37,30 @@ class FcrReport:
     """Queue -> first contacts whose window is still open (counted, maybe repeated later)."""
 
 
+async def first_contacts_between(
+    store: Store, since_wall: float, until_wall: float, *, window: float
+) -> list[FirstContact]:
+    """The first contacts that arrived at or after ``since_wall`` and before ``until_wall``,
+    each with its verdict (``window`` in seconds)."""
+    rows = await store._rows(_CONTACTS, (since_wall - window, until_wall + window))
+    contacts = [CustomerContact(*r) for r in rows]
+    return [
+        first
+        for first in first_contacts(contacts, window)
+        if since_wall <= first.contact.arrived < until_wall
+    ]
+
+
 async def fcr_between(
     store: Store, since_wall: float, until_wall: float, *, window: float, now_wall: float
 ) -> FcrReport:
     """FCR of the first contacts that arrived at or after ``since_wall`` and before
     ``until_wall`` (``window`` in seconds)."""
-    rows = await store._rows(_CONTACTS, (since_wall - window, until_wall + window))
-    contacts = [CustomerContact(*r) for r in rows]
     queues: dict[str, Fcr] = defaultdict(Fcr)
     agents: dict[str, Fcr] = defaultdict(Fcr)
     provisional: dict[str, int] = defaultdict(int)
-    for first in first_contacts(contacts, window):
+    for first in await first_contacts_between(store, since_wall, until_wall, window=window):
         c = first.contact
-        if not since_wall <= c.arrived < until_wall:
-            continue
         queues[c.queue] += Fcr.of(first)
         if c.agent is not None:
             agents[c.agent] += Fcr.of(first)

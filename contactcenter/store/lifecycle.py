@@ -9,7 +9,8 @@ wrap-up) come from the events. Events of a contact the store does not know updat
 A contact's record (``contacts``) says what happened to the customer's request as a whole
 (first queue and answer, last agent, final outcome, total talk and hold); each agent's part is
 a row of ``contact_segments`` (its queue, offers, answer, talk, hold, wrap-up, disposition, and
-how it ended: completed, transferred, retry, abandoned, removed, interrupted).
+how it ended: completed, transferred, retry, abandoned, removed, interrupted). An offer that
+ended unanswered is a row of ``rejected_offers`` (whose, why).
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ def statements(e: Event, wall: float) -> list[Statement]:
                     "UPDATE contact_segments SET agent_id = NULL WHERE contact_id = ?",
                     (),
                     e.contact_id,
+                ),
+                (
+                    "INSERT INTO rejected_offers (contact_id, queue, agent_id, reason, wall_time)"
+                    " SELECT ?, ?, ?, ?, ? WHERE EXISTS"
+                    " (SELECT 1 FROM contacts WHERE contact_id = ?)",
+                    (e.contact_id, e.queue, e.agent_id, e.reason, wall, e.contact_id),
                 ),
             ]
         case ContactAnswered():

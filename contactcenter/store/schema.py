@@ -363,19 +363,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) STRICT""",
         "CREATE INDEX contact_notes_contact ON contact_notes (contact_id, id)",
     ),
-    # 9: a post-call survey that got no score (no key, no key that is a score, or the caller
-    # hung up during it), about the same queue and agent an answer would be; no personal data
+    # 9: what the supervisors' per-agent assessment reads (store/assessment.py): each offer
+    # that ended unanswered, whose it was and why (the contact's record counts them, not whose
+    # they were), and indexes to read a day of segments and of an agent's states
     (
-        """CREATE TABLE unanswered_surveys (
+        """CREATE TABLE rejected_offers (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
-            contact_id TEXT NOT NULL UNIQUE,
+            contact_id TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            agent_id TEXT NOT NULL,
             reason TEXT NOT NULL,
-            wall_time REAL NOT NULL,
-            queue TEXT,
-            channel TEXT,
-            agent_id TEXT
+            wall_time REAL NOT NULL
         ) STRICT""",
-        "CREATE INDEX unanswered_surveys_time ON unanswered_surveys (wall_time)",
+        "CREATE INDEX rejected_offers_time ON rejected_offers (wall_time)",
+        "CREATE INDEX contact_segments_ended ON contact_segments (ended_wall)",
+        "CREATE INDEX agent_state_log_time ON agent_state_log (agent_id, wall_time)",
     ),
 )
 

@@ -32,8 +32,8 @@ TABLES = {
     "case_history",
     "case_notes",
     "case_tasks",
-    "unanswered_surveys",
     "contact_notes",
+    "rejected_offers",
 }
 
 
