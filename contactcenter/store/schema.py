@@ -363,7 +363,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) STRICT""",
         "CREATE INDEX contact_notes_contact ON contact_notes (contact_id, id)",
     ),
-    # 9: what the supervisors' per-agent assessment reads (store/assessment.py): each offer
+    # 9: a post-call survey that got no score (no key, no key that is a score, or the caller
+    # hung up during it), about the same queue and agent an answer would be; no personal data
+    (
+        """CREATE TABLE unanswered_surveys (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            contact_id TEXT NOT NULL UNIQUE,
+            reason TEXT NOT NULL,
+            wall_time REAL NOT NULL,
+            queue TEXT,
+            channel TEXT,
+            agent_id TEXT
+        ) STRICT""",
+        "CREATE INDEX unanswered_surveys_time ON unanswered_surveys (wall_time)",
+    ),
+    # 10: what the supervisors' per-agent assessment reads (store/assessment.py): each offer
     # that ended unanswered, whose it was and why (the contact's record counts them, not whose
     # they were), and indexes to read a day of segments and of an agent's states
     (

@@ -79,6 +79,14 @@ _CONTACT_COLUMNS = ", ".join(f.name for f in fields(ContactRecord))
 _SEGMENT_COLUMNS = ", ".join(f.name for f in fields(SegmentRecord))
 _CALLBACK_COLUMNS = ", ".join(f.name for f in fields(CallbackRecord))
 _SURVEY_COLUMNS = ", ".join(f.name for f in fields(SurveyRecord))
+_ABOUT = (
+    "coalesce(s.queue, c.queue), c.channel, s.agent_id FROM (SELECT ? AS id) k"
+    " LEFT JOIN contacts c ON c.contact_id = k.id LEFT JOIN contact_segments s"
+    " ON s.contact_id = k.id AND s.segment = (SELECT max(segment) FROM contact_segments"
+    " WHERE contact_id = k.id AND answered_wall IS NOT NULL AND agent_id IS NOT NULL)"
+)
+"""What a survey's outcome is about (queue, channel, agent of the last segment an agent
+answered), selected for the contact id given as its one parameter."""
 _CUSTOMER_COLUMNS = "id, name, tier, dedicated_agent, phone, email, account_number"
 _HASH_COLUMNS = "phone_hash, email_hash, account_hash"
 _WAITING = (
@@ -1201,11 +1209,7 @@ class Store:
                     raise DuplicateSurvey(contact_id)
             cur = await db.execute(
                 "INSERT INTO surveys (contact_id, score, comment, wall_time, queue, channel,"
-                " agent_id) SELECT ?, ?, ?, ?, coalesce(s.queue, c.queue), c.channel, s.agent_id"
-                " FROM (SELECT ? AS id) k LEFT JOIN contacts c ON c.contact_id = k.id"
-                " LEFT JOIN contact_segments s ON s.contact_id = k.id AND s.segment ="
-                " (SELECT max(segment) FROM contact_segments WHERE contact_id = k.id"
-                " AND answered_wall IS NOT NULL AND agent_id IS NOT NULL)",
+                f" agent_id) SELECT ?, ?, ?, ?, {_ABOUT}",
                 (contact_id, score, self._seal("surveys", "comment", comment), wall_time,
                  contact_id),
             )  # fmt: skip
@@ -1215,6 +1219,23 @@ class Store:
                 )
             )
         return self._survey(rows[0])
+
+    async def add_unanswered_survey(self, contact_id: str, reason: str, wall_time: float) -> None:
+        """Keep that a contact's survey got no score (``reason``, e.g. ``no_response``), about
+        what an answer would be; ``DuplicateSurvey`` if it has an answer or an outcome already."""
+        async with self._write() as db:
+            async with db.execute(
+                "SELECT 1 FROM surveys WHERE contact_id = ?"
+                " UNION ALL SELECT 1 FROM unanswered_surveys WHERE contact_id = ?",
+                (contact_id, contact_id),
+            ) as found:
+                if await found.fetchone() is not None:
+                    raise DuplicateSurvey(contact_id)
+            await db.execute(
+                "INSERT INTO unanswered_surveys (contact_id, reason, wall_time, queue, channel,"
+                f" agent_id) SELECT ?, ?, ?, {_ABOUT}",
+                (contact_id, reason, wall_time, contact_id),
+            )
 
     async def surveys(self, contact_id: str) -> list[SurveyRecord]:
         """The survey answers given for a contact, oldest first."""

@@ -32,6 +32,7 @@ TABLES = {
     "case_history",
     "case_notes",
     "case_tasks",
+    "unanswered_surveys",
     "contact_notes",
     "rejected_offers",
 }
