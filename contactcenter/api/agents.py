@@ -26,10 +26,10 @@ from contactcenter.api.schemas import (
     AgentState,
     AgentStateBody,
     ContactNoteOut,
+    ContactTranscript,
     MessageBody,
     NoteBody,
     Ok,
-    PastTranscript,
     PingFrame,
     QuickConnect,
     ScreenPop,
@@ -414,27 +414,37 @@ async def screen_pop(request: web.Request) -> web.Response:
     )
 
 
-async def past_transcript(request: web.Request) -> web.Response:
-    """The transcript of an earlier contact of the verified customer of a contact the agent
-    has (a history line's link)."""
+async def _customers(ctx: Ctx, contact_ids: list[str]) -> set[str]:
+    """The verified customers of these contacts."""
+    found = set()
+    for cid in contact_ids:
+        rec = await ctx.store.contact(cid)
+        if rec is not None and rec.verified and rec.customer_id is not None:
+            found.add(rec.customer_id)
+    return found
+
+
+async def contact_transcript(request: web.Request) -> web.Response:
+    """A contact's transcript: one the agent has, or an earlier contact of the verified
+    customer of one it has now (a history line's link); 403 otherwise."""
     ctx, aid, cid = request.app[CTX], agent_of(request), contact_id(request)
-    past_id = request.match_info["past"]
-    ctx.site.agents.involved(aid, cid)
     rec = await ctx.store.contact(cid)
-    past = await ctx.store.contact(past_id) if len(past_id) <= 100 else None
-    if (
-        rec is None or not rec.verified or rec.customer_id is None or past is None
-        or not past.verified or past.customer_id != rec.customer_id or past_id == cid
-    ):  # fmt: skip
-        raise ApiError(404, "unknown_contact", "no earlier contact of this customer by that id")
-    lines = await ctx.store.transcript(past_id)
+    if rec is None:
+        raise ApiError(404, "unknown_contact", f"unknown contact {cid}")
+    held = [c for c, _, _ in ctx.site.agents.contacts(aid)]
+    if cid not in held and not (rec.verified and rec.customer_id in await _customers(ctx, held)):
+        raise ApiError(403, "forbidden", f"contact {cid} is not one of your customers'")
+    with contextlib.suppress(Exception):
+        await ctx.site.chat.transcripts.flush()
+    lines = await ctx.store.transcript(cid)
     if lines:
-        shown(request, contact=past_id, customer=rec.customer_id, parts=["transcript"])
+        shown(request, parts=["transcript"],
+              **({"customer": rec.customer_id} if rec.verified else {}))  # fmt: skip
     else:
         nothing_shown(request)
     return web.json_response(
         {
-            "contact_id": past_id,
+            "contact_id": cid,
             "transcript": [
                 {"sender": ln.sender, "text": ln.text, "at": ln.wall_time} for ln in lines
             ],
@@ -693,10 +703,10 @@ ROUTES = [
     Route("GET", "/api/agent/contacts/{id}", screen_pop, "Screen-pop: customer card, last "
           "contacts, transcript", "agent", access="agent", response=ScreenPop,
           audit=Audit("read_screen_pop", reads=True)),
-    Route("GET", "/api/agent/contacts/{id}/history/{past}/transcript", past_transcript,
-          "The transcript of an earlier contact of the same verified customer", "agent",
-          access="agent", response=PastTranscript,
-          audit=Audit("read_past_transcript", reads=True)),
+    Route("GET", "/api/agent/contacts/{id}/transcript", contact_transcript, "A contact's "
+          "transcript: one the agent has, or an earlier one of its verified customer",
+          "agent", access="agent", response=ContactTranscript,
+          audit=Audit("read_transcript", reads=True)),
     Route("POST", "/api/agent/contacts/{id}/notes", private_note, "A private note on the contact "
           "(agents only; shown on the customer's later contacts)", "agent", access="agent",
           body=NoteBody, response=ContactNoteOut, status=201, audit=Audit("add_contact_note")),

@@ -280,7 +280,7 @@ class TranscriptLine(BaseModel):
     at: float
 
 
-class PastTranscript(BaseModel):
+class ContactTranscript(BaseModel):
     contact_id: str
     transcript: list[TranscriptLine]
 

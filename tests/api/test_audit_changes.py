@@ -147,6 +147,7 @@ async def test_every_change_route_leaves_an_entry(api: Api) -> None:
                           target=lambda data: str(data["id"]))  # fmt: skip
     cid = str(case["id"])
     await s.change("POST", "/api/cases/{id}/notes", agent, {"text": NOTES}, target=cid, id=cid)
+    await s.change("POST", f"{contact}/notes", agent, {"text": NOTES}, target=jan, id=jan)
     task = await s.change("POST", "/api/cases/{id}/tasks", agent,
                           {"title": NOTES, "due_in_hours": 4}, target=cid, id=cid)  # fmt: skip
     await s.change("POST", "/api/cases/{id}/tasks/{task}/done", agent, target=cid, id=cid,
