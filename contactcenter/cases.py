@@ -13,7 +13,11 @@ Vocabulary:
   a follow-up task): the customer's complaint is being worked on.
 * **targets**: a severity says within how many hours a case must be acknowledged and resolved
   (from its opening); a case past either, and not yet resolved, is **overdue**.
-* **follow-up task**: something to do on a case by a due time; done once, by someone.
+* **follow-up task**: something to do on a case by a due time; done once, by someone. When
+  due it becomes routed work: a contact on the ``task`` channel in the policy's
+  ``task_queue``, offered to the case's owner first (``runtime/case_tasks.py``).
+* **owner change**: the case is handed to another user (a colleague, or a supervisor on
+  escalation); the history says who, when, from and to.
 
 Pure: no database, no clock (times are wall-clock seconds handed in). Loading reads the file.
 """
@@ -31,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contactcenter.config import ConfigError, ConfigIssue
 from contactcenter.config.loader import read_yaml, validate_one
 from contactcenter.config.models import Identifier
+from contactcenter.events import CaseTarget as Target
 
 FILE = "cases.yaml"
 
@@ -119,6 +124,7 @@ class _PolicyFile(BaseModel):
     categories: tuple[Category, ...] = Field(min_length=1)
     severities: tuple[Severity, ...] = Field(min_length=1)
     departments: tuple[Department, ...] = ()
+    task_queue: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 @dataclass(frozen=True)
@@ -128,23 +134,30 @@ class CasePolicy:
     categories: Mapping[str, Category] = field(default_factory=dict)
     severities: Mapping[str, Severity] = field(default_factory=dict)
     departments: Mapping[str, Department] = field(default_factory=dict)
+    task_queue: str | None = None
+    """The ``task`` queue due follow-up tasks enter (None: they are not routed)."""
 
     def overdue(self, severity: str, status: CaseStatus, opened: float, acknowledged: float | None,
                 now_wall: float) -> bool:  # fmt: skip
         """Whether a case is past a target of its severity at ``now_wall`` (a resolved or
         closed case never is; a severity no longer in the policy has no targets)."""
+        return bool(self.breached(severity, status, opened, acknowledged, now_wall))
+
+    def breached(self, severity: str, status: CaseStatus, opened: float,
+                 acknowledged: float | None, now_wall: float) -> tuple[Target, ...]:  # fmt: skip
+        """The targets of its severity a case being worked on is past at ``now_wall``."""
         s = self.severities.get(severity)
         if s is None or status not in OPEN_STATUSES:
-            return False
-        if now_wall > opened + s.resolve_within_hours * 3600:
-            return True
-        return acknowledged is None and now_wall > opened + s.acknowledge_within_hours * 3600
+            return ()
+        late_ack = acknowledged is None and now_wall > opened + s.acknowledge_within_hours * 3600
+        late_resolve = now_wall > opened + s.resolve_within_hours * 3600
+        return (*(("acknowledge",) if late_ack else ()), *(("resolve",) if late_resolve else ()))
 
 
-def load_cases(directory: str | Path) -> CasePolicy:
+def load_cases(directory: str | Path, queues: Mapping[str, str] | None = None) -> CasePolicy:
     """Load ``cases.yaml`` from ``directory`` (none: a center without cases, every category
     unknown). Raises ConfigError with every problem (file, key path, reason), among them an
-    id listed twice."""
+    id listed twice. ``queues`` (queue id -> channel, the center's) checks ``task_queue``."""
     issues: list[ConfigIssue] = []
     doc: Any = read_yaml(Path(directory) / FILE, issues, required=False)
     if doc is None and not issues:
@@ -165,10 +178,16 @@ def load_cases(directory: str | Path) -> CasePolicy:
                     ConfigIssue(FILE, f"{key}[{i}].id", f"{key}[{seen[item.id]}] has this id too")
                 )
             seen.setdefault(item.id, i)
+    if parsed.task_queue is not None and queues is not None:
+        channel = queues.get(parsed.task_queue)
+        if channel != "task":
+            why = "unknown queue" if channel is None else f"a {channel} queue, not a task queue"
+            issues.append(ConfigIssue(FILE, "task_queue", f"{parsed.task_queue!r}: {why}"))
     if issues:
         raise ConfigError(issues)
     return CasePolicy(
         {c.id: c for c in parsed.categories},
         {s.id: s for s in parsed.severities},
         {d.id: d for d in parsed.departments},
+        parsed.task_queue,
     )

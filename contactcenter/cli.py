@@ -50,7 +50,7 @@ def _check_config(args: argparse.Namespace) -> int:
             except ConfigError as err:
                 issues += err.issues
         try:
-            load_cases(args.config_dir)
+            load_cases(args.config_dir, _channels(center))
         except ConfigError as err:
             issues += err.issues
     if issues or center is None or flows is None:
@@ -67,6 +67,11 @@ def _check_config(args: argparse.Namespace) -> int:
         f"{len(center.settings.skills)} skills, {len(center.settings.tiers)} tiers{ivr}"
     )
     return 0
+
+
+def _channels(center: Center | None) -> dict[str, str] | None:
+    """Queue id -> channel (what ``cases.yaml`` names a queue against)."""
+    return None if center is None else {q.id: q.channel for q in center.queues.values()}
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -90,7 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
         center, edges = _with_voice(center, args.config)
         center = _with_chat_menu(center, args.config)
         answers = load_answers(args.config, center)
-        cases = load_cases(args.config)
+        cases = load_cases(args.config, _channels(center))
         edges += _with_bus(args.config)
     except ConfigError as err:
         print(str(err), file=sys.stderr)

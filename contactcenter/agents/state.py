@@ -67,7 +67,7 @@ phone could not be reached at all (not registered, unavailable: the SIP server s
 SYSTEM_AWAY_REASONS = (NO_ANSWER, DISCONNECTED, PHONE_UNREACHABLE)
 """Away reasons the center itself sets: valid whatever the config lists."""
 
-CHANNEL_BITS: Mapping[ChannelName, int] = {"voice": 1, "chat": 2, "email": 4}
+CHANNEL_BITS: Mapping[ChannelName, int] = {"voice": 1, "chat": 2, "email": 4, "task": 8}
 """One bit per channel: sets of channels as ints (``Agent.room``), cheap to compare."""
 
 

@@ -1,11 +1,18 @@
 """Complaint cases over HTTP: an agent opens one from a contact it handles; whoever may see a
 case reads it (history, notes, tasks), moves it, escalates it to a supervisor, hands it to a
-department, adds notes and follow-up tasks; supervisors list the cases still being worked on per
-category, with the overdue and escalated ones.
+department or to another owner, adds notes and follow-up tasks; supervisors list the cases
+still being worked on per category, with the overdue and escalated ones, and their counts.
 
 Who may see a case: a supervisor or admin; the agent who owns it; an agent now handling a
-contact of the case's (verified) customer. Every read is audited (a case shows its customer's
-complaint), every change too, and each change is also in the case's own history.
+contact of the case's (verified) customer, or a task of the case routed to it. Every read is
+audited (a case shows its customer's complaint), every change too, and each change is also in
+the case's own history. Opening, escalating, an owner change and resolving are case events
+(``runtime/case_tasks.py``: the MQTT bus and the metrics).
+
+Escalation is a step, not an e-mail: the case moves to ``escalated`` and a supervisor becomes
+its owner: the one named (``to``), else the supervisor who escalates it; an agent who names
+none leaves it on the supervisors' list of escalated cases until one takes it (``PUT
+.../owner``). Its follow-up tasks are then offered to that owner first.
 """
 
 from __future__ import annotations
@@ -27,17 +34,21 @@ from contactcenter.api.errors import ApiError, read_body
 from contactcenter.api.openapi import Audit, Route
 from contactcenter.api.schemas import Body, Ident, Text
 from contactcenter.cases import CaseError, CasePolicy, CaseStatus, DepartmentRequired
+from contactcenter.events import CaseEscalated, CaseOpened, CaseOwnerChanged, CaseResolved
 from contactcenter.store.cases import (
     CaseRecord,
+    SameOwner,
     UnknownCase,
     UnknownTask,
     add_case_note,
     add_case_task,
     case,
+    change_owner,
     complete_task,
     customer_cases,
     move_case,
     open_case,
+    task_work,
     working_cases,
     working_clocks,
 )
@@ -65,6 +76,42 @@ class CaseStatusBody(Body):
 
 class DepartmentBody(Body):
     department: Ident
+
+
+class EscalateBody(Body):
+    to: Ident | None = Field(default=None, description="The supervisor who owns the case from "
+                             "now on (default: the supervisor escalating it)")  # fmt: skip
+
+
+class OwnerBody(Body):
+    owner: Ident = Field(description="The user (agent or supervisor) the case is handed to")
+
+
+class TaskCardOut(BaseModel):
+    contact_id: str
+    case_id: int
+    task_id: int
+    title: str | None
+    due: float
+    done: float | None
+    category: str
+    category_name: str
+    severity: str
+    status: CaseStatus
+    owner: str
+
+
+class TaskDoneOut(BaseModel):
+    ok: bool
+    case_id: int
+
+
+class CategoryCounts(BaseModel):
+    category: str
+    name: str
+    open: int = Field(description="Cases still being worked on")
+    overdue: int
+    escalated: int
 
 
 class CaseNoteBody(Body):
@@ -176,9 +223,14 @@ def _case_id(request: web.Request) -> int:
 
 
 async def _customers_on_hand(ctx: Ctx, aid: str) -> set[str]:
-    """The verified customers of the contacts the agent holds now."""
+    """The verified customers of the contacts the agent holds now (of a task: its case's)."""
     out = set()
-    for cid, _, _ in ctx.site.agents.contacts(aid):
+    for cid, channel, _ in ctx.site.agents.contacts(aid):
+        if channel == "task":
+            work = await task_work(ctx.store, cid)
+            if work is not None:
+                out.add(work.customer_id)
+            continue
         rec = await ctx.store.contact(cid)
         if rec is not None and rec.verified and rec.customer_id is not None:
             out.add(rec.customer_id)
@@ -266,6 +318,9 @@ async def open_from_contact(request: web.Request) -> web.Response:
         severity=body.severity, description=body.description.strip(), owner=aid,
         wall_time=ctx.engine.wall(),
     )  # fmt: skip
+    ctx.site.case_tasks.announce(
+        CaseOpened(ctx.engine.now(), case_id, body.category, body.severity, aid)
+    )
     return await _answer(request, case_id, status=201)
 
 
@@ -278,16 +333,35 @@ async def get_case(request: web.Request) -> web.Response:
 
 
 async def _move(
-    request: web.Request, to: CaseStatus, department: str | None = None
-) -> web.Response:
+    request: web.Request, to: CaseStatus, department: str | None = None,
+    owner: str | None = None,
+) -> web.Response:  # fmt: skip
     ctx = request.app[CTX]
     rec = await _visible(request)
+    actor = principal(request).username
     try:
-        await move_case(ctx.store, rec.id, to, actor=principal(request).username,
-                        wall_time=ctx.engine.wall(), department=department)  # fmt: skip
+        before = await move_case(ctx.store, rec.id, to, actor=actor, wall_time=ctx.engine.wall(),
+                                 department=department, owner=owner)  # fmt: skip
     except CaseError as err:
         raise _refused(err) from None
+    tasks, now = ctx.site.case_tasks, ctx.engine.now()
+    if before is not None and owner is not None:
+        tasks.announce(CaseOwnerChanged(now, rec.id, rec.category, rec.severity, before, owner,
+                                        actor))  # fmt: skip
+    if to is CaseStatus.ESCALATED:
+        tasks.announce(CaseEscalated(now, rec.id, rec.category, rec.severity, owner or rec.owner,
+                                     actor))  # fmt: skip
+    elif to is CaseStatus.RESOLVED:
+        tasks.announce(CaseResolved(now, rec.id, rec.category, rec.severity, rec.owner, actor))
+    tasks.wake()  # a reopened case's tasks may be due
     return await _answer(request, rec.id)
+
+
+async def _supervisor(ctx: Ctx, username: str) -> None:
+    """422 unless ``username`` is a supervisor's (or an admin's) login."""
+    user = await ctx.store.user(username)
+    if user is None or RANK.get(user.role, 0) < RANK["supervisor"]:
+        raise ApiError(422, "not_a_supervisor", f"{username!r} is no supervisor's login")
 
 
 async def set_case_status(request: web.Request) -> web.Response:
@@ -297,8 +371,40 @@ async def set_case_status(request: web.Request) -> web.Response:
 
 
 async def escalate_case(request: web.Request) -> web.Response:
-    """Escalate a case to the supervisors (it shows as escalated on their list)."""
-    return await _move(request, CaseStatus.ESCALATED)
+    """Escalate a case to a supervisor, who owns it from then on (see the module)."""
+    ctx, p = request.app[CTX], principal(request)
+    body = await read_body(request, EscalateBody) if request.body_exists else EscalateBody()
+    await _visible(request)  # (a bad body is a 400 whatever the case; then 404, 403)
+    owner = body.to
+    if owner is None and RANK.get(p.role, 0) >= RANK["supervisor"]:
+        owner = p.username
+    if owner is not None:
+        await _supervisor(ctx, owner)
+    shown(request, to=owner)
+    return await _move(request, CaseStatus.ESCALATED, owner=owner)
+
+
+async def set_owner(request: web.Request) -> web.Response:
+    """Hand a case to another user: its owner or a supervisor may."""
+    ctx, p = request.app[CTX], principal(request)
+    body = await read_body(request, OwnerBody)
+    rec = await _visible(request)
+    if RANK.get(p.role, 0) < RANK["supervisor"] and p.agent_id != rec.owner:
+        raise ApiError(403, "forbidden", "only the case's owner or a supervisor hands it on")
+    if await ctx.store.user(body.owner) is None:
+        raise ApiError(422, "unknown_user", f"no login {body.owner!r}")
+    try:
+        before = await change_owner(ctx.store, rec.id, body.owner, actor=p.username,
+                                    wall_time=ctx.engine.wall())  # fmt: skip
+    except SameOwner as err:
+        raise ApiError(409, "same_owner", str(err)) from None
+    except CaseError as err:
+        raise _refused(err) from None
+    ctx.site.case_tasks.announce(
+        CaseOwnerChanged(ctx.engine.now(), rec.id, rec.category, rec.severity, before,
+                         body.owner, p.username)
+    )  # fmt: skip
+    return await _answer(request, rec.id)
 
 
 async def hand_to_department(request: web.Request) -> web.Response:
@@ -342,6 +448,7 @@ async def add_task(request: web.Request) -> web.Response:
                             actor=principal(request).username, wall_time=now)  # fmt: skip
     except CaseError as err:
         raise _refused(err) from None
+    ctx.site.case_tasks.wake()  # routed as work when due
     return await _answer(request, rec.id, status=201)
 
 
@@ -391,6 +498,55 @@ async def supervisor_cases(request: web.Request) -> web.Response:
              "escalated": sum(c["status"] == "escalated" for c in cases), "cases": cases}
         )  # fmt: skip
     return web.json_response(out)
+
+
+async def task_card(request: web.Request) -> web.Response:
+    """The follow-up task a ``task`` contact offered to or held by the agent routes."""
+    ctx, aid, cid = request.app[CTX], agent_of(request), _contact_id(request)
+    ctx.site.agents.held_by(aid, cid)  # 404 unknown, 403 unless offered to or held by the agent
+    work = await task_work(ctx.store, cid)
+    if work is None:
+        raise ApiError(404, "not_a_task", "the contact routes no task")
+    shown(request, target=str(work.case_id), customer=work.customer_id, task=work.task_id)
+    return web.json_response(
+        {"contact_id": cid, "case_id": work.case_id, "task_id": work.task_id,
+         "title": work.title, "due": work.due_wall, "done": work.done_wall,
+         "category": work.category, "category_name": _category_name(ctx.settings.cases,
+                                                                    work.category),
+         "severity": work.severity, "status": str(work.status), "owner": work.owner}
+    )  # fmt: skip
+
+
+async def task_done(request: web.Request) -> web.Response:
+    """Done: the task is marked done and the contact ends (its wrap-up starts)."""
+    ctx, aid, cid = request.app[CTX], agent_of(request), _contact_id(request)
+    case_id = await ctx.site.case_tasks.done(aid, cid, principal(request).username)
+    shown(request, target=str(case_id), contact=cid)
+    await count_cases(ctx)
+    return web.json_response({"ok": True, "case_id": case_id})
+
+
+def _contact_id(request: web.Request) -> str:
+    cid = request.match_info["id"]
+    if len(cid) > 100:
+        raise ApiError(404, "unknown_contact", "unknown contact")
+    return cid
+
+
+async def cases_summary(request: web.Request) -> web.Response:
+    """Per category: cases being worked on, overdue and escalated (counts only)."""
+    ctx = request.app[CTX]
+    policy, now = ctx.settings.cases, ctx.engine.wall()
+    rows = {c: [0, 0, 0] for c in policy.categories}
+    for c in await working_clocks(ctx.store):
+        row = rows.setdefault(c.category, [0, 0, 0])
+        row[0] += 1
+        row[1] += policy.overdue(c.severity, c.status, c.opened_wall, c.acknowledged_wall, now)
+        row[2] += c.status is CaseStatus.ESCALATED
+    return web.json_response(
+        [{"category": c, "name": _category_name(policy, c), "open": n, "overdue": late,
+          "escalated": up} for c, (n, late, up) in rows.items()]
+    )  # fmt: skip
 
 
 # -- metrics ------------------------------------------------------------------------------------
@@ -443,10 +599,17 @@ ROUTES = [
           "cases", access="user", body=CaseStatusBody, response=CaseOut,
           audit=Audit("case_status"),
           errors=((409, "The move is not allowed from the case's status"),)),
-    Route("POST", "/api/cases/{id}/escalate", escalate_case, "Escalate a case to the "
-          "supervisors", "cases", access="user", response=CaseOut,
-          audit=Audit("escalate_case"),
-          errors=((409, "The case cannot be escalated from its status"),)),
+    Route("POST", "/api/cases/{id}/escalate", escalate_case, "Escalate a case to a "
+          "supervisor, who owns it from then on (the body may be left out)", "cases",
+          access="user", body=EscalateBody, response=CaseOut, audit=Audit("escalate_case"),
+          errors=((409, "The case cannot be escalated from its status"),
+                  (422, "The user named is no supervisor"))),
+    Route("PUT", "/api/cases/{id}/owner", set_owner, "Hand a case to another user (its "
+          "owner or a supervisor may)", "cases", access="user", body=OwnerBody,
+          response=CaseOut, audit=Audit("case_owner"),
+          errors=((403, "Neither the case's owner nor a supervisor"),
+                  (409, "The case is that user's already, or closed"),
+                  (422, "No such user"))),
     Route("POST", "/api/cases/{id}/department", hand_to_department, "Hand a case to a "
           "back-office department", "cases", access="user", body=DepartmentBody,
           response=CaseOut, audit=Audit("case_to_department"),
@@ -465,6 +628,19 @@ ROUTES = [
           "first", "cases", access="user", response=CaseOut, many=True,
           audit=Audit("read_customer_cases", reads=True),
           errors=((403, "The customer is not on the agent's contacts"),)),
+    Route("GET", "/api/agent/contacts/{id}/task", task_card, "The follow-up task a task "
+          "contact routes: its case, what to do, when it was due", "cases", access="agent",
+          response=TaskCardOut, audit=Audit("read_task", reads=True),
+          errors=((403, "The contact is not with this agent"),
+                  (404, "No such contact, or it routes no task"))),
+    Route("POST", "/api/agent/contacts/{id}/task/done", task_done, "Done: mark the task done "
+          "and end the contact (wrap-up starts)", "cases", access="agent",
+          response=TaskDoneOut, audit=Audit("task_done"),
+          errors=((403, "The contact is not with this agent"),
+                  (409, "Not working on it, or it routes no task"))),
+    Route("GET", "/api/supervisor/cases/summary", cases_summary, "Per category: how many "
+          "cases are being worked on, overdue and escalated (no case or customer shown)",
+          "cases", access="supervisor", response=CategoryCounts, many=True),
     Route("GET", "/api/supervisor/cases", supervisor_cases, "Cases being worked on per "
           "category: open, overdue (past their severity's targets) and escalated", "cases",
           access="supervisor", response=CategoryCases, many=True,

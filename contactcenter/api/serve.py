@@ -187,7 +187,8 @@ async def serve(
             say(f"First run: created the chat identity keys in {keys_path} (mode 0600): give "
                 "the secret only to your site's backend (README: chat identity).")  # fmt: skip
         metrics = Metrics(center)
-        live = Site(center, store, metrics=metrics, settings=runtime)
+        live = Site(center, store, metrics=metrics, settings=runtime,
+                    cases=settings.cases if settings is not None else None)  # fmt: skip
         for edge in edges:
             live.add_edge(edge.make(live))
         identity = ChatIdentity(center.settings.chat_identity, Keyring(keys, keys_path))

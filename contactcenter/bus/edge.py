@@ -32,7 +32,7 @@ from contactcenter.bus.outbox import Entry, Outbox
 from contactcenter.bus.retained import Retained, ms
 from contactcenter.bus.settings import BusSettings
 from contactcenter.bus.topics import Topics
-from contactcenter.events import AgentStateChanged, Event
+from contactcenter.events import AgentStateChanged, CaseEvent, Event
 from contactcenter.runtime import Site
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,11 @@ class BusEdge:
         self._stop_by: float | None = None
         self._task: asyncio.Task[None] | None = None
         site.engine.listen(self._on_event)
+        site.case_tasks.listen(self._on_event)  # complaint cases' events, on the same stream
 
     # -- the engine's side: never waits ---------------------------------------------------------
 
-    def _on_event(self, e: Event) -> None:
+    def _on_event(self, e: Event | CaseEvent) -> None:
         if self._stopped.is_set():
             return
         ts_ms = ms(self.wall())

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contactcenter.events import Event
+from contactcenter.events import CaseEvent, Event
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 class Entry:
     seq: int
     ts_ms: int
-    event: Event
+    event: Event | CaseEvent
 
 
 class Outbox:
@@ -41,7 +41,7 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def put(self, event: Event, ts_ms: int) -> None:
+    def put(self, event: Event | CaseEvent, ts_ms: int) -> None:
         """Number ``event`` and keep it (the engine's listener: O(1), never waits)."""
         self.taken += 1
         self._entries.append(Entry(self.taken, ts_ms, event))

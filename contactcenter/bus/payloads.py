@@ -7,9 +7,11 @@ milliseconds, when it was made). Events also carry ``boot`` (random per engine s
 duplicate (at-least-once delivery) by ``(boot, seq)`` and sees a loss as a gap.
 
 No customer data: events carry contact ids (random), queue, agent and tier ids (config) and
-closed vocabularies. The two free-text fields an agent or supervisor can fill (an away
-``reason``, a ``disposition``) go out only when they look like a short code, else as
-``other``, so a phone number or an e-mail address typed there never reaches the bus.
+closed vocabularies; case events a case id (a number), category and severity (config) and the
+users involved, never the customer, description, notes or task texts. The free-text fields
+an agent or supervisor can fill (an away ``reason``, a ``disposition``) and user names (a
+case's owner, who moved it) go out only when they look like a short code, else as ``other``,
+so a phone number or an e-mail address typed there never reaches the bus.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from enum import Enum
 from importlib.resources import files
 from typing import Any, get_args
 
-from contactcenter.events import Event
+from contactcenter.events import CaseEvent, Event
 
 KINDS = ("engine_status", "agent_state", "queue_stats", "event")
 VERSION = 1
 
 _MONOTONIC = {"arrived_at": "arrived_ts", "ring_deadline": "ring_deadline_ts"}
 """Event fields on the engine's monotonic clock, published as UTC milliseconds instead."""
-_FREE_TEXT = frozenset({"reason", "disposition"})
+_FREE_TEXT = frozenset({"reason", "disposition", "owner", "previous_owner", "by"})
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
 _DIGITS = re.compile(r"\d{5}")
 
@@ -40,7 +42,7 @@ def event_type(cls: type) -> str:
 
 _FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {
     cls: (event_type(cls), tuple(f.name for f in dataclasses.fields(cls) if f.name != "at"))
-    for cls in get_args(Event)
+    for cls in (*get_args(Event), *get_args(CaseEvent))
 }
 
 
@@ -110,7 +112,7 @@ def stamped(payload: dict[str, Any], ts_ms: int) -> dict[str, Any]:
     return {**payload, "ts": ts_ms}
 
 
-def event(site: str, boot: str, seq: int, ts_ms: int, e: Event) -> dict[str, Any]:
+def event(site: str, boot: str, seq: int, ts_ms: int, e: Event | CaseEvent) -> dict[str, Any]:
     """One domain event: its fields (``at`` becomes ``ts``; monotonic instants UTC ms)."""
     kind, names = _FIELDS[type(e)]
     out: dict[str, Any] = {**_head("event", site, ts_ms), "boot": boot, "seq": seq,

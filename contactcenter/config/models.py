@@ -27,8 +27,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from contactcenter.kpi import FCR_WINDOW_DAYS
 
-Channel = Literal["voice", "chat", "email"]
-CHANNELS: tuple[Channel, ...] = ("voice", "chat", "email")
+Channel = Literal["voice", "chat", "email", "task"]
+CHANNELS: tuple[Channel, ...] = ("voice", "chat", "email", "task")
 Strategy = Literal["longest_idle", "least_occupied", "most_skilled", "round_robin", "random"]
 
 Proficiency = Annotated[int, Field(ge=1, le=5)]
@@ -90,9 +90,13 @@ class ChannelSettings(_Model):
 
 def _default_channels() -> dict[Channel, ChannelSettings]:
     return {
-        "voice": ChannelSettings(capacity=1, blocks=("chat", "email"), answer_threshold_seconds=30),
+        "voice": ChannelSettings(
+            capacity=1, blocks=("chat", "email", "task"), answer_threshold_seconds=30
+        ),
         "chat": ChannelSettings(capacity=3, blocks=("voice",), answer_threshold_seconds=10),
         "email": ChannelSettings(capacity=2, blocks=(), answer_threshold_seconds=86_400),
+        # a case's follow-up task: blocks nothing (a call still reaches the agent)
+        "task": ChannelSettings(capacity=1, blocks=(), answer_threshold_seconds=3_600),
     }
 
 

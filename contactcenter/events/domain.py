@@ -18,7 +18,8 @@ from dataclasses import MISSING, dataclass, fields
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
-ChannelName = Literal["voice", "chat", "email"]
+ChannelName = Literal["voice", "chat", "email", "task"]
+"""``task``: a follow-up task of a complaint case, routed as work (nobody is on the line)."""
 RejectReason = Literal["declined", "timeout", "unreachable", "agent_left", "contact_left", "moved"]
 TransferReason = Literal["overflow", "max_wait", "no_agents", "supervisor"]
 ConsultEndReason = Literal["declined", "timeout", "cancelled", "agent_left", "contact_left"]
@@ -307,6 +308,70 @@ Event = (
 )
 
 
+# -- complaint cases ----------------------------------------------------------------------------
+# Not the routing core's: the runtime announces them (``runtime/case_tasks.py``) as a case moves.
+# Ids and codes only: a case id (a number), category and severity (config), the users involved.
+
+CaseTarget = Literal["acknowledge", "resolve"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOpened:
+    at: float
+    case_id: int
+    category: str
+    severity: str
+    owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEscalated:
+    """The case went to the supervisors; ``owner`` is whose it is now."""
+
+    at: float
+    case_id: int
+    category: str
+    severity: str
+    owner: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOwnerChanged:
+    at: float
+    case_id: int
+    category: str
+    severity: str
+    previous_owner: str
+    owner: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResolved:
+    at: float
+    case_id: int
+    category: str
+    severity: str
+    owner: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSlaBreached:
+    """The case passed its severity's ``target`` (counted from its opening); once per case and
+    target."""
+
+    at: float
+    case_id: int
+    category: str
+    severity: str
+    target: CaseTarget
+
+
+CaseEvent = CaseOpened | CaseEscalated | CaseOwnerChanged | CaseResolved | CaseSlaBreached
+
+
 def _store_through_slots(cls: type[Any]) -> None:
     """Give the frozen, slotted event ``cls`` a cheaper ``__init__`` of the same signature.
 
@@ -329,5 +394,5 @@ def _store_through_slots(cls: type[Any]) -> None:
     cls.__init__ = init
 
 
-for _cls in get_args(Event):
+for _cls in (*get_args(Event), *get_args(CaseEvent)):
     _store_through_slots(_cls)

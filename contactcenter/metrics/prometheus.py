@@ -36,7 +36,8 @@ hours (no flow queues to them, or the center has no IVR loaded) have no series.
 
 Complaint cases: those being worked on and those overdue, per category and severity (labels
 from ``config/cases.yaml``; never a case or customer id), recounted from the store by the API
-(``api/cases.py``) after each change and every minute.
+(``api/cases.py``) after each change and every minute; case events counted per event and
+category as the runtime announces them (``runtime/case_tasks.py``).
 
 Abuse: customers' chat lines refused and connections refused or cut, by the limit that
 stopped them (``reason`` only: never a chat, customer or address).
@@ -118,6 +119,7 @@ REMOVALS: tuple[tuple[str, str], ...] = (
 )
 """(reason, outcome) pairs the router emits; pre-created so rates exist before the first one."""
 CALLBACK_SOURCES = ("ivr", "queue_offer", "max_wait", "chat", "api")
+CASE_EVENTS = ("opened", "escalated", "owner_changed", "resolved", "sla_breached")
 CALLBACK_ATTEMPTS = ("answered", "no_answer", "busy", "failed", "abandoned", "interrupted")
 CALLBACK_ENDS = ("completed", "unreachable", "cancelled", "expired", "no_number", "interrupted")
 CALLBACK_STATES = ("scheduled", "queued", "in_progress")
@@ -446,6 +448,12 @@ class Metrics:
             ("category", "severity"),
             registry=reg,
         )
+        self.case_events = Counter(
+            PREFIX + "case_events",
+            "Complaint case events (opened, escalated, owner_changed, resolved, sla_breached).",
+            ("event", "category"),
+            registry=reg,
+        )
 
         self._queues: dict[str, _QueueSeries] = {
             qid: _QueueSeries(self, qid, q.channel) for qid, q in center.queues.items()
@@ -554,6 +562,10 @@ class Metrics:
         for (category, severity), (open_, late) in cells.items():
             self.cases_open.labels(category, severity).set(open_)
             self.cases_overdue.labels(category, severity).set(late)
+
+    def case_event(self, event: str, category: str) -> None:
+        """A case event (``runtime/case_tasks.py``); ``category`` is the policy's or ``other``."""
+        self.case_events.labels(_known(event, CASE_EVENTS), category).inc()
 
     def line_refused(self, reason: str) -> None:
         self.lines_refused.labels(_known(reason, LINE_REFUSALS)).inc()

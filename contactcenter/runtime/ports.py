@@ -136,6 +136,10 @@ class MetricsLike(Protocol):
 
     def observe_survey(self, queue: str, channel: str, score: float) -> None: ...
 
+    def case_event(self, event: str, category: str) -> None:
+        """A case event (``runtime/case_tasks.py``) of a category in the case policy."""
+        ...
+
 
 # -- between the agents' desk and the channels ------------------------------------------------
 

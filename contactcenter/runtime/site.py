@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contactcenter.cases import CasePolicy
 from contactcenter.config import Center
 from contactcenter.ivr.loader import flows_of
 from contactcenter.runtime.agents import AgentDesk
 from contactcenter.runtime.callbacks import CallbackService
+from contactcenter.runtime.case_tasks import CaseTasks
 from contactcenter.runtime.chat import ChatService
 from contactcenter.runtime.chat_front_door import ChatFrontDoor
 from contactcenter.runtime.desktops import Desktops
@@ -56,7 +58,9 @@ class Site:
         metrics: MetricsLike | None = None,
         wall: Callable[[], float] = time.time,
         settings: RuntimeSettings | None = None,
+        cases: CasePolicy | None = None,
     ) -> None:
+        """``cases``: the complaint case policy (its ``task_queue`` routes follow-up tasks)."""
         self.center = center
         self.store = store
         self.settings = settings or RuntimeSettings()
@@ -81,6 +85,8 @@ class Site:
         self.wallboard = Wallboard(self.engine, self.callbacks)
         self.agents.handle("chat", self.chat)
         self.agents.handle("voice", self.voice)
+        self.case_tasks = CaseTasks(self.engine, store, self.agents, cases or CasePolicy(),
+                                    metrics=metrics)  # fmt: skip
         self.desktops = Desktops(
             self.engine,
             store,
@@ -107,6 +113,7 @@ class Site:
         await self.chat.start(stopped)
         await self.engine.day_tally.restore(self.store)
         await self.callbacks.start(stopped)
+        await self.case_tasks.start(stopped)
         await self.desktops.start()
         self.liveness.start()
         for edge in self.edges:
@@ -121,6 +128,7 @@ class Site:
             except Exception:  # stop the rest whatever one edge did
                 log.exception("stopping edge %r failed", edge)
         await self.desktops.stop()
+        await self.case_tasks.stop()
         await self.callbacks.stop()
         await self.front_door.stop()
         await self.chat.stop()

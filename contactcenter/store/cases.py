@@ -3,6 +3,9 @@
 Every change is one transaction that reads the case's status, checks the move against
 ``contactcenter.cases.TRANSITIONS`` and writes the change with its history row (who, when,
 what: ids and codes, never the text), so two agents moving one case at once cannot both win.
+A due follow-up task is routed once: marking it routed and creating its contact (channel
+``task``) is one transaction that finds it unrouted, so a restart never routes it twice. A
+severity's target passed is noted on the case and in its history once.
 The description, notes and task titles are personal (sealed at rest, ``resealing.SEALED``);
 erasure and retention remove them (``erasure.py``, ``retention.py``).
 """
@@ -16,9 +19,19 @@ from typing import Any
 
 import aiosqlite
 
-from contactcenter.cases import OPEN_STATUSES, CaseError, CaseStatus, check_move
+from contactcenter.cases import (
+    OPEN_STATUSES,
+    CaseError,
+    CasePolicy,
+    CaseStatus,
+    check_move,
+)
+from contactcenter.events import CaseTarget
 from contactcenter.store.errors import StoreError
-from contactcenter.store.store import Store, _lastrowid
+from contactcenter.store.store import Store, _insert_contact, _lastrowid
+
+SYSTEM = "system"
+"""The actor of what the center itself notes on a case (a target passed)."""
 
 _CASE_COLUMNS = (
     "id, customer_id, contact_id, category, severity, status, owner, department, description,"
@@ -41,6 +54,10 @@ class UnknownTask(StoreError):
 
 class TaskDone(CaseError):
     """The follow-up task was done already."""
+
+
+class SameOwner(CaseError):
+    """The case is that user's already."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,8 @@ class CaseTask:
     created_wall: float
     done_by: str | None = None
     done_wall: float | None = None
+    contact_id: str | None = None
+    """The contact that routes it as work (once it was due)."""
 
 
 @dataclass(frozen=True)
@@ -147,14 +166,18 @@ async def open_case(
 
 async def move_case(
     store: Store, case_id: int, to: CaseStatus, *, actor: str, wall_time: float,
-    department: str | None = None,
-) -> None:  # fmt: skip
+    department: str | None = None, owner: str | None = None,
+) -> str | None:  # fmt: skip
     """Move the case to ``to`` (``IllegalMove``, ``DepartmentRequired`` if the rules refuse);
     a resolved case notes when, a closed one too; a department stays named only while the
-    case is with it."""
+    case is with it. ``owner``: the case is that user's from this move on (an escalation to a
+    supervisor), in the same transaction; returns the owner before when it changed."""
     async with store._write() as db:
         current = await _status(db, case_id)
         check_move(current, to, department)
+        before = None
+        if owner is not None:
+            before = await _set_owner(db, case_id, owner, actor, wall_time, to, same_ok=True)
         await db.execute(
             "UPDATE cases SET status = ?, department = ?,"
             " resolved_wall = CASE WHEN ? = 'resolved' THEN ? WHEN ? = 'open' THEN NULL"
@@ -166,6 +189,37 @@ async def move_case(
         if department is not None:
             detail["department"] = department
         await _history(db, case_id, actor, wall_time, "moved", to, **detail)
+    return before
+
+
+async def _set_owner(
+    db: aiosqlite.Connection, case_id: int, owner: str, actor: str, wall: float,
+    status: CaseStatus, *, same_ok: bool = False,
+) -> str | None:  # fmt: skip
+    """Make ``owner`` the case's owner, with its history row; the owner before (None: it was
+    ``owner``'s already, which ``same_ok`` allows, else ``SameOwner``)."""
+    rows = list(await db.execute_fetchall("SELECT owner FROM cases WHERE id = ?", (case_id,)))
+    before = str(rows[0][0])
+    if before == owner:
+        if same_ok:
+            return None
+        raise SameOwner(f"case {case_id} is {owner}'s already")
+    await db.execute("UPDATE cases SET owner = ? WHERE id = ?", (owner, case_id))
+    await _history(db, case_id, actor, wall, "owner_changed", status, **{"from": before,
+                                                                        "to": owner})  # fmt: skip
+    return before
+
+
+async def change_owner(
+    store: Store, case_id: int, owner: str, *, actor: str, wall_time: float
+) -> str:
+    """Hand a case that is not closed to ``owner`` (``SameOwner`` if it is theirs); returns
+    the owner before."""
+    async with store._write() as db:
+        status = await _working(db, case_id)
+        before = await _set_owner(db, case_id, owner, actor, wall_time, status)
+    assert before is not None
+    return before
 
 
 async def _working(db: aiosqlite.Connection, case_id: int) -> CaseStatus:
@@ -248,8 +302,8 @@ async def case(store: Store, case_id: int) -> CaseRecord:
             (case_id,),
         )
         tasks = await db.execute_fetchall(
-            "SELECT id, title, due_wall, created_by, created_wall, done_by, done_wall"
-            " FROM case_tasks WHERE case_id = ? ORDER BY id",
+            "SELECT id, title, due_wall, created_by, created_wall, done_by, done_wall,"
+            " contact_id FROM case_tasks WHERE case_id = ? ORDER BY id",
             (case_id,),
         )
     return replace(
@@ -310,3 +364,166 @@ async def working_cases(store: Store) -> list[CaseRecord]:
         statuses,
     )
     return [_case(store, r) for r in rows]
+
+
+# -- follow-up tasks as routed work -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueTask:
+    """A follow-up task due and not yet routed, of a case still being worked on."""
+
+    task_id: int
+    case_id: int
+    owner: str
+    due_wall: float
+
+
+_WORKING_SQL = ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES))
+
+
+async def due_tasks(store: Store, now_wall: float) -> list[DueTask]:
+    """Tasks due by ``now_wall``, not done and not routed, of cases being worked on: what the
+    scheduler routes now, the longest due first."""
+    rows = await store._rows(
+        "SELECT t.id, t.case_id, c.owner, t.due_wall FROM case_tasks t JOIN cases c"
+        " ON c.id = t.case_id WHERE t.done_wall IS NULL AND t.contact_id IS NULL"
+        f" AND t.due_wall <= ? AND c.status IN ({_WORKING_SQL}) ORDER BY t.due_wall, t.id",
+        (now_wall,),
+    )
+    return [DueTask(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def next_task_due(store: Store) -> float | None:
+    """When the next task that is not done or routed falls due (of a case being worked on)."""
+    row = await store._row(
+        "SELECT min(t.due_wall) FROM case_tasks t JOIN cases c ON c.id = t.case_id"
+        f" WHERE t.done_wall IS NULL AND t.contact_id IS NULL AND c.status IN ({_WORKING_SQL})"
+    )
+    return None if row is None or row[0] is None else float(row[0])
+
+
+async def route_task(
+    store: Store, task_id: int, *, contact_id: str, queue: str, tier: str, arrived_wall: float,
+    wall_time: float,
+) -> bool:  # fmt: skip
+    """Mark the task routed by ``contact_id`` and create that contact (channel ``task``, no
+    customer: the work is the center's), in one transaction; False, with nothing written,
+    when the task was routed or done already."""
+    async with store._write() as db:
+        cur = await db.execute(
+            "UPDATE case_tasks SET contact_id = ?, routed_wall = ?"
+            " WHERE id = ? AND contact_id IS NULL AND done_wall IS NULL",
+            (contact_id, wall_time, task_id),
+        )
+        if cur.rowcount != 1:
+            return False
+        await _insert_contact(db, contact_id, "task", queue, arrived_wall, None, tier, None,
+                              None, False, "task", None)  # fmt: skip
+    return True
+
+
+@dataclass(frozen=True)
+class TaskWork:
+    """A routed task as its contact's agent sees it: the case it belongs to and what to do."""
+
+    contact_id: str
+    task_id: int
+    case_id: int
+    title: str | None
+    due_wall: float
+    done_wall: float | None
+    category: str
+    severity: str
+    status: CaseStatus
+    owner: str
+    customer_id: str
+
+
+async def task_work(store: Store, contact_id: str) -> TaskWork | None:
+    """The task a ``task`` contact routes (None: it routes none)."""
+    row = await store._row(
+        "SELECT t.id, t.case_id, t.title, t.due_wall, t.done_wall, c.category, c.severity,"
+        " c.status, c.owner, c.customer_id FROM case_tasks t JOIN cases c ON c.id = t.case_id"
+        " WHERE t.contact_id = ?",
+        (contact_id,),
+    )
+    if row is None:
+        return None
+    return TaskWork(
+        contact_id, row[0], row[1], store._open("case_tasks", "title", row[2]), row[3], row[4],
+        row[5], row[6], CaseStatus(row[7]), row[8], row[9],
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A routed task whose contact is not over (what a restart finds in progress)."""
+
+    contact_id: str
+    task_id: int
+    owner: str
+    queue: str
+    arrived_wall: float
+    segment: int
+    """The segment it goes on as (the next one once an agent had answered the current)."""
+    cut: bool
+    """An agent was working on it: the current segment ends where the stop cut it."""
+    done: bool
+
+
+async def open_tasks(store: Store) -> list[OpenTask]:
+    """Routed tasks whose contact is not over, in arrival order."""
+    rows = await store._rows(
+        "SELECT t.contact_id, t.id, cs.owner, c.queue, c.arrived_wall,"
+        " c.segment + (s.answered_wall IS NOT NULL),"
+        " s.answered_wall IS NOT NULL AND s.ended_wall IS NULL, t.done_wall IS NOT NULL"
+        " FROM case_tasks t JOIN cases cs ON cs.id = t.case_id"
+        " JOIN contacts c ON c.contact_id = t.contact_id"
+        " LEFT JOIN contact_segments s ON s.contact_id = c.contact_id AND s.segment = c.segment"
+        " WHERE c.ended_wall IS NULL AND c.completed_wall IS NULL AND c.abandoned_wall IS NULL"
+        " AND c.removed_wall IS NULL ORDER BY c.arrived_wall, c.seq"
+    )
+    return [OpenTask(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7])) for r in rows]
+
+
+# -- targets passed -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A case passed a target of its severity (noted once per case and target)."""
+
+    case_id: int
+    category: str
+    severity: str
+    target: CaseTarget
+
+
+async def note_breaches(store: Store, policy: CasePolicy, now_wall: float) -> list[Breach]:
+    """Note, on each case being worked on, the targets it passed by ``now_wall`` that were not
+    noted yet (a history row by ``system``; it does not acknowledge the case); returns them."""
+    found: list[Breach] = []
+    async with store._write() as db:
+        rows = await db.execute_fetchall(
+            "SELECT id, category, severity, status, opened_wall, acknowledged_wall,"
+            " acknowledge_breached_wall, resolve_breached_wall FROM cases"
+            f" WHERE status IN ({_WORKING_SQL})"
+            " AND (acknowledge_breached_wall IS NULL OR resolve_breached_wall IS NULL)"
+        )
+        for r in rows:
+            status = CaseStatus(r[3])
+            noted = {"acknowledge": r[6], "resolve": r[7]}
+            for target in policy.breached(r[2], status, r[4], r[5], now_wall):
+                if noted[target] is not None:
+                    continue
+                await db.execute(
+                    f"UPDATE cases SET {target}_breached_wall = ? WHERE id = ?", (now_wall, r[0])
+                )
+                await db.execute(
+                    "INSERT INTO case_history (case_id, actor, wall_time, action, status, detail)"
+                    " VALUES (?, ?, ?, 'sla_breached', ?, ?)",
+                    (r[0], SYSTEM, now_wall, str(status), json.dumps({"target": target})),
+                )
+                found.append(Breach(r[0], r[1], r[2], target))
+    return found

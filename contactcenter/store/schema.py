@@ -393,6 +393,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX contact_segments_ended ON contact_segments (ended_wall)",
         "CREATE INDEX agent_state_log_time ON agent_state_log (agent_id, wall_time)",
     ),
+    # 11: a due follow-up task becomes routed work once: the contact that routes it (channel
+    # task) is kept with it; a case notes when it first passed each target of its severity, so
+    # each breach is announced once, also across restarts
+    (
+        "ALTER TABLE case_tasks ADD COLUMN contact_id TEXT",
+        "ALTER TABLE case_tasks ADD COLUMN routed_wall REAL",
+        "CREATE UNIQUE INDEX case_tasks_contact ON case_tasks (contact_id)"
+        " WHERE contact_id IS NOT NULL",
+        "CREATE INDEX case_tasks_unrouted ON case_tasks (due_wall)"
+        " WHERE done_wall IS NULL AND contact_id IS NULL",
+        "ALTER TABLE cases ADD COLUMN acknowledge_breached_wall REAL",
+        "ALTER TABLE cases ADD COLUMN resolve_breached_wall REAL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

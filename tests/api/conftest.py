@@ -134,7 +134,7 @@ async def serving(
         *(store.set_user(u, PASSWORD, role, agent) for u, (role, agent) in USERS.items())  # type: ignore[arg-type]
     )
     metrics = Metrics(center)
-    site = Site(center, store, metrics=metrics, wall=wall)
+    site = Site(center, store, metrics=metrics, wall=wall, cases=settings.cases)
     app = build_app(site, store, metrics, chat_secret=b"s" * 32, settings=settings)
     client = TestClient(TestServer(app), cookie_jar=aiohttp.DummyCookieJar())
     await client.start_server()

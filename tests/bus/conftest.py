@@ -24,6 +24,7 @@ import aiomqtt
 import pytest
 
 from contactcenter.bus import BusCollector, BusEdge, BusSettings
+from contactcenter.cases import CasePolicy
 from contactcenter.config import Center, load_center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
@@ -249,12 +250,14 @@ async def make_bus_site(tmp_path: Path) -> AsyncIterator[BusSiteFactory]:
     in the site's metrics); all stopped at the end."""
     running: list[tuple[Site, Store]] = []
 
-    async def make(settings: BusSettings, center: Center | None = None) -> BusSite:
+    async def make(
+        settings: BusSettings, center: Center | None = None, cases: CasePolicy | None = None
+    ) -> BusSite:
         c = center or load_center(CONFIG)
         store = await Store.open(tmp_path / f"cc-{len(running)}.sqlite3")
         await store.seed_customers(c.customers.values(), c.dedicated_agent)
         metrics = Metrics(c)
-        site = Site(c, store, metrics=metrics)
+        site = Site(c, store, metrics=metrics, cases=cases)
         bus = BusEdge(site, settings)
         metrics.registry.register(BusCollector(bus))
         site.add_edge(bus)

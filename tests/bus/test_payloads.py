@@ -16,7 +16,14 @@ import pytest
 from contactcenter.bus import payloads
 from contactcenter.bus.outbox import Outbox
 from contactcenter.bus.topics import Topics, UnsafeTopicLevel, level
-from contactcenter.events import AgentActivity, AgentStateChanged, Event, WrapUpEnded
+from contactcenter.events import (
+    AgentActivity,
+    AgentStateChanged,
+    CaseEvent,
+    CaseOwnerChanged,
+    Event,
+    WrapUpEnded,
+)
 
 
 @pytest.mark.parametrize("bad", ["a/b", "+", "#", "q#", "$SYS", "", "a b", "é", "x" * 65])
@@ -65,7 +72,7 @@ def test_every_event_kind_matches_its_schema_field_for_field() -> None:
     schema = payloads.schema("event")
     validator = jsonschema_rs.validator_for(schema)
     variants = {v["properties"]["type"]["const"]: v for v in schema["oneOf"]}
-    kinds = typing.get_args(Event)
+    kinds = (*typing.get_args(Event), *typing.get_args(CaseEvent))
     assert len(variants) == len(kinds)
     for cls in kinds:
         body = payloads.event("hq", "0123456789abcdef", 7, 1_700_000_000_000, example(cls))
@@ -93,6 +100,9 @@ def test_free_text_goes_out_only_as_a_short_code(typed: str | None, sent: str | 
     assert payloads.event("hq", "0" * 16, 1, 0, wrap)["disposition"] == sent
     state = AgentStateChanged(1.0, "a01", AgentActivity.AVAILABLE, AgentActivity.AWAY, typed)
     assert payloads.event("hq", "0" * 16, 1, 0, state)["reason"] == sent
+    moved = CaseOwnerChanged(1.0, 7, "billing", "high", "a05", typed or "sup", typed or "sup")
+    sent_owner = payloads.event("hq", "0" * 16, 1, 0, moved)
+    assert (sent_owner["owner"], sent_owner["by"]) == ((sent, sent) if typed else ("sup", "sup"))
     body = payloads.agent_state("hq", "a01", "away", typed, since_ms=0, ts_ms=0)
     assert body["reason"] == sent
     jsonschema_rs.validator_for(payloads.schema("agent_state")).validate(body)

@@ -86,7 +86,7 @@ def check_config(directory: Path) -> subprocess.CompletedProcess[str]:
 def test_example_center_loads_with_all_queues_and_agents() -> None:
     center = load_center(EXAMPLE)
     assert len(center.agents) == 30
-    assert len(center.queues) == 10
+    assert len(center.queues) == 11
     assert list(center.agents)[:3] == ["a01", "a02", "a03"]
     assert set(center.queues) == {
         "vip",
@@ -99,6 +99,7 @@ def test_example_center_loads_with_all_queues_and_agents() -> None:
         "support_chat",
         "billing_chat",
         "support_email",
+        "case_tasks",
     }
     assert center.settings.name == "Northwind Telecom Customer Care"
     assert [s.id for s in center.settings.skills] == [
@@ -114,7 +115,7 @@ def test_example_center_loads_with_all_queues_and_agents() -> None:
 
 
 def test_example_center_accepts_a_str_directory() -> None:
-    assert len(load_center(str(EXAMPLE)).queues) == 10
+    assert len(load_center(str(EXAMPLE)).queues) == 11
 
 
 def test_channel_default_thresholds_fill_queues_that_set_none() -> None:
@@ -154,7 +155,8 @@ def test_channels_left_out_of_the_center_file_keep_built_in_defaults(center_dir:
     assert center.queues["support_email"].answer_target.threshold_seconds == 86400
     assert center.queues["billing_chat"].answer_target.threshold_seconds == 10
     assert center.channel("chat").capacity == 3
-    assert center.channel("voice").blocks == ("chat", "email")
+    assert center.channel("voice").blocks == ("chat", "email", "task")
+    assert center.channel("task").blocks == ()  # a task never keeps a call away
 
 
 def test_queue_without_escalation_gets_one_default_step() -> None:
@@ -185,7 +187,7 @@ def test_check_config_accepts_the_example_center() -> None:
     run = check_config(EXAMPLE)
     assert run.returncode == 0, run.stderr
     assert "OK" in run.stdout
-    assert "10 queues (chat, email, voice), 30 agents, 6 skills, 3 tiers" in run.stdout
+    assert "11 queues (chat, email, task, voice), 30 agents, 6 skills, 3 tiers" in run.stdout
     assert run.stderr == ""
 
 
@@ -235,7 +237,7 @@ def test_duplicate_queue_id(center_dir: Path) -> None:
         doc["queues"].append(dict(doc["queues"][SPANISH]))
 
     edit(center_dir, "queues.yaml", duplicate)
-    assert issues_of(center_dir) == ["queues.yaml: queues[10].id: duplicate id 'spanish'"]
+    assert issues_of(center_dir) == ["queues.yaml: queues[11].id: duplicate id 'spanish'"]
 
 
 def test_queue_no_agent_can_serve(center_dir: Path) -> None:
