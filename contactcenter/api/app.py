@@ -18,6 +18,7 @@ from aiohttp import web
 from contactcenter.api import (
     agents,
     answers,
+    assessment,
     audit,
     auth,
     callbacks,
@@ -51,6 +52,7 @@ PAGES = {
     "/desktop": ("desktop.html", "Agent desktop"),
     "/wallboard": ("wallboard.html", "Live wallboard"),
     "/quality": ("quality.html", "Supervisors' quality page: CSAT and FCR per queue and agent"),
+    "/assessment": ("assessment.html", "Supervisors' per-agent assessment per day or interval"),
 }
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png|ico)$")
 _TYPES = {
@@ -187,6 +189,7 @@ def all_routes() -> list[Route]:
         *erasure.ROUTES,
         *surveys.ROUTES,
         *fcr.ROUTES,
+        *assessment.ROUTES,
         *cases.ROUTES,
         *OPS,
         *_pages(),

@@ -204,6 +204,9 @@ class CenterSettings(_Model):
     chat_identity: ChatIdentitySettings = ChatIdentitySettings()
     csat: CsatSettings = CsatSettings()
     fcr: FcrSettings = FcrSettings()
+    interval_minutes: Literal[15, 30] = 30
+    """The center's interval (the planner's ``interval_minutes``): supervisors read each
+    agent's day per interval of this length."""
 
     @field_validator("timezone")
     @classmethod

@@ -83,3 +83,4 @@ async def record_day(store: Store) -> None:
         "c9", channel="voice", queue="sales", arrived_wall=BASE + 2 * 86_400, tier="standard",
         customer_id="C9001", verified=True,
     )  # fmt: skip
+    await store.mark_ended("c9", BASE + 2 * 86_400 + 60, "customer_left")
