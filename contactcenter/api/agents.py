@@ -102,7 +102,8 @@ async def _customer_name(ctx: Ctx, cid: str) -> str | None:
         customer = await ctx.store.customer(rec.customer_id)
         if customer is not None:
             return str(customer.name)
-    return rec.customer_name
+    typed: str | None = rec.customer_name
+    return typed
 
 
 def _queue_name(ctx: Ctx, queue: str | None) -> str | None:

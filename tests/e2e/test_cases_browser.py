@@ -88,6 +88,7 @@ def test_a_case_opened_in_a_chat_shows_on_the_next_chat(server: ServerProcess) -
 
         # the chat ends and is wrapped up
         agent.get_by_test_id("agent-hangup").click()
+        agent.get_by_test_id("wrapup-disposition").select_option("resolved")  # none chosen yet
         agent.get_by_test_id("wrapup-submit").click()
         expect(agent.get_by_test_id("tab")).to_have_count(0)
 

@@ -1,7 +1,9 @@
-// The agent desktop: presence, offers with a ring countdown, concurrent contacts with the
-// customer card, transfers (blind to a queue or an agent, warm with a consult), colleagues'
-// consults, call backs (booked here; dialled by hand when the site has no voice edge) and
-// the wrap-up form. Customer text is only ever set with textContent.
+// The agent desktop: presence with the time in the current state, offers with a ring
+// countdown (a sound, the tab's title, the focus on Accept, Alt+A / Alt+D), concurrent contacts
+// with the customer card (history, private notes), transfers (blind to a queue or an agent, warm
+// with a consult), colleagues' consults, call backs (booked here; dialled by hand when the site
+// has no voice edge) and the wrap-up form (its countdown, a disposition of the contact's queue
+// required). Customer text is only ever set with textContent.
 "use strict";
 
 (() => {
@@ -14,11 +16,36 @@
   let countdownTimer = null;
   let ui = {};
   const enc = encodeURIComponent;
+  const baseTitle = document.title;
+  const MUTED = "cc.desktop.muted";
+  let audio = null; // made on the agent's first click or key: browsers start sound only then
+  let stateSince = null; // performance.now() when the state shown began (the server's count)
+  let stateLabel = "";
 
-  function setBadge(state, reason) {
+  const STATES = { available: "Available", away: "Away", offline: "Offline", ringing: "Ringing",
+    busy: "Busy", wrap_up: "Wrap-up" };
+  function reasonText(r) { return (me && me.away_reason_labels && me.away_reason_labels[r]) || r; }
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    const mmss = `${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}`;
+    return h ? `${h}:${mmss}` : mmss;
+  }
+  function tickState() {
+    const node = document.getElementById("state-timer");
+    if (stateSince === null) { node.textContent = ""; return; }
+    node.textContent = `${stateLabel} ${clock((performance.now() - stateSince) / 1000)}`;
+  }
+
+  function setBadge(state, reason, since) {
     const badge = document.getElementById("state");
     badge.textContent = reason ? `${state} (${reason})` : state;
     badge.className = `state-badge state-${state}`;
+    if (since !== undefined && since !== null) {
+      stateSince = performance.now() - since * 1000;
+      stateLabel = (STATES[state] || state) + (reason ? ` (${reasonText(reason)})` : "");
+      tickState();
+    }
     if (ui.available) {
       ui.available.setAttribute("aria-pressed", state === "available" ? "true" : "false");
       ui.login.hidden = state !== "offline";
@@ -36,16 +63,16 @@
   // -- layout --------------------------------------------------------------------------------
 
   function build() {
-    const reason = el("select", { "data-testid": "away-reason" },
-      ...me.away_reasons.map((r) => el("option", { value: r, text: r })));
+    const reason = el("select", { id: "away-reason", "data-testid": "away-reason" },
+      ...me.away_reasons.map((r) => el("option", { value: r, text: reasonText(r) })));
     ui.available = el("button", { class: "primary", "data-testid": "go-available",
-      onclick: () => act(async () => { const s = await api("PUT", "/api/agent/state", { state: "available" }); setBadge(s.state, s.reason); }) }, "Available");
+      onclick: () => act(async () => { const s = await api("PUT", "/api/agent/state", { state: "available" }); setBadge(s.state, s.reason, s.since_seconds); }) }, "Available");
     ui.away = el("button", { "data-testid": "go-away",
-      onclick: () => act(async () => { const s = await api("PUT", "/api/agent/state", { state: "away", reason: reason.value }); setBadge(s.state, s.reason); }) }, "Away");
+      onclick: () => act(async () => { const s = await api("PUT", "/api/agent/state", { state: "away", reason: reason.value }); setBadge(s.state, s.reason, s.since_seconds); }) }, "Away");
     ui.login = el("button", { class: "primary", "data-testid": "routing-login",
-      onclick: () => act(async () => { const s = await api("POST", "/api/agent/login"); setBadge(s.state, s.reason); }) }, "Log into routing");
+      onclick: () => act(async () => { const s = await api("POST", "/api/agent/login"); setBadge(s.state, s.reason, s.since_seconds); }) }, "Log into routing");
     ui.logout = el("button", { "data-testid": "routing-logout",
-      onclick: () => act(async () => { const s = await api("POST", "/api/agent/logout"); setBadge(s.state, s.reason); }) }, "Log out of routing");
+      onclick: () => act(async () => { const s = await api("POST", "/api/agent/logout"); setBadge(s.state, s.reason, s.since_seconds); }) }, "Log out of routing");
     ui.error = el("p", { class: "error", role: "alert", "data-testid": "desktop-error" });
     ui.offer = el("section", { class: "card offer", hidden: true, "data-testid": "offer" });
     ui.consult = el("section", { class: "card offer", hidden: true, "data-testid": "consult-offer" });
@@ -53,10 +80,17 @@
     ui.panes = el("div", {});
     ui.empty = el("p", { class: "muted", text: "No contacts. Offers appear here while you are available." });
     ui.callbacks = buildCallbacks();
+    ui.sound = el("button", { type: "button", "data-testid": "sound-toggle", onclick: () => {
+      localStorage.setItem(MUTED, muted() ? "0" : "1");
+      showSound();
+    } });
+    showSound();
     root.replaceChildren(
       el("section", { class: "card" },
-        el("div", { class: "row" }, ui.login, ui.available, ui.away, reason, ui.logout,
-          el("button", { onclick: logout }, "Sign out")),
+        el("div", { class: "row" }, ui.login, ui.available,
+          el("span", { class: "row" }, ui.away,
+            el("label", { for: "away-reason", class: "inline" }, "Away reason"), reason),
+          ui.logout, ui.sound, el("button", { onclick: logout }, "Sign out")),
         me.extension ? el("p", { class: "muted", text: `Calls ring your phone, extension ${me.extension}.` }) : null,
         ui.error),
       ui.offer, ui.consult,
@@ -66,6 +100,47 @@
   }
 
   // -- offers --------------------------------------------------------------------------------
+
+  function muted() { return localStorage.getItem(MUTED) === "1"; }
+
+  function showSound() {
+    const off = muted();
+    ui.sound.textContent = off ? "Sound off" : "Sound on";
+    ui.sound.setAttribute("aria-pressed", off ? "false" : "true");
+    ui.sound.title = off ? "Offers arrive silently: turn the offer sound on" : "Turn the offer sound off";
+  }
+
+  function wakeAudio() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Ctx) audio = new Ctx();
+    if (audio && audio.state === "suspended") audio.resume();
+  }
+
+  // Two short tones from an oscillator (no audio file); the offer says what it did.
+  function ring() {
+    let done = "muted";
+    if (!muted()) {
+      wakeAudio();
+      done = "blocked";
+      if (audio && audio.state === "running") {
+        const t = audio.currentTime;
+        for (const [at, hz] of [[0, 880], [0.2, 660]]) {
+          const osc = audio.createOscillator();
+          const gain = audio.createGain();
+          osc.frequency.value = hz;
+          osc.connect(gain);
+          gain.connect(audio.destination);
+          gain.gain.setValueAtTime(0.0001, t + at);
+          gain.gain.exponentialRampToValueAtTime(0.2, t + at + 0.02);
+          gain.gain.exponentialRampToValueAtTime(0.0001, t + at + 0.16);
+          osc.start(t + at);
+          osc.stop(t + at + 0.18);
+        }
+        done = "sound";
+      }
+    }
+    ui.offer.dataset.alert = done;
+  }
 
   // A call is answered on the phone; a call back the agent dials by hand, on the desktop.
   function onPhone(o) { return o.channel === "voice" && !(o.callback && o.callback.dialled_by === "agent"); }
@@ -80,21 +155,31 @@
     countdownTimer = setInterval(tick, 250);
   }
 
+  function declineOffer(cid) {
+    return act(() => api("POST", `/api/agent/contacts/${enc(cid)}/decline`)).then(hideOffer);
+  }
+
   function showOffer(o) {
+    const fresh = !offer || offer.contact_id !== o.contact_id;
     offer = { ...o, until: performance.now() + o.ring_seconds_left * 1000 };
     const count = el("span", { class: "countdown", "data-testid": "offer-countdown" });
     const what = o.callback ? `Call back to ${o.callback.number}` : `Incoming ${o.channel} contact`;
     const answer = onPhone(o)
       ? el("strong", { "data-testid": "offer-on-phone", text: `Answer on your phone${me.extension ? " (" + me.extension + ")" : ""}` })
-      : el("button", { class: "primary", "data-testid": "offer-accept", onclick: () => acceptOffer(o.contact_id) }, "Accept");
+      : el("button", { class: "primary", "data-testid": "offer-accept", title: "Accept (Alt+A)",
+          "aria-keyshortcuts": "Alt+A", onclick: () => acceptOffer(o.contact_id) }, "Accept ", el("kbd", { text: "Alt+A" }));
+    const decline = el("button", { "data-testid": "offer-decline", title: "Decline (Alt+D)",
+      "aria-keyshortcuts": "Alt+D", onclick: () => declineOffer(o.contact_id) }, "Decline ", el("kbd", { text: "Alt+D" }));
     ui.offer.replaceChildren(
       el("h2", { text: what }),
       el("p", {}, el("strong", { "data-testid": "offer-customer", text: o.customer_name || "A customer" }),
         " · ", o.queue_name || o.queue),
-      el("div", { class: "row" }, count, answer,
-        el("button", { "data-testid": "offer-decline", onclick: () => act(() => api("POST", `/api/agent/contacts/${enc(o.contact_id)}/decline`)).then(hideOffer) }, "Decline")));
+      el("div", { class: "row" }, count, answer, decline));
     ui.offer.hidden = false;
     countdown(count, offer.until);
+    document.title = `● Offer: ${o.queue_name || o.queue}`;
+    if (fresh) ring();
+    (onPhone(o) ? decline : answer).focus();
   }
 
   function hideOffer() {
@@ -102,12 +187,23 @@
     clearInterval(countdownTimer);
     ui.offer.hidden = true;
     ui.offer.replaceChildren();
+    document.title = baseTitle;
+  }
+
+  // Alt+A accepts the ringing offer, Alt+D declines it (wherever the focus is).
+  function onShortcut(ev) {
+    if (!ev.altKey || ev.ctrlKey || ev.metaKey || !offer) return;
+    if (ev.code === "KeyA" && !onPhone(offer)) { ev.preventDefault(); acceptOffer(offer.contact_id); }
+    if (ev.code === "KeyD") { ev.preventDefault(); declineOffer(offer.contact_id); }
   }
 
   async function acceptOffer(cid) {
     const ok = await act(() => api("POST", `/api/agent/contacts/${enc(cid)}/accept`));
     hideOffer();
-    if (ok) openTab(cid, "active", true);
+    if (ok) {
+      const tab = openTab(cid, "active", true);
+      (tab.compose.hidden ? tab.hangup : tab.text).focus();
+    }
   }
 
   // A colleague asks to consult (a warm transfer to this agent).
@@ -181,16 +277,27 @@
           tab.result.hidden = true;
           addLine(tab, "system", r.status === "connected" ? "Connected to the customer." : "Not reached: it will be tried again or closed.", null);
         }) }, label)));
-    const disp = el("select", { "data-testid": "wrapup-disposition" },
-      ...me.dispositions.map((d) => el("option", { value: d, text: d })));
+    const disp = el("select", { required: true, "data-testid": "wrapup-disposition" });
     const notes = el("textarea", { rows: 3, maxlength: 2000, "data-testid": "wrapup-notes" });
+    const done = el("button", { class: "primary", type: "submit", disabled: true, "data-testid": "wrapup-submit" }, "Done");
+    tab.wrapLeft = el("p", { class: "countdown-line", role: "timer", "data-testid": "wrapup-countdown" });
     tab.wrap = el("form", { class: "card stack", hidden: true, "data-testid": "wrapup-form" },
-      el("h3", { text: "Wrap-up" }),
-      el("label", {}, "Disposition", disp),
-      el("label", {}, "Notes", notes),
-      el("button", { class: "primary", type: "submit", "data-testid": "wrapup-submit" }, "Done"));
+      el("h3", { text: "Wrap-up" }), tab.wrapLeft,
+      el("label", {}, "Disposition (required)", disp),
+      el("label", {}, "Notes", notes), done);
+    disp.addEventListener("change", () => { done.disabled = !disp.value; });
+    // the contact's queue's list (the queue whose wrap-up it is), with nothing chosen yet
+    tab.setDispositions = (list) => {
+      if (tab.dispositions && tab.dispositions.join() === list.join()) return;
+      tab.dispositions = list;
+      disp.replaceChildren(el("option", { value: "", text: "Choose a disposition…" }),
+        ...list.map((d) => el("option", { value: d, text: d })));
+      done.disabled = true;
+    };
+    tab.disp = disp;
     tab.wrap.addEventListener("submit", (ev) => {
       ev.preventDefault();
+      if (!disp.value) { flash("Choose a disposition first."); disp.focus(); return; }
       const body = { disposition: disp.value };
       if (notes.value.trim()) body.notes = notes.value.trim();
       act(async () => {
@@ -200,10 +307,11 @@
     });
     tab.card = el("aside", { class: "customer-card", "data-testid": "customer-card" }, el("p", { class: "muted", text: "Loading customer…" }));
     tab.cases = makeCaseForm(tab);
+    tab.notes = makeNotes(tab);
     tab.pane = el("div", { class: "grid2", hidden: true, "data-contact": cid },
-      el("div", {}, tab.transcript, tab.compose, tab.result,
+      el("div", { class: "work" }, tab.transcript, tab.compose, tab.result,
         el("div", { class: "row" }, tab.hangup, tab.transfer.open, tab.cases.open), tab.transfer.panel,
-        tab.cases.form, tab.cases.status, tab.wrap),
+        tab.cases.form, tab.cases.status, tab.wrap, tab.notes.section),
       tab.card);
     ui.tabbar.append(tab.button);
     ui.panes.append(tab.pane);
@@ -269,6 +377,34 @@
     };
     tab.compose.append(a.open, a.panel);
     return a;
+  }
+
+  // Private notes on the contact: for agents only (never sent to the customer), kept with the
+  // contact and shown on the customer's later contacts; written while talking or in wrap-up.
+  function makeNotes(tab) {
+    const n = {};
+    n.list = el("ul", { class: "history", "data-testid": "private-notes" });
+    const text = el("textarea", { id: `note-${tab.cid}`, rows: 2, maxlength: 2000, "data-testid": "private-note-text" });
+    n.section = el("form", { class: "card stack notes" },
+      el("h3", { text: "Private notes" }), n.list,
+      el("label", { for: `note-${tab.cid}` }, "Note for agents only (the customer never sees it)"), text,
+      el("button", { type: "submit", "data-testid": "private-note-add" }, "Add note"));
+    n.show = (notes) => n.list.replaceChildren(...notes.map(noteLine));
+    n.section.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (!text.value.trim()) { text.focus(); return; }
+      act(async () => {
+        const note = await api("POST", `/api/agent/contacts/${enc(tab.cid)}/notes`, { text: text.value.trim() });
+        n.list.append(noteLine(note));
+        text.value = "";
+      });
+    });
+    return n;
+  }
+
+  function noteLine(n) {
+    return el("li", { "data-testid": "private-note" },
+      el("strong", { text: n.agent_name || n.agent_id }), ` · ${new Date(n.at * 1000).toLocaleString()}: `, n.text);
   }
 
   // "Open case": a complaint case from this contact (its customer verified), with the categories
@@ -359,7 +495,23 @@
     return t;
   }
 
+  // The wrap-up's countdown: from the server's seconds left (the core ends it by itself at 0).
+  function startWrap(tab, wrap) {
+    clearInterval(tab.wrapTimer);
+    if (!wrap) return;
+    tab.setDispositions(wrap.dispositions);
+    const until = performance.now() + wrap.seconds_left * 1000;
+    const tick = () => {
+      const left = Math.max(0, (until - performance.now()) / 1000);
+      tab.wrapLeft.textContent = `Wrap-up ends in ${clock(Math.ceil(left))} (of ${clock(wrap.seconds)})`;
+      tab.wrapLeft.classList.toggle("low", left <= 10);
+    };
+    tick();
+    tab.wrapTimer = setInterval(tick, 250);
+  }
+
   function setTabState(tab, state) {
+    const started = state === "wrap_up" && tab.state !== "wrap_up";
     tab.state = state;
     const wrap = state === "wrap_up";
     const consult = state === "consult";
@@ -373,6 +525,9 @@
     tab.result.hidden = !(state === "active" && tab.callback && tab.callback.dialled_by === "agent" && tab.callback.status !== "connected");
     tab.button.classList.toggle("wrap", wrap);
     tab.button.classList.toggle("consult", consult);
+    tab.notes.section.hidden = consult;
+    const writing = document.activeElement && document.activeElement.tagName === "TEXTAREA";
+    if (started && active === tab.cid && !writing) tab.disp.focus();  // not while a note is typed
   }
 
   function selectTab(cid) {
@@ -386,6 +541,7 @@
   function closeTab(cid) {
     const tab = tabs.get(cid);
     if (!tab) return;
+    clearInterval(tab.wrapTimer);
     tab.button.remove();
     tab.pane.remove();
     tabs.delete(cid);
@@ -417,6 +573,9 @@
     }
     tab.channel = pop.channel;
     tab.callback = pop.callback;
+    if (!tab.dispositions || !tab.dispositions.length) tab.setDispositions(pop.dispositions);
+    if (pop.wrap_up) startWrap(tab, pop.wrap_up);
+    tab.notes.show(pop.private_notes);
     const c = pop.customer;
     tab.button.textContent = (c.name || tab.cid) + (pop.channel === "voice" ? " ☎" : "");
     // Only an identity the site signed is verified; anything else is what the customer typed.
@@ -424,7 +583,7 @@
       : c.claimed_customer_id ? `Not verified: says they are customer ${c.claimed_customer_id}` : "Not verified";
     const rows = [["Name", c.verified ? c.name : `${c.name || "unknown"} (as typed)`], ["Tier", c.tier],
       ["Customer id", c.customer_id || (c.claimed_customer_id ? `${c.claimed_customer_id} (claimed, not verified)` : "not identified")],
-      ["Topic", pop.topic || "–"], ["Queue", pop.queue], ["Waited", fmtSeconds(pop.wait_seconds)]];
+      ["Topic", pop.topic || "–"], ["Queue", pop.queue_name || pop.queue], ["Waited", fmtSeconds(pop.wait_seconds)]];
     if (c.email) rows.push(["E-mail", c.email]);
     if (c.phone) rows.push(["Phone", c.phone]);
     if (pop.callback) rows.push(["Call back to", pop.callback.number], ["Attempt", `${pop.callback.attempt} of ${pop.callback.max_attempts}`]);
@@ -432,14 +591,16 @@
     for (const [k, v] of rows) dl.append(el("dt", { text: k }), el("dd", { text: v }));
     const earlier = el("ul", { class: "history", "data-testid": "earlier-segments" },
       ...pop.earlier_segments.map((s) => el("li", {},
-        `${s.agent_id || "–"} · ${s.queue} · ${s.end || "?"}${s.to_queue ? " → " + (s.to_agent || s.to_queue) : ""}`,
+        `${s.agent_name || "–"} · ${s.queue_name} · ${s.end || "?"}${s.to_queue ? " → " + (s.to_agent_name || s.to_queue_name) : ""}`,
         s.note ? el("blockquote", { "data-testid": "transfer-note-shown", text: s.note }) : null)));
     const history = el("ul", { class: "history", "data-testid": "customer-history" },
-      ...c.last_contacts.map((h) => el("li", {},
-        `${new Date(h.arrived * 1000).toLocaleString()} · ${h.channel} · ${h.queue} · ${h.outcome || "?"}${h.disposition ? " · " + h.disposition : ""}`)));
+      ...c.last_contacts.map((h) => historyLine(tab, h)));
     const cases = pop.open_cases || [];
     // (the DOM's replaceChildren writes a null as the text "null": only nodes go in)
-    tab.card.replaceChildren(...[el("h3", { "data-testid": "customer-name", text: c.name || "Customer" }),
+    tab.card.replaceChildren(...[el("div", { class: "row" },
+        el("h3", { "data-testid": "customer-name", text: c.name || "Customer" }),
+        el("span", { class: c.verified ? "badge verified" : "badge unverified", "data-testid": "customer-verified",
+          text: c.verified ? "verified" : "unverified" })),
       el("p", { class: c.verified ? "state-badge" : "state-badge error", "data-testid": "customer-identity", text: identity }), dl,
       cases.length ? el("h4", { text: `Open cases (${cases.length})` }) : null,
       cases.length ? el("ul", { class: "history", "data-testid": "open-cases" }, ...cases.map(caseLine)) : null,
@@ -449,6 +610,55 @@
     for (const ln of pop.transcript) addLine(tab, ln.sender, ln.text, ln.at);
     setTabState(tab, tab.state);
     if (pop.channel === "chat") tab.answers.load();
+    if (pop.channel === "task") showTask(tab);
+  }
+
+  // A case's follow-up task routed as work: its case, what to do and when it was due; "Done"
+  // marks it done and ends the contact (wrap-up follows). A task is never hung up.
+  async function showTask(tab) {
+    const t = await act(() => api("GET", `/api/agent/contacts/${enc(tab.cid)}/task`));
+    if (!t) return;
+    tab.hangup.hidden = true;
+    tab.transfer.open.hidden = true;
+    tab.button.textContent = `Case #${t.case_id} task`;
+    const done = el("button", { class: "primary", "data-testid": "task-done", hidden: tab.state !== "active",
+      onclick: () => act(async () => { await api("POST", `/api/agent/contacts/${enc(tab.cid)}/task/done`); done.hidden = true; }) }, "Done");
+    tab.card.replaceChildren(el("h3", { "data-testid": "task-case", text: `Case #${t.case_id} · ${t.category_name}` }),
+      el("p", { "data-testid": "task-title", text: t.title || "(no text)" }),
+      el("dl", {}, el("dt", { text: "Due" }), el("dd", { "data-testid": "task-due", text: new Date(t.due * 1000).toLocaleString() }),
+        el("dt", { text: "Severity" }), el("dd", { text: t.severity }), el("dt", { text: "Case" }), el("dd", { text: `${t.status}, owner ${t.owner}` })),
+      done);
+  }
+
+  // A past contact of the verified customer: when, how, where, who, how it ended, the CSAT score,
+  // the wrap-up and private notes, and its transcript on demand.
+  function historyLine(tab, h) {
+    const parts = [new Date(h.arrived * 1000).toLocaleString(), h.channel, h.queue_name || h.queue,
+      h.agent_name || "no agent", h.outcome || "?"];
+    if (h.disposition) parts.push(h.disposition);
+    if (h.csat !== null && h.csat !== undefined) parts.push(`CSAT ${h.csat}/5`);
+    const li = el("li", { "data-testid": "history-line", "data-contact": h.contact_id }, parts.join(" · "));
+    if (h.wrap_up_notes) li.append(el("blockquote", { "data-testid": "history-notes", text: h.wrap_up_notes }));
+    for (const n of h.private_notes) li.append(el("blockquote", { class: "private", "data-testid": "history-private-note" }, el("strong", { text: `${n.agent_name || n.agent_id}: ` }), n.text));
+    if (h.transcript) {
+      const lines = el("ul", { class: "transcript past", hidden: true, "data-testid": "history-transcript" });
+      const link = el("a", { href: `/api/agent/contacts/${enc(h.contact_id)}/transcript`, "aria-expanded": "false",
+        "data-testid": "history-transcript-link" }, "Transcript");
+      link.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        const show = lines.hidden;
+        link.setAttribute("aria-expanded", String(show));
+        if (!show) { lines.hidden = true; return; }
+        act(async () => {
+          const t = await api("GET", link.getAttribute("href"));
+          lines.replaceChildren(...(t.transcript.length ? t.transcript.map((ln) => el("li", { class: ln.sender, text: ln.text }))
+            : [el("li", { class: "system", text: "No lines." })]));
+          lines.hidden = false;
+        });
+      });
+      li.append(" · ", link, lines);
+    }
+    return li;
   }
 
   // -- call backs ----------------------------------------------------------------------------
@@ -492,12 +702,13 @@
   // -- live frames ---------------------------------------------------------------------------
 
   function onSnapshot(s) {
-    setBadge(s.state.state, s.state.reason);
+    setBadge(s.state.state, s.state.reason, s.state.since_seconds);
     const held = new Set();
     for (const c of s.contacts) {
       if (c.state === "offered" && !c.consult) continue;
       held.add(c.contact_id);
-      openTab(c.contact_id, c.consult ? "consult" : c.state, false);
+      const tab = openTab(c.contact_id, c.consult ? "consult" : c.state, false);
+      if (c.wrap_up) startWrap(tab, c.wrap_up);
     }
     for (const cid of [...tabs.keys()]) if (!held.has(cid)) closeTab(cid);
     if (s.offer) showOffer(s.offer); else hideOffer();
@@ -507,7 +718,7 @@
     const tab = f.contact_id ? tabs.get(f.contact_id) : null;
     switch (f.type) {
       case "snapshot": onSnapshot(f); break;
-      case "state": setBadge(f.state, f.reason); break;
+      case "state": setBadge(f.state, f.reason, f.since_seconds); break;
       case "offer": showOffer(f); break;
       case "offer_withdrawn":
         if (offer && offer.contact_id === f.contact_id) {
@@ -527,6 +738,7 @@
         break;
       case "completed": case "handed_off":
         if (tab) {
+          startWrap(tab, f.wrap_up);
           setTabState(tab, "wrap_up");
           if (f.type === "handed_off" && f.to_queue) addLine(tab, "system", `Transferred to ${f.to_agent || f.to_queue}.`, null);
         }
@@ -561,6 +773,9 @@
     }
     build();
     setBadge("offline", null);
+    document.addEventListener("keydown", onShortcut);
+    for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, wakeAudio);
+    setInterval(tickState, 250);
     socket("/api/agent/ws", onFrame, (st) => { if (st === "closed") flash("Connection lost, reconnecting…"); else flash(""); });
     api("GET", "/api/agent/quick-connect?channel=voice").then((qc) => ui.callbacks.setQueues(qc.queues)).catch(() => {});
     ui.callbacks.refresh().catch(() => {});
