@@ -44,9 +44,15 @@ def _check_config(args: argparse.Namespace) -> int:
             load_bus_settings(args.config_dir)
         except ConfigError as err:
             issues += err.issues
-        if center is not None:  # answers name queues
+        if center is not None:  # answers name queues, and so do mailboxes
             try:
                 load_answers(args.config_dir, center)
+            except ConfigError as err:
+                issues += err.issues
+            from contactcenter.mail.settings import load_mail_settings
+
+            try:
+                load_mail_settings(args.config_dir, center)
             except ConfigError as err:
                 issues += err.issues
         try:
@@ -97,6 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
         answers = load_answers(args.config, center)
         cases = load_cases(args.config, _channels(center))
         edges += _with_bus(args.config)
+        edges += _with_mail(args.config, center)
     except ConfigError as err:
         print(str(err), file=sys.stderr)
         return 1
@@ -221,6 +228,33 @@ def _with_bus(config_dir: Path) -> list[EdgePlan]:
         f"topics cc/v1/{settings.site}/..."
     )
     return [EdgePlan(bus_edge, summary=summary)]
+
+
+def _with_mail(config_dir: Path, center: Center) -> list[EdgePlan]:
+    """When ``<config>/mail.yaml`` enables it, the site reads its mailboxes (IMAP) and sends
+    answers (SMTP): the e-mail channel."""
+    from contactcenter.api.serve import EdgePlan
+    from contactcenter.mail.settings import load_mail_settings
+
+    settings = load_mail_settings(config_dir, center)
+    if not settings.enabled:
+        return []
+
+    def mail_edge(site: Site) -> Edge:
+        from contactcenter.mail.edge import MailEdge
+        from contactcenter.mail.metrics import MailCollector
+        from contactcenter.metrics import Metrics
+
+        edge = MailEdge(site.serve_mail(settings), settings)
+        if isinstance(site.engine.metrics, Metrics):
+            site.engine.metrics.registry.register(MailCollector(edge))
+        return edge
+
+    boxes = ", ".join(f"{m.address} -> {m.queue}" for m in settings.mailboxes)
+    smtp = settings.smtp
+    assert smtp is not None  # (an enabled mail edge has one)
+    summary = f"e-mail: {boxes}; answers via {smtp.host}:{smtp.port}"
+    return [EdgePlan(mail_edge, summary=summary)]
 
 
 def _user_set(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from contactcenter.api import (
     customers,
     erasure,
     fcr,
+    mail,
     supervisors,
     surveys,
 )
@@ -191,6 +192,7 @@ def all_routes() -> list[Route]:
         *fcr.ROUTES,
         *assessment.ROUTES,
         *cases.ROUTES,
+        *mail.ROUTES,
         *OPS,
         *_pages(),
     ]

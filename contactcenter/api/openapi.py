@@ -19,7 +19,7 @@ from contactcenter.api.schemas import ErrorBody
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Access = Literal["public", "user", "agent", "supervisor", "admin"]
-Kind = Literal["json", "websocket", "html", "text", "asset"]
+Kind = Literal["json", "websocket", "html", "text", "asset", "download"]
 AuditBy = Literal["route", "handler", "record"]
 
 COOKIE = "cc_session"
@@ -176,6 +176,11 @@ def build_openapi(
         elif r.kind == "asset":
             responses["200"] = {"description": "A static file (script, style sheet)"}
             responses["404"] = _error("No such file")
+        elif r.kind == "download":
+            responses["200"] = {
+                "description": "A file to save (Content-Disposition: attachment)",
+                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            }
         else:
             responses["200"] = {
                 "description": "Plain text",

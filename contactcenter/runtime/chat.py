@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from functools import partial
 
-from contactcenter.agents import SlotState
 from contactcenter.events import (
     ContactAbandoned,
     ContactAnswered,
@@ -28,7 +27,7 @@ from contactcenter.routing import ContactState, InvalidInput, RoutingError
 from contactcenter.runtime.callbacks import CallbackService, Origin
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Forbidden, Refused
-from contactcenter.runtime.intake import NewContact, queue_contact
+from contactcenter.runtime.intake import NewContact, hand_back, queue_again, queue_contact
 from contactcenter.runtime.ports import ContactStore
 from contactcenter.runtime.transcripts import ChatLine, TranscriptWriter
 from contactcenter.store.records import OpenContact
@@ -99,7 +98,9 @@ class ChatService:
                 self.resumable[oc.contact_id] = oc
                 self.agents[oc.contact_id] = oc.agent_id
             else:
-                await self._queue_again(oc, oc.segment + 1 if oc.segment_ended else oc.segment)
+                await queue_again(
+                    self.engine, oc, oc.segment + 1 if oc.segment_ended else oc.segment
+                )
         if restored:
             log.info(
                 "restored %d chat(s), %d waiting for their agent",
@@ -107,21 +108,6 @@ class ChatService:
                 len(self.resumable),
             )
         self.transcripts.start()
-
-    async def _queue_again(self, oc: OpenContact, segment: int) -> None:
-        """Queue a chat in its place (its original arrival)."""
-        engine = self.engine
-        await engine.submit(
-            partial(
-                engine.router.contact_arrived,
-                contact_id=oc.contact_id,
-                queue=oc.queue,
-                tier=oc.tier if oc.tier in engine.center.tiers else None,
-                customer_id=oc.customer_id if oc.verified else None,
-                arrived_at=engine.now() - max(0.0, engine.wall() - oc.arrived_wall),
-                segment=segment,
-            )
-        )
 
     async def agent_returned(self, agent_id: str) -> None:
         """The agent is back after a restart: the chats it was answering are its again."""
@@ -143,7 +129,7 @@ class ChatService:
                 )
             except RoutingError as e:  # no room for it now: it goes back to its queue
                 log.info("chat %s not resumed with %s (%s): queued", oc.contact_id, agent_id, e)
-                await self._queue_again(oc, oc.segment + 1)
+                await queue_again(self.engine, oc, oc.segment + 1)
 
     async def agent_lost(self, agent_id: str) -> None:
         """The agent is gone: its chats go back to the head of their queues (their place), and
@@ -151,25 +137,8 @@ class ChatService:
         for oc in [oc for oc in self.resumable.values() if oc.agent_id == agent_id]:
             del self.resumable[oc.contact_id]
             self.agents.pop(oc.contact_id, None)
-            await self._queue_again(oc, oc.segment + 1)
-        router = self.engine.router
-        held = [
-            cid
-            for cid, (channel, _) in router.agent(agent_id).slots.items()
-            if channel == "chat" and router.contacts.get(cid) is not None
-        ]
-        for cid in held:
-            view = router.contact(cid)
-            if view.agent == agent_id and view.state is ContactState.ACTIVE:
-                await self.engine.submit(
-                    partial(router.hand_off, contact_id=cid, to_queue=view.queue)
-                )
-        for cid, (channel, state) in list(router.agent(agent_id).slots.items()):
-            if channel == "chat" and state is SlotState.WRAP_UP:  # nobody is there to do it
-                await self.engine.submit(
-                    partial(router.wrap_up_done, contact_id=cid, disposition=None,
-                            agent_id=agent_id)
-                )  # fmt: skip
+            await queue_again(self.engine, oc, oc.segment + 1)
+        await hand_back(self.engine, agent_id, "chat")
 
     async def stop(self) -> None:
         await self.transcripts.stop()

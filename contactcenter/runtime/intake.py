@@ -10,9 +10,13 @@ whatever an IVR or a web page said.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
+from contactcenter.agents import SlotState
+from contactcenter.routing import ContactState
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.ports import ContactStore
+from contactcenter.store.records import OpenContact
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +63,39 @@ async def queue_contact(engine: Engine, store: ContactStore, new: NewContact) ->
             preferred_agent=preferred,
         )
     )
+
+
+async def queue_again(engine: Engine, oc: OpenContact, segment: int) -> None:
+    """Queue a contact a restart found open in its place (its original arrival); only a
+    verified customer drives routing."""
+    await engine.submit(
+        partial(
+            engine.router.contact_arrived,
+            contact_id=oc.contact_id,
+            queue=oc.queue,
+            tier=oc.tier if oc.tier in engine.center.tiers else None,
+            customer_id=oc.customer_id if oc.verified else None,
+            arrived_at=engine.now() - max(0.0, engine.wall() - oc.arrived_wall),
+            segment=segment,
+        )
+    )
+
+
+async def hand_back(engine: Engine, agent_id: str, channel: str) -> None:
+    """The agent is gone: its ``channel`` contacts in conversation go back to their queues
+    (their place), and its wrap-ups of them end (nobody is there to do them)."""
+    router = engine.router
+    held = [
+        cid
+        for cid, (ch, _) in router.agent(agent_id).slots.items()
+        if ch == channel and router.contacts.get(cid) is not None
+    ]
+    for cid in held:
+        view = router.contact(cid)
+        if view.agent == agent_id and view.state is ContactState.ACTIVE:
+            await engine.submit(partial(router.hand_off, contact_id=cid, to_queue=view.queue))
+    for cid, (ch, state) in list(router.agent(agent_id).slots.items()):
+        if ch == channel and state is SlotState.WRAP_UP:
+            await engine.submit(
+                partial(router.wrap_up_done, contact_id=cid, disposition=None, agent_id=agent_id)
+            )

@@ -21,6 +21,7 @@ from typing import Any
 from contactcenter.cases import CasePolicy
 from contactcenter.config import Center
 from contactcenter.ivr.loader import flows_of
+from contactcenter.mail.settings import MailSettings
 from contactcenter.runtime.agents import AgentDesk
 from contactcenter.runtime.callbacks import CallbackService
 from contactcenter.runtime.case_tasks import CaseTasks
@@ -29,6 +30,7 @@ from contactcenter.runtime.chat_front_door import ChatFrontDoor
 from contactcenter.runtime.desktops import Desktops
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.liveness import Liveness
+from contactcenter.runtime.mail import MailService
 from contactcenter.runtime.ports import Edge, MetricsLike
 from contactcenter.runtime.supervision import Supervision
 from contactcenter.runtime.surveys import Surveys
@@ -94,8 +96,17 @@ class Site:
             grace_seconds=self.settings.agent_grace_seconds,
             restart_grace_seconds=self.settings.restart_grace_seconds,
         )
+        self.mail: MailService | None = None
+        """The e-mail threads, when the site has a mail edge (``serve_mail``)."""
         self.edges: list[Edge] = []
         self._started: list[Edge] = []
+
+    def serve_mail(self, settings: MailSettings) -> MailService:
+        """Take e-mail contacts (before ``start``); the mail edge starts the service, so the
+        e-mail contacts a stop cut are queued again just before new mail is read."""
+        self.mail = MailService(self.engine, self.store, settings)
+        self.agents.handle("email", self.mail)
+        return self.mail
 
     def add_edge(self, edge: Edge) -> None:
         """Run ``edge`` with the site (before ``start``)."""

@@ -42,6 +42,9 @@ SEALED: Mapping[str, tuple[str, ...]] = {
     "case_notes": ("text",),
     "case_tasks": ("title",),
     "contact_notes": ("text",),
+    "mail_threads": ("customer_address", "subject"),
+    "mails": ("sender", "recipients", "subject", "text", "html"),
+    "mail_attachments": ("filename", "data"),
 }
 """The personal columns, sealed at rest (everything else stays clear: ids, queues, times,
 states, codes; an audit entry's detail holds ids and codes, never personal values)."""

@@ -406,6 +406,56 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE cases ADD COLUMN acknowledge_breached_wall REAL",
         "ALTER TABLE cases ADD COLUMN resolve_breached_wall REAL",
     ),
+    # 12: e-mail threads (store/mail.py): a thread per conversation with its reference, its
+    # mails in and out (the outbox: not yet sent) with attachments; a Message-ID is stored
+    # once. Addresses, subjects, bodies and attachments are personal (sealed).
+    (
+        """CREATE TABLE mail_threads (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            reference TEXT NOT NULL UNIQUE,
+            mailbox TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            customer_id TEXT,
+            customer_address TEXT,
+            subject TEXT,
+            contact_id TEXT NOT NULL,
+            opened_wall REAL NOT NULL,
+            closed_wall REAL
+        ) STRICT""",
+        "CREATE INDEX mail_threads_contact ON mail_threads (contact_id)",
+        """CREATE TABLE mails (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            thread_id INTEGER NOT NULL REFERENCES mail_threads (id) ON DELETE CASCADE,
+            contact_id TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            in_reply_to TEXT,
+            refs TEXT,
+            sender TEXT,
+            recipients TEXT,
+            subject TEXT,
+            text TEXT,
+            html TEXT,
+            automatic TEXT,
+            defects TEXT,
+            agent_id TEXT,
+            uidvalidity INTEGER,
+            uid INTEGER,
+            wall_time REAL NOT NULL,
+            sent_wall REAL
+        ) STRICT""",
+        "CREATE INDEX mails_thread ON mails (thread_id, id)",
+        "CREATE INDEX mails_outbox ON mails (id) WHERE direction != 'in' AND sent_wall IS NULL",
+        """CREATE TABLE mail_attachments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            mail_id INTEGER NOT NULL REFERENCES mails (id) ON DELETE CASCADE,
+            filename TEXT,
+            content_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data TEXT
+        ) STRICT""",
+        "CREATE INDEX mail_attachments_mail ON mail_attachments (mail_id, id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,6 +23,10 @@ from tests.api.signing import signed
 
 NOTES = "customer prefers e-mail, lives at Hafenstrasse 3"
 
+MAIL_EDGE_ROUTES = {("POST", "/api/agent/contacts/{id}/mail/answer")}
+"""Need a site with the mail edge: driven, and their entries checked, by
+tests/mail/test_serve_mail.py."""
+
 
 def change_routes() -> dict[tuple[str, str], Route]:
     return {
@@ -181,5 +185,5 @@ async def test_every_change_route_leaves_an_entry(api: Api) -> None:
     # agents leave routing; a user logs out
     await s.change("POST", "/api/agent/logout", "a05", target="a05")
     await s.change("POST", "/api/logout", "sup", target="sup")
-    missing = set(s.routes) - s.driven
+    missing = set(s.routes) - s.driven - MAIL_EDGE_ROUTES
     assert not missing, f"change routes not driven (and so not shown audited): {missing}"

@@ -27,6 +27,9 @@ from tests.api.conftest import Api, frame
 NAME, PHONE, EMAIL, CUSTOMER = "Jan Novak", "+4930555010008", "jan.novak@example.com", "C1008"
 SECRET = "my router serial is XK-4471"
 MARKERS = (NAME, PHONE, EMAIL, CUSTOMER, SECRET)
+MAIL_EDGE_READS = {"/api/agent/contacts/{id}/mail"}
+"""Need a site with the mail edge: their audited reads are checked by
+tests/mail/test_serve_mail.py."""
 ROLE_USER = {"agent": "a05", "supervisor": "sup", "user": "a05", "admin": "root"}
 
 
@@ -86,6 +89,8 @@ async def test_every_route_showing_customer_data_is_an_audited_read(api: Api) ->
     walked, reads = 0, 0
     for route in all_routes():
         if route.method != "GET" or route.kind != "json" or route.access == "public":
+            continue
+        if route.path in MAIL_EDGE_READS:
             continue
         user = ROLE_USER[route.access]
         if kind(route.path) == "customer":  # an agent only while it handles them (verified)

@@ -35,6 +35,9 @@ TABLES = {
     "unanswered_surveys",
     "contact_notes",
     "rejected_offers",
+    "mail_threads",
+    "mails",
+    "mail_attachments",
 }
 
 
