@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from contactcenter.events import CaseEvent
 from contactcenter.routing import ContactState
 from contactcenter.store.cases import case as stored_case
 from tests.api.conftest import Api, frame
@@ -57,6 +58,8 @@ async def test_a_due_task_rings_its_owner_and_done_ends_it_with_wrap_up(api: Api
 async def test_escalation_makes_a_supervisor_the_owner_and_supervisors_see_counts(
     api: Api,
 ) -> None:
+    seen: list[CaseEvent] = []
+    api.site.case_tasks.listen(seen.append)
     _, case = await opened(api)
     base = f"/api/cases/{case['id']}"
     status, data = await api.call("POST", f"{base}/escalate", "a05", {"to": "a06"})
@@ -79,6 +82,10 @@ async def test_escalation_makes_a_supervisor_the_owner_and_supervisors_see_count
     status, data = await api.call("PUT", f"{base}/owner", "sup", {"owner": "nobody"})
     assert (status, data["error"]["code"]) == (422, "unknown_user")
     assert (await api.call("PUT", f"{base}/owner", "a12", {"owner": "a12"}))[0] == 403
+    assert [(type(e).__name__, getattr(e, "owner", None)) for e in seen] == [
+        ("CaseOpened", "a05"), ("CaseOwnerChanged", "sup"), ("CaseEscalated", "sup"),
+        ("CaseOwnerChanged", "a06"),
+    ]  # fmt: skip
 
 
 async def test_a_task_whose_owner_is_no_agent_goes_to_the_team_at_once(api: Api) -> None:

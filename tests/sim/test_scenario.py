@@ -23,7 +23,9 @@ def test_example_planning_scenario_loads() -> None:
     assert fc.label(0) == "07:00" and fc.label(fc.intervals - 1) == "20:30"
     assert 95_000 <= fc.contacts.sum() <= 105_000
     assert set(model.center.queues) <= set(fc.queues)
-    assert (fc.contacts > 0).all()  # every queue has traffic all day
+    forecast = [j for j, q in enumerate(fc.queues) if q != "case_tasks"]
+    assert (fc.contacts[:, forecast] > 0).all()  # every queue forecast has traffic all day
+    assert fc.contacts[:, fc.queues.index("case_tasks")].sum() == 0  # tasks: none unless given
     assert model.staffing is not None
     sizes = {g.name: len(g.agents) for g in model.groups}
     for j, g in enumerate(model.staffing.groups):
