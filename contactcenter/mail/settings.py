@@ -169,18 +169,25 @@ def load_mail_settings(config_dir: str | Path, center: Center | None = None) -> 
     )
     if not settings.enabled:
         return settings
-    for i, m in enumerate(settings.mailboxes):
-        m.imap.check_password(f"mail.mailboxes.{i}.imap", fail)
+    issues: list[ConfigIssue] = []
+    checks: list[tuple[str, Server]] = [
+        (f"mail.mailboxes.{i}.imap", m.imap) for i, m in enumerate(settings.mailboxes)
+    ]
     if settings.smtp is not None:
-        settings.smtp.check_password("mail.smtp", fail)
+        checks.append(("mail.smtp", settings.smtp))
+    for key, server in checks:
+        try:
+            server.check_password(key, fail)
+        except ConfigError as e:
+            issues += e.issues
     if center is not None:
-        issues = [
+        issues += [
             ConfigIssue(str(base / FILE), key, problem)
             for key, queue in _queues(settings)
             if (problem := _not_an_email_queue(center, queue)) is not None
         ]
-        if issues:
-            raise ConfigError(issues)
+    if issues:
+        raise ConfigError(issues)
     return settings
 
 

@@ -11,6 +11,8 @@ and the call backs.
   changed, not since log-in), contacts held, contacts handled and occupancy (the agent model's:
   busy / (busy + available idle), as the metrics and the planner define it).
 * The contacts waiting, in the order each queue serves them.
+* What keeps the site from serving fully (a mailbox or mail server out, the store refusing
+  writes, ...): the ``/healthz`` problems.
 
 "Today" is since midnight in the center's time zone, kept across restarts (``today.py``).
 """
@@ -18,6 +20,7 @@ and the call backs.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from contactcenter.events import AgentActivity, AgentStateChanged, Event
@@ -31,9 +34,17 @@ _ON_CONTACT = (AgentActivity.RINGING, AgentActivity.BUSY)
 
 
 class Wallboard:
-    def __init__(self, engine: Engine, callbacks: CallbackService) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        callbacks: CallbackService,
+        problems: Callable[[], list[str]] = list,
+    ) -> None:
+        """``problems``: what keeps the site from serving fully (a mailbox, the store, the
+        bus), shown on the board as ``/healthz`` says it."""
         self.engine = engine
         self.callbacks = callbacks
+        self.problems = problems
         self.started_wall = engine.wall()
         self._changed_at: dict[str, float] = {}
         """Agent id -> when its activity last changed (the core's clock)."""
@@ -141,4 +152,5 @@ class Wallboard:
             "agents": [row for row in self.agents() if row["state"] != "offline"],
             "waiting": self.waiting(WAITING_SHOWN),
             "waiting_shown_per_queue": WAITING_SHOWN,
+            "problems": self.problems(),
         }
