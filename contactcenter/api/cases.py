@@ -507,7 +507,7 @@ async def task_card(request: web.Request) -> web.Response:
     work = await task_work(ctx.store, cid)
     if work is None:
         raise ApiError(404, "not_a_task", "the contact routes no task")
-    shown(request, target=str(work.case_id), customer=work.customer_id, task=work.task_id)
+    shown(request, target=cid, case=work.case_id, customer=work.customer_id, task=work.task_id)
     return web.json_response(
         {"contact_id": cid, "case_id": work.case_id, "task_id": work.task_id,
          "title": work.title, "due": work.due_wall, "done": work.done_wall,
@@ -521,7 +521,7 @@ async def task_done(request: web.Request) -> web.Response:
     """Done: the task is marked done and the contact ends (its wrap-up starts)."""
     ctx, aid, cid = request.app[CTX], agent_of(request), _contact_id(request)
     case_id = await ctx.site.case_tasks.done(aid, cid, principal(request).username)
-    shown(request, target=str(case_id), contact=cid)
+    shown(request, target=cid, case=case_id)
     await count_cases(ctx)
     return web.json_response({"ok": True, "case_id": case_id})
 

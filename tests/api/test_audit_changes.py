@@ -157,6 +157,20 @@ async def test_every_change_route_leaves_an_entry(api: Api) -> None:
     await s.change("POST", "/api/cases/{id}/tasks/{task}/done", agent, target=cid, id=cid,
                    task=str(task["tasks"][0]["id"]))  # fmt: skip
     await s.change("POST", "/api/cases/{id}/escalate", agent, target=cid, id=cid)
+    await s.change("PUT", "/api/cases/{id}/owner", "sup", {"owner": "a06"}, target=cid, id=cid)
+    # a task due now is routed to its owner a06: Done marks it done and ends it
+    now = dt.datetime.now(dt.UTC).isoformat()
+    await s.change("POST", "/api/cases/{id}/tasks", "a06", {"title": NOTES, "due_at": now},
+                   target=cid, id=cid)  # fmt: skip
+    router = api.engine.router
+    async with asyncio.timeout(5):
+        while not (tasks := [c.id for c in router.contacts.values() if c.channel == "task"]):
+            await asyncio.sleep(0.02)
+    assert await offered(api, tasks[0]) == "a06"
+    await s.change("POST", f"{contact}/accept", "a06", target=tasks[0], id=tasks[0])
+    await s.change("POST", f"{contact}/task/done", "a06", target=tasks[0], id=tasks[0])
+    await s.change("POST", f"{contact}/wrapup", "a06", {"disposition": "resolved"},
+                   target=tasks[0], id=tasks[0])  # fmt: skip
     await s.change("POST", "/api/cases/{id}/department", "sup", {"department": "legal"},
                    target=cid, id=cid)  # fmt: skip
     await s.change("PUT", "/api/cases/{id}/status", "sup", {"status": "resolved"}, target=cid,

@@ -20,7 +20,7 @@ from contactcenter.api.app import all_routes
 from contactcenter.api.openapi import Route
 from contactcenter.routing import ContactState
 from contactcenter.store import AuditRecord
-from contactcenter.store.cases import open_case
+from contactcenter.store.cases import add_case_task, open_case
 from contactcenter.store.errors import StoreUnavailable
 from tests.api.conftest import Api, frame
 
@@ -68,6 +68,8 @@ def kind(path: str) -> str:
         return "callback"
     if path.startswith("/api/cases/") or path == "/api/supervisor/cases":
         return "case"
+    if path == "/api/agent/contacts/{id}/task":
+        return "task"
     return "customer" if path.startswith("/api/customers/") else "contact"
 
 
@@ -85,7 +87,14 @@ async def test_every_route_showing_customer_data_is_an_audited_read(api: Api) ->
     case = await open_case(api.store, customer_id=CUSTOMER, contact_id=cid, category="billing",
                            severity="high", description=SECRET, owner="a05",
                            wall_time=time.time())  # fmt: skip
-    ids = {"contact": cid, "callback": str(booked["id"]), "case": str(case), "customer": CUSTOMER}
+    await add_case_task(api.store, case, SECRET, time.time(), actor="a05", wall_time=time.time())
+    api.site.case_tasks.wake()  # routed at once: its owner a05 is offered it beside the chat
+    router = api.engine.router
+    await until(lambda: any(c.channel == "task" and c.agent == "a05"
+                            for c in router.contacts.values()))  # fmt: skip
+    task = next(c.id for c in router.contacts.values() if c.channel == "task")
+    ids = {"contact": cid, "callback": str(booked["id"]), "case": str(case), "customer": CUSTOMER,
+           "task": task}  # fmt: skip
     walked, reads = 0, 0
     for route in all_routes():
         if route.method != "GET" or route.kind != "json" or route.access == "public":
