@@ -12,9 +12,10 @@ It writes, for a site to drop into Grafana as they are:
   ``/var/lib/grafana/dashboards/contactcenter``;
 * ``dashboards/contactcenter-wallboard.json``: the real-time wallboard (per queue: waiting,
   oldest wait against the answer threshold, service level today against the goal, ASA,
-  abandon rate, agents by state, call backs pending), refreshed every 10 s;
+  abandon rate, CSAT, agents by state, call backs pending), refreshed every 10 s;
 * ``dashboards/contactcenter-intraday.json``: intraday and history (per interval: service
-  level, offered/answered/abandoned, ASA, AHT, occupancy, transfers; totals over the range).
+  level, offered/answered/abandoned, ASA, AHT, occupancy, transfers, CSAT; totals over the
+  range, with survey answers and the share satisfied).
 
 Both have ``channel`` and ``queue`` variables. "Today" is Grafana's time range from midnight
 (``now/d``; ``$__range``), a calendar day, where the recording rules only know rolling
@@ -81,6 +82,9 @@ MATCH = 'queue=~"$queue",channel=~"$channel"'
 MATCH_QUEUE = 'queue=~"$queue"'
 """For families without a channel label (call backs: voice only)."""
 LEGEND = "{{queue}}"
+CSAT_COLORS = ((None, "red"), (3.0, "orange"), (4.0, "green"))
+"""A mean score below 3 is red, from 4 (satisfied) green."""
+CSAT = "Mean customer survey score (1-5) of the contacts an agent handled last in the queue."
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,14 @@ def wallboard_rows() -> list[tuple[str, list[Panel]]]:
             thresholds=((None, "green"), (ABANDON_SPIKE_RATIO, "red")),
         ),
         stat_panel(
+            "CSAT today",
+            f"{CSAT} Since midnight.",
+            "none",
+            Query(today.csat()),
+            thresholds=CSAT_COLORS,
+            width=12,
+        ),
+        stat_panel(
             "Offered, answered, abandoned today",
             "Contacts since midnight (a transfer counts in the queue that answered it first).",
             "none",
@@ -327,6 +339,19 @@ def intraday_rows() -> list[tuple[str, list[Panel]]]:
             Query(total.transfers(), "{{queue}} by agents"),
             Query(total.moved(), "{{queue}} moved"),
         ),
+        stat_panel("CSAT", CSAT, "none", Query(total.csat()), thresholds=CSAT_COLORS),
+        stat_panel(
+            "Survey answers",
+            "Customer survey answers (scores) given.",
+            "none",
+            Query(total.csat_answers()),
+        ),
+        stat_panel(
+            "Satisfied (4-5)",
+            "Survey answers scoring 4 or 5 / survey answers.",
+            "percentunit",
+            Query(total.csat_satisfied()),
+        ),
     ]
     per_interval = [
         trend_panel(
@@ -367,6 +392,13 @@ def intraday_rows() -> list[tuple[str, list[Panel]]]:
             "none",
             Query(step.transfers(), "{{queue}} by agents"),
             Query(step.moved(), "{{queue}} moved"),
+            interval="$interval",
+        ),
+        trend_panel(
+            "CSAT per interval",
+            f"{CSAT} Per interval, by when the answer was given.",
+            "none",
+            Query(step.csat()),
             interval="$interval",
         ),
     ]

@@ -24,6 +24,9 @@ from typing import Any
 
 import yaml
 
+from contactcenter.kpi import IDLE, OCCUPIED, SATISFIED
+from contactcenter.metrics.prometheus import le_label
+
 WINDOWS: tuple[tuple[str, str | None], ...] = (("5m", None), ("1h", "1m"), ("1d", "1m"))
 """(range, evaluation interval) of each group (None: the global ``evaluation_interval``);
 ``1d`` is the rolling 24 hours ("today")."""
@@ -64,6 +67,9 @@ HEADER = """\
 #   ASA                  = sum of answer waits / answered contacts (seconds)
 #   AHT                  = (talk time + after-contact work) / contacts handled (seconds)
 #   occupancy            = agent time ringing, busy or in wrap-up / time logged in and not away
+#   CSAT                 = sum of survey scores (1-5) / survey answers, per queue and channel
+#                          of the contact's last segment an agent answered
+#   CSAT satisfied       = survey answers scoring 4 or 5 / survey answers
 # Ratios are absent (not 0) while their denominator is 0. Windows: 5m (live), 1h, 1d (rolling
 # 24 hours; Prometheus has no calendar-day range; the dashboards' "today" is Grafana's range
 # from midnight). increase() over a window counts contacts whose event fell in it, so a
@@ -74,8 +80,8 @@ HEADER = """\
 """
 
 BY = "sum by (queue, channel)"
-BUSY_STATES = "ringing|busy|wrap_up"
-PRESENT_STATES = "available|ringing|busy|wrap_up"
+BUSY_STATES = "|".join(OCCUPIED)
+PRESENT_STATES = "|".join((IDLE, *OCCUPIED))
 
 
 def selector(metric: str, match: str = "") -> str:
@@ -167,6 +173,24 @@ class Kpi:
         """Contacts the center moved out of the queue (overflow, max wait, no agents,
         supervisor)."""
         return self.increase("contactcenter_contacts_transferred_out_total")
+
+    def csat(self) -> str:
+        """Mean survey score (``kpi.Csat.average``)."""
+        return ratio(
+            self.increase("contactcenter_survey_score_sum"),
+            self.increase("contactcenter_survey_score_count"),
+        )
+
+    def csat_answers(self) -> str:
+        return self.increase("contactcenter_survey_score_count")
+
+    def csat_satisfied(self) -> str:
+        """Share of answers scoring ``SATISFIED`` or more (``kpi.Csat.satisfied_share``): all
+        answers less those in the bucket of the score below."""
+        below = ",".join(m for m in (self.match, f'le="{le_label(SATISFIED - 1)}"') if m)
+        unsatisfied = f"{BY} (increase({selector('contactcenter_survey_score_bucket', below)}"
+        answers = self.csat_answers()
+        return ratio(f"(\n{_indent(answers)}\n  - {unsatisfied}[{self.window}]))\n)", answers)
 
     def occupancy(self) -> str:
         """All agents' (the metric has no queue label)."""

@@ -13,9 +13,11 @@ The engine is the example center with its IVR (its business hours count) and its
 (whose broker is not there), on a wall clock set to a Wednesday 10:00 in Berlin (open).
 Traffic, through the services the voice edge and the desktop drive: a05 and a06 (sales) log
 in, a06 goes on a break; sales gets 10 calls: 7 answered at once by a05 (the 7th handed on to
-the Spanish line, where nobody is logged in), 3 hang up while a05 is busy; a05 goes on a
-break; a call back for support is booked for a caller who first called 300 s earlier, and
-nobody can take it; then the wall clock jumps 1000 s.
+the Spanish line, where nobody is logged in), 3 hang up while a05 is busy; the first two
+callers score their call 5 and 2 (the site's survey service, as the post-call survey does:
+CSAT 3.5 from 2 answers, half of them satisfied); a05 goes on a break; a call back for
+support is booked for a caller who first called 300 s earlier, and nobody can take it; then
+the wall clock jumps 1000 s.
 So sales: offered 10, answered within 30 s 7, abandoned 3 -> service level 0.7 (goal 0.8),
 abandon rate 0.3; 1 transfer. Handle times, waits and agent-state times are real (short)
 durations: their expected values are computed from the engine's domain events.
@@ -67,9 +69,9 @@ VARIABLES = {
 }
 VOICE = ("vip", "sales", "support", "billing", "complaints", "spanish")
 CHAT = ("sales_chat", "support_chat", "billing_chat")
-QUEUES = (*VOICE, *CHAT, "support_email")
+QUEUES = (*VOICE, *CHAT, "support_email", "case_tasks")
 THRESHOLDS = dict.fromkeys(VOICE, 30.0) | {"vip": 20.0, "complaints": 45.0}
-THRESHOLDS |= dict.fromkeys(CHAT, 10.0) | {"support_email": 86400.0}
+THRESHOLDS |= dict.fromkeys(CHAT, 10.0) | {"support_email": 86400.0, "case_tasks": 3600.0}
 PRESENT = ("available", "ringing", "busy", "wrap_up", "away")
 BUSY = {AgentActivity.RINGING, AgentActivity.BUSY, AgentActivity.WRAP_UP}
 LOGGED_IN = {*BUSY, AgentActivity.AVAILABLE}
@@ -136,6 +138,10 @@ async def play(live: LiveSite) -> Marks:
         await voice.agent_answered("a05", cid)
         await voice.call_ended(cid)
         await desk.wrap_up("a05", cid, "resolved")
+    surveys = site.surveys
+    surveys.settings = surveys.settings.model_copy(update={"channels": ("chat", "voice")})
+    await surveys.answer(calls[0], 5, None)
+    await surveys.answer(calls[1], 2, None)
     last = calls[6]
     arriving = time.monotonic()
     await voice.call_arrived(last, queue="sales", customer_id=CUSTOMERS[6], caller=CALLERS[6])
@@ -147,7 +153,7 @@ async def play(live: LiveSite) -> Marks:
     for cid in calls[7:]:
         assert await voice.call_ended(cid) == "abandoned"
     await site.transfers.to_queue("a05", last, "spanish")
-    await desk.wrap_up("a05", last, "transferred")
+    await desk.wrap_up("a05", last, "follow-up")
     await desk.set_presence("a05", Presence.AWAY, "break")
     booking = time.monotonic()
     booked = await site.callbacks.book(
@@ -304,6 +310,7 @@ def check_wallboard(prom: Prom, at: float, live: LiveSite, marks: Marks, k: Know
     per_minute = {"A": {"sales": 1.0, "support": 0.1}, "B": {"sales": 0.7}, "C": {"sales": 0.3}}
     for ref, expected in per_minute.items():
         assert by("Contacts per minute", ref) == approx(zeros() | expected), ref
+    assert by("CSAT today", "A") == approx({"sales": 3.5})  # others: no answers, absent
     assert checked == set(q), set(q) - checked
     return Seen(oldest, level, asa, abandon)
 
@@ -317,7 +324,7 @@ def check_intraday(prom: Prom, at: float, k: Known) -> None:
         return prom.by(concrete(q[title, ref]), label, at=at)
 
     goal = {q_: 0.8 for q_ in VOICE} | {"vip": 0.9} | {q_: 0.9 for q_ in CHAT}
-    goal |= {"support_email": 0.95}
+    goal |= {"support_email": 0.95, "case_tasks": 0.8}
     for suffix in ("", " per interval"):
         level = by(f"Service level{suffix}", "A")
         assert level == approx({"sales": 0.7, "support": 0.0}), suffix
@@ -336,6 +343,10 @@ def check_intraday(prom: Prom, at: float, k: Known) -> None:
     for title in ("Transfers", "Transfers per interval"):
         assert by(title, "A") == zeros() | {"sales": 1}, title  # handed on by an agent
         assert by(title, "B") == zeros(), title  # nothing moved by the center
+    assert by("CSAT", "A") == approx({"sales": 3.5})
+    assert by("CSAT per interval", "A") == approx({"sales": 3.5})
+    assert by("Survey answers", "A") == zeros() | {"sales": 2}
+    assert by("Satisfied (4-5)", "A") == approx({"sales": 0.5})
     assert checked == set(q), set(q) - checked
 
 
