@@ -16,6 +16,9 @@ Vocabulary (one meaning each):
   input or invalid input); then the node fails over to ``on_failure`` (or hangs up).
 * **schedule**: weekly opening hours plus holidays (``config/ivr/hours.yaml``), evaluated in
   the center's time zone.
+* **post-call survey**: a caller who opted in (a ``survey`` node's yes, or an enqueue node
+  with ``survey: true``) stays on the line when the agent hangs up and scores the call 1-5 by
+  key (the voice edge asks: ``contactcenter/voice/survey.py``).
 """
 
 from __future__ import annotations
@@ -275,18 +278,41 @@ class PlayNode(_Model):
     next: NodeId
 
 
+SURVEY_VARIABLE = "survey"
+"""The variable a survey node sets: ``yes`` (the caller takes the post-call survey) or ``no``."""
+
+
+class SurveyNode(_Model):
+    """Ask the caller whether they take a short survey after the call, then go on to ``next``
+    whatever the answer.
+
+    ``accept`` is the key that says yes; any other key, or none within ``timeout_seconds`` of
+    the prompt's end, is a no (nobody is asked twice). A key may be pressed while the prompt
+    plays. The answer is the ``survey`` variable (``yes`` / ``no``), which the enqueue node
+    reached later reads.
+    """
+
+    type: Literal["survey"]
+    prompt: Prompts
+    accept: Key = "1"
+    timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    next: NodeId
+
+
 class EnqueueNode(_Model):
     """Hand the contact to the routing core: the session ends here.
 
     The tier is ``tier`` if given, else the looked-up ``tier`` variable (else the center's
     default); with ``dedicated_agent`` the looked-up dedicated agent is offered it first.
-    The queue implies the skills required.
+    The queue implies the skills required. The caller takes the post-call survey if they said
+    yes at a survey node, or unasked with ``survey`` (the flow opts everyone queued here in).
     """
 
     type: Literal["enqueue"]
     queue: Identifier
     tier: Identifier | None = None
     dedicated_agent: bool = True
+    survey: bool = False
 
 
 class CallbackNode(_Model):
@@ -327,7 +353,8 @@ Node = Annotated[
     | EnqueueNode
     | CallbackNode
     | TransferNode
-    | HangUpNode,
+    | HangUpNode
+    | SurveyNode,
     Field(discriminator="type"),
 ]
 
@@ -341,6 +368,7 @@ NODE_TYPES: dict[str, type[_Model]] = {
     "callback": CallbackNode,
     "transfer": TransferNode,
     "hangup": HangUpNode,
+    "survey": SurveyNode,
 }
 
 
@@ -360,7 +388,7 @@ def successors(node: Node) -> list[tuple[str, str]]:
         out += [(f"options.{key}.next", opt.next) for key, opt in node.options.items()]
     if isinstance(node, MenuNode | CollectNode) and node.on_failure is not None:
         out.append(("on_failure", node.on_failure))
-    if isinstance(node, CollectNode | PlayNode | CallbackNode):
+    if isinstance(node, CollectNode | PlayNode | CallbackNode | SurveyNode):
         out.append(("next", node.next))
     if isinstance(node, LookupNode):
         out += [("found", node.found), ("not_found", node.not_found)]
@@ -381,7 +409,7 @@ def node_prompts(node: Node) -> list[tuple[str, str]]:
             ("invalid_prompt", node.invalid_prompt),
             ("no_input_prompt", node.no_input_prompt),
         ]
-    elif isinstance(node, PlayNode | TransferNode | HangUpNode):
+    elif isinstance(node, PlayNode | TransferNode | HangUpNode | SurveyNode):
         fields.append(("prompt", node.prompt))
     out: list[tuple[str, str]] = []
     for name, ids in fields:

@@ -25,7 +25,7 @@ Actions, and what the driver owes the session for each:
 ``HangUp(reason)``     final: hang up
 =====================  ==================================================================
 
-Keys may be pressed at any time: while a menu or collect prompt plays they interrupt it
+Keys may be pressed at any time: while a menu, collect or survey prompt plays they interrupt it
 (barge-in); while nothing asks for keys they are dropped. An input the current state does
 not take (``timeout()`` with no timer running, ``prompt_finished()`` with nothing playing, any
 input after a final action) raises ``InvalidInput`` and changes nothing.
@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 from contactcenter.ivr.flow import (
     KEYS,
+    SURVEY_VARIABLE,
     BranchNode,
     CallbackNode,
     CollectNode,
@@ -54,6 +55,7 @@ from contactcenter.ivr.flow import (
     MenuNode,
     Node,
     PlayNode,
+    SurveyNode,
     TransferNode,
     conditions,
 )
@@ -172,13 +174,15 @@ class QueryQueueState:
 
 @dataclass(frozen=True)
 class Enqueue:
-    """Final: queue the contact (``Router.contact_arrived(now, id, queue, tier=..., ...)``)."""
+    """Final: queue the contact (``Router.contact_arrived(now, id, queue, tier=..., ...)``);
+    ``survey``: the caller takes the post-call survey when the agent hangs up."""
 
     queue: str
     tier: str | None = None
     customer_id: str | None = None
     preferred_agent: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict, hash=False)
+    survey: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,9 +236,9 @@ class State(enum.Enum):
     PLAYING = "playing"
     """A prompt of a play, transfer or hang-up node is playing; keys are dropped."""
     PROMPTING = "prompting"
-    """A menu or collect node's prompt is playing; a key interrupts it."""
+    """A menu, collect or survey node's prompt is playing; a key interrupts it."""
     WAITING_FOR_KEYS = "waiting_for_keys"
-    """A menu or collect node waits for keys; the timer runs."""
+    """A menu, collect or survey node waits for keys; the timer runs."""
     LOOKING_UP = "looking_up"
     """Waiting for ``lookup_result``."""
     QUERYING_QUEUE = "querying_queue"
@@ -344,7 +348,10 @@ class Session:
             self._playlist.clear()
             self._state = State.WAITING_FOR_KEYS
         node = self._input_node()
-        if isinstance(node, MenuNode):
+        if isinstance(node, SurveyNode):
+            self._timer_off(out)
+            self._surveyed(node, key == node.accept, out)
+        elif isinstance(node, MenuNode):
             self._timer_off(out)
             option = node.options.get(key)
             if option is None:
@@ -377,7 +384,7 @@ class Session:
         assert self._node is not None
         node = self.flow.nodes[self._node]
         if self._state is State.PROMPTING:
-            assert isinstance(node, MenuNode | CollectNode)
+            assert isinstance(node, MenuNode | CollectNode | SurveyNode)
             self._state = State.WAITING_FOR_KEYS
             out.append(StartTimer(node.timeout_seconds))
             self._timer = True
@@ -398,7 +405,9 @@ class Session:
         self._timer = False
         out: list[Action] = []
         node = self._input_node()
-        if isinstance(node, CollectNode) and self._keys:
+        if isinstance(node, SurveyNode):
+            self._surveyed(node, False, out)
+        elif isinstance(node, CollectNode) and self._keys:
             self._collected(node, out)
         else:
             self._failed(node, "no-input", out)
@@ -460,9 +469,9 @@ class Session:
         assert self._node is not None
         return self.flow.nodes[self._node]
 
-    def _input_node(self) -> MenuNode | CollectNode:
+    def _input_node(self) -> MenuNode | CollectNode | SurveyNode:
         node = self._current()
-        assert isinstance(node, MenuNode | CollectNode)
+        assert isinstance(node, MenuNode | CollectNode | SurveyNode)
         return node
 
     def _timer_off(self, out: list[Action]) -> None:
@@ -492,7 +501,7 @@ class Session:
             if isinstance(node, PlayNode):
                 self._play(node.prompt, State.PLAYING, out)
                 return
-            if isinstance(node, MenuNode | CollectNode):
+            if isinstance(node, MenuNode | CollectNode | SurveyNode):
                 self._attempts = 0
                 self._keys = ""
                 self._play(node.prompt, State.PROMPTING, out)
@@ -553,7 +562,13 @@ class Session:
             customer_id=v.get("customer_id"),
             preferred_agent=v.get("dedicated_agent") if node.dedicated_agent else None,
             variables=dict(v),
+            survey=node.survey or v.get(SURVEY_VARIABLE) == "yes",
         )
+
+    def _surveyed(self, node: SurveyNode, accepted: bool, out: list[Action]) -> None:
+        """The caller's answer to the survey question (a no when they said nothing)."""
+        self._variables[SURVEY_VARIABLE] = "yes" if accepted else "no"
+        self._run(node.next, out)
 
     def _failed(self, node: MenuNode | CollectNode, reason: str, out: list[Action]) -> None:
         """No input or invalid input: ask again, or fail over once the retries are used."""
@@ -629,7 +644,9 @@ class Session:
         return not self._holds(c.not_)
 
 
-def _collect_action(node: MenuNode | CollectNode) -> CollectDigits:
+def _collect_action(node: MenuNode | CollectNode | SurveyNode) -> CollectDigits:
+    if isinstance(node, SurveyNode):
+        return CollectDigits(1, 1, None, (Choice(node.accept),))
     if isinstance(node, MenuNode):
         choices = tuple(Choice(key, opt.label) for key, opt in node.options.items())
         return CollectDigits(1, 1, None, choices)

@@ -14,7 +14,8 @@ key path and reason for each. Checked across files: nodes named exist, every nod
 from the start, nothing loops without waiting for the caller, queues exist and fit the
 entry's channel (voice flows queue voice contacts, chat flows chat contacts), tiers and
 schedules exist, every prompt a voice flow plays has a playable recording and every prompt a
-chat flow shows has a text, every entry names a flow and every flow has an entry.
+chat flow shows has a text, every entry names a flow and every flow has an entry, and the
+post-call survey is offered only to callers of a center that surveys calls.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from contactcenter.ivr.flow import (
     LookupNode,
     Node,
     PromptCatalog,
+    SurveyNode,
     TransferNode,
     conditions,
     node_prompts,
@@ -310,10 +312,23 @@ class _Checker:
             if isinstance(node, CallbackNode) and "chat" in channels:
                 self.add(file, base, "a chat menu cannot book a call back (the widget offers "
                          "one while the customer waits)")  # fmt: skip
+            if isinstance(node, SurveyNode) or (isinstance(node, EnqueueNode) and node.survey):
+                path = base if isinstance(node, SurveyNode) else f"{base}.survey"
+                self._check_survey(file, path, channels)
             if isinstance(node, BranchNode):
                 for i, rule in enumerate(node.rules):
                     for path, c in conditions(rule.when, f"{base}.rules[{i}].when"):
                         self._check_condition(file, path, c)
+
+    def _check_survey(self, file: str, path: str, channels: set[str]) -> None:
+        """The post-call survey is the phone's: a chat is asked by its widget, and the runtime
+        takes a call's score only if the center surveys calls."""
+        if "chat" in channels:
+            self.add(file, path, "a chat is surveyed by the chat widget when it ends, not by its "
+                     "menu")  # fmt: skip
+        csat = self.center.settings.csat if self.center is not None else None
+        if "voice" in channels and csat is not None and "voice" not in csat.channels:
+            self.add(file, path, "the post-call survey needs voice in csat.channels (center.yaml)")
 
     def _check_condition(self, file: str, path: str, c: Condition) -> None:
         for kind in ("open", "holiday"):

@@ -2,12 +2,14 @@
 customer may score it 1-5, once, with an optional comment, within the center's window
 (``csat`` in center.yaml, per channel).
 
-Who may answer is the edge's business (the chat widget holds its chat's token); this service
+Who may answer is the edge's business (the chat widget holds its chat's token; on the phone
+the caller who stayed on the line after the agent hung up, ``voice/survey.py``); this service
 decides whether the contact takes an answer now and keeps it: the store records it with the
 queue and agent of the contact's last segment an agent answered (one answer per contact,
 decided in the store's transaction), then the score is observed in the metrics under that
 queue and the contact's channel. The comment is personal data: the store seals it, and
-retention and erasure treat it as a note. Nothing here logs a contact or customer id.
+retention and erasure treat it as a note. A survey the phone asked that got no score is kept
+as such (``unanswered``), never as a score. Nothing here logs a contact or customer id.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ class SurveyStore(Protocol):
     async def add_survey(
         self, contact_id: str, score: int, comment: str | None, wall_time: float
     ) -> SurveyRecord: ...
+
+    async def add_unanswered_survey(
+        self, contact_id: str, reason: str, wall_time: float
+    ) -> None: ...
 
 
 class SurveyMetrics(Protocol):
@@ -104,3 +110,12 @@ class Surveys:
             self.metrics.observe_survey(queue, channel, survey.score)
         log.debug("survey answered in %s: %d", survey.queue, survey.score)
         return survey
+
+    async def unanswered(self, contact_id: str, reason: str) -> None:
+        """Keep that the survey asked of the contact's customer got no score (``reason``:
+        ``no_response``, ``hung_up``); refused as ``answer`` is."""
+        await self.offer(contact_id)
+        try:
+            await self.store.add_unanswered_survey(contact_id, reason, self.engine.wall())
+        except DuplicateSurvey:
+            raise Refused("already_answered", "this contact's survey is answered") from None

@@ -2,8 +2,9 @@
 an agent's buttons do to a call.
 
 The voice edge (SIP/RTP) answers callers, runs the IVR and rings agents' phones; it tells this
-service when a caller is queued, an agent's phone answered or failed, and a call ended, and it
-asks for customer look-ups, queue states and places in the queue. The routing core's offers,
+service when a caller is queued, an agent's phone answered or failed, a call ended and how a
+caller scored it after the agent hung up, and it asks for customer look-ups, queue states and
+places in the queue. The routing core's offers,
 withdrawn offers and removals reach the edge on the hub (``subscribe``).
 """
 
@@ -32,6 +33,7 @@ from contactcenter.runtime.errors import Refused
 from contactcenter.runtime.hub import Subscription
 from contactcenter.runtime.intake import NewContact, queue_contact
 from contactcenter.runtime.ports import CallControl, ContactStore, CustomerLike
+from contactcenter.runtime.surveys import Surveys
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +50,18 @@ class CallerHold:
 
 class VoiceService:
     def __init__(
-        self, engine: Engine, store: ContactStore, desk: AgentDesk, callbacks: CallbackService
+        self,
+        engine: Engine,
+        store: ContactStore,
+        desk: AgentDesk,
+        callbacks: CallbackService,
+        surveys: Surveys,
     ) -> None:
         self.engine = engine
         self.store = store
         self.desk = desk
         self.callbacks = callbacks
+        self.surveys = surveys
         self.control: CallControl | None = None
         """The voice edge, once it has attached itself."""
 
@@ -142,6 +150,22 @@ class VoiceService:
             await self.engine.submit(lambda now: router.contact_completed(now, contact_id))
             return "completed"
         return None
+
+    async def survey_answered(self, contact_id: str, score: int) -> None:
+        """The caller scored the call 1-5 on the phone after the agent hung up: kept with the
+        contact's queue and agent and counted, as a chat's score is. A score the center does
+        not take (not surveyed, too late, a second one) is logged and dropped."""
+        try:
+            await self.surveys.answer(contact_id, score, None)
+        except Refused as e:
+            log.warning("voice: survey score of %s not taken: %s", contact_id, e.code)
+
+    async def survey_unanswered(self, contact_id: str, reason: str) -> None:
+        """The survey asked after the call got no score (``no_response``, ``hung_up``)."""
+        try:
+            await self.surveys.unanswered(contact_id, reason)
+        except Refused as e:
+            log.warning("voice: unanswered survey of %s not kept: %s", contact_id, e.code)
 
     async def agent_answered(self, agent_id: str, contact_id: str) -> None:
         """The agent's phone answered the offer: the contact is answered."""

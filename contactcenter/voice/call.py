@@ -7,6 +7,7 @@ call's state never changes under its feet. Phases::
     ringing -> ivr -> queued <-> agent_ringing -> talking -> ended
                   \\-> transferring -> transferred -> ended
     talking -> queued (an agent's blind transfer: the agent's phone is hung up)
+    talking -> survey -> ended (the agent hung up on a caller who opted in to the survey)
 
 While talking, the agent may consult a colleague (a warm transfer): the caller hears hold
 music, the colleague's phone is rung (the consult leg) and, once it answers, the two agents
@@ -14,7 +15,9 @@ talk. Completing hands the caller to the colleague (the first agent's phone is h
 calling it off, or the colleague declining or hanging up, bridges the caller back.
 
 The IVR session (``contactcenter.ivr.Session``) decides what is played and where the caller
-is queued; the routing core decides which agent is rung; this class only carries out both.
+is queued; the routing core decides which agent is rung; the post-call survey
+(``voice/survey.py``) what a caller who opted in is asked once the agent has hung up; this
+class only carries them out.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from contactcenter.ivr import (
 from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit, outcome_of_hang_up
 from contactcenter.routing import RoutingError
 from contactcenter.voice import _pyvoip as sip
+from contactcenter.voice import survey
 from contactcenter.voice.agent_legs import agent_leg_failure
 from contactcenter.voice.media import RINGBACK, Audio, Loop, Player, bridge
 from contactcenter.voice.prompts import announcement
@@ -88,6 +92,9 @@ class VoiceCall:
         """Wall time the engine answered the call (a call back keeps that place)."""
         self.callback_offered = False
         """The queue offered a call back (``CALLBACK_KEY`` takes it)."""
+        self.survey_wanted = False
+        """The caller opted in to the post-call survey at the IVR."""
+        self._survey: survey.PhoneSurvey | None = None
         self.consult_leg: sip.Leg | None = None
         self.consult_agent: str | None = None
         self._hold_since: float | None = None
@@ -207,6 +214,8 @@ class VoiceCall:
             self._note("digit ", private=item[1])
             if self.phase == "ivr" and self.session is not None:
                 await self._ivr(lambda now: self.session.digit(item[1], now=now))
+            elif self.phase == "survey" and self._survey is not None:
+                await self._survey_step(self._survey.key(item[1]))
             elif item[1] == CALLBACK_KEY and self.callback_offered and self.phase == "queued":
                 await self._take_callback()
         elif kind == "prompt_done":
@@ -215,6 +224,8 @@ class VoiceCall:
         elif kind == "timeout":
             if item[1] == self._timer_gen and self.phase == "ivr" and self.session is not None:
                 await self._ivr(lambda now: self.session.timeout(now=now))
+            elif item[1] == self._timer_gen and self.phase == "survey" and self._survey:
+                await self._survey_step(self._survey.timeout())
         elif kind == "announce":
             await self._announce_position()
         elif kind == "caller_ended":
@@ -303,6 +314,8 @@ class VoiceCall:
         self._player = None
         if self.phase == "ivr" and self.session is not None:
             await self._ivr(lambda now: self.session.prompt_finished(now=now))
+        elif self.phase == "survey" and self._survey is not None:
+            await self._survey_step(self._survey.played())
         elif self._closing:
             await self._finish(self.outcome or "removed")
         elif self.phase in ("queued", "agent_ringing"):
@@ -450,6 +463,7 @@ class VoiceCall:
             caller=self.leg.peer,
         )
         self._customer_id = a.customer_id
+        self.survey_wanted = a.survey
         await self._leave_ivr(IvrOutcome.QUEUED)
         self.edge.count("queued")
         self._note(f"queued {a.queue} as {cid} (preferred {a.preferred_agent})")
@@ -699,7 +713,7 @@ class VoiceCall:
             await self.edge.voice.agent_left_consult(self.agent_id, self.contact_id)
             return
         self._note("agent hung up")
-        await self._finish("agent_hangup")
+        await self._agent_hung_up()
 
     async def _removed(self, n: ContactRemoved) -> None:
         """The center took the caller out of the queue (max wait, no agents)."""
@@ -757,14 +771,88 @@ class VoiceCall:
             return
         self._note("agent hung up on the desktop")
         try:
-            await self._finish("agent_hangup")
+            await self._agent_hung_up()
         finally:
             if not done.done():
                 done.set_result(True)
 
+    # -- the post-call survey ------------------------------------------------------------------
+
+    async def _agent_hung_up(self) -> None:
+        """The agent ended the conversation: the call ends with it, unless the caller opted in
+        to the survey; then the contact is completed (it is over for the agent: wrap-up runs)
+        and the caller stays on the line to score it."""
+        if not self.survey_wanted or self.contact_id is None:
+            await self._finish("agent_hangup")
+            return
+        await self._end_hold()
+        outcome = await self.edge.voice.call_ended(self.contact_id)
+        if self.agent_leg is not None:  # the desktop's Hang up: the agent's phone is still on
+            leg, self.agent_leg = self.agent_leg, None
+            await self.edge.command(self.edge.stack.end, leg)
+        if outcome != "completed":  # the core was done with the contact already
+            await self._finish(outcome or "agent_hangup")
+            return
+        s = self.edge.settings.survey
+        self._survey = survey.PhoneSurvey(s.timeout_seconds, s.repeats)
+        self.phase = "survey"
+        self.edge.count("surveys_asked")
+        await self._survey_step(self._survey.start())
+
+    async def _survey_step(self, action: survey.Action | None) -> None:
+        assert self.contact_id is not None
+        s = self.edge.settings.survey
+        if isinstance(action, survey.Ask):
+            self._cancel_timer()
+            self._note("survey asked")
+            self._play([s.prompt])
+        elif isinstance(action, survey.Wait):
+            self._start_timer(action.seconds)
+        elif isinstance(action, survey.Scored):
+            self._cancel_timer()
+            self._note(f"survey scored {action.score}")
+            self.edge.count("surveys_scored")
+            await self._keep_survey(action.score)
+            self._play([s.thanks_prompt])
+        elif isinstance(action, survey.Unanswered):
+            self._cancel_timer()
+            self._note("survey unanswered")
+            await self._keep_survey(None, "no_response")
+            await self._end_survey()
+        elif isinstance(action, survey.Done):
+            await self._end_survey()
+
+    async def _left_survey(self) -> None:
+        """The caller hung up during the survey: a score they gave is kept; before one, the
+        survey is kept as unanswered (``hung_up``), never as a score."""
+        assert self._survey is not None
+        if self._survey.step in (survey.Step.ASKING, survey.Step.WAITING):
+            self._note("survey left unanswered")
+            await self._keep_survey(None, "hung_up")
+        self._end("completed")
+
+    async def _keep_survey(self, score: int | None, unanswered: str = "") -> None:
+        """Store the survey's score, or why it has none; a failure is logged and the call goes
+        on (the caller has nothing to do about it)."""
+        assert self.contact_id is not None
+        try:
+            if score is not None:
+                await self.edge.voice.survey_answered(self.contact_id, score)
+            else:
+                await self.edge.voice.survey_unanswered(self.contact_id, unanswered)
+        except Exception:
+            log.exception("call %s: the survey's outcome was not kept", self.leg.id)
+
+    async def _end_survey(self) -> None:
+        await self.edge.command(self.edge.stack.end, self.leg)
+        self._end("completed")
+
     # -- the end -------------------------------------------------------------------------------
 
     async def _caller_ended(self, by: str) -> None:
+        if self.phase == "survey":
+            await self._left_survey()
+            return
         await self._leave_ivr(IvrOutcome.ABANDONED, by)
         outcome = None
         await self._end_hold()

@@ -82,6 +82,19 @@ class Calls(_Model):
     if they hung up. 0 never ends a call for silence."""
 
 
+class Survey(_Model):
+    """The post-call survey, for callers who opted in at the IVR (``contactcenter/ivr``: a
+    ``survey`` node, or an enqueue node with ``survey: true``): when the agent hangs up, the
+    caller hears ``prompt`` and presses 1-5; then ``thanks_prompt`` and the call ends. No key
+    within ``timeout_seconds`` of the prompt's end, or a key that is no score, asks again
+    ``repeats`` times; then the call ends and the survey is kept as unanswered."""
+
+    prompt: str = "survey_question"
+    thanks_prompt: str = "survey_thanks"
+    timeout_seconds: float = Field(default=8.0, gt=0, le=60)
+    repeats: int = Field(default=1, ge=0, le=3)
+
+
 class VoiceSettings(_Model):
     enabled: bool = False
     server: SipServer = SipServer()
@@ -89,6 +102,7 @@ class VoiceSettings(_Model):
     local: Local = Local()
     waiting: Waiting = Waiting()
     calls: Calls = Calls()
+    survey: Survey = Survey()
     ivr_flow: str = "main"
     """The IVR flow (``config/ivr/<name>.yaml``) every inbound call starts in."""
 

@@ -104,8 +104,8 @@ def test_a_vip_identified_by_account_number(flows: Flows, center: Center) -> Non
 def test_a_gold_customer_chooses_billing_and_keeps_tier_and_agent(
     flows: Flows, center: Center
 ) -> None:
-    played, outcome, _ = call(flows, center, ["100005#", "3"])
-    assert played == ["welcome", "account_number", *MENU]
+    played, outcome, _ = call(flows, center, ["100005#", "3", "1"])
+    assert played == ["welcome", "account_number", *MENU, "survey_offer"]
     assert isinstance(outcome, Enqueue)
     assert outcome == Enqueue(
         "billing",
@@ -113,7 +113,17 @@ def test_a_gold_customer_chooses_billing_and_keeps_tier_and_agent(
         customer_id="C1005",
         preferred_agent="a02",
         variables=outcome.variables,
+        survey=True,  # pressed 1 when asked about the survey after the call
     )
+
+
+@pytest.mark.parametrize("answer", ["2", None])
+def test_a_billing_caller_who_declines_or_ignores_the_survey_offer_is_not_surveyed(
+    flows: Flows, center: Center, answer: str | None
+) -> None:
+    played, outcome, _ = call(flows, center, [None, None, "3", answer])
+    assert played[-1] == "survey_offer"
+    assert isinstance(outcome, Enqueue) and (outcome.queue, outcome.survey) == ("billing", False)
 
 
 def test_an_unknown_account_hears_so_and_reaches_the_menu(flows: Flows, center: Center) -> None:
@@ -147,7 +157,7 @@ def test_a_malformed_account_number_is_refused_then_retried(flows: Flows, center
     ("key", "queue", "before"),
     [
         ("1", "sales", []),
-        ("3", "billing", []),
+        ("3", "billing", ["survey_offer"]),
         ("4", "complaints", ["complaints_intro"]),
         ("9", "spanish", ["spanish_hold"]),
         ("0", "support", []),
@@ -156,9 +166,11 @@ def test_a_malformed_account_number_is_refused_then_retried(flows: Flows, center
 def test_main_menu_choices(
     flows: Flows, center: Center, key: str, queue: str, before: list[str]
 ) -> None:
-    played, outcome, _ = call(flows, center, [None, None, key])
+    script = [None, None, key, *([None] if before == ["survey_offer"] else [])]
+    played, outcome, _ = call(flows, center, script)
     assert played[-len(before) - 2 :] == [*MENU, *before]
     assert isinstance(outcome, Enqueue) and outcome.queue == queue
+    assert not outcome.survey  # only billing asks, and silence is a no
 
 
 def test_support_with_a_short_wait_is_queued(flows: Flows, center: Center) -> None:

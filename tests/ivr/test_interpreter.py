@@ -243,6 +243,47 @@ def test_without_a_terminator_hash_is_a_digit() -> None:
     assert collected(s) == "12#4"
 
 
+# -- the post-call survey's opt-in ------------------------------------------------------------
+
+SURVEY: dict[str, Any] = {
+    "ask": {"type": "survey", "prompt": "survey_offer", "accept": "1", "timeout_seconds": 3,
+            "next": "sales"},
+    "sales": {"type": "enqueue", "queue": "sales"},
+}  # fmt: skip
+
+
+def test_the_accept_key_opts_the_caller_into_the_survey() -> None:
+    s = session(SURVEY)
+    assert s.start(MONDAY_10) == [Play("survey_offer"), CollectDigits(1, 1, None, (Choice("1"),))]
+    assert s.prompt_finished() == [StartTimer(3)]
+    yes = Enqueue("sales", survey=True, variables={"survey": "yes"})
+    assert s.digit("1") == [CancelTimer(), yes]
+
+
+def test_a_key_during_the_question_answers_it() -> None:
+    s = session(SURVEY)
+    s.start(MONDAY_10)
+    assert s.digit("1") == [
+        StopPlayback(),
+        Enqueue("sales", survey=True, variables={"survey": "yes"}),
+    ]
+
+
+@pytest.mark.parametrize("keys", [["2"], ["#"], [None]])
+def test_any_other_key_or_silence_is_a_no_and_nobody_is_asked_twice(keys: list[str | None]) -> None:
+    call = drive(session(SURVEY), MONDAY_10, keys)
+    assert call.played == ["survey_offer"]
+    assert call.outcome == Enqueue("sales", survey=False, variables={"survey": "no"})
+
+
+def test_an_enqueue_node_may_opt_every_caller_in() -> None:
+    nodes = {"sales": {"type": "enqueue", "queue": "sales", "survey": True}}
+    assert drive(session(nodes), MONDAY_10, []).outcome == Enqueue("sales", survey=True)
+    nodes = {**SURVEY, "sales": {"type": "enqueue", "queue": "sales", "survey": True}}
+    outcome = drive(session(nodes), MONDAY_10, ["2"]).outcome
+    assert outcome == Enqueue("sales", survey=True, variables={"survey": "no"})
+
+
 # -- customer lookup --------------------------------------------------------------------------
 
 LOOKUP: dict[str, Any] = {

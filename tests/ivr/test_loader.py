@@ -177,7 +177,7 @@ def test_node_shapes(center_dir: Path) -> None:
     edit(center_dir, MAIN, change)
     assert issues_of(center_dir) == [
         f"{MAIN}: nodes.welcome.type: unknown node type 'greet' (one of: menu, collect, lookup, "
-        "branch, play, enqueue, callback, transfer, hangup)",
+        "branch, play, enqueue, callback, transfer, hangup, survey)",
         f"{MAIN}: nodes.hours.rules[1].when: a condition needs exactly one of: variable, open, "
         "holiday, queue, all, any, not (got none)",
         f"{MAIN}: nodes.account_number: min_digits 20 is above max_digits 16",
@@ -224,6 +224,22 @@ def test_channels_must_fit(center_dir: Path) -> None:
         f"{CHAT}: nodes.sales.queue: queue 'sales' is a voice queue but this flow is entered "
         "by chat (ivr/entries.yaml)",
         f"{MAIN}: nodes.callback.queue: callbacks are calls: queue 'support_chat' is a chat queue",
+    ]
+
+
+def test_the_post_call_survey_is_for_calls_of_a_center_that_surveys_calls(
+    center_dir: Path,
+) -> None:
+    def chat(doc: Any) -> None:
+        doc["nodes"]["sales"]["survey"] = True
+
+    edit(center_dir, CHAT, chat)
+    edit(center_dir, "center.yaml", lambda doc: doc["csat"].update(channels=["chat"]))
+    need = "the post-call survey needs voice in csat.channels (center.yaml)"
+    assert sorted(issues_of(center_dir)) == [
+        f"{CHAT}: nodes.sales.survey: a chat is surveyed by the chat widget when it ends, not "
+        "by its menu",
+        f"{MAIN}: nodes.billing_survey: {need}",
     ]
 
 

@@ -16,6 +16,7 @@ import yaml
 
 from contactcenter.config import load_center
 from contactcenter.ivr import load_flows, with_flows
+from contactcenter.metrics import Metrics
 from contactcenter.runtime import Engine
 from contactcenter.runtime import Site as Runtime
 from contactcenter.store.store import Store
@@ -74,6 +75,7 @@ class Site:
     runtime: Runtime
     store: Store
     edge: VoiceEdge
+    metrics: Metrics | None = None
     procs: list[Sipp] = field(default_factory=list)
 
     @property
@@ -129,6 +131,7 @@ async def make_site(voice_tools: None, tmp_path: Path) -> AsyncIterator[Callable
         center: dict[str, Any] | None = None,
         start_kamailio: bool = True,
         wait_registered: bool = True,
+        metrics: bool = False,
     ) -> Site:
         tmp = tmp_path / f"site{len(sites)}"
         tmp.mkdir()
@@ -141,7 +144,8 @@ async def make_site(voice_tools: None, tmp_path: Path) -> AsyncIterator[Callable
         center = with_flows(center, load_flows(config, center))
         store = await Store.open(tmp / "cc.sqlite3")
         await store.seed_customers(center.customers.values(), center.dedicated_agent)
-        runtime = Runtime(center, store)
+        counted = Metrics(center) if metrics else None
+        runtime = Runtime(center, store, metrics=counted)
         base = free_udp_range(rtp_ports)
         doc: dict[str, Any] = {
             "enabled": True,
@@ -159,7 +163,7 @@ async def make_site(voice_tools: None, tmp_path: Path) -> AsyncIterator[Callable
         edge = VoiceEdge(runtime.voice, settings, config_dir=config, clock=lambda: clock)
         runtime.add_edge(edge)
         await runtime.start()
-        site = Site(tmp, kam, runtime, store, edge)
+        site = Site(tmp, kam, runtime, store, edge, counted)
         sites.append(site)
         if wait_registered:
             assert await until(edge.registered.is_set, 10), "the IVR extension did not register"
