@@ -53,6 +53,7 @@ from contactcenter.events import (
 from contactcenter.runtime import ChatClosed
 from contactcenter.runtime.agents import UnknownDisposition
 from contactcenter.runtime.hub import Lagged
+from contactcenter.runtime.mail import MailReceived
 from contactcenter.runtime.transcripts import ChatLine
 from contactcenter.runtime.voice import CallerHold
 from contactcenter.store.cases import customer_cases
@@ -509,7 +510,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     """Pushes: ``snapshot`` (on connect and after a lag), ``offer``, ``offer_withdrawn``,
     ``answered``, ``completed`` (wrap-up starts), ``handed_off`` (a transfer: wrap-up starts),
     ``wrapup_ended``, ``consult_offer`` / ``consult_ringing`` / ``consult_answered`` /
-    ``consult_ended`` (warm transfers, both sides), ``state``, ``message``, ``chat_closed``.
+    ``consult_ended`` (warm transfers, both sides), ``state``, ``message``, ``chat_closed``,
+    ``mail`` (the customer wrote again in an e-mail thread the agent holds).
     Accepts ``{"type": "ping"}`` (answered with ``pong``)."""
     ctx, aid = request.app[CTX], agent_of(request)
     engine = ctx.engine
@@ -534,7 +536,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
             return n.agent_id == aid
         if isinstance(n, ChatLine):
             return n.agent_id == aid or n.contact_id in mine
-        if isinstance(n, ChatClosed):
+        if isinstance(n, ChatClosed | MailReceived):
             return n.contact_id in mine
         if isinstance(n, CallerHold):
             return n.agent_id == aid
@@ -630,6 +632,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
             }
         if isinstance(n, ChatClosed):
             return {"type": "chat_closed", "contact_id": n.contact_id, "by": n.by}
+        if isinstance(n, MailReceived):
+            return {"type": "mail", "contact_id": n.contact_id}
         return None
 
     async def pump() -> None:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 import aioimaplib
 import aiosmtplib
@@ -166,13 +167,9 @@ class MailEdge:
                 push = asyncio.ensure_future(
                     client.wait_server_push(timeout=imap.idle_seconds + timeout)
                 )
-                await asyncio.wait({push, lost}, return_when=asyncio.FIRST_COMPLETED)
-                if lost.done():  # (IDLE alone would not notice before its renewal)
-                    push.cancel()
-                    raise ConnectionError("the server closed the connection")
-                push.result()
+                await _or_lost(push, lost, imap.idle_seconds + timeout)
                 client.idle_done()
-                await asyncio.wait_for(idle, timeout)
+                await _or_lost(idle, lost, timeout)
         finally:
             await _close(client)
 
@@ -292,6 +289,19 @@ def _message(lines: list[object]) -> tuple[bytes | None, float | None]:
             parsed = email.utils.parsedate_to_datetime(m.group(1).decode().replace("-", " "))
             arrived = parsed.timestamp()
     return raw, arrived
+
+
+async def _or_lost(step: asyncio.Future[Any], lost: asyncio.Future[None], timeout: float) -> None:
+    """Wait for ``step``; a lost connection (a server shutting down says BYE, then closes)
+    ends the wait at once, instead of when ``step`` times out."""
+    await asyncio.wait({step, lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if lost.done():
+        step.cancel()
+        raise ConnectionError("the server closed the connection")
+    if not step.done():
+        step.cancel()
+        raise TimeoutError("the server did not answer in time")
+    step.result()
 
 
 async def _close(client: aioimaplib.IMAP4) -> None:

@@ -84,7 +84,7 @@ class Site:
         self.voice = VoiceService(self.engine, store, self.agents, self.callbacks, self.surveys)
         self.transfers = Transfers(self.engine, store, self.agents, self.callbacks)
         self.supervision = Supervision(self.engine, store)
-        self.wallboard = Wallboard(self.engine, self.callbacks)
+        self.wallboard = Wallboard(self.engine, self.callbacks, self.problems)
         self.agents.handle("chat", self.chat)
         self.agents.handle("voice", self.voice)
         self.case_tasks = CaseTasks(self.engine, store, self.agents, cases or CasePolicy(),

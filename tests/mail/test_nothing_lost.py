@@ -48,7 +48,7 @@ async def test_mails_that_arrived_while_the_engine_was_down_are_routed_in_order_
     by_arrival = sorted(records, key=lambda r: (r.arrived_wall, r.contact_id) if r else (0, ""))
     threads = [await ms.site.mail.thread(r.contact_id) for r in by_arrival if r]  # type: ignore[union-attr]
     assert [mails[0].message_id for _, mails in threads] == [
-        f"<down-{i:04d}@c.test>" for i in range(DOWN)
+        f"<down-{i:04d}@customer.test>" for i in range(DOWN)
     ]
     assert all(seen for _, seen in dovecot.inbox(CENTER))
     rate = DOWN / seconds

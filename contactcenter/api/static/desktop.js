@@ -517,9 +517,9 @@
     const consult = state === "consult";
     const chat = tab.channel === "chat";
     tab.wrap.hidden = !wrap;
-    tab.compose.hidden = wrap || consult || !chat;
+    tab.compose.hidden = wrap || consult || !(chat || tab.channel === "email");
     tab.hangup.hidden = wrap || consult;
-    tab.hangup.textContent = chat ? "End chat" : "Hang up";
+    tab.hangup.textContent = chat ? "End chat" : tab.channel === "email" ? "Close" : "Hang up";
     tab.transfer.open.hidden = wrap || consult || Boolean(tab.callback);
     if (wrap || consult) tab.transfer.panel.hidden = true;
     tab.result.hidden = !(state === "active" && tab.callback && tab.callback.dialled_by === "agent" && tab.callback.status !== "connected");
@@ -611,6 +611,74 @@
     setTabState(tab, tab.state);
     if (pop.channel === "chat") tab.answers.load();
     if (pop.channel === "task") showTask(tab);
+    if (pop.channel === "email") showMail(tab);
+  }
+
+  // An e-mail thread: every mail in and out (text; the HTML, sanitized by the server, only in a
+  // sandboxed frame on demand: no scripts, no images), attachments as downloads, and the
+  // answer box (standard answers as in chat); "Close" ends the contact (wrap-up follows).
+  async function showMail(tab) {
+    const t = await act(() => api("GET", `/api/agent/contacts/${enc(tab.cid)}/mail`));
+    if (!t) return;
+    if (!tab.mail) {
+      const text = el("textarea", { rows: 8, maxlength: 100000, "data-testid": "mail-answer" });
+      const form = el("form", { class: "stack mail-compose", "data-testid": "mail-compose" },
+        el("label", {}, `Answer to ${t.customer_address}`, text),
+        el("div", { class: "row" }, el("button", { class: "primary", type: "submit", "data-testid": "mail-send" }, "Send answer")));
+      tab.mail = { thread: el("div", { class: "mail-thread", "data-testid": "mail-thread" }), form, text };
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        if (!text.value.trim()) { flash("Write an answer first."); text.focus(); return; }
+        act(async () => {
+          await api("POST", `/api/agent/contacts/${enc(tab.cid)}/mail/answer`, { text: text.value });
+          text.value = "";
+          await showMail(tab);
+        });
+      });
+      tab.mail.answers = makeAnswers({ cid: tab.cid, text, compose: form });
+      tab.mail.answers.load();
+      tab.transcript.replaceWith(tab.mail.thread);
+      tab.compose.replaceWith(form);
+      tab.compose = form;  // (hidden with the tab's state as a chat's reply box is)
+    }
+    tab.button.textContent = `✉ ${t.subject || "(no subject)"}`;
+    tab.mail.thread.replaceChildren(el("h3", { "data-testid": "mail-subject", text: `${t.subject || "(no subject)"} · ${t.reference}` }),
+      ...t.mails.map((m) => mailItem(tab, m)));
+    setTabState(tab, tab.state);
+  }
+
+  const MAIL_FROM = { in: "Customer", out: "Answer", ack: "Automatic acknowledgement" };
+  function mailItem(tab, m) {
+    const head = `${MAIL_FROM[m.direction] || m.direction} · ${m.sender} · ${fmtTime(m.wall_time)}` +
+      (m.direction !== "in" ? (m.sent ? " · sent" : " · waiting to be sent") : "");
+    const body = el("pre", { class: "mail-text", "data-testid": "mail-text", text: m.text });
+    const item = el("article", { class: `mail ${m.direction}`, "data-testid": "mail", "data-direction": m.direction },
+      el("p", { class: "muted", text: head }), body);
+    if (m.html) {
+      const show = el("button", { type: "button", "aria-expanded": "false", "data-testid": "mail-show-html" }, "Show formatted");
+      show.addEventListener("click", () => {
+        const open = show.getAttribute("aria-expanded") !== "true";
+        show.setAttribute("aria-expanded", String(open));
+        show.textContent = open ? "Show text" : "Show formatted";
+        const frame = item.querySelector("iframe");
+        if (open && !frame) {
+          body.hidden = true;
+          item.append(el("iframe", { sandbox: "", referrerpolicy: "no-referrer", title: "The mail as formatted", srcdoc: m.html, "data-testid": "mail-html" }));
+        } else if (!open && frame) { frame.remove(); body.hidden = false; }
+      });
+      item.append(show);
+    }
+    if (m.attachments.length) {
+      item.append(el("ul", { class: "attachments", "data-testid": "mail-attachments" }, ...m.attachments.map((a) => el("li", {},
+        a.kept ? el("a", { href: `/api/agent/contacts/${enc(tab.cid)}/mail/attachments/${a.id}`, download: a.filename, "data-testid": "mail-attachment" },
+          `${a.filename} (${fmtBytes(a.size)})`)
+          : el("span", { class: "muted", text: `${a.filename} (${fmtBytes(a.size)}): over the size limit, not kept` })))));
+    }
+    return item;
+  }
+
+  function fmtBytes(n) {
+    return n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} kB` : `${n} bytes`;
   }
 
   // A case's follow-up task routed as work: its case, what to do and when it was due; "Done"
@@ -758,6 +826,7 @@
       case "message":
         if (tab) addLine(tab, f.sender, f.text, f.at);
         break;
+      case "mail": if (tab && tab.mail) showMail(tab); break;
       case "chat_closed":
         if (tab && f.by === "customer") addLine(tab, "system", "The customer left the chat.", null);
         break;

@@ -380,8 +380,8 @@
       "Target: the service level goal within the answer threshold.");
     setText($("wallboard-updated"), `Updated ${new Date().toLocaleTimeString()}`);
     const problems = s.problems || [];
-    $("problems").hidden = problems.length === 0;
-    setText($("problems"), problems.length ? `Not serving fully: ${problems.join("; ")}.` : "");
+    $("wallboard-problems").hidden = problems.length === 0;
+    setText($("wallboard-problems"), problems.length ? `Not serving fully: ${problems.join("; ")}.` : "");
     const pending = s.queues.map((q) => `${q.callbacks_scheduled}/${q.callbacks_due}/${q.callbacks_in_progress}`).join();
     if (pending !== callbacksSeen) {
       callbacksSeen = pending;
