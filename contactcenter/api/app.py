@@ -50,6 +50,7 @@ MAX_BODY = 64 * 1024
 PAGES = {
     "/": ("index.html", "Start page: links to the chat, desktop and wallboard"),
     "/chat": ("chat.html", "Customer chat widget"),
+    "/survey": ("survey.html", "A customer's CSAT survey, from the link a closing e-mail sends"),
     "/desktop": ("desktop.html", "Agent desktop"),
     "/wallboard": ("wallboard.html", "Live wallboard"),
     "/quality": ("quality.html", "Supervisors' quality page: CSAT and FCR per queue and agent"),

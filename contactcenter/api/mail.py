@@ -35,7 +35,10 @@ class AttachmentOut(BaseModel):
 
 class MailOut(BaseModel):
     id: int
-    direction: str = Field(description="in (customer), out (agent's answer), ack (automatic)")
+    direction: str = Field(
+        description="in (customer), out (agent's answer), ack (automatic acknowledgement), "
+        "survey (the survey link sent at close)"
+    )
     sender: str
     subject: str
     text: str
@@ -123,9 +126,9 @@ async def attachment(request: web.Request) -> web.StreamResponse:
 
 async def answer(request: web.Request) -> web.Response:
     """The agent's answer to the customer (it leaves through the mail server)."""
+    body = await read_body(request, AnswerBody)  # (a malformed body is a 400 first)
     service, aid, cid = _mail(request), agent_of(request), contact_id(request)
     request.app[CTX].site.agents.held_by(aid, cid)
-    body = await read_body(request, AnswerBody)
     try:
         stored = await service.answer(aid, cid, body.text)
     except UnknownThread as e:
@@ -138,13 +141,15 @@ ROUTES = [
           "agent", access="agent", response=ThreadOut,
           audit=Audit("read_mail_thread", reads=True),
           errors=((403, "The contact is not with this agent"),
-                  (404, "The contact has no e-mail thread"))),
+                  (404, "The contact has no e-mail thread"),
+                  (409, "E-mail is not served here (no mail edge)"))),
     Route("GET", "/api/agent/contacts/{id}/mail/attachments/{attachment}", attachment,
           "An attachment of the contact's e-mail thread (a download)", "agent",
           access="agent", kind="download", audit=Audit("read_mail_attachment", reads=True),
           errors=((403, "The contact is not with this agent"),
                   (404, "No such attachment in this thread"),
-                  (409, "The attachment was over the size limit (not kept)"))),
+                  (409, "The attachment was over the size limit (not kept), or e-mail is not "
+                        "served here"))),
     Route("POST", "/api/agent/contacts/{id}/mail/answer", answer,
           "Answer the customer (sent through the mail server, threaded)", "agent",
           access="agent", body=AnswerBody, response=MailOut, status=201,

@@ -21,6 +21,7 @@ import secrets
 import signal
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
@@ -35,6 +36,7 @@ from contactcenter.api.chat_identity import (
 )
 from contactcenter.api.connections import listen
 from contactcenter.api.context import Settings
+from contactcenter.api.customers import chat_token
 from contactcenter.api.demo import LiveDemo
 from contactcenter.api.engine_lock import EngineLock, lock_problem
 from contactcenter.api.preflight import (
@@ -187,13 +189,15 @@ async def serve(
             say(f"First run: created the chat identity keys in {keys_path} (mode 0600): give "
                 "the secret only to your site's backend (README: chat identity).")  # fmt: skip
         metrics = Metrics(center)
+        secret = chat_secret(db_path)
         live = Site(center, store, metrics=metrics, settings=runtime,
-                    cases=settings.cases if settings is not None else None)  # fmt: skip
+                    cases=settings.cases if settings is not None else None,
+                    contact_token=partial(chat_token, secret))  # fmt: skip
         for edge in edges:
             live.add_edge(edge.make(live))
         identity = ChatIdentity(center.settings.chat_identity, Keyring(keys, keys_path))
         app = build_app(
-            live, store, metrics, chat_secret=chat_secret(db_path), chat_identity=identity,
+            live, store, metrics, chat_secret=secret, chat_identity=identity,
             settings=settings,
         )  # fmt: skip
         try:

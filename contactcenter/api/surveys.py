@@ -1,9 +1,10 @@
 """CSAT surveys over HTTP: the chat widget asks its customer when the chat has ended, and
 supervisors read the scores per queue and agent.
 
-Only the chat's own customer may answer: the request carries the chat's token (the one
-``POST /api/chat`` returned to the widget, an HMAC of the contact id under the server's
-secret), as the chat's socket does. Whether the contact takes an answer now is the runtime's
+Only the contact's own customer may answer: the request carries the contact's token (an HMAC
+of the contact id under the server's secret: the one ``POST /api/chat`` returned to the widget,
+or the one in the survey link a closing e-mail sends to ``/survey``), as the chat's socket
+does. Whether the contact takes an answer now is the runtime's
 decision (``runtime/surveys.py``: handled by an agent, ended, within the window, once).
 """
 
@@ -140,10 +141,20 @@ ROUTES = [
     Route("GET", "/api/chat/{id}/survey", chat_survey, "The CSAT survey of an ended chat",
           "chat", response=SurveyOfferOut,
           query=(Param("token", "the token POST /api/chat returned"),),
-          errors=((403, "Missing or wrong token"), (409, _NO_SURVEY)),
+          errors=((403, "Missing or wrong token"), (409, f"{_NO_SURVEY}, already_answered")),
           description=chat_survey.__doc__ or ""),
     Route("POST", "/api/chat/{id}/survey", answer_chat_survey, "Answer the CSAT survey of an "
           "ended chat (once; the comment is kept as personal data)", "chat",
+          body=SurveyAnswerBody, response=SurveyAnswered, status=201,
+          errors=((403, "Missing or wrong token"), (409, f"{_NO_SURVEY}, already_answered")),
+          description=answer_chat_survey.__doc__ or ""),
+    Route("GET", "/api/surveys/{id}", chat_survey, "The CSAT survey of an ended contact (the "
+          "page a closing e-mail links to)", "survey", response=SurveyOfferOut,
+          query=(Param("token", "the token of the survey link"),),
+          errors=((403, "Missing or wrong token"), (409, f"{_NO_SURVEY}, already_answered")),
+          description=chat_survey.__doc__ or ""),
+    Route("POST", "/api/surveys/{id}", answer_chat_survey, "Answer the CSAT survey of an "
+          "ended contact (once; the comment is kept as personal data)", "survey",
           body=SurveyAnswerBody, response=SurveyAnswered, status=201,
           errors=((403, "Missing or wrong token"), (409, f"{_NO_SURVEY}, already_answered")),
           description=answer_chat_survey.__doc__ or ""),

@@ -258,8 +258,8 @@ def outgoing(stored: StoredMail, sender_name: str) -> EmailMessage:
         msg["In-Reply-To"] = stored.in_reply_to
     if stored.references:
         msg["References"] = " ".join(stored.references)
-    if stored.direction == "ack":
-        msg["Auto-Submitted"] = "auto-replied"
+    if stored.direction in ("ack", "survey"):
+        msg["Auto-Submitted"] = "auto-replied" if stored.direction == "ack" else "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(stored.text)
     return msg

@@ -121,6 +121,10 @@ class MailSettings(_Model):
     """The site's receiving mail servers (their ``Authentication-Results`` name): a sender
     one of them found authentic (``dmarc=pass``) is a verified customer; any other sender's
     address is a claim (kept for the record, never routing)."""
+    survey_url: str | None = Field(default=None, pattern=r"^https?://[^\s#]+$")
+    """The survey page as customers reach it (``https://help.example.com/survey``, served by
+    the engine at ``/survey``). With ``email`` in center.yaml's ``csat.channels``, closing a
+    thread an agent answered sends the customer a link to score it there; None: no link."""
     reopen_days: float = Field(default=7.0, ge=0, le=365)
     """A customer's answer to a thread closed less than this long ago reopens it; later, it
     starts a new thread."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from contactcenter.events import (
@@ -30,6 +30,7 @@ from contactcenter.mail.settings import Mailbox, MailSettings
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Refused
 from contactcenter.runtime.intake import hand_back, queue_again
+from contactcenter.runtime.surveys import Surveys
 from contactcenter.store import Store
 from contactcenter.store.mail import MailStore, NewThread, Received, StoredMail, Thread
 
@@ -52,10 +53,22 @@ class MailReceived:
 
 
 class MailService:
-    def __init__(self, engine: Engine, store: Store, settings: MailSettings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        settings: MailSettings,
+        *,
+        surveys: Surveys | None = None,
+        token: Callable[[str], str] | None = None,
+    ) -> None:
+        """``surveys`` and ``token`` (a contact's customer token): for the survey link a
+        closed thread sends (``MailSettings.survey_url``)."""
         self.engine = engine
         self.store = store
         self.settings = settings
+        self.surveys = surveys
+        self.token = token
         self.mails = MailStore(store)
         self.outbox_ready = asyncio.Event()
         """Set when a mail was put in the outbox (the mail edge sends it)."""
@@ -63,13 +76,34 @@ class MailService:
 
     async def _keep(self, events: Sequence[Event]) -> None:
         """A thread closes with its contact (answers to it then reopen it within the
-        window); stored before anyone hears the contact is over."""
+        window); stored before anyone hears the contact is over, with the survey link a
+        thread an agent answered sends."""
         for e in events:
             if (
                 isinstance(e, ContactCompleted | ContactAbandoned | ContactRemoved)
                 and e.channel == "email"
             ):
                 await self.mails.close_thread(e.contact_id, self.engine.wall())
+                if isinstance(e, ContactCompleted) and await self._survey(e.contact_id):
+                    self.outbox_ready.set()
+
+    async def _survey(self, contact_id: str) -> bool:
+        """Put the survey link of a closed contact in the outbox when e-mail is surveyed
+        (``csat.channels``) and the link can be made; True when it did."""
+        url, surveys, token = self.settings.survey_url, self.surveys, self.token
+        if url is None or surveys is None or token is None:
+            return False
+        if "email" not in surveys.settings.channels:
+            return False
+        link = f"{url}#{contact_id}.{token(contact_id)}"
+        text = (
+            f"{surveys.settings.question}\n\nPlease tell us, from 1 (not at all) to 5 (very "
+            f"satisfied), within {surveys.settings.window_hours:g} hours:\n{link}\n"
+        )
+        await self.mails.queue_notice(
+            contact_id, "survey", "How did we do?", text, self.engine.wall()
+        )
+        return True
 
     async def start(self) -> None:
         """Put the e-mail contacts a stop cut back in their queues, in their place (an answer

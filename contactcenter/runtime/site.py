@@ -61,10 +61,14 @@ class Site:
         wall: Callable[[], float] = time.time,
         settings: RuntimeSettings | None = None,
         cases: CasePolicy | None = None,
+        contact_token: Callable[[str], str] | None = None,
     ) -> None:
-        """``cases``: the complaint case policy (its ``task_queue`` routes follow-up tasks)."""
+        """``cases``: the complaint case policy (its ``task_queue`` routes follow-up tasks).
+        ``contact_token``: a contact's customer token (what the chat widget holds; what a
+        survey link carries), from the server's secret; None: no survey links are sent."""
         self.center = center
         self.store = store
+        self.contact_token = contact_token
         self.settings = settings or RuntimeSettings()
         self.engine = Engine(center, store, metrics=metrics, wall=wall)
         self.liveness = Liveness(
@@ -104,7 +108,9 @@ class Site:
     def serve_mail(self, settings: MailSettings) -> MailService:
         """Take e-mail contacts (before ``start``); the mail edge starts the service, so the
         e-mail contacts a stop cut are queued again just before new mail is read."""
-        self.mail = MailService(self.engine, self.store, settings)
+        self.mail = MailService(
+            self.engine, self.store, settings, surveys=self.surveys, token=self.contact_token
+        )
         self.agents.handle("email", self.mail)
         return self.mail
 

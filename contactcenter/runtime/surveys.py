@@ -41,6 +41,8 @@ class SurveyStore(Protocol):
         self, contact_id: str, reason: str, wall_time: float
     ) -> None: ...
 
+    async def surveys(self, contact_id: str) -> list[SurveyRecord]: ...
+
 
 class SurveyMetrics(Protocol):
     def observe_survey(self, queue: str, channel: str, score: float) -> None: ...
@@ -75,7 +77,8 @@ class Surveys:
 
     async def offer(self, contact_id: str) -> SurveyOffer:
         """The survey of the contact, if it takes an answer now; else ``Refused``
-        (``no_survey``, ``contact_open``, ``survey_closed``) or ``UnknownContact``."""
+        (``no_survey``, ``contact_open``, ``survey_closed``, ``already_answered``: a link
+        opened again says so) or ``UnknownContact``."""
         c = await self.store.contact(contact_id)
         if c is None:
             raise UnknownContact(contact_id)
@@ -89,6 +92,8 @@ class Surveys:
         closes = end + self.settings.window_hours * 3600
         if self.engine.wall() > closes:
             raise Refused("survey_closed", "the time to answer this survey is over")
+        if await self.store.surveys(contact_id):
+            raise Refused("already_answered", "this contact's survey is answered")
         return SurveyOffer(self.settings.question, closes)
 
     async def answer(self, contact_id: str, score: int, comment: str | None) -> SurveyRecord:

@@ -348,6 +348,33 @@ class MailStore:
                                               wall_time, 0, agent_id=agent_id)  # fmt: skip
         return (await self.mails_where("id = ?", (mail_id,)))[0]
 
+    async def queue_notice(
+        self, contact_id: str, direction: str, subject: str, text: str, wall_time: float
+    ) -> None:
+        """Put an automatic mail about the thread of ``contact_id`` (e.g. ``survey``) in the
+        outbox: to the customer, from the mailbox, threaded on the thread's last mail."""
+        s = self.store
+        async with s._write() as db:
+            thread = await self._thread_row(db, "contact_id", contact_id)
+            last = await _one(
+                db, "SELECT message_id FROM mails WHERE thread_id = ? ORDER BY id DESC LIMIT 1",
+                (thread.id,),
+            )  # fmt: skip
+            notice = Mail(
+                message_id=_new_message_id(thread.mailbox),
+                sender=thread.mailbox,
+                sender_name="",
+                to=(thread.customer_address,),
+                subject=f"{subject} [#{thread.reference}]",
+                in_reply_to=last[0] if last else None,
+                references=(last[0],) if last else (),
+                text=text,
+                html=None,
+                attachments=(),
+                automatic="Auto-Submitted: auto-generated",
+            )
+            await self._insert_mail(db, thread.id, contact_id, direction, notice, wall_time, 0)
+
     async def close_thread(self, contact_id: str, wall_time: float) -> None:
         """The thread's contact is over: answers to it reopen it within the window."""
         async with self.store._write() as db:

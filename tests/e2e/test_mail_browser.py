@@ -6,15 +6,19 @@ comes back to the desktop in the same thread; a mailbox outage shows on the wall
 
 from __future__ import annotations
 
+import json
+import re
 import time
+import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.bus.conftest import free_port
 from tests.e2e.browser import NEEDS_CHROMIUM, SHOTS, chromium, login, new_page
-from tests.integration.server import fresh_server
+from tests.integration.server import PASSWORD, fresh_server
 from tests.mail.conftest import CENTER, Dovecot, SmtpPeer, dovecot, smtp_peer  # noqa: F401
 from tests.mail.test_serve_mail import write_mail_yaml
 
@@ -36,6 +40,22 @@ def first_mail() -> bytes:
     return msg.as_bytes()
 
 
+def csat_today(base: str) -> list[dict[str, object]]:
+    """The supervisors' CSAT rows of today, read as root."""
+    login = urllib.request.Request(
+        f"{base}/api/login", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"username": "root", "password": PASSWORD}).encode(),
+    )  # fmt: skip
+    with urllib.request.urlopen(login, timeout=10) as resp:
+        token = json.loads(resp.read())["token"]
+    read = urllib.request.Request(
+        f"{base}/api/supervisor/csat", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(read, timeout=10) as resp:
+        rows: list[dict[str, object]] = json.loads(resp.read())["queues"]
+        return rows
+
+
 def wait_for(predicate: object, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
@@ -49,8 +69,9 @@ def test_an_agent_answers_a_mail_on_the_desktop_and_the_reply_comes_back(
     smtp_peer: SmtpPeer,  # noqa: F811
 ) -> None:
     with fresh_server(tmp_path, USERS) as srv:
-        write_mail_yaml(srv.config, dovecot, smtp_peer)
-        base = srv.start()
+        port = free_port()
+        write_mail_yaml(srv.config, dovecot, smtp_peer, f"http://127.0.0.1:{port}/survey")
+        base = srv.start(port)
         with chromium() as browser:
             agent = new_page(browser, 1280, 900)
             agent.goto(f"{base}/desktop")
@@ -91,6 +112,29 @@ def test_an_agent_answers_a_mail_on_the_desktop_and_the_reply_comes_back(
             agent.get_by_test_id("wrapup-submit").click()
             expect(agent.get_by_test_id("tab")).to_have_count(0)
 
+            # closing it mails Ann the survey link; she scores it on the survey page
+            wait_for(lambda: len(dovecot.inbox(ANN)) == 3)
+            survey, _ = dovecot.inbox(ANN)[2]
+            assert survey["Auto-Submitted"] == "auto-generated"
+            assert survey["In-Reply-To"] == answer["Message-ID"]
+            (link,) = re.findall(r"http://\S+/survey#\S+", survey.get_content())
+            ann = new_page(browser, 390, 800)
+            ann.goto(link)
+            expect(ann.get_by_test_id("survey-question")).to_have_text(
+                "How satisfied are you with the help you got?")  # fmt: skip
+            assert "#" not in ann.url  # the token left the address bar
+            ann.get_by_text("5", exact=False).last.check()
+            ann.get_by_test_id("survey-send").click()
+            expect(ann.get_by_test_id("survey-thanks")).to_be_visible()
+            ann.screenshot(path=str(SHOTS / "mail-2-survey.png"))
+            csat = csat_today(base)
+            assert [(q["queue"], q["channel"], q["answers"], q["average"]) for q in csat] == [
+                ("support_email", "email", 1, 5.0)
+            ]
+            ann.goto("about:blank")
+            ann.goto(link)  # a second time: answered already, said so
+            expect(ann.get_by_test_id("survey-error")).to_contain_text("rated already")
+
             # Ann answers the agent's mail: the thread comes back to the desktop
             reply = EmailMessage()
             reply["From"] = ANN
@@ -103,9 +147,10 @@ def test_an_agent_answers_a_mail_on_the_desktop_and_the_reply_comes_back(
             dovecot.deliver(CENTER, reply.as_bytes())
             agent.get_by_test_id("offer-accept").click(timeout=20_000)
             mails = agent.get_by_test_id("mail-thread").get_by_test_id("mail")
-            expect(mails).to_have_count(4)  # her mail, the acknowledgement, the answer, hers
-            expect(mails.nth(3)).to_contain_text("Thank you, it works.")
-            assert len(dovecot.inbox(ANN)) == 2  # no second acknowledgement
+            expect(mails).to_have_count(5)  # hers, acknowledgement, answer, survey link, hers
+            expect(mails.nth(3)).to_contain_text("Survey link")
+            expect(mails.nth(4)).to_contain_text("Thank you, it works.")
+            assert len(dovecot.inbox(ANN)) == 3  # no second acknowledgement
 
             # a mailbox outage shows on the wallboard, and goes away
             boss = new_page(browser, 1280, 900)
@@ -116,7 +161,7 @@ def test_an_agent_answers_a_mail_on_the_desktop_and_the_reply_comes_back(
             dovecot.stop()
             expect(problems).to_contain_text("mailbox support@northwind.test unreachable",
                                              timeout=20_000)  # fmt: skip
-            boss.screenshot(path=str(SHOTS / "mail-2-wallboard-outage.png"))
+            boss.screenshot(path=str(SHOTS / "mail-3-wallboard-outage.png"))
             dovecot.start()
             expect(problems).to_be_hidden(timeout=20_000)
 

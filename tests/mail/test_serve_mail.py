@@ -22,7 +22,9 @@ ANN = "ann@customer.test"
 USERS = [("root", "admin", None), ("a14", "agent", "a14"), ("a05", "agent", "a05")]
 
 
-def write_mail_yaml(config: Path, dovecot: Dovecot, smtp: SmtpPeer) -> None:
+def write_mail_yaml(
+    config: Path, dovecot: Dovecot, smtp: SmtpPeer, survey_url: str | None = None
+) -> None:
     os.environ["CC_TEST_MAIL_PASSWORD"] = PASSWORD
     doc = {
         "mail": {
@@ -33,6 +35,7 @@ def write_mail_yaml(config: Path, dovecot: Dovecot, smtp: SmtpPeer) -> None:
                          "username": CENTER, "password_env": "CC_TEST_MAIL_PASSWORD"},
             }],
             "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none"},
+            "survey_url": survey_url,
             "reconnect_initial_seconds": 0.2,
             "reconnect_max_seconds": 1.0,
         }

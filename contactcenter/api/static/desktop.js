@@ -647,7 +647,7 @@
     setTabState(tab, tab.state);
   }
 
-  const MAIL_FROM = { in: "Customer", out: "Answer", ack: "Automatic acknowledgement" };
+  const MAIL_FROM = { in: "Customer", out: "Answer", ack: "Automatic acknowledgement", survey: "Survey link" };
   function mailItem(tab, m) {
     const head = `${MAIL_FROM[m.direction] || m.direction} · ${m.sender} · ${fmtTime(m.wall_time)}` +
       (m.direction !== "in" ? (m.sent ? " · sent" : " · waiting to be sent") : "");
