@@ -39,7 +39,8 @@ def require(why_missing: str | None) -> None:
 
 def required(why_missing: str | None) -> pytest.MarkDecorator:
     """``require`` as a mark, checked when each marked test is set up."""
-    return getattr(pytest.mark, MARK)(why_missing)
+    mark: pytest.MarkDecorator = getattr(pytest.mark, MARK)(why_missing)
+    return mark
 
 
 def module(name: str, how: str) -> ModuleType:

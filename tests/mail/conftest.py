@@ -162,8 +162,8 @@ class Dovecot:
             c.select("INBOX", readonly=True)
             _, data = c.uid("SEARCH", "ALL")
             for uid in (data[0] or b"").split():
-                _, parts = c.uid("FETCH", uid, "(FLAGS BODY.PEEK[])")
-                head, raw = parts[0]  # type: ignore[misc]
+                _, parts = c.uid("FETCH", uid.decode(), "(FLAGS BODY.PEEK[])")
+                head, raw = parts[0]
                 msg = email.message_from_bytes(raw, policy=email.policy.default)
                 assert isinstance(msg, EmailMessage)
                 out.append((msg, b"\\Seen" in head))
