@@ -396,3 +396,4 @@ def _store_through_slots(cls: type[Any]) -> None:
 
 for _cls in (*get_args(Event), *get_args(CaseEvent)):
     _store_through_slots(_cls)
+del _cls  # (not an event of the module)

@@ -96,7 +96,7 @@ class Floor:
             else:
                 await site.agents.hang_up(aid, cid)
             await asyncio.sleep(self.talk / 2)
-            await site.agents.wrap_up(aid, cid, self.rng.choice(("resolved", "sale")))
+            await site.agents.wrap_up(aid, cid, self.rng.choice(("resolved", "no-resolution")))
 
 
 @dataclass

@@ -46,6 +46,13 @@ SAMPLE_VALUES: dict[str, Any] = {
     "segment": 2,
     "from_agent": "a02",
     "to_agent": "a03",
+    "case_id": 7,
+    "category": "billing",
+    "severity": "high",
+    "owner": "a05",
+    "previous_owner": "a06",
+    "by": "sup",
+    "target": "resolve",
 }
 
 
@@ -61,10 +68,12 @@ def ids(cls: type) -> str:
     return cls.__name__
 
 
-def test_every_event_of_the_union_is_found_and_exported() -> None:
-    union = set(get_args(domain.Event))
+def test_every_event_of_the_unions_is_found_and_exported() -> None:
+    """Routing's events (``Event``) and the cases' (``CaseEvent``), nothing else."""
+    routing, cases = set(get_args(domain.Event)), set(get_args(domain.CaseEvent))
+    union = routing | cases
     assert union == set(EVENT_CLASSES)
-    assert len(union) == 19
+    assert (len(routing), len(cases)) == (19, 5)
     for cls in union:
         assert getattr(events_pkg, cls.__name__) is cls
         assert cls.__name__ in events_pkg.__all__

@@ -190,7 +190,7 @@ def test_ringing_contacts_are_not_waiting(example: Center) -> None:
 
 def test_bucket_edges_include_every_threshold(example: Center, fed: Metrics) -> None:
     thresholds = {q.answer_target.threshold_seconds or 0.0 for q in example.queues.values()}
-    assert thresholds == {20.0, 30.0, 45.0, 10.0, 86400.0}
+    assert thresholds == {20.0, 30.0, 45.0, 10.0, 3600.0, 86400.0}  # (3600: the case tasks)
     short = example.settings.routing.short_abandon_seconds
     edges = set(fed.wait_buckets)
     assert thresholds <= edges and short in edges and set(WAIT_SPREAD) <= edges
@@ -355,12 +355,13 @@ def at_berlin(iso: str) -> float:
 )
 def test_queue_open_by_business_hours(example: Center, moment: str, voice: int, chat: int) -> None:
     """The voice queues follow the `main` schedule the phone line's flow tests, the chat queues
-    the `chat` one; e-mail is queued by no flow, so it has no hours (no series)."""
+    the `chat` one; e-mail and case tasks are queued by no flow, so they have no hours (no
+    series)."""
     center = with_flows(example, load_flows(ROOT / "config", example))
     m = Metrics(center, wall=lambda: at_berlin(moment))
     for qid, q in example.queues.items():
         got = value(m, "contactcenter_queue_open", {"queue": qid, "channel": q.channel})
-        assert got == {"voice": voice, "chat": chat, "email": None}[q.channel], qid
+        assert got == {"voice": voice, "chat": chat, "email": None, "task": None}[q.channel], qid
 
 
 def test_no_hours_without_flows(example: Center) -> None:

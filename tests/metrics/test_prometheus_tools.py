@@ -165,7 +165,7 @@ def test_live_prometheus_scrapes_and_records(served: Served, prom: Prom) -> None
 
     assert prom.by(queued, "queue") == {
         "vip": 0, "sales": 6, "support": 1, "billing": 2, "complaints": 1, "spanish": 0,
-        "sales_chat": 0, "support_chat": 1, "billing_chat": 0, "support_email": 0,
+        "sales_chat": 0, "support_chat": 1, "billing_chat": 0, "support_email": 0, "case_tasks": 0,
     }  # fmt: skip
 
     # KPIs: sales offered 6 - 1 moved out = 5; answered within 30 s: 2 (waits 2, 14; 47 late);
