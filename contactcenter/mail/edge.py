@@ -17,6 +17,7 @@ backoff (doubling up to ``reconnect_max_seconds``); the outage shows in ``/healt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import re
@@ -92,6 +93,8 @@ class MailEdge:
         self.smtp = Link("smtp")
         self.counts = Counts()
         self.outbox_waiting = 0
+        self._sending = asyncio.Lock()
+        """Held from handing a mail to the SMTP server to marking it sent."""
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -101,6 +104,12 @@ class MailEdge:
         self._tasks.append(asyncio.create_task(self._send(), name="mail outbox"))
 
     async def stop(self) -> None:
+        """A clean stop lets a mail being sent be marked sent first (up to its SMTP timeout):
+        only a crash between the server's acceptance and the mark sends one twice."""
+        smtp = self.settings.smtp
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(smtp.timeout_seconds if smtp is not None else 1.0):
+                await self._sending.acquire()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             await cancel_and_wait(task)
@@ -208,8 +217,9 @@ class MailEdge:
                 outbox = await service.mails.outbox()
                 self.outbox_waiting = len(outbox)
                 for stored in outbox:
-                    await self._deliver(stored)
-                    await service.mails.mark_sent(stored.id, self.wall())
+                    async with self._sending:
+                        await self._deliver(stored)
+                        await service.mails.mark_sent(stored.id, self.wall())
                     self.counts.sent += 1
                     self.outbox_waiting -= 1
                 self.smtp.ok()

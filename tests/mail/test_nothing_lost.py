@@ -63,6 +63,7 @@ async def test_a_mail_stored_but_not_marked_seen_is_recognised_when_fetched_agai
     settings = mail_settings(dovecot, smtp_peer)
     ms = await make_mail_site(settings)
     assert await until(lambda: ms.edge.counts.received == 1, timeout=15)
+    assert await until(lambda: ms.edge.counts.sent == 1, timeout=15)  # its acknowledgement
     # the engine stored it, then "crashed" before marking it seen: unmark it on the server
     with dovecot.client(CENTER) as c:
         c.select("INBOX")
