@@ -37,6 +37,7 @@ from contactcenter.events import CaseEvent, CaseSlaBreached
 from contactcenter.routing import ContactState, RoutingError
 from contactcenter.runtime.agents import AgentDesk
 from contactcenter.runtime.background import cancel_and_wait
+from contactcenter.runtime.desk_channel import DeskChannel
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Refused
 from contactcenter.store import Store
@@ -63,7 +64,7 @@ class CaseMetrics(Protocol):
     def case_event(self, event: str, category: str) -> None: ...
 
 
-class CaseTasks:
+class CaseTasks(DeskChannel):
     def __init__(
         self,
         engine: Engine,
@@ -195,14 +196,6 @@ class CaseTasks:
             self.announce(CaseSlaBreached(now, b.case_id, b.category, b.severity, b.target))
 
     # -- the agent's side (``ContactHandler`` for tasks) ----------------------------------------
-
-    async def accept(self, agent_id: str, contact_id: str) -> None:
-        router = self.engine.router
-        await self.engine.submit(lambda now: router.offer_accepted(now, contact_id))
-
-    async def decline(self, agent_id: str, contact_id: str) -> None:
-        router = self.engine.router
-        await self.engine.submit(lambda now: router.offer_declined(now, contact_id))
 
     async def hang_up(self, agent_id: str, contact_id: str) -> None:
         raise Refused("task_ends_with_done", "a task ends with Done (it marks the task done)")

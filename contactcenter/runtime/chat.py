@@ -25,6 +25,7 @@ from contactcenter.events import (
 from contactcenter.identity import Identity
 from contactcenter.routing import ContactState, InvalidInput, RoutingError
 from contactcenter.runtime.callbacks import CallbackService, Origin
+from contactcenter.runtime.desk_channel import DeskChannel
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Forbidden, Refused
 from contactcenter.runtime.intake import NewContact, hand_back, queue_again, queue_contact
@@ -49,7 +50,7 @@ class ChatClosed:
     by: str
 
 
-class ChatService:
+class ChatService(DeskChannel):
     def __init__(self, engine: Engine, store: ContactStore, callbacks: CallbackService) -> None:
         self.engine = engine
         self.store = store
@@ -275,14 +276,6 @@ class ChatService:
         if view.state is not ContactState.ACTIVE:
             raise InvalidInput(f"contact {contact_id} is {view.state}")
         return self._line(contact_id, "agent", text, agent_id)
-
-    async def accept(self, agent_id: str, contact_id: str) -> None:
-        router = self.engine.router
-        await self.engine.submit(lambda now: router.offer_accepted(now, contact_id))
-
-    async def decline(self, agent_id: str, contact_id: str) -> None:
-        router = self.engine.router
-        await self.engine.submit(lambda now: router.offer_declined(now, contact_id))
 
     async def hang_up(self, agent_id: str, contact_id: str) -> None:
         router = self.engine.router

@@ -27,6 +27,7 @@ from contactcenter.events import (
 )
 from contactcenter.mail.message import parse, sender_authenticated
 from contactcenter.mail.settings import Mailbox, MailSettings
+from contactcenter.runtime.desk_channel import DeskChannel
 from contactcenter.runtime.engine import Engine
 from contactcenter.runtime.errors import Refused
 from contactcenter.runtime.intake import hand_back, queue_again
@@ -52,7 +53,7 @@ class MailReceived:
     mail_id: int
 
 
-class MailService:
+class MailService(DeskChannel):
     def __init__(
         self,
         engine: Engine,
@@ -194,14 +195,6 @@ class MailService:
         return stored
 
     # -- ContactHandler -------------------------------------------------------------------------
-
-    async def accept(self, agent_id: str, contact_id: str) -> None:
-        router = self.engine.router
-        await self.engine.submit(lambda now: router.offer_accepted(now, contact_id))
-
-    async def decline(self, agent_id: str, contact_id: str) -> None:
-        router = self.engine.router
-        await self.engine.submit(lambda now: router.offer_declined(now, contact_id))
 
     async def hang_up(self, agent_id: str, contact_id: str) -> None:
         """Close: the agent is done with the thread for now (wrap-up follows)."""
