@@ -10,7 +10,6 @@ import getpass
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -29,6 +28,7 @@ from contactcenter.config import Center, load_center
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.store import Store
+from tests import processes
 from tests.peers import require
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -85,23 +85,19 @@ class Broker:
             [MOSQUITTO, "-c", str(self.config())], stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self.proc.poll() is None, f"mosquitto exited:\n{self.log()}"
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                return
-            assert time.monotonic() < deadline, f"mosquitto did not listen:\n{self.log()}"
-            time.sleep(0.02)
+
+        def serving() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.port)).close()
+            except OSError:
+                return False
+            return True
+
+        processes.wait_serving(self.proc, serving, self.log, "mosquitto", timeout)
 
     def stop(self) -> None:
         """SIGTERM by PID (a clean broker shutdown: it saves its persistence file)."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        processes.stop(self.proc)
 
     def log(self) -> str:
         return "".join(

@@ -14,10 +14,8 @@ import imaplib
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -34,6 +32,7 @@ from contactcenter.mail.settings import MailSettings
 from contactcenter.metrics import Metrics
 from contactcenter.runtime import Site
 from contactcenter.store import Store
+from tests import processes
 from tests.bus.conftest import free_port
 from tests.peers import require
 
@@ -114,24 +113,18 @@ class Dovecot:
             [DOVECOT, "-F", "-c", str(self.config())], stdout=out, stderr=subprocess.STDOUT
         )
         out.close()
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self.proc.poll() is None, f"dovecot exited:\n{self.log()}"
-            with contextlib.suppress(OSError, imaplib.IMAP4.error):
-                client = imaplib.IMAP4("127.0.0.1", self.port, timeout=2)
-                client.logout()
-                return
-            assert time.monotonic() < deadline, f"dovecot did not listen:\n{self.log()}"
-            time.sleep(0.05)
+
+        def serving() -> bool:
+            try:
+                imaplib.IMAP4("127.0.0.1", self.port, timeout=2).logout()
+            except (OSError, imaplib.IMAP4.error):
+                return False
+            return True
+
+        processes.wait_serving(self.proc, serving, self.log, "dovecot", timeout)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        processes.stop(self.proc)
 
     def log(self) -> str:
         return "".join(
