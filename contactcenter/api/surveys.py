@@ -104,6 +104,18 @@ async def answer_chat_survey(request: web.Request) -> web.Response:
     return web.json_response({"score": survey.score}, status=201)
 
 
+async def contact_survey(request: web.Request) -> web.Response:
+    """The survey of an ended contact, for the page a closing e-mail links to (the chat's
+    survey under the channel-neutral path)."""
+    return await chat_survey(request)
+
+
+async def answer_contact_survey(request: web.Request) -> web.Response:
+    """The contact's customer scores it 1-5 from the survey page (409 ``already_answered``
+    for a second answer)."""
+    return await answer_chat_survey(request)
+
+
 def _row(c: Csat) -> dict[str, Any]:
     average, share = c.average(), c.satisfied_share()
     return {
@@ -148,16 +160,16 @@ ROUTES = [
           body=SurveyAnswerBody, response=SurveyAnswered, status=201,
           errors=((403, "Missing or wrong token"), (409, f"{_NO_SURVEY}, already_answered")),
           description=answer_chat_survey.__doc__ or ""),
-    Route("GET", "/api/surveys/{id}", chat_survey, "The CSAT survey of an ended contact (the "
+    Route("GET", "/api/surveys/{id}", contact_survey, "The CSAT survey of an ended contact (the "
           "page a closing e-mail links to)", "survey", response=SurveyOfferOut,
           query=(Param("token", "the token of the survey link"),),
           errors=((403, "Missing or wrong token"), (409, f"{_NO_SURVEY}, already_answered")),
-          description=chat_survey.__doc__ or ""),
-    Route("POST", "/api/surveys/{id}", answer_chat_survey, "Answer the CSAT survey of an "
+          description=contact_survey.__doc__ or ""),
+    Route("POST", "/api/surveys/{id}", answer_contact_survey, "Answer the CSAT survey of an "
           "ended contact (once; the comment is kept as personal data)", "survey",
           body=SurveyAnswerBody, response=SurveyAnswered, status=201,
           errors=((403, "Missing or wrong token"), (409, f"{_NO_SURVEY}, already_answered")),
-          description=answer_chat_survey.__doc__ or ""),
+          description=answer_contact_survey.__doc__ or ""),
     Route("GET", "/api/supervisor/csat", csat_day, "CSAT per queue and agent for a day "
           "(scores only, no customer data)", "supervisor", access="supervisor",
           response=CsatDay, query=(Param("day", "YYYY-MM-DD in the center's time zone "
