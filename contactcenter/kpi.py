@@ -284,17 +284,20 @@ SATISFIED = 4
 
 @dataclass(frozen=True)
 class Csat:
-    """Survey answers summed: how many, the sum of their scores, how many satisfied."""
+    """Survey answers summed: how many, the sum of their scores, how many satisfied; and the
+    surveys asked that got no score (``unanswered``: never in the answers or the average)."""
 
     answers: int = 0
     score_sum: int = 0
     satisfied: int = 0
+    unanswered: int = 0
 
     def __add__(self, other: Csat) -> Csat:
         return Csat(
             self.answers + other.answers,
             self.score_sum + other.score_sum,
             self.satisfied + other.satisfied,
+            self.unanswered + other.unanswered,
         )
 
     def average(self) -> float | None:

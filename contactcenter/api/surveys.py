@@ -48,6 +48,8 @@ class SurveyAnswered(BaseModel):
 
 class CsatRow(BaseModel):
     answers: int
+    unanswered: int
+    """Surveys asked (on the phone) that got no score: not in ``answers`` or the average."""
     average: float | None
     satisfied: float | None
     """Share of answers scoring 4 or 5."""
@@ -120,6 +122,7 @@ def _row(c: Csat) -> dict[str, Any]:
     average, share = c.average(), c.satisfied_share()
     return {
         "answers": c.answers,
+        "unanswered": c.unanswered,
         "average": round(average, 2) if average is not None else None,
         "satisfied": round(share, 4) if share is not None else None,
     }

@@ -3,7 +3,8 @@
 An answer counts in the period it was given in, under the queue and agent it was stored with
 (``Store.add_survey``: those of the contact's last segment an agent answered). Answers stored
 before surveys said what they were about (no queue) count nowhere. Only scores are read:
-comments are personal data and never leave the store here.
+comments are personal data and never leave the store here. A survey the phone asked that got
+no score counts as ``unanswered`` in the period it ended in, never as an answer.
 """
 
 from __future__ import annotations
@@ -33,8 +34,15 @@ async def csat_between(store: Store, since_wall: float, until_wall: float) -> Cs
     )
     queues: dict[tuple[str, str], Csat] = defaultdict(Csat)
     agents: dict[str, Csat] = defaultdict(Csat)
-    for queue, channel, agent, answers, total, satisfied in rows:
-        part = Csat(answers, total, satisfied)
+    unanswered = await store._rows(
+        "SELECT queue, channel, agent_id, count(*) FROM unanswered_surveys"
+        " WHERE wall_time >= ? AND wall_time < ? AND queue IS NOT NULL"
+        " GROUP BY queue, channel, agent_id",
+        (since_wall, until_wall),
+    )
+    parts = [(q, ch, a, Csat(n, total, sat)) for q, ch, a, n, total, sat in rows]
+    parts += [(q, ch, a, Csat(unanswered=n)) for q, ch, a, n in unanswered]
+    for queue, channel, agent, part in parts:
         queues[(queue, channel)] += part
         if agent is not None:
             agents[agent] += part

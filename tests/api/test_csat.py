@@ -59,10 +59,17 @@ async def test_a_customer_scores_the_chat_and_supervisors_see_it(api: Api) -> No
     csat = await api.ok("GET", "/api/supervisor/csat", "sup")
     assert csat["queues"] == [
         {"queue": "sales_chat", "name": api.site.center.queues["sales_chat"].name,
-         "channel": "chat", "answers": 1, "average": 4.0, "satisfied": 1.0}
+         "channel": "chat", "answers": 1, "unanswered": 0, "average": 4.0, "satisfied": 1.0}
     ]  # fmt: skip
     assert csat["agents"] == [
-        {"agent_id": "a05", "name": "Elif Fischer", "answers": 1, "average": 4.0, "satisfied": 1.0}
+        {
+            "agent_id": "a05",
+            "name": "Elif Fischer",
+            "answers": 1,
+            "unanswered": 0,
+            "average": 4.0,
+            "satisfied": 1.0,
+        }
     ]
     assert COMMENT not in str(csat)
 

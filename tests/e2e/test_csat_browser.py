@@ -109,8 +109,9 @@ def test_a_customer_scores_a_chat_and_the_supervisor_sees_it(
         expect(row.locator("th")).to_have_text("Elif Fischer")
         # each column's name: in the header, and beside its value on a phone
         expect(agents.locator("thead th")).to_have_text(
-            ["Agent", "Answers", "Average (1-5)", "Satisfied (4-5)"]
+            ["Agent", "Answers", "Average (1-5)", "Satisfied (4-5)", "Asked, no score"]
         )
+        expect(row.locator("[data-field=unanswered]")).to_have_text("0")
         expect(row.locator("[data-field=average]")).to_have_attribute("data-label", "Average (1-5)")
         queue = boss.get_by_test_id("csat-queues").locator("tr[data-key=sales_chat]")
         expect(queue.locator("[data-field=average]")).to_have_text("4.0")

@@ -63,3 +63,16 @@ async def test_csat_of_a_period_per_queue_and_agent(store: Store) -> None:
     later = await csat_between(store, T0 + 3000, T0 + 9000)
     assert later.agents == {"a05": Csat(1, 1, 0)}
     assert (await csat_between(store, T0 + 9000, T0 + 9999)).queues == {}
+
+
+async def test_a_survey_that_got_no_score_counts_as_unanswered_never_in_the_average(
+    store: Store,
+) -> None:
+    await chat(store, "scored", T0, "a05")
+    await chat(store, "silent", T0 + 1, "a05")
+    await store.add_survey("scored", 4, None, T0 + 100)
+    await store.add_unanswered_survey("silent", "no_response", T0 + 100)
+    report = await csat_between(store, T0, T0 + 3000)
+    assert report.queues == {("sales_chat", "chat"): Csat(1, 4, 1, unanswered=1)}
+    assert report.agents == {"a05": Csat(1, 4, 1, unanswered=1)}
+    assert report.agents["a05"].average() == 4.0

@@ -103,11 +103,11 @@ async def test_a_caller_who_opted_in_scores_the_call_after_the_agent_hung_up(
         assert resp.status == 200, csat
         assert csat["queues"] == [
             {"queue": "billing", "name": "Billing", "channel": "voice", "answers": 1,
-             "average": 4.0, "satisfied": 1.0},
+             "unanswered": 0, "average": 4.0, "satisfied": 1.0},
         ]  # fmt: skip
         assert csat["agents"] == [
-            {"agent_id": "a20", "name": "Tara Ulrich", "answers": 1, "average": 4.0,
-             "satisfied": 1.0},
+            {"agent_id": "a20", "name": "Tara Ulrich", "answers": 1, "unanswered": 0,
+             "average": 4.0, "satisfied": 1.0},
         ]  # fmt: skip
         text = await (await client.get("/metrics")).text()
     billing = {"queue": "billing", "channel": "voice"}

@@ -16,6 +16,7 @@
     { field: "average", label: "Average (1-5)",
       value: (r) => (r.average === null ? "–" : r.average.toFixed(1)) },
     { field: "satisfied", label: "Satisfied (4-5)", value: (r) => fmtPercent(r.satisfied) },
+    { field: "unanswered", label: "Asked, no score", value: (r) => r.unanswered },
   ];
   const FCR = [
     { field: "first", label: "First contacts", value: (r) => r.first_contacts },
