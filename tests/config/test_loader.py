@@ -161,9 +161,9 @@ def test_channels_left_out_of_the_center_file_keep_built_in_defaults(center_dir:
 
 def test_queue_without_escalation_gets_one_default_step() -> None:
     queues = load_center(EXAMPLE).queues
-    for qid in ("billing_chat", "support_email"):
-        assert queues[qid].escalation == (EscalationStep(after_seconds=0),)
-    # Queues with steps keep theirs as written.
+    assert queues["billing_chat"].escalation == (EscalationStep(after_seconds=0),)
+    # Queues with steps keep theirs as written (e-mail's in hours).
+    assert [s.after_seconds for s in queues["support_email"].escalation] == [0, 57600]
     assert len(queues["support"].escalation) == 5
     assert queues["support"].escalation[0].dedicated_only is True
     assert queues["sales"].escalation[0] == EscalationStep(
