@@ -19,7 +19,8 @@ def test_quick_run_prints_a_parsable_summary() -> None:
     summary = run_quick("mail.py")
     assert summary["mails"] == "100"
     for key in ("ingest_mails_per_s", "baseline_mails_per_s", "ingest_vs_baseline_ratio",
-                "arrival_to_queued_p50_ms", "arrival_to_queued_p95_ms"):  # fmt: skip
+                "arrival_to_queued_p50_ms", "arrival_to_queued_p95_ms",
+                "baseline_idle_push_p50_ms"):  # fmt: skip
         value = float(summary[key])
         assert math.isfinite(value) and value > 0, key
     assert float(summary["arrival_to_queued_p50_ms"]) <= float(summary["arrival_to_queued_p95_ms"])
