@@ -145,3 +145,32 @@ async def test_automatic_mail_is_routed_but_never_answered_automatically(
     await asyncio.sleep(1.0)
     assert dovecot.inbox(ANN) == []
     assert smtp_peer.handler.envelopes == []
+
+
+async def test_an_agent_hands_a_mail_to_a_colleague_who_answers_the_same_thread(
+    dovecot: Dovecot, smtp_peer: SmtpPeer, make_mail_site: MailSiteFactory
+) -> None:
+    ms = await make_mail_site(mail_settings(dovecot, smtp_peer))
+    site = ms.site
+    assert site.mail is not None
+    await site.agents.login("a14")
+    raw = customer_mail(ANN, "Roaming", "Roaming abroad fails.", message_id="<r1@customer.test>")
+    dovecot.deliver(CENTER, raw)
+    assert await until(lambda: len(email_contacts(ms)) == 1, timeout=15)
+    (cid,) = email_contacts(ms)
+    assert await until(lambda: site.engine.router.contact(cid).agent == "a14")
+    await site.agents.accept("a14", cid)
+    await site.agents.login("a15")
+    await site.transfers.to_agent("a14", cid, "a15", note="roaming specialist")
+    assert await until(lambda: site.engine.router.contact(cid).state is ContactState.OFFERED)
+    assert site.engine.router.contact(cid).agent == "a15"
+    await site.agents.accept("a15", cid)
+    await site.mail.answer("a15", cid, "Roaming is on again.")
+    assert await until(lambda: len(dovecot.inbox(ANN)) == 2, timeout=15)  # ack, answer
+    answer, _ = dovecot.inbox(ANN)[1]
+    assert answer["In-Reply-To"] == "<r1@customer.test>"
+    _, mails = await site.mail.thread(cid)
+    assert [(m.direction, m.agent_id) for m in mails] == [("in", None), ("ack", None),
+                                                          ("out", "a15")]  # fmt: skip
+    segments = await ms.store.segments(cid)
+    assert [s.agent_id for s in segments] == ["a14", "a15"]
