@@ -536,13 +536,12 @@ class VoiceCall:
         try:
             if cfg is None or cfg.extension is None:
                 raise sip.DialError(f"agent {n.agent_id} has no extension")
-            leg = await self.edge.command(self.edge.stack.dial, cfg.extension)
+            leg = await self.edge.dial(self, cfg.extension)
         except sip.DialError as e:
             log.warning("call %s: cannot ring %s to consult: %s", self.leg.id, n.agent_id, e)
             await self.edge.voice.consult_failed(n.agent_id, self.contact_id)
             return
         self.consult_leg, self.consult_agent = leg, n.agent_id
-        self.edge.follow_leg(leg, self)
         self._note(f"consulting {n.agent_id}: ringing")
 
     async def _consult_answered(self, leg: sip.Leg) -> None:
@@ -610,13 +609,12 @@ class VoiceCall:
             await self._decline(n.agent_id, "no_extension", reachable=False)
             return
         try:
-            leg = await self.edge.command(self.edge.stack.dial, extension)
+            leg = await self.edge.dial(self, extension)
         except sip.DialError as e:
             log.warning("cannot ring agent %s (%s): %s", n.agent_id, extension, e)
             await self._decline(n.agent_id, "dial_error", reachable=False)
             return
         self.agent_leg, self.agent_id = leg, n.agent_id
-        self.edge.follow_leg(leg, self)
         self.phase = "agent_ringing"
         self._note(f"ringing {n.agent_id} at {extension}")
 
@@ -734,13 +732,12 @@ class VoiceCall:
 
     async def _transfer(self, number: str) -> None:
         try:
-            leg = await self.edge.command(self.edge.stack.dial, number)
+            leg = await self.edge.dial(self, number)
         except sip.DialError as e:
             log.warning("transfer of call %s to %s failed: %s", self.leg.id, number, e)
             await self._finish("transfer-failed")
             return
         self.agent_leg, self.agent_id = leg, None
-        self.edge.follow_leg(leg, self)
         self.phase = "transferring"
         self._resume_hold()
         self._note(f"transferring to {number}")

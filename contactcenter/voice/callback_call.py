@@ -96,14 +96,13 @@ class CallbackCall:
         try:
             if extension is None:
                 raise sip.DialError(f"agent {self.agent_id} has no extension")
-            leg = await self.edge.command(self.edge.stack.dial, extension)
+            leg = await self.edge.dial(self, extension)
         except sip.DialError as e:
             log.warning("call back %s: cannot ring agent %s: %s", self.contact_id, self.agent_id, e)
             await self._agent_failed("dial_error", reachable=False)
             return False
         self.agent_leg = leg
         self.streams["agent"] = leg.stream
-        self.edge.follow_leg(leg, self)
         self._note(f"ringing {self.agent_id} at {extension}")
         return True
 
@@ -152,12 +151,11 @@ class CallbackCall:
         self.agent_leg.stream.source = Loop(RINGBACK)
         self._note(f"{self.agent_id} answered; dialling the customer")
         try:
-            self.customer_leg = await self.edge.command(self.edge.stack.dial, self.number)
+            self.customer_leg = await self.edge.dial(self, self.number)
         except sip.DialError as e:
             log.warning("call back %s: cannot dial the customer: %s", self.contact_id, e)
             await self._not_reached("failed")
             return
-        self.edge.follow_leg(self.customer_leg, self)
         self.streams["customer"] = self.customer_leg.stream
         self.phase = "dialing_customer"
         loop = asyncio.get_running_loop()

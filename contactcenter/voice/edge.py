@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import logging
 import random
 from collections import Counter
@@ -106,6 +107,9 @@ class VoiceEdge:
         """Calls that ended (the last 1000), for tests and the benchmark."""
         self.registered = asyncio.Event()
         self.stack: sip.SipStack
+        self._dialling = 0
+        self._early: dict[str, list[sip.StackEvent]] = {}
+        """Events of legs not known yet while dials are in flight (Call-ID -> events)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._cmd: ThreadPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -248,17 +252,39 @@ class VoiceEdge:
             self._run(new, f"voice-call-{event.leg.id}")
             return
         call = self.calls.get(event.leg.call_id)
-        if call is None:
-            if isinstance(event, sip.Answered) and self._cmd is not None:
-                self._cmd.submit(self.stack.hangup, event.leg)  # a leg nobody wants any more
-            return
-        call.on_stack(event)
+        if call is not None:
+            call.on_stack(event)
+        elif self._dialling:  # perhaps a dial's leg whose command thread has not returned yet
+            self._early.setdefault(event.leg.call_id, []).append(event)
+        else:
+            self._orphan(event)
+
+    def _orphan(self, event: sip.StackEvent) -> None:
+        if isinstance(event, sip.Answered) and self._cmd is not None:
+            self._cmd.submit(self.stack.hangup, event.leg)  # a leg nobody wants any more
+
+    async def dial(self, call: Call, target: str) -> sip.Leg:
+        """Ring ``target`` (an extension or a number) for ``call``, whose leg it becomes.
+
+        The INVITE goes out in a command thread, so its answer or failure can reach the loop
+        before the thread returns the leg: such events are held and handed to ``call``
+        (a dropped 404 would leave an offer ringing nobody until its ring timeout)."""
+        self._dialling += 1
+        try:
+            leg = await self.command(self.stack.dial, target)
+            self.calls[leg.call_id] = call
+            for event in self._early.pop(leg.call_id, []):
+                call.on_stack(event)
+            return leg
+        finally:
+            self._dialling -= 1
+            if not self._dialling:
+                early, self._early = self._early, {}
+                for event in itertools.chain.from_iterable(early.values()):
+                    self._orphan(event)
 
     def follow(self, contact_id: str, call: Call) -> None:
         self.by_contact[contact_id] = call
-
-    def follow_leg(self, leg: sip.Leg, call: Call) -> None:
-        self.calls[leg.call_id] = call
 
     def forget(self, call: Call) -> None:
         for key in [k for k, v in self.calls.items() if v is call]:
