@@ -28,6 +28,7 @@ from tests.voice.harness import (
     Kamailio,
     Sipp,
     ensure_tools,
+    free_media_port,
     free_udp_port,
     free_udp_range,
     register_extension,
@@ -94,7 +95,7 @@ class Site:
         values = {"ring_ms": 300, "talk_ms": 3000, **values}
         sf = scenario(self.tmp / f"{agent_id}-{scenario_name}", scenario_name, **values)
         port = free_udp_port()
-        uas = sipp_uas(self.tmp, sf, port, free_udp_port(), calls)
+        uas = sipp_uas(self.tmp, sf, port, free_media_port(), calls)
         self.procs.append(uas)
         await register_extension(self.tmp, self.proxy, cfg.extension, port)
         if login:

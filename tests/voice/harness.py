@@ -8,8 +8,10 @@ here and stopped by its PID. Kamailio and SIPp come from Debian (``kamailio``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -57,6 +59,14 @@ def free_udp_port() -> int:
     one of those to another socket, so it is still free when the peer binds it a moment later
     (one from the ephemeral range was once taken by then: sipp's "errno = 98")."""
     return free_udp_range(1, low=61000, high=65535)
+
+
+def free_media_port() -> int:
+    """The first of 4 free UDP ports above the ephemeral range, for SIPp's ``-mp``: it binds
+    that port for audio and the one two above for video (with RTCP beside each), and one
+    of those taken by another peer fails the phone at start ("Unable to bind video RTP
+    socket ... errno = 98")."""
+    return free_udp_range(4, low=61000, high=65535)
 
 
 def free_udp_range(size: int, low: int = 20000, high: int = 32700) -> int:
@@ -122,7 +132,10 @@ class Kamailio:
         self.rundir.mkdir(parents=True, exist_ok=True)
         cmd = self.command()
         with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+            # (its own process group: stop() ends the workers it forks with it)
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -149,8 +162,12 @@ class Kamailio:
                 return False
 
     def stop(self) -> None:
+        """Stop the main process, then any worker left of its group (a main process killed
+        after the grace time leaves its workers running, holding memory and ports)."""
         if self.proc is not None:
             _stop(self.proc)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc = None
 
 
@@ -322,7 +339,7 @@ def sipp_caller(
     limit: int | None = None, extra: Sequence[str] = (),
 ) -> Sipp:  # fmt: skip
     args = [f"127.0.0.1:{proxy_port}", "-sf", str(scenario_file), "-s", service, "-i",
-            "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(media_port or free_udp_port()),
+            "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(media_port or free_media_port()),
             "-m", str(calls)]  # fmt: skip
     if rate is not None:
         args += ["-r", str(rate)]

@@ -15,6 +15,7 @@ from tests.voice import audio
 from tests.voice.conftest import CLOSED
 from tests.voice.harness import (
     caller_scenario,
+    free_media_port,
     free_udp_port,
     register_extension,
     scenario,
@@ -32,7 +33,7 @@ async def customer_phone(site: Any, scenario_name: str, *, calls: int = 1, **val
     values = {"ring_ms": 800, **values}
     sf = scenario(site.tmp / f"customer-{scenario_name}", scenario_name, **values)
     port = free_udp_port()
-    uas = site.track(sipp_uas(site.tmp, sf, port, free_udp_port(), calls))
+    uas = site.track(sipp_uas(site.tmp, sf, port, free_media_port(), calls))
     await register_extension(site.tmp, site.proxy, CUSTOMER, port)
     return uas
 

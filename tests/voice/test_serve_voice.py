@@ -46,6 +46,7 @@ from tests.voice.harness import (
     Sipp,
     caller_scenario,
     ensure_tools,
+    free_media_port,
     free_udp_port,
     free_udp_range,
     scenario,
@@ -255,7 +256,7 @@ async def test_shipped_kamailio_challenges_phones_and_trusts_only_the_engine(
         assert register_phone(tmp_path, kam.port, "2001", PHONES["2001"], free_udp_port(), 200) == 0
 
         uas = sipp_uas(tmp_path, scenario(tmp_path / "uas.xml", "agent_uas.xml", ring_ms=100),
-                       callee, free_udp_port(), 2)  # fmt: skip
+                       callee, free_media_port(), 2)  # fmt: skip
         procs.append(uas)
 
         def phone_call(name: str, password: str) -> Sipp:
@@ -263,7 +264,7 @@ async def test_shipped_kamailio_challenges_phones_and_trusts_only_the_engine(
             return Sipp(
                 [f"127.0.0.1:{kam.port}", "-sf", str(sf), "-s", "2002", "-au", "2001", "-ap",
                  password, "-i", "127.0.0.1", "-p", str(free_udp_port()), "-mp",
-                 str(free_udp_port()), "-m", "1"],
+                 str(free_media_port()), "-m", "1"],
                 tmp_path,
             ).start()  # fmt: skip
 
@@ -278,7 +279,7 @@ async def test_shipped_kamailio_challenges_phones_and_trusts_only_the_engine(
         sf = caller_scenario(tmp_path / "engine.xml", [("pause", 300)], number="1000")
         engine = Sipp(
             [f"127.0.0.1:{kam.port}", "-sf", str(sf), "-s", "2002", "-i", "127.0.0.1", "-p",
-             str(engine_port), "-mp", str(free_udp_port()), "-m", "1"],
+             str(engine_port), "-mp", str(free_media_port()), "-m", "1"],
             tmp_path,
         ).start()  # fmt: skip
         procs.append(engine)
@@ -310,7 +311,7 @@ async def test_shipped_kamailio_lets_only_the_engine_dial_numbers_through_the_ga
     procs: list[Sipp] = []
     try:
         gateway = sipp_uas(tmp_path, scenario(tmp_path / "gw.xml", "agent_uas.xml", ring_ms=100),
-                           gateway_port, free_udp_port(), 1)  # fmt: skip
+                           gateway_port, free_media_port(), 1)  # fmt: skip
         procs.append(gateway)
         # a phone with the right password: challenged, then 404 (no dial-out for phones)
         text = (SCENARIOS / "phone_call.xml").read_text()
@@ -334,7 +335,7 @@ async def test_shipped_kamailio_lets_only_the_engine_dial_numbers_through_the_ga
         sf = caller_scenario(tmp_path / "engine.xml", [("pause", 300)], number="1000")
         engine = Sipp(
             [f"127.0.0.1:{kam.port}", "-sf", str(sf), "-s", number, "-i", "127.0.0.1", "-p",
-             str(engine_port), "-mp", str(free_udp_port()), "-m", "1"],
+             str(engine_port), "-mp", str(free_media_port()), "-m", "1"],
             tmp_path,
         ).start()  # fmt: skip
         procs.append(engine)
@@ -413,7 +414,7 @@ def json_lines(text: str) -> Iterator[dict[str, object]]:
 async def test_serve_with_voice_connects_a_caller_to_the_agents_softphone(
     softphone_tools: None, tmp_path: Path
 ) -> None:
-    engine_port, gateway_port, caller_media = free_udp_port(), free_udp_port(), free_udp_port()
+    engine_port, gateway_port, caller_media = free_udp_port(), free_udp_port(), free_media_port()
     kam = ShippedKamailio(
         tmp_path / "kamailio",
         subscribers={"1000": ENGINE_PASSWORD, "2005": PHONES["2005"]},
