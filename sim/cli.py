@@ -36,7 +36,7 @@ from sim.queue_log import read_queue_log
 from sim.recording import read_contacts, write_contacts
 from sim.replay import recorded_tallies, replay, replay_setup
 from sim.replay_report import replay_json, replay_text
-from sim.replications import Runner, default_workers, replicate, summary_of
+from sim.replications import Runner, replicate, summary_of
 from sim.report import (
     erlang_json,
     erlang_table,
@@ -177,10 +177,22 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", type=Path, help="scenario YAML file")
     p.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
     p.add_argument("--workers", type=int, help="parallel processes (default: all cores)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the replications on the Dask cluster of this scheduler (tcp://host:8786)",
+    )
     p.add_argument("--out", type=Path, default=None, help="output directory")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
     p.add_argument("--json", action="store_true", help="print the JSON result on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def _runner(args: argparse.Namespace) -> Runner:
+    """The local process pool, or the Dask cluster of ``--scheduler``."""
+    if args.scheduler is not None and args.workers is not None:
+        raise ValueError("--workers applies to the local pool: a cluster has its own workers")
+    return Runner(args.workers, scheduler=args.scheduler)
 
 
 def _day(p: argparse.ArgumentParser) -> None:
@@ -280,7 +292,7 @@ def _run(args: argparse.Namespace) -> int:
         issue = ConfigIssue(args.scenario.name, "staffing", "no staffing table or roster given")
         raise ScenarioError([issue])
     progress = ProgressLine("replications", enabled=False if args.quiet else None)
-    with Runner(args.workers) as runner:
+    with _runner(args) as runner:
         tallies = replicate(
             model, replications=args.replications, runner=runner, by_tier=True, progress=progress
         )
@@ -316,7 +328,7 @@ def _staff(args: argparse.Namespace) -> int:
         [g.name for g in model.groups],
         [model.forecast.label(k) for k in range(model.forecast.intervals)],
     )
-    with display, Runner(args.workers) as runner:
+    with display, _runner(args) as runner:
         if method == "day":
             if chosen is not None:
                 raise ValueError("--intervals does not apply to --method day")
@@ -389,7 +401,7 @@ def _run_week(args: argparse.Namespace, week: Week) -> int:
         issue = ConfigIssue(args.scenario.name, "staffing", "no staffing table given")
         raise ScenarioError([issue])
     progress = ProgressLine("replications", enabled=False if args.quiet else None)
-    with Runner(args.workers) as runner:
+    with _runner(args) as runner:
         run = run_week(
             week, runner, replications=args.replications, by_tier=True, progress=progress
         )
@@ -421,7 +433,7 @@ def _staff_week(args: argparse.Namespace, week: Week) -> int:
     outdir = _out(args, "staff")
     display = Display(enabled=False if args.quiet else None)
     plans = []
-    with display, Runner(args.workers) as runner:
+    with display, _runner(args) as runner:
         for d, day in enumerate(week.days):
             model, fc = day.model, day.model.forecast
             if method == "day":
@@ -493,10 +505,10 @@ def _replay(args: argparse.Namespace) -> int:
     model = setup.model if args.seed is None else replace(setup.model, seed=args.seed)
     progress = ProgressLine("replays", enabled=False if args.quiet else None)
     n = args.replications if args.replications is not None else model.replications
-    workers = args.workers if args.workers is not None else default_workers()
-    tallies = replay(
-        model, setup.day, replications=n, seed=model.seed, workers=workers, progress=progress
-    )
+    with _runner(args) as runner:
+        tallies = replay(
+            model, setup.day, replications=n, seed=model.seed, runner=runner, progress=progress
+        )
     summary = summary_of(model, tallies)
     outdir = _out(args, "replay")
     files = write_run(model, summary, outdir, charts=not args.no_charts)

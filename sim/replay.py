@@ -38,7 +38,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -61,7 +60,7 @@ from contactcenter.kpi import QueueTally
 from sim.driver import Driver, Process, thresholds
 from sim.patience import PatienceCurve, kaplan_meier
 from sim.recording import RecordedContact, Recording, Transfer
-from sim.replications import seeds
+from sim.replications import Progress, Runner, seeds
 from sim.scenario import (
     Forecast,
     Model,
@@ -75,8 +74,6 @@ from sim.scenario import (
     resolve,
 )
 from sim.statistics import Tallies
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -334,25 +331,13 @@ def replay(
     *,
     replications: int,
     seed: int,
-    workers: int = 1,
+    runner: Runner,
     progress: Progress | None = None,
 ) -> list[Tallies]:
-    """``replications`` replays (seeded as ``run``'s replications), in ``workers`` processes."""
-    seed_list = seeds(seed, replications)
-    one = partial(replay_once, model, day)
-    out: list[Tallies] = []
-    if workers <= 1 or replications <= 1:
-        for s in seed_list:
-            out.append(one(s))
-            if progress is not None:
-                progress(len(out), replications)
-        return out
-    with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
-        for tallies in pool.map(one, seed_list):
-            out.append(tallies)
-            if progress is not None:
-                progress(len(out), replications)
-    return out
+    """``replications`` replays (seeded as ``run``'s replications), on ``runner``."""
+    return runner.map(
+        partial(replay_once, model, day), seeds(seed, replications), progress=progress
+    )
 
 
 # == the model ==============================================================================

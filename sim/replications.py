@@ -2,7 +2,8 @@
 
 Replication ``i`` always gets child ``i`` of ``SeedSequence(seed).spawn(n)`` (or of the given
 spawn key), whichever worker runs it and in whatever order they finish, so results depend on
-the seed only, never on the number of workers.
+the seed only, never on the number of workers or the executor: this process, a local
+process pool (the default) or a Dask cluster (``sim.cluster``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from functools import partial
 from types import TracebackType
 
 import numpy as np
 
+from sim.cluster import DaskCluster, Replication
 from sim.driver import simulate
 from sim.scenario import Model
 from sim.statistics import Summary, Tallies, summarize
@@ -36,11 +39,14 @@ def default_workers() -> int:
 
 
 class Runner:
-    """Runs replications, in a process pool when ``workers`` > 1 (reused across calls)."""
+    """Runs replications: in this process (``workers`` 1), in a local process pool reused
+    across calls (the default: one process per core), or on the Dask cluster whose scheduler
+    is at ``scheduler`` (then ``workers`` does not apply: the cluster has its own)."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, scheduler: str | None = None) -> None:
         self.workers = workers if workers is not None else default_workers()
         self._pool: Executor | None = None
+        self._cluster = DaskCluster(scheduler) if scheduler is not None else None
 
     def __enter__(self) -> Runner:
         return self
@@ -57,6 +63,9 @@ class Runner:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
 
     def run(
         self,
@@ -67,20 +76,29 @@ class Runner:
         progress: Progress | None = None,
     ) -> list[Tallies]:
         """One ``Tallies`` per seed, in seed order."""
+        return self.map(partial(simulate, model, by_tier=by_tier), seed_list, progress=progress)
+
+    def map(
+        self,
+        replication: Replication,
+        seed_list: Sequence[np.random.SeedSequence],
+        *,
+        progress: Progress | None = None,
+    ) -> list[Tallies]:
+        """``replication`` (a picklable function of a seed) for every seed, in seed order."""
         n = len(seed_list)
+        if self._cluster is not None:
+            return self._cluster.map(replication, seed_list, progress)
         if self.workers <= 1 or n <= 1:
             out = []
             for i, s in enumerate(seed_list):
-                out.append(simulate(model, s, by_tier=by_tier))
+                out.append(replication(s))
                 if progress is not None:
                     progress(i + 1, n)
             return out
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers)
-        futures = {
-            self._pool.submit(simulate, model, s, by_tier=by_tier): i
-            for i, s in enumerate(seed_list)
-        }
+        futures = {self._pool.submit(replication, s): i for i, s in enumerate(seed_list)}
         results: list[Tallies | None] = [None] * n
         for done, future in enumerate(as_completed(futures), start=1):
             results[futures[future]] = future.result()

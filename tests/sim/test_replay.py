@@ -22,6 +22,7 @@ from sim.cli import main
 from sim.driver import simulate
 from sim.recording import read_contacts, write_contacts
 from sim.replay import Replay, recorded_tallies, replay, replay_once, replay_setup
+from sim.replications import Runner
 from sim.scenario import load_scenario
 from sim.statistics import FIELDS, FROM_EVENTS, Tallies, kpis
 from tests.sim.files import base_spec, write_scenario
@@ -177,8 +178,9 @@ def test_replications_in_processes_equal_those_in_one(tmp_path: Path) -> None:
     _, trace = simulated_day(path)
     (tmp_path / "fewer.csv").write_text(FEWER, encoding="utf-8")
     setup = replay_setup(path, recording_of(trace), staffing=tmp_path / "fewer.csv")
-    one = replay(setup.model, setup.day, replications=3, seed=4, workers=1)
-    two = replay(setup.model, setup.day, replications=3, seed=4, workers=2)
+    one = replay(setup.model, setup.day, replications=3, seed=4, runner=Runner(1))
+    with Runner(2) as two_workers:
+        two = replay(setup.model, setup.day, replications=3, seed=4, runner=two_workers)
     assert all(np.array_equal(a.counts, b.counts) for a, b in zip(one, two, strict=True))
     assert not np.array_equal(one[0].counts, one[1].counts)
 
