@@ -1,0 +1,157 @@
+"""Scale benchmark: the planner's replications on a Dask cluster against the local pool.
+
+All in this run, on this machine, with the same model and seeds:
+
+* **local pool**: ``Runner(2)``, the default executor (a process pool of 2 workers);
+* **Dask, 1 and 2 workers**: a ``LocalCluster`` of that many real worker processes on
+  loopback, driven through ``Runner(scheduler=...)`` exactly as ``--scheduler`` does.
+
+The work is ``REPLICATIONS`` replications of the example planning day's first
+``INTERVALS`` intervals (``config/planning/scenario.yaml``: hundreds of agents, its 30-minute
+warm-up included). Reported: replications per second each way, ``dask_vs_pool_ratio`` (Dask
+on 2 workers over the pool on 2), the speed-up from 1 to 2 Dask workers, and the overhead per
+task: ``TINY`` replications of a model with almost no work, wall milliseconds per task on
+either executor (their difference is what Dask adds to every task).
+
+Each executor's results are checked equal to the pool's (the same seed gives the same
+numbers whatever the executor); a mismatch fails the run.
+Last line: ``key=value`` pairs. ``--quick``: fewer, shorter replications (a smoke test).
+
+Usage: ``python bench/scale.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from distributed import LocalCluster
+
+try:
+    import sim  # noqa: F401
+except ModuleNotFoundError:  # run from a checkout without ``pip install -e``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.builders import simple_center, stationary_model
+from sim.replications import Runner, seeds
+from sim.scenario import Forecast, Model, load_scenario
+from sim.statistics import Tallies
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "config" / "planning" / "scenario.yaml"
+WORKERS = 2
+REPLICATIONS = 16
+INTERVALS = 2
+TINY = 200
+
+
+def first_intervals(model: Model, k: int) -> Model:
+    fc = model.forecast
+    short = Forecast(fc.start, fc.interval_seconds, fc.queues, fc.contacts[:k], fc.aht[:k])
+    staffing = model.staffing
+    if staffing is not None:
+        staffing = replace(staffing, counts=staffing.counts[:k])
+    return replace(model, forecast=short, staffing=staffing)
+
+
+def tiny_model() -> Model:
+    """One agent, a minute of a trickle: a replication that costs next to nothing."""
+    return stationary_model(simple_center(1), {"q": 6.0}, 60.0, hours=1 / 60, interval_minutes=1)
+
+
+def timed(runner: Runner, model: Model, n: int) -> tuple[float, list[Tallies]]:
+    """(wall seconds, results) of ``n`` replications of ``model`` on ``runner``."""
+    seed_list = seeds(7, n)
+    start = time.perf_counter()
+    out = runner.run(model, seed_list)
+    return time.perf_counter() - start, out
+
+
+def same(a: list[Tallies], b: list[Tallies]) -> bool:
+    return all(
+        np.array_equal(x.counts, y.counts) and x.contacts == y.contacts
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def on_cluster(workers: int, model: Model, tiny: Model, n: int, t: int) -> dict[str, Any]:
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            scheduler_port=0,
+            dashboard_address="127.0.0.1:0",
+        ) as cluster,
+        Runner(scheduler=cluster.scheduler_address) as runner,
+    ):
+        timed(runner, tiny, WORKERS)  # (workers import the package: not part of a task)
+        wall, out = timed(runner, model, n)
+        tiny_wall, _ = timed(runner, tiny, t)
+    return {"wall": wall, "out": out, "tiny_wall": tiny_wall}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    args = parser.parse_args(argv)
+    n = 4 if args.quick else REPLICATIONS
+    t = 40 if args.quick else TINY
+    model = first_intervals(load_scenario(SCENARIO), 1 if args.quick else INTERVALS)
+    if args.quick:
+        model = replace(model, warmup_seconds=0.0)
+    tiny = tiny_model()
+    with Runner(WORKERS) as pool:
+        timed(pool, tiny, WORKERS)  # (start the pool's processes: not part of a task)
+        pool_wall, pool_out = timed(pool, model, n)
+        pool_tiny, _ = timed(pool, tiny, t)
+    one = on_cluster(1, model, tiny, n, t)
+    two = on_cluster(WORKERS, model, tiny, n, t)
+    if not (same(pool_out, one["out"]) and same(pool_out, two["out"])):
+        print("results differ between executors for the same seeds", file=sys.stderr)
+        return 1
+    contacts = sum(x.contacts for x in pool_out) / n
+    pool_rate, one_rate, two_rate = n / pool_wall, n / one["wall"], n / two["wall"]
+    pool_ms, dask_ms = pool_tiny / t * 1000, two["tiny_wall"] / t * 1000
+    print(
+        f"{n} replications of {model.forecast.intervals} interval(s) of the planning day "
+        f"(~{contacts:,.0f} contacts each), results equal on every executor"
+    )
+    for label, wall, rate in (
+        (f"local pool, {WORKERS} workers", pool_wall, pool_rate),
+        ("Dask, 1 worker", one["wall"], one_rate),
+        (f"Dask, {WORKERS} workers", two["wall"], two_rate),
+    ):
+        print(f"  {label:<24} {wall:6.1f} s  {rate:6.2f} replications/s")
+    print(f"  Dask on {WORKERS} workers vs the pool: {two_rate / pool_rate:.2f}x")
+    print(f"  Dask 1 -> {WORKERS} workers: {two_rate / one_rate:.2f}x")
+    print(
+        f"{t} near-empty replications: {pool_ms:.1f} ms a task on the pool, {dask_ms:.1f} ms on "
+        f"Dask ({dask_ms - pool_ms:+.1f} ms a task)"
+    )
+    pairs = {
+        "quick": int(args.quick),
+        "replications": n,
+        "contacts_per_replication": f"{contacts:.0f}",
+        "pool_replications_per_s": f"{pool_rate:.3f}",
+        "dask_1_worker_replications_per_s": f"{one_rate:.3f}",
+        "dask_replications_per_s": f"{two_rate:.3f}",
+        "dask_vs_pool_ratio": f"{two_rate / pool_rate:.3f}",
+        "dask_speedup_1_to_2_workers": f"{two_rate / one_rate:.3f}",
+        "pool_task_ms": f"{pool_ms:.2f}",
+        "dask_task_ms": f"{dask_ms:.2f}",
+        "dask_overhead_per_task_ms": f"{dask_ms - pool_ms:.2f}",
+    }
+    print(" ".join(f"{k}={v}" for k, v in pairs.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Smoke test of the scale benchmark: ``python bench/scale.py --quick`` runs the same
+replications on the local pool and on Dask clusters of 1 and 2 real worker processes, checks
+their results equal, and ends with a parsable ``key=value`` line."""
+
+from __future__ import annotations
+
+import math
+
+from tests.bench.quick_run import run_quick
+
+
+def test_quick_run_prints_a_parsable_summary() -> None:
+    summary = run_quick("scale.py")
+    assert summary["replications"] == "4"
+    for key in ("pool_replications_per_s", "dask_1_worker_replications_per_s",
+                "dask_replications_per_s", "dask_vs_pool_ratio", "dask_speedup_1_to_2_workers",
+                "pool_task_ms", "dask_task_ms"):  # fmt: skip
+        value = float(summary[key])
+        assert math.isfinite(value) and value > 0, key
+    assert float(summary["contacts_per_replication"]) > 100
+    assert math.isfinite(float(summary["dask_overhead_per_task_ms"]))
