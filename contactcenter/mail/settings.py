@@ -48,13 +48,35 @@ class Smtp(Server):
     security: Literal["tls", "starttls", "none"] = "starttls"
 
 
+class Acknowledgement(_Model):
+    """The automatic answer to a new thread (never to automatic mail), with its reference."""
+
+    enabled: bool = True
+    text: str = Field(
+        default=(
+            "Thank you for your message. We have received it and will answer within 24 hours.\n"
+            "Your reference is {reference}; please keep it in the subject if you write again."
+        ),
+        min_length=1,
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        if "{reference}" not in v:
+            raise ValueError("the text must show the {reference}")
+        return v
+
+
 class Rule(_Model):
     """Mails whose sender or subject matches (Python regular expressions, case-insensitive)
-    go to ``queue`` instead of the mailbox's."""
+    go to ``queue`` instead of the mailbox's, acknowledged with the rule's ``acknowledge``
+    when it has one (the queue's own wording, or none), else the mailbox's."""
 
     queue: str = Field(min_length=1)
     sender: str | None = None
     subject: str | None = None
+    acknowledge: Acknowledgement | None = None
 
     @field_validator("sender", "subject")
     @classmethod
@@ -80,26 +102,6 @@ class Rule(_Model):
         )
 
 
-class Acknowledgement(_Model):
-    """The automatic answer to a new thread (never to automatic mail), with its reference."""
-
-    enabled: bool = True
-    text: str = Field(
-        default=(
-            "Thank you for your message. We have received it and will answer within 24 hours.\n"
-            "Your reference is {reference}; please keep it in the subject if you write again."
-        ),
-        min_length=1,
-    )
-
-    @field_validator("text")
-    @classmethod
-    def _reference(cls, v: str) -> str:
-        if "{reference}" not in v:
-            raise ValueError("the text must show the {reference}")
-        return v
-
-
 class Mailbox(_Model):
     address: str = Field(pattern=ADDRESS)
     name: str = Field(default="", max_length=200)
@@ -109,8 +111,13 @@ class Mailbox(_Model):
     rules: tuple[Rule, ...] = ()
     acknowledge: Acknowledgement = Acknowledgement()
 
-    def queue_for(self, sender: str, subject: str) -> str:
-        return next((r.queue for r in self.rules if r.matches(sender, subject)), self.queue)
+    def route(self, sender: str, subject: str) -> tuple[str, Acknowledgement]:
+        """The queue a new thread from ``sender`` about ``subject`` goes to, and how it is
+        acknowledged: the first matching rule's, else the mailbox's own."""
+        rule = next((r for r in self.rules if r.matches(sender, subject)), None)
+        if rule is None:
+            return self.queue, self.acknowledge
+        return rule.queue, rule.acknowledge or self.acknowledge
 
 
 class MailSettings(_Model):

@@ -137,14 +137,15 @@ class MailService(DeskChannel):
         )
         center = self.engine.center
         tier = customer.tier if customer is not None else None
+        queue, ack = mailbox.route(mail.sender, mail.subject)
         new = NewThread(
             contact_id=new_mail_contact_id(),
             mailbox=mailbox.address,
-            queue=mailbox.queue_for(mail.sender, mail.subject),
+            queue=queue,
             tier=tier if tier in center.tiers else center.settings.default_tier,
             customer_id=customer.id if customer is not None else None,
             verified=trusted,
-            acknowledgement=mailbox.acknowledge.text if mailbox.acknowledge.enabled else None,
+            acknowledgement=ack.text if ack.enabled else None,
             reopen_seconds=self.settings.reopen_days * _DAY,
         )
         received = await self.mails.receive(

@@ -128,6 +128,35 @@ async def test_the_agents_answer_leaves_threaded_and_a_later_answer_reopens_the_
     assert thread.closed_wall is None
 
 
+async def test_a_rule_acknowledges_in_its_own_words_or_not_at_all(
+    dovecot: Dovecot, smtp_peer: SmtpPeer, make_mail_site: MailSiteFactory
+) -> None:
+    """Acknowledgement per queue: a rule that sends a mail to a queue can give that queue's
+    own wording, or none; a mail no rule takes gets the mailbox's."""
+    rules = [
+        {"subject": "invoice", "queue": "support_email",
+         "acknowledge": {"text": "Billing answers within 2 working days. Ref {reference}"}},
+        {"sender": "^vip@", "queue": "support_email",
+         "acknowledge": {"enabled": False}},
+    ]  # fmt: skip
+    ms = await make_mail_site(mail_settings(dovecot, smtp_peer, mailbox={"rules": rules}))
+    vip, bob = "vip@customer.test", "bob@customer.test"
+    for sender, subject, mid in ((ANN, "Wrong invoice", "<i1@c.test>"),
+                                 (vip, "Our order", "<p1@c.test>"),
+                                 (bob, "Hello", "<h1@c.test>")):  # fmt: skip
+        dovecot.deliver(CENTER, customer_mail(sender, subject, "text", message_id=mid))
+    assert await until(lambda: len(email_contacts(ms)) == 3, timeout=15)
+    assert await until(lambda: len(dovecot.inbox(bob)) == 1, timeout=15)
+    assert await until(lambda: len(dovecot.inbox(ANN)) == 1, timeout=15)
+    ((billing, _),) = dovecot.inbox(ANN)
+    assert billing.get_content().startswith("Billing answers within 2 working days. Ref ")
+    ((general, _),) = dovecot.inbox(bob)
+    assert general.get_content().startswith("Thank you for your message.")
+    await asyncio.sleep(1.0)
+    assert dovecot.inbox(vip) == []  # its rule acknowledges nothing
+    assert len(smtp_peer.handler.envelopes) == 2
+
+
 @pytest.mark.parametrize("headers", [
     {"Auto-Submitted": "auto-replied"},
     {"Precedence": "bulk"},

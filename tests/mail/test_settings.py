@@ -52,6 +52,9 @@ def problems(tmp_path: Path, section: dict[str, object]) -> list[str]:
     ({"enabled": True, "mailboxes": [GOOD_BOX]}, "mail", "needs smtp"),
     ({"enabled": True, "mailboxes": [{**GOOD_BOX, "acknowledge": {"text": "Thanks"}}],
       "smtp": {"host": "h"}}, "mail.mailboxes.0.acknowledge.text", "{reference}"),
+    ({"enabled": True, "mailboxes": [{**GOOD_BOX, "rules": [
+        {"subject": "x", "queue": "support_email", "acknowledge": {"text": "Thanks"}}]}],
+      "smtp": {"host": "h"}}, "mail.mailboxes.0.rules.0.acknowledge.text", "{reference}"),
     ({"enabled": True, "mailboxes": [GOOD_BOX], "smtp": {"host": "h"}},
      "mail.mailboxes.0.imap.password_env", "CC_TEST_MAIL_PW is not set"),
 ])  # fmt: skip
