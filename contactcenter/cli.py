@@ -139,6 +139,7 @@ def _serve(args: argparse.Namespace) -> int:
                 data_keys=args.data_keys, edges=edges, runtime=runtime, heap=heap,
                 chat_identity_keys=args.chat_identity_keys,
                 settings=Settings(limits=limits, answers=answers, cases=cases),
+                standby=args.standby,
             )
         )  # fmt: skip
     except CannotServe as err:
@@ -333,6 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     add_data_keys_argument(serve)
     serve.add_argument(
         "--demo", action="store_true", help="add simulated customers and agents to watch"
+    )
+    serve.add_argument(
+        "--standby",
+        action="store_true",
+        help="while another engine on this machine serves --db, wait, and take over when it "
+        "ends (a crash included)",
     )
     serve.add_argument(
         "--agent-grace",

@@ -6,10 +6,17 @@ message), taken before the store is opened and held while the process lives: the
 go of it when the process ends, however it ends (``kill -9`` included), so a stale file never
 blocks a restart. Commands that only change a few rows while the engine runs (``user set``)
 do not take it.
+
+The same lock makes a standby (``serve --standby``): a second engine that waits for it holds
+no routing state and opens nothing until the serving engine has ended, then takes the lock
+and starts as a restart does. Only one process holds a ``flock`` at a time, so two engines
+never route the same database at once. It is one machine's lock: a standby on another machine
+needs a database server's lock instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -68,6 +75,17 @@ class EngineLock:
         fh.write(f"{os.getpid()}\n".encode())
         fh.flush()
         return cls(fh)
+
+    @classmethod
+    async def wait(cls, db: Path, stop: asyncio.Event, every: float = 0.05) -> EngineLock | None:
+        """Take the lock as soon as the engine holding it has ended (tried every ``every``
+        seconds), or None once ``stop`` is set first."""
+        while not stop.is_set():
+            with contextlib.suppress(BlockingIOError):
+                return cls.take(db)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+        return None
 
     def release(self) -> None:
         fh, self._fh = self._fh, None

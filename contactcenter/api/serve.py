@@ -10,6 +10,11 @@ database too (``chat-secret``, 0600), so customers' chat links survive a restart
 keys a site's backend signs its customers' chat identities with (``chat-identity-keys``, 0600,
 or ``--chat-identity-keys FILE``; made on first run, named in the output, never printed).
 SIGINT/SIGTERM stop the server cleanly.
+
+``standby``: while another engine serves the database, this one checks what it can (config,
+keys, the database), holds nothing else, and waits for that engine to end; then it takes the
+database's lock, checks its ports (the ended engine's sockets may take a moment to close) and
+starts as any restart does (waiting contacts, callbacks and mails come back from the store).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import contextlib
 import os
 import secrets
 import signal
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -122,6 +128,26 @@ async def ensure_users(
     return [(name, role, pw) for name, role, _, pw in created]
 
 
+async def _take_over(
+    db_path: Path, ports: Sequence[Port], stop: asyncio.Event, settle: float = 10.0
+) -> EngineLock | None:
+    """The database's lock once the serving engine has ended, with its ports free (given
+    ``settle`` seconds to close after the lock: a process's files close one by one as it
+    ends); None when ``stop`` comes first. ``CannotServe`` if a port stays taken."""
+    lock = await EngineLock.wait(db_path, stop)
+    if lock is None:
+        return None
+    deadline = time.monotonic() + settle
+    while problems := [p for p in map(port_problem, ports) if p is not None]:
+        if stop.is_set() or time.monotonic() > deadline:
+            lock.release()
+            if stop.is_set():
+                return None
+            raise CannotServe("; ".join(problems))
+        await asyncio.sleep(0.05)
+    return lock
+
+
 @dataclass(frozen=True, slots=True)
 class EdgePlan:
     """An edge to build for the site (e.g. the voice edge), the ports it will bind (checked
@@ -147,27 +173,46 @@ async def serve(
     heap: HeapSettings | None = None,
     chat_identity_keys: Path | None = None,
     settings: Settings | None = None,
+    standby: bool = False,
 ) -> int:
     """Serve ``center`` until ``stop`` is set (or SIGINT/SIGTERM); ``edges`` are built for the
     site and run with it; ``heap`` runs a ``HeapKeeper`` for the process (None: the ordinary
     garbage collector); ``chat_identity_keys``: the keys file (None: beside the database).
+    ``standby``: wait while another engine serves ``db_path`` (see the module docstring).
     Raises ``CannotServe`` when it cannot start, having written nothing."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
     http_port = Port("HTTP port", host, port)
-    check([http_port, *(p for e in edges for p in e.ports)], db_path)
+    ports = [http_port, *(p for e in edges for p in e.ports)]
+    held = lock_problem(db_path)
+    waits = standby and held is not None
+    check([] if waits else ports, db_path)  # (a standby's ports are the serving engine's)
     if (no_keys := sealed_data_problem(db_path, data_keys)) is not None:
         raise CannotServe(no_keys)
-    if (held := lock_problem(db_path)) is not None:
+    if held is not None and not standby:
         raise CannotServe(held)
     keys_path = chat_identity_keys or db_path.parent / KEYS_FILE
     try:
         keys = read_keys(keys_path, directory_made=chat_identity_keys is None)
     except KeysFileError as e:
         raise CannotServe(str(e)) from e
-    try:
-        db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = EngineLock.take(db_path)
-    except OSError as e:  # another engine took it since the check, or the disk refuses
-        raise CannotServe(str(e)) from e
+    if waits:
+        say(f"Standby: {held}; this engine takes over when that one ends.")
+        took = await _take_over(db_path, ports, stop)
+        if took is None:
+            say("Stopping…")
+            return 0
+        lock = took
+        say(f"Taking over {db_path}: the engine that served it has ended.")
+    else:
+        try:
+            db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            lock = EngineLock.take(db_path)
+        except OSError as e:  # another engine took it since the check, or the disk refuses
+            raise CannotServe(str(e)) from e
     try:
         store = await Store.open(db_path, data_keys=data_keys)
     except StoreError as e:  # e.g. written by a newer version
@@ -225,11 +270,6 @@ async def serve(
             if edge.summary is not None:
                 say(edge.summary)
         say("Press Ctrl+C to stop.")
-        stop = stop or asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         say("Stopping…")
         return 0

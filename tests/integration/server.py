@@ -80,6 +80,11 @@ class ServerProcess:
 
     def start(self, port: int = 0, timeout: float = 60.0) -> str:
         """Start the server (port 0: any free one) and wait until /healthz says ok."""
+        self.launch(port)
+        return self.serving(timeout)
+
+    def launch(self, port: int = 0) -> None:
+        """Start the server process and return at once (``serving`` waits for it)."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.runs += 1
         self.log_path = self.logs / f"serve-{self.runs}.log"
@@ -91,6 +96,10 @@ class ServerProcess:
                  *self.extra],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, env=env,
             )  # fmt: skip
+
+    def serving(self, timeout: float = 60.0) -> str:
+        """Wait until the launched server says where it serves and /healthz says ok."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         base = None
         while base is None:

@@ -1,0 +1,132 @@
+"""A standby engine (``serve --standby``) takes over from a serving engine killed with -9.
+
+Real processes on loopback, the example center, one database: the active engine serves, the
+standby waits (it neither serves nor opens the database meanwhile), customers start chats with
+nobody to answer, the active engine is killed with SIGKILL, and the standby serves on the same
+port within seconds. The chats are there in their original order with waits that span the
+takeover, the customers carry on with their old tokens, and an agent who logs in is offered
+them in that order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.integration.server import ServerProcess, call, frame, fresh_server, login
+
+USERS = [("root", "admin", None), ("boss", "supervisor", None), ("a05", "agent", "a05")]
+QUEUE = "sales_chat"  # a05 is its only chat agent among these users
+CHATS = 3
+TAKEOVER_LIMIT = 15.0
+"""Seconds from the kill to the standby serving (measured: ~2 s; the bound allows a loaded
+CI machine)."""
+
+
+@pytest.fixture
+def active(tmp_path: Path) -> Iterator[ServerProcess]:
+    with fresh_server(tmp_path, USERS) as srv:
+        yield srv
+
+
+@pytest.fixture
+def standby(active: ServerProcess, tmp_path: Path) -> Iterator[ServerProcess]:
+    logs = tmp_path / "standby"
+    logs.mkdir()
+    srv = ServerProcess(active.config, active.db, logs, extra=["--standby"])
+    try:
+        yield srv
+    finally:
+        srv.finish()
+
+
+def _waiting_line(srv: ServerProcess, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while "Standby: database" not in srv.log():
+        assert srv.proc is not None and srv.proc.poll() is None, srv.log()
+        assert time.monotonic() < deadline, srv.log()
+        time.sleep(0.05)
+
+
+async def test_a_standby_takes_over_a_killed_engine_with_every_waiting_chat(
+    active: ServerProcess, standby: ServerProcess
+) -> None:
+    base = active.start()
+    standby.launch(port=active.port)
+    _waiting_line(standby)
+    assert active.proc is not None
+    assert f"served by another engine (process {active.proc.pid})" in standby.log()
+    chats: list[tuple[str, str, float]] = []  # (contact id, token, acknowledged at)
+    async with aiohttp.ClientSession() as http:
+        for n in range(CHATS):
+            async with http.post(
+                f"{base}/api/chat", json={"name": f"Customer {n}", "topic": "sales"}
+            ) as resp:
+                assert resp.status == 201, await resp.text()
+                started = await resp.json()
+            chats.append((started["contact_id"], started["token"], time.time()))
+            await asyncio.sleep(0.2)
+        # fenced: the standby has neither served nor bound anything while the active serves
+        assert "serving on" not in standby.log()
+
+        active.kill9()
+        killed = time.monotonic()
+        base = await asyncio.to_thread(standby.serving, TAKEOVER_LIMIT + 30)
+        takeover = time.monotonic() - killed
+        assert standby.port == active.port
+        assert takeover < TAKEOVER_LIMIT, takeover
+        assert "Taking over" in standby.log()
+
+        sup = await login(http, base, "boss")
+        queues = await call(http, "GET", f"{base}/api/supervisor/queues", sup)
+        rows = {r["queue"]: r for r in queues}
+        assert rows[QUEUE]["waiting"] == CHATS, rows[QUEUE]
+        for cid, _, acked in chats:  # honest waits: the takeover's time is waiting time
+            ex = await call(http, "GET", f"{base}/api/supervisor/contacts/{cid}/explain", sup)
+            assert ex["state"] == "waiting" and ex["wait_seconds"] >= time.time() - acked - 1.0
+
+        sockets = []
+        for place, (cid, token, _) in enumerate(chats, start=1):
+            ws = await http.ws_connect(f"{base}/api/chat/{cid}/ws?token={token}")
+            sockets.append(ws)
+            status = await frame(ws, "status")
+            assert (status["state"], status["position"]) == ("waiting", place), status
+
+        auth = await login(http, base, "a05")
+        desk = await http.ws_connect(f"{base}/api/agent/ws", headers=auth)
+        await frame(desk, "snapshot")
+        await call(http, "POST", f"{base}/api/agent/login", auth)
+        offered = []
+        for _ in chats:
+            offer = await frame(desk, "offer")
+            offered.append(offer["contact_id"])
+            contact = f"{base}/api/agent/contacts/{offer['contact_id']}"
+            await call(http, "POST", f"{contact}/accept", auth)
+            await call(http, "POST", f"{contact}/hangup", auth)
+            await call(http, "POST", f"{contact}/wrapup", auth, {"disposition": "resolved"})
+        assert offered == [cid for cid, _, _ in chats]
+        for ws in [*sockets, desk]:
+            await ws.close()
+    assert standby.stop() == 0
+
+
+def test_a_waiting_standby_stops_cleanly_and_writes_nothing(
+    active: ServerProcess, standby: ServerProcess
+) -> None:
+    active.start()
+    before = sorted(p.name for p in active.db.parent.iterdir())
+    standby.launch(port=active.port)
+    _waiting_line(standby)
+    assert standby.proc is not None
+    os.kill(standby.proc.pid, signal.SIGTERM)
+    assert standby.proc.wait(timeout=20) == 0, standby.log()
+    assert sorted(p.name for p in active.db.parent.iterdir()) == before
+    assert "serving on" not in standby.log()
+    assert active.stop() == 0
