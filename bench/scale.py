@@ -1,6 +1,13 @@
-"""Scale benchmark: the planner's replications on a Dask cluster against the local pool.
+"""Scale benchmark: a standby engine's takeover, and the planner's replications on a Dask
+cluster against the local pool.
 
-All in this run, on this machine, with the same model and seeds:
+**Takeover.** ``contactcenter serve --demo`` (the example center with simulated customers and
+agents: an engine under load) on a database in a temporary directory, and a second ``serve
+--standby`` on the same database and port. The serving engine is killed with SIGKILL; the
+time until the standby answers ``/healthz`` on the same port is one takeover. ``ROUNDS``
+rounds, each new standby taking over from the last one: ``takeover_seconds`` is their median.
+
+**Planner.** All in this run, on this machine, with the same model and seeds:
 
 * **local pool**: ``Runner(2)``, the default executor (a process pool of 2 workers);
 * **Dask, 1 and 2 workers**: a ``LocalCluster`` of that many real worker processes on
@@ -23,15 +30,21 @@ Usage: ``python bench/scale.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from distributed import LocalCluster
 
 try:
     import sim  # noqa: F401
@@ -39,8 +52,9 @@ except ModuleNotFoundError:  # run from a checkout without ``pip install -e``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sim.builders import simple_center, stationary_model
+from sim.cluster import loopback_cluster
 from sim.replications import Runner, seeds
-from sim.scenario import Forecast, Model, load_scenario
+from sim.scenario import Model, load_scenario
 from sim.statistics import Tallies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,15 +63,74 @@ WORKERS = 2
 REPLICATIONS = 16
 INTERVALS = 2
 TINY = 200
+ROUNDS = 3
 
 
-def first_intervals(model: Model, k: int) -> Model:
-    fc = model.forecast
-    short = Forecast(fc.start, fc.interval_seconds, fc.queues, fc.contacts[:k], fc.aht[:k])
-    staffing = model.staffing
-    if staffing is not None:
-        staffing = replace(staffing, counts=staffing.counts[:k])
-    return replace(model, forecast=short, staffing=staffing)
+class Engine:
+    """``python -m contactcenter serve`` as a child process, its output in a file."""
+
+    def __init__(self, work: Path, db: Path, name: str, *extra: str, port: int = 0) -> None:
+        self.log = work / f"{name}.log"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "contactcenter", "serve", "--config", str(ROOT / "config"),
+                 "--db", str(db), "--host", "127.0.0.1", "--port", str(port), "--demo", *extra],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+
+    def said(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while (m := re.search(pattern, self.log.read_text(errors="replace"))) is None:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.log.name}: no {pattern!r}:\n{self.log.read_text()}")
+            time.sleep(0.01)
+        return m
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+
+def healthy(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise RuntimeError(f"nothing healthy on port {port} after {timeout} s")
+
+
+def takeovers(rounds: int) -> list[float]:
+    """Seconds from SIGKILL of the serving engine to its standby's healthy /healthz."""
+    out: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="cc-scale-") as tmp:
+        work = Path(tmp)
+        db = work / "var" / "cc.sqlite3"
+        active = Engine(work, db, "engine-0")
+        engines = [active]
+        try:
+            port = int(active.said(r"serving on http://127\.0\.0\.1:(\d+)").group(1))
+            healthy(port, 60)
+            for n in range(1, rounds + 1):
+                standby = Engine(work, db, f"engine-{n}", "--standby", port=port)
+                engines.append(standby)
+                standby.said("Standby: database")
+                time.sleep(2.0)  # the serving engine under its demo load
+                active.kill()
+                killed = time.monotonic()
+                healthy(port, 60)
+                out.append(time.monotonic() - killed)
+                active = standby
+        finally:
+            for e in engines:
+                e.kill()
+    return out
 
 
 def tiny_model() -> Model:
@@ -82,14 +155,7 @@ def same(a: list[Tallies], b: list[Tallies]) -> bool:
 
 def on_cluster(workers: int, model: Model, tiny: Model, n: int, t: int) -> dict[str, Any]:
     with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            scheduler_port=0,
-            dashboard_address="127.0.0.1:0",
-        ) as cluster,
+        loopback_cluster(workers) as cluster,
         Runner(scheduler=cluster.scheduler_address) as runner,
     ):
         timed(runner, tiny, WORKERS)  # (workers import the package: not part of a task)
@@ -104,9 +170,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n = 4 if args.quick else REPLICATIONS
     t = 40 if args.quick else TINY
-    model = first_intervals(load_scenario(SCENARIO), 1 if args.quick else INTERVALS)
+    model = load_scenario(SCENARIO).first_intervals(1 if args.quick else INTERVALS)
     if args.quick:
         model = replace(model, warmup_seconds=0.0)
+    rounds = 1 if args.quick else ROUNDS
+    taken = takeovers(rounds)
+    print(
+        f"standby takeover after kill -9 of an engine under demo load, {rounds} round(s): "
+        + ", ".join(f"{t:.2f}" for t in taken)
+        + " s"
+    )
     tiny = tiny_model()
     with Runner(WORKERS) as pool:
         timed(pool, tiny, WORKERS)  # (start the pool's processes: not part of a task)
@@ -138,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     pairs = {
         "quick": int(args.quick),
+        "takeover_seconds": f"{statistics.median(taken):.2f}",
+        "takeover_rounds": rounds,
         "replications": n,
         "contacts_per_replication": f"{contacts:.0f}",
         "pool_replications_per_s": f"{pool_rate:.3f}",

@@ -63,7 +63,7 @@ from contactcenter.routing import COMPILED
 from sim.builders import simple_center, stationary_model
 from sim.driver import simulate
 from sim.replications import Runner, seeds
-from sim.scenario import Forecast, Model, load_scenario
+from sim.scenario import Model, load_scenario
 from sim.staffing import Assessment, plan_staffing
 
 AGENTS = 50
@@ -126,15 +126,6 @@ def cpu_rate(fn: Any, hours: float) -> tuple[int, float, float]:
     return n, time.process_time() - cpu, time.perf_counter() - wall
 
 
-def first_intervals(model: Model, k: int) -> Model:
-    fc = model.forecast
-    short = Forecast(fc.start, fc.interval_seconds, fc.queues, fc.contacts[:k], fc.aht[:k])
-    staffing = model.staffing
-    if staffing is not None:
-        staffing = replace(staffing, counts=staffing.counts[:k])
-    return replace(model, forecast=short, staffing=staffing)
-
-
 def timed(model: Model, seed: np.random.SeedSequence) -> tuple[int, float]:
     """One replication in a worker: (contacts, CPU seconds)."""
     cpu = time.process_time()
@@ -150,7 +141,7 @@ def planning_day(quick: bool) -> tuple[float, float, int, bool]:
     model = load_scenario(SCENARIO)
     day_contacts = float(model.forecast.contacts.sum())
     if quick:
-        contacts, cpu = timed(first_intervals(model, QUICK_INTERVALS), seeds(1, 1)[0])
+        contacts, cpu = timed(model.first_intervals(QUICK_INTERVALS), seeds(1, 1)[0])
         estimate = cpu / contacts * day_contacts * DAY_REPLICATIONS / WORKERS
         return estimate, estimate, int(day_contacts), False
     with ProcessPoolExecutor(WORKERS) as pool:

@@ -20,7 +20,7 @@ import numpy as np
 from sim.statistics import Tallies
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, LocalCluster
 
 Replication = Callable[[np.random.SeedSequence], Tallies]
 
@@ -81,3 +81,19 @@ class DaskCluster:
 
     def close(self) -> None:
         self._client.close()
+
+
+def loopback_cluster(workers: int) -> LocalCluster:
+    """A Dask cluster of ``workers`` single-threaded worker processes on this machine's
+    loopback (scheduler and dashboard on free ports): the tests', the benchmark's, and a
+    planner's way to try ``--scheduler`` out. Close it (a context manager) to stop them."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        scheduler_port=0,
+        dashboard_address="127.0.0.1:0",
+    )

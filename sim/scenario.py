@@ -427,6 +427,16 @@ class Model:
     def with_staffing(self, staffing: Staffing) -> Model:
         return replace(self, staffing=staffing, roster=None)
 
+    def first_intervals(self, k: int) -> Model:
+        """The day cut after its first ``k`` intervals (forecast and staffing table), for
+        short runs of a long day (the benchmarks)."""
+        fc = self.forecast
+        short = Forecast(fc.start, fc.interval_seconds, fc.queues, fc.contacts[:k], fc.aht[:k])
+        staffing = self.staffing
+        if staffing is not None:
+            staffing = replace(staffing, counts=staffing.counts[:k])
+        return replace(self, forecast=short, staffing=staffing)
+
     def group(self, name: str) -> AgentGroup:
         for g in self.groups:
             if g.name == name:

@@ -16,7 +16,7 @@ from distributed import Client, LocalCluster, get_task_stream
 
 from sim.builders import simple_center, stationary_model
 from sim.cli import main
-from sim.cluster import ClusterError, DaskCluster
+from sim.cluster import ClusterError, DaskCluster, loopback_cluster
 from sim.replications import Runner, replicate
 from sim.scenario import Model
 from sim.staffing import plan_staffing
@@ -26,14 +26,7 @@ from tests.sim.files import write_scenario
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        scheduler_port=0,
-        dashboard_address="127.0.0.1:0",
-    ) as c:
+    with loopback_cluster(2) as c:
         yield c
 
 
@@ -137,13 +130,7 @@ def test_an_unreachable_scheduler_is_one_clear_error_line(
 def test_a_scheduler_without_workers_is_refused_at_once() -> None:
     """Not a planner's command waiting forever for a worker that never comes."""
     with (
-        LocalCluster(
-            n_workers=0,
-            processes=True,
-            host="127.0.0.1",
-            scheduler_port=0,
-            dashboard_address="127.0.0.1:0",
-        ) as empty,
+        loopback_cluster(0) as empty,
         pytest.raises(ClusterError, match="has no workers"),
     ):
         DaskCluster(empty.scheduler_address, timeout=1.0)
