@@ -1,6 +1,7 @@
-"""Smoke test of the scale benchmark: ``python bench/scale.py --quick`` runs the same
-replications on the local pool and on Dask clusters of 1 and 2 real worker processes, checks
-their results equal, and ends with a parsable ``key=value`` line."""
+"""Smoke test of the scale benchmark: ``python bench/scale.py --quick`` has a standby engine
+take over from a killed one once, runs the same replications on the local pool and on Dask
+clusters of 1 and 2 real worker processes, checks their results equal, and ends with a
+parsable ``key=value`` line."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from tests.bench.quick_run import run_quick
 def test_quick_run_prints_a_parsable_summary() -> None:
     summary = run_quick("scale.py")
     assert summary["replications"] == "4"
+    assert summary["takeover_rounds"] == "1"
+    assert 0 < float(summary["takeover_seconds"]) < 60
     for key in ("pool_replications_per_s", "dask_1_worker_replications_per_s",
                 "dask_replications_per_s", "dask_vs_pool_ratio", "dask_speedup_1_to_2_workers",
                 "pool_task_ms", "dask_task_ms"):  # fmt: skip
