@@ -80,3 +80,38 @@ async def test_without_its_broker_the_engine_starts_serves_and_connects_when_it_
         async with Watcher(broker.port, STATUS) as w:
             await w.until(lambda: w.on(STATUS))
         assert w.last(STATUS)["state"] == "online"
+
+
+async def test_a_standby_that_takes_over_comes_online_on_the_bus(
+    tmp_path: Path, broker: Broker
+) -> None:
+    """The killed engine's last will says ``offline``; the standby that takes over connects
+    to the broker itself and says ``online`` with a boot of its own; a waiting standby says
+    nothing (it is not the site's engine yet)."""
+    with fresh_server(tmp_path, [("admin", "admin", None)]) as srv:
+        enable_bus(srv, broker)
+        logs = tmp_path / "standby"
+        logs.mkdir()
+        standby = ServerProcess(srv.config, srv.db, logs, extra=["--standby"])
+        try:
+            async with Watcher(broker.port, STATUS) as w:
+                await asyncio.to_thread(srv.start)
+                await w.until(lambda: w.on(STATUS) and w.last(STATUS)["state"] == "online")
+                boot = w.last(STATUS)["boot"]
+                standby.launch(port=srv.port)
+                deadline = time.monotonic() + 60
+                while "Standby: database" not in standby.log():
+                    assert time.monotonic() < deadline, standby.log()
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.5)
+                assert [m.json()["state"] for m in w.on(STATUS)] == ["online"]
+                srv.kill9()
+                base = await asyncio.to_thread(standby.serving, 60)
+                await w.until(lambda: w.last(STATUS)["state"] == "online")
+            states = [(m.json()["state"], m.json()["boot"]) for m in w.on(STATUS)]
+            assert states[:2] == [("online", boot), ("offline", boot)]
+            assert states[-1][0] == "online" and states[-1][1] != boot
+            assert bus_connected(base) == 1
+            assert await asyncio.to_thread(standby.stop) == 0
+        finally:
+            standby.finish()
