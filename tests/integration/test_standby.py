@@ -2,8 +2,9 @@
 
 Real processes on loopback, the example center, one database: the active engine serves, the
 standby waits (it neither serves nor opens the database meanwhile), customers start chats with
-nobody to answer, the active engine is killed with SIGKILL, and the standby serves on the same
-port within seconds. The chats are there in their original order with waits that span the
+nobody to answer, and more keep coming while the active engine is killed with SIGKILL; the
+standby serves on the same port within seconds, and every chat that was acknowledged waits in
+it. The chats are there in their original order with waits that span the
 takeover, the customers carry on with their old tokens, and an agent who logs in is offered
 them in that order.
 """
@@ -25,6 +26,8 @@ from tests.integration.server import ServerProcess, call, frame, fresh_server, l
 USERS = [("root", "admin", None), ("boss", "supervisor", None), ("a05", "agent", "a05")]
 QUEUE = "sales_chat"  # a05 is its only chat agent among these users
 CHATS = 3
+BURST = 20
+"""Billing chats acknowledged before the kill (more keep coming while it happens)."""
 TAKEOVER_LIMIT = 15.0
 """Seconds from the kill to the standby serving (measured: ~2 s; the bound allows a loaded
 CI machine)."""
@@ -76,6 +79,26 @@ async def test_a_standby_takes_over_a_killed_engine_with_every_waiting_chat(
         # fenced: the standby has neither served nor bound anything while the active serves
         assert "serving on" not in standby.log()
 
+        # under load: customers keep starting billing chats while the engine is killed
+        burst: list[str] = []  # acknowledged (201) ones
+        stop_burst = asyncio.Event()
+
+        async def customers() -> None:
+            n = 0
+            while not stop_burst.is_set():
+                n += 1
+                try:
+                    async with http.post(
+                        f"{base}/api/chat", json={"name": f"Burst {n}", "topic": "billing"}
+                    ) as resp:
+                        if resp.status == 201:
+                            burst.append((await resp.json())["contact_id"])
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)  # the engine is gone: nothing acknowledged
+
+        load = asyncio.create_task(customers())
+        while len(burst) < BURST:
+            await asyncio.sleep(0.01)
         active.kill9()
         killed = time.monotonic()
         base = await asyncio.to_thread(standby.serving, TAKEOVER_LIMIT + 30)
@@ -83,11 +106,18 @@ async def test_a_standby_takes_over_a_killed_engine_with_every_waiting_chat(
         assert standby.port == active.port
         assert takeover < TAKEOVER_LIMIT, takeover
         assert "Taking over" in standby.log()
+        stop_burst.set()
+        await load
 
         sup = await login(http, base, "boss")
         queues = await call(http, "GET", f"{base}/api/supervisor/queues", sup)
         rows = {r["queue"]: r for r in queues}
         assert rows[QUEUE]["waiting"] == CHATS, rows[QUEUE]
+        # nothing acknowledged is lost: every burst chat that got its 201 is waiting
+        assert rows["billing_chat"]["waiting"] >= len(burst)
+        for cid in burst:
+            ex = await call(http, "GET", f"{base}/api/supervisor/contacts/{cid}/explain", sup)
+            assert (ex["queue"], ex["state"]) == ("billing_chat", "waiting"), ex
         for cid, _, acked in chats:  # honest waits: the takeover's time is waiting time
             ex = await call(http, "GET", f"{base}/api/supervisor/contacts/{cid}/explain", sup)
             assert ex["state"] == "waiting" and ex["wait_seconds"] >= time.time() - acked - 1.0
