@@ -199,20 +199,24 @@ async def serve(
         keys = read_keys(keys_path, directory_made=chat_identity_keys is None)
     except KeysFileError as e:
         raise CannotServe(str(e)) from e
-    if waits:
-        say(f"Standby: {held}; this engine takes over when that one ends.")
-        took = await _take_over(db_path, ports, stop)
-        if took is None:
-            say("Stopping…")
-            return 0
-        lock = took
-        say(f"Taking over {db_path}: the engine that served it has ended.")
-    else:
+    lock: EngineLock | None = None
+    if not waits:
         try:
             db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             lock = EngineLock.take(db_path)
-        except OSError as e:  # another engine took it since the check, or the disk refuses
+        except BlockingIOError as e:  # another engine took it since the check
+            if not standby:
+                raise CannotServe(str(e)) from e
+            held = str(e)
+        except OSError as e:  # the disk refuses
             raise CannotServe(str(e)) from e
+    if lock is None:
+        say(f"Standby: {held}; this engine takes over when that one ends.")
+        lock = await _take_over(db_path, ports, stop)
+        if lock is None:
+            say("Stopping…")
+            return 0
+        say(f"Taking over {db_path}: the engine that served it has ended.")
     try:
         store = await Store.open(db_path, data_keys=data_keys)
     except StoreError as e:  # e.g. written by a newer version

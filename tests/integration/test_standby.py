@@ -160,3 +160,30 @@ def test_a_waiting_standby_stops_cleanly_and_writes_nothing(
     assert sorted(p.name for p in active.db.parent.iterdir()) == before
     assert "serving on" not in standby.log()
     assert active.stop() == 0
+
+
+def test_two_standbys_started_together_one_serves_and_the_other_waits(
+    active: ServerProcess, standby: ServerProcess
+) -> None:
+    """With no engine serving yet, ``--standby`` serves; started at once, two of them never
+    both serve or both fail: one serves, the other waits (and takes over in turn)."""
+    active.extra.append("--standby")
+    active.launch()
+    standby.launch(port=0)
+    deadline = time.monotonic() + 60
+    while True:
+        logs = (active.log(), standby.log())
+        serving = [("serving on" in log) for log in logs]
+        waiting = [("Standby: database" in log) for log in logs]
+        if any(serving) and any(waiting):
+            break
+        assert active.proc is not None and active.proc.poll() is None, logs[0]
+        assert standby.proc is not None and standby.proc.poll() is None, logs[1]
+        assert time.monotonic() < deadline, logs
+        time.sleep(0.05)
+    assert serving.count(True) == 1 and waiting.count(True) == 1
+    first, second = (active, standby) if serving[0] else (standby, active)
+    first.serving()
+    first.kill9()
+    second.serving(60)
+    assert second.stop() == 0
