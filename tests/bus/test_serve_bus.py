@@ -90,19 +90,13 @@ async def test_a_standby_that_takes_over_comes_online_on_the_bus(
     nothing (it is not the site's engine yet)."""
     with fresh_server(tmp_path, [("admin", "admin", None)]) as srv:
         enable_bus(srv, broker)
-        logs = tmp_path / "standby"
-        logs.mkdir()
-        standby = ServerProcess(srv.config, srv.db, logs, extra=["--standby"])
-        try:
+        with srv.standby() as standby:
             async with Watcher(broker.port, STATUS) as w:
                 await asyncio.to_thread(srv.start)
                 await w.until(lambda: w.on(STATUS) and w.last(STATUS)["state"] == "online")
                 boot = w.last(STATUS)["boot"]
                 standby.launch(port=srv.port)
-                deadline = time.monotonic() + 60
-                while "Standby: database" not in standby.log():
-                    assert time.monotonic() < deadline, standby.log()
-                    await asyncio.sleep(0.05)
+                await asyncio.to_thread(standby.waiting)
                 await asyncio.sleep(0.5)
                 assert [m.json()["state"] for m in w.on(STATUS)] == ["online"]
                 srv.kill9()
@@ -113,5 +107,3 @@ async def test_a_standby_that_takes_over_comes_online_on_the_bus(
             assert states[-1][0] == "online" and states[-1][1] != boot
             assert bus_connected(base) == 1
             assert await asyncio.to_thread(standby.stop) == 0
-        finally:
-            standby.finish()

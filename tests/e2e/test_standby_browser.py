@@ -6,7 +6,6 @@ customer's reaches the agent)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,14 +32,9 @@ def active(tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-def standby(active: ServerProcess, tmp_path: Path) -> Iterator[ServerProcess]:
-    logs = tmp_path / "standby"
-    logs.mkdir()
-    srv = ServerProcess(active.config, active.db, logs, extra=["--standby"])
-    try:
+def standby(active: ServerProcess) -> Iterator[ServerProcess]:
+    with active.standby() as srv:
         yield srv
-    finally:
-        srv.finish()
 
 
 def test_desktop_and_chat_reconnect_to_the_standby_and_the_chat_goes_on(
@@ -48,11 +42,7 @@ def test_desktop_and_chat_reconnect_to_the_standby_and_the_chat_goes_on(
 ) -> None:
     base = active.start()
     standby.launch(port=active.port)
-    deadline = time.monotonic() + 60
-    while "Standby: database" not in standby.log():
-        assert standby.proc is not None and standby.proc.poll() is None, standby.log()
-        assert time.monotonic() < deadline, standby.log()
-        time.sleep(0.05)
+    standby.waiting()
     with chromium() as browser:
         customer = new_page(browser, 390, 844)
         agent = new_page(browser, 1200, 800)

@@ -121,6 +121,26 @@ class ServerProcess:
             assert time.monotonic() < deadline, f"server not healthy:\n{self.log()}"
             time.sleep(0.05)
 
+    @contextlib.contextmanager
+    def standby(self) -> Iterator[ServerProcess]:
+        """A second server of the same config and database, with ``--standby`` (its logs in a
+        directory of their own), not launched yet; killed by its PID at the end."""
+        logs = self.logs / f"standby-{len(list(self.logs.glob('standby-*')))}"
+        logs.mkdir()
+        srv = ServerProcess(self.config, self.db, logs, extra=[*self.extra, "--standby"])
+        try:
+            yield srv
+        finally:
+            srv.finish()
+
+    def waiting(self, timeout: float = 60.0) -> None:
+        """Wait until the launched standby says it waits for the serving engine."""
+        deadline = time.monotonic() + timeout
+        while "Standby: database" not in self.log():
+            assert self.proc is not None and self.proc.poll() is None, self.log()
+            assert time.monotonic() < deadline, self.log()
+            time.sleep(0.05)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
