@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +21,6 @@ from sim.scenario import Model
 from sim.staffing import plan_staffing
 from sim.statistics import Tallies
 from tests.sim.files import write_scenario
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    with loopback_cluster(2) as c:
-        yield c
 
 
 def _model() -> Model:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from distributed import LocalCluster
 
 from contactcenter.events import Event
 from sim.cli import main
@@ -183,6 +184,19 @@ def test_replications_in_processes_equal_those_in_one(tmp_path: Path) -> None:
         two = replay(setup.model, setup.day, replications=3, seed=4, runner=two_workers)
     assert all(np.array_equal(a.counts, b.counts) for a, b in zip(one, two, strict=True))
     assert not np.array_equal(one[0].counts, one[1].counts)
+
+
+def test_replays_on_a_dask_cluster_equal_those_in_one_process(
+    tmp_path: Path, cluster: LocalCluster
+) -> None:
+    """The recorded day travels to the cluster's workers with the model (``--scheduler``)."""
+    path = write_scenario(tmp_path / "s", day_spec(), staffing=STAFFING)
+    _, trace = simulated_day(path)
+    setup = replay_setup(path, recording_of(trace))
+    one = replay(setup.model, setup.day, replications=3, seed=4, runner=Runner(1))
+    with Runner(scheduler=cluster.scheduler_address) as on_cluster:
+        remote = replay(setup.model, setup.day, replications=3, seed=4, runner=on_cluster)
+    assert all(np.array_equal(a.counts, b.counts) for a, b in zip(one, remote, strict=True))
 
 
 # == from the engine's store, through the command ===========================================
