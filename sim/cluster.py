@@ -44,7 +44,6 @@ class DaskCluster:
     def __init__(self, address: str, *, timeout: float = CONNECT_SECONDS) -> None:
         from distributed import Client
 
-        self.address = address
         try:
             self._client: Client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as e:
