@@ -245,34 +245,3 @@ async def test_malformed_and_unexpected_sip_is_logged_and_survived(
         None, lambda: site.edge.stack.register(2.0)
     )
     assert expires > 0
-
-
-async def test_a_leg_that_fails_before_dial_has_returned_is_not_lost(make_site: Any) -> None:
-    """The proxy's 404 for an agent leg can reach the loop before the command thread's
-    ``dial`` has returned the leg (a busy machine): the failure must still end the offer at
-    once, not be dropped as a stranger's and leave the caller ringing nobody until the ring
-    timeout. ``dial`` is held 300 ms after its INVITE has gone to force that order."""
-    site = await make_site(
-        center={"routing": {"reoffer_delay_seconds": 1}},
-        queues={"sales": {"ring_timeout_seconds": 30}},
-    )
-    dial = site.edge.stack.dial
-
-    def slow_dial(extension: str) -> sip.Leg:
-        leg = dial(extension)
-        time.sleep(0.3)
-        return leg
-
-    site.edge.stack.dial = slow_dial
-    await site.runtime.agents.login("a05")  # its extension 2005 is not registered
-    sf = caller_scenario(
-        site.tmp / "sales.xml", [("pause", 3000), ("dtmf", "1")], number=KNOWN, end="wait",
-        wait_ms=20_000,
-    )  # fmt: skip
-    site.track(sipp_caller(site.tmp, sf, site.proxy))
-    assert await until(lambda: site.engine.router.agent("a05").away_reason is not None, 15)
-    a05 = site.engine.router.agent("a05")
-    assert (str(a05.presence), a05.away_reason) == ("away", "phone-unreachable")
-    assert await until(
-        lambda: site.edge.snapshot()["agent_leg_failures"] == {"not_registered": 2}, 5
-    ), site.edge.snapshot()["agent_leg_failures"]

@@ -160,18 +160,34 @@ async def test_the_agent_is_told_when_the_caller_holds(make_site: Any) -> None:
     phone.stop()
 
 
+@pytest.mark.parametrize("dial_returns_late", [False, True], ids=["dial", "late-dial"])
 async def test_an_agent_without_a_registered_phone_goes_away_as_unreachable(
-    make_site: Any,
+    make_site: Any, dial_returns_late: bool
 ) -> None:
     """Logged in on the desktop, no phone registered: the proxy answers 404. That is not a
     decline to re-offer every 10 s until the caller's max wait: at the no-answer limit the
-    agent is set away as ``phone-unreachable``, and the caller goes to an agent who has one."""
+    agent is set away as ``phone-unreachable``, and the caller goes to an agent who has one.
+
+    ``late-dial``: the 404 (and the next agent's answer) can reach the loop before the
+    command thread's ``dial`` has returned the leg (a busy machine); held 300 ms after its
+    INVITE to force that order, the leg's events must still reach its call, not be dropped
+    as a stranger's (the caller would ring nobody until each ring timeout)."""
     # (a ring timeout of the real 15 s: the proxy's 404 must end each offer, also on a busy
-    # machine where it came after the tests' usual 4 s and the offer counted as no answer)
+    # machine where it came after the tests' usual 4 s and the offer counted as no answer;
+    # two offers lost to it would take 30 s, past the 20 s this test waits)
     site = await make_site(
         center={"routing": {"reoffer_delay_seconds": 1}},
         queues={"sales": {"ring_timeout_seconds": 15}},
     )
+    if dial_returns_late:
+        dial = site.edge.stack.dial
+
+        def late_dial(extension: str) -> Any:
+            leg = dial(extension)
+            time.sleep(0.3)
+            return leg
+
+        site.edge.stack.dial = late_dial
     await site.runtime.agents.login("a05")  # its extension 2005 is not registered
     sf = caller_scenario(
         site.tmp / "sales.xml", [("pause", 3000), ("dtmf", "1")], number=KNOWN, end="wait",
@@ -182,7 +198,7 @@ async def test_an_agent_without_a_registered_phone_goes_away_as_unreachable(
     assert await until(lambda: site.engine.router.agent("a05").away_reason is not None, 20)
     a05 = site.engine.router.agent("a05")
     assert (str(a05.presence), a05.away_reason) == ("away", "phone-unreachable")
-    # (the edge counts a failed leg after it has told the runtime: wait for the count)
+    # (the edge counts a failed leg before it tells the runtime; up to 5 s all the same)
     assert await until(
         lambda: site.edge.snapshot()["agent_leg_failures"] == {"not_registered": 2}, 5
     ), site.edge.snapshot()["agent_leg_failures"]
