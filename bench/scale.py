@@ -6,6 +6,9 @@ agents: an engine under load) on a database in a temporary directory, and a seco
 --standby`` on the same database and port. The serving engine is killed with SIGKILL; the
 time until the standby answers ``/healthz`` on the same port is one takeover. ``ROUNDS``
 rounds, each new standby taking over from the last one: ``takeover_seconds`` is their median.
+Baseline, same run, same database: no standby, the killed engine restarted at once (what a
+process supervisor does), from the kill to ``/healthz``: ``restart_seconds`` (median of
+``ROUNDS``), and ``takeover_vs_restart_ratio``.
 
 **Planner.** All in this run, on this machine, with the same model and seeds:
 
@@ -106,8 +109,10 @@ def healthy(port: int, timeout: float) -> None:
     raise RuntimeError(f"nothing healthy on port {port} after {timeout} s")
 
 
-def takeovers(rounds: int) -> list[float]:
-    """Seconds from SIGKILL of the serving engine to its standby's healthy /healthz."""
+def recoveries(rounds: int, standby: bool) -> list[float]:
+    """Seconds from SIGKILL of the serving engine to ``/healthz`` on its port answered by
+    the next one: a standby waiting beside it, or (``standby`` false) a fresh engine started
+    only after the kill."""
     out: list[float] = []
     with tempfile.TemporaryDirectory(prefix="cc-scale-") as tmp:
         work = Path(tmp)
@@ -118,15 +123,19 @@ def takeovers(rounds: int) -> list[float]:
             port = int(active.said(r"serving on http://127\.0\.0\.1:(\d+)").group(1))
             healthy(port, 60)
             for n in range(1, rounds + 1):
-                standby = Engine(work, db, f"engine-{n}", "--standby", port=port)
-                engines.append(standby)
-                standby.said("Standby: database")
+                if standby:
+                    nxt = Engine(work, db, f"engine-{n}", "--standby", port=port)
+                    engines.append(nxt)
+                    nxt.said("Standby: database")
                 time.sleep(2.0)  # the serving engine under its demo load
                 active.kill()
                 killed = time.monotonic()
+                if not standby:
+                    nxt = Engine(work, db, f"engine-{n}", port=port)
+                    engines.append(nxt)
                 healthy(port, 60)
                 out.append(time.monotonic() - killed)
-                active = standby
+                active = nxt
         finally:
             for e in engines:
                 e.kill()
@@ -174,12 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         model = replace(model, warmup_seconds=0.0)
     rounds = 1 if args.quick else ROUNDS
-    taken = takeovers(rounds)
-    print(
-        f"standby takeover after kill -9 of an engine under demo load, {rounds} round(s): "
-        + ", ".join(f"{t:.2f}" for t in taken)
-        + " s"
-    )
+    taken = recoveries(rounds, standby=True)
+    restarted = recoveries(rounds, standby=False)
+    takeover, restart = statistics.median(taken), statistics.median(restarted)
+    print(f"kill -9 of an engine under demo load, {rounds} round(s), until /healthz answers:")
+    print(f"  standby takes over:    {', '.join(f'{t:.2f}' for t in taken)} s")
+    print(f"  restarted (baseline):  {', '.join(f'{t:.2f}' for t in restarted)} s")
+    print(f"  takeover vs restart:   {takeover / restart:.3f}x")
     tiny = tiny_model()
     with Runner(WORKERS) as pool:
         timed(pool, tiny, WORKERS)  # (start the pool's processes: not part of a task)
@@ -211,7 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     pairs = {
         "quick": int(args.quick),
-        "takeover_seconds": f"{statistics.median(taken):.2f}",
+        "takeover_seconds": f"{takeover:.2f}",
+        "restart_seconds": f"{restart:.2f}",
+        "takeover_vs_restart_ratio": f"{takeover / restart:.3f}",
         "takeover_rounds": rounds,
         "replications": n,
         "contacts_per_replication": f"{contacts:.0f}",

@@ -1,7 +1,7 @@
 """Smoke test of the scale benchmark: ``python bench/scale.py --quick`` has a standby engine
-take over from a killed one once, runs the same replications on the local pool and on Dask
-clusters of 1 and 2 real worker processes, checks their results equal, and ends with a
-parsable ``key=value`` line."""
+take over from a killed one once (and, its baseline, a restart), runs the same replications
+on the local pool and on Dask clusters of 1 and 2 real worker processes, checks their
+results equal, and ends with a parsable ``key=value`` line."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ def test_quick_run_prints_a_parsable_summary() -> None:
     assert summary["replications"] == "4"
     assert summary["takeover_rounds"] == "1"
     assert 0 < float(summary["takeover_seconds"]) < 60
+    assert 0 < float(summary["restart_seconds"]) < 60
+    assert math.isfinite(float(summary["takeover_vs_restart_ratio"]))
     for key in ("pool_replications_per_s", "dask_1_worker_replications_per_s",
                 "dask_replications_per_s", "dask_vs_pool_ratio", "dask_speedup_1_to_2_workers",
                 "pool_task_ms", "dask_task_ms"):  # fmt: skip
