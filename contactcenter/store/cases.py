@@ -13,11 +13,8 @@ erasure and retention remove them (``erasure.py``, ``retention.py``).
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
-
-import aiosqlite
 
 from contactcenter.cases import (
     OPEN_STATUSES,
@@ -27,8 +24,9 @@ from contactcenter.cases import (
     check_move,
 )
 from contactcenter.events import CaseTarget
+from contactcenter.store.connection import Connection, Row
 from contactcenter.store.errors import StoreError
-from contactcenter.store.store import Store, _insert_contact, _lastrowid
+from contactcenter.store.store import Store, _insert_contact, _new_id
 
 SYSTEM = "system"
 """The actor of what the center itself notes on a case (a target passed)."""
@@ -114,7 +112,7 @@ class CaseRecord:
     tasks: tuple[CaseTask, ...] = ()
 
 
-def _case(store: Store, row: sqlite3.Row) -> CaseRecord:
+def _case(store: Store, row: Row) -> CaseRecord:
     values = dict(zip(row.keys(), row, strict=True))
     values["status"] = CaseStatus(values["status"])
     values["description"] = store._open("cases", "description", values["description"])
@@ -122,7 +120,7 @@ def _case(store: Store, row: sqlite3.Row) -> CaseRecord:
 
 
 async def _history(
-    db: aiosqlite.Connection, case_id: int, actor: str, wall: float, action: str,
+    db: Connection, case_id: int, actor: str, wall: float, action: str,
     status: CaseStatus, **detail: Any,
 ) -> None:  # fmt: skip
     """The history row of a change, and the case's first acknowledgement and last update."""
@@ -139,7 +137,7 @@ async def _history(
         )
 
 
-async def _status(db: aiosqlite.Connection, case_id: int) -> CaseStatus:
+async def _status(db: Connection, case_id: int) -> CaseStatus:
     rows = list(await db.execute_fetchall("SELECT status FROM cases WHERE id = ?", (case_id,)))
     if not rows:
         raise UnknownCase(f"no case {case_id}")
@@ -154,11 +152,12 @@ async def open_case(
     async with store._write() as db:
         cur = await db.execute(
             "INSERT INTO cases (customer_id, contact_id, category, severity, status, owner,"
-            " description, opened_wall, updated_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " description, opened_wall, updated_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (customer_id, contact_id, category, severity, str(CaseStatus.OPEN), owner,
              store._seal("cases", "description", description), wall_time, wall_time),
         )  # fmt: skip
-        case_id = _lastrowid(cur)
+        case_id = await _new_id(cur)
         await _history(db, case_id, owner, wall_time, "opened", CaseStatus.OPEN,
                        contact=contact_id, category=category, severity=severity)  # fmt: skip
     return case_id
@@ -193,7 +192,7 @@ async def move_case(
 
 
 async def _set_owner(
-    db: aiosqlite.Connection, case_id: int, owner: str, actor: str, wall: float,
+    db: Connection, case_id: int, owner: str, actor: str, wall: float,
     status: CaseStatus, *, same_ok: bool = False,
 ) -> str | None:  # fmt: skip
     """Make ``owner`` the case's owner, with its history row; the owner before (None: it was
@@ -222,7 +221,7 @@ async def change_owner(
     return before
 
 
-async def _working(db: aiosqlite.Connection, case_id: int) -> CaseStatus:
+async def _working(db: Connection, case_id: int) -> CaseStatus:
     status = await _status(db, case_id)
     if status is CaseStatus.CLOSED:
         raise CaseClosed(f"case {case_id} is closed")
@@ -236,10 +235,11 @@ async def add_case_note(
     async with store._write() as db:
         status = await _working(db, case_id)
         cur = await db.execute(
-            "INSERT INTO case_notes (case_id, author, text, wall_time) VALUES (?, ?, ?, ?)",
+            "INSERT INTO case_notes (case_id, author, text, wall_time) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
             (case_id, author, store._seal("case_notes", "text", text), wall_time),
         )
-        note_id = _lastrowid(cur)
+        note_id = await _new_id(cur)
         await _history(db, case_id, author, wall_time, "note_added", status, note=note_id)
     return note_id
 
@@ -252,10 +252,10 @@ async def add_case_task(
         status = await _working(db, case_id)
         cur = await db.execute(
             "INSERT INTO case_tasks (case_id, title, due_wall, created_by, created_wall)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (case_id, store._seal("case_tasks", "title", title), due_wall, actor, wall_time),
         )
-        task_id = _lastrowid(cur)
+        task_id = await _new_id(cur)
         await _history(db, case_id, actor, wall_time, "task_added", status, task=task_id,
                        due=due_wall)  # fmt: skip
     return task_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contactcenter.store.store import Store, _lastrowid
+from contactcenter.store.store import Store, _new_id
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,11 @@ async def add_contact_note(
     """Keep ``agent_id``'s note on the contact; committed when this returns."""
     async with store._write() as db:
         cur = await db.execute(
-            "INSERT INTO contact_notes (contact_id, agent_id, text, wall_time) VALUES (?, ?, ?, ?)",
+            "INSERT INTO contact_notes (contact_id, agent_id, text, wall_time) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
             (contact_id, agent_id, store._seal("contact_notes", "text", text), wall_time),
         )
-        note_id = _lastrowid(cur)
+        note_id = await _new_id(cur)
     return ContactNote(note_id, contact_id, agent_id, text, wall_time)
 
 

@@ -22,8 +22,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-import aiosqlite
-
+from contactcenter.store.connection import Connection, table_exists
 from contactcenter.store.errors import DataKeysError, MissingDataKey
 from contactcenter.store.sealing import Keyring, LookupKind, is_sealed
 
@@ -126,12 +125,9 @@ def problem(db: Path, keys: Path | None) -> str | None:
     return missing_keys(ring, path, used, str(db))
 
 
-async def used_keys(db: aiosqlite.Connection) -> set[str]:
+async def used_keys(db: Connection) -> set[str]:
     """The key ids the database says its values use (none before the schema has the list)."""
-    found = await db.execute_fetchall(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sealing_keys'"
-    )
-    if not list(found):
+    if not await table_exists(db, "sealing_keys"):
         return set()
     return {str(r[0]) for r in await db.execute_fetchall(USED_KEYS)}
 

@@ -31,8 +31,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
+from contactcenter.store.connection import Connection
 from contactcenter.store.errors import StoreError
 from contactcenter.store.records import ContactRecord, CustomerRecord
 from contactcenter.store.retention import closed_before
@@ -152,9 +151,7 @@ CHUNK = 500
 """Ids per statement (SQLite limits the parameters of one)."""
 
 
-async def _select(
-    db: aiosqlite.Connection, sql: str, ids: Sequence[object], *before: object
-) -> list[Any]:
+async def _select(db: Connection, sql: str, ids: Sequence[object], *before: object) -> list[Any]:
     """The first column of ``sql``'s rows, its ``IN ({})`` filled with ``ids`` (after
     ``before``), chunk-wise."""
     out: list[Any] = []
@@ -165,9 +162,7 @@ async def _select(
     return out
 
 
-async def _change(
-    db: aiosqlite.Connection, sql: str, ids: Sequence[object], *before: object
-) -> int:
+async def _change(db: Connection, sql: str, ids: Sequence[object], *before: object) -> int:
     """Rows changed by ``sql``, its ``IN ({})`` filled with ``ids`` (after ``before``)."""
     changed = 0
     for i in range(0, len(ids), CHUNK):
@@ -177,14 +172,14 @@ async def _change(
     return changed
 
 
-async def _nulls(db: aiosqlite.Connection, table: str, *columns: str) -> str:
+async def _nulls(db: Connection, table: str, *columns: str) -> str:
     """``UPDATE table SET`` the columns, and their ``_hash`` companions, to NULL."""
     have = {r[1] for r in await db.execute_fetchall(f"PRAGMA table_info({table})")}
     nulled = [c for col in columns for c in (col, f"{col}_hash") if c in have]
     return f"UPDATE {table} SET {', '.join(f'{c} = NULL' for c in nulled)}"
 
 
-async def _mark_audit(db: aiosqlite.Connection, customer_id: str, marker: str) -> int:
+async def _mark_audit(db: Connection, customer_id: str, marker: str) -> int:
     """Entries naming the customer (as target, or as a value in the detail) name the marker."""
     quoted = json.dumps(customer_id)
     rows = list(

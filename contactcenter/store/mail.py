@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import base64
 import secrets
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from contactcenter.mail.message import Mail
+from contactcenter.store.connection import Connection, Row
 from contactcenter.store.errors import StoreError
-from contactcenter.store.store import Store, _insert_contact, _lastrowid
+from contactcenter.store.store import Store, _insert_contact, _new_id
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O or 1/I: a reference is read out on the phone and typed again."""
@@ -173,7 +171,7 @@ class MailStore:
 
     async def _start_thread(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         mail: Mail,
         mailbox: str,
         wall_time: float,
@@ -187,12 +185,12 @@ class MailStore:
         reference = await _free_reference(db)
         cur = await db.execute(
             "INSERT INTO mail_threads (reference, mailbox, queue, customer_id, customer_address,"
-            " subject, contact_id, opened_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " subject, contact_id, opened_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (reference, mailbox, new_thread.queue, new_thread.customer_id,
              s._seal("mail_threads", "customer_address", mail.sender),
              s._seal("mail_threads", "subject", mail.subject), new_thread.contact_id, wall_time),
         )  # fmt: skip
-        thread_id = _lastrowid(cur)
+        thread_id = await _new_id(cur)
         await self._insert_contact(db, new_thread, mail, wall_time, None)
         mail_id = await self._insert_mail(db, thread_id, new_thread.contact_id, "in", mail,
                                           wall_time, limit, uid=uid)  # fmt: skip
@@ -203,7 +201,7 @@ class MailStore:
         return Received(False, thread_id, new_thread.contact_id, True, False, mail_id, bool(ack))
 
     async def _thread_of(
-        self, db: aiosqlite.Connection, mail: Mail, mailbox: str
+        self, db: Connection, mail: Mail, mailbox: str
     ) -> tuple[int, str, str, float | None] | None:
         """The thread ``mail`` answers: by the Message-IDs it names, else by the reference
         in its subject (only a thread of the same mailbox)."""
@@ -233,7 +231,7 @@ class MailStore:
 
     async def _insert_contact(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         t: NewThread,
         mail: Mail,
         wall_time: float,
@@ -248,7 +246,7 @@ class MailStore:
 
     async def _insert_mail(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         thread_id: int,
         contact_id: str,
         direction: str,
@@ -268,7 +266,7 @@ class MailStore:
             "INSERT INTO mails (thread_id, contact_id, direction, message_id, in_reply_to, refs,"
             " sender, recipients, subject, text, html, automatic, defects, agent_id,"
             " uidvalidity, uid, wall_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?)",
+            " ?, ?) RETURNING id",
             (thread_id, contact_id, direction, mail.message_id, mail.in_reply_to,
              " ".join(mail.references), seal("sender", mail.sender),
              seal("recipients", " ".join(mail.to)), seal("subject", mail.subject),
@@ -276,7 +274,7 @@ class MailStore:
              " ".join(mail.defects) or None, agent_id,
              uid[0] if uid else None, uid[1] if uid else None, wall_time),
         )  # fmt: skip
-        mail_id = _lastrowid(cur)
+        mail_id = await _new_id(cur)
         await db.executemany(
             "INSERT INTO mail_attachments (mail_id, filename, content_type, size, data)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -292,7 +290,7 @@ class MailStore:
 
     async def _queue_ack(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         thread_id: int,
         contact_id: str,
         mailbox: str,
@@ -436,7 +434,7 @@ class MailStore:
 
         return [self._mail(r, tuple(att.get(r[0], ()))) for r in rows]
 
-    def _mail(self, r: sqlite3.Row, attachments: tuple[StoredAttachment, ...]) -> StoredMail:
+    def _mail(self, r: Row, attachments: tuple[StoredAttachment, ...]) -> StoredMail:
         s = self.store
 
         def opened(column: str, value: str | None) -> str:
@@ -451,7 +449,7 @@ class MailStore:
             wall_time=r[14], sent_wall=r[15], attachments=attachments,
         )  # fmt: skip
 
-    async def _thread_row(self, db: aiosqlite.Connection, column: str, value: object) -> Thread:
+    async def _thread_row(self, db: Connection, column: str, value: object) -> Thread:
         row = await _one(db, f"SELECT {_THREAD} FROM mail_threads WHERE {column} = ?", (value,))
         if row is None:
             raise UnknownThread(f"no mail thread with {column} {value}")
@@ -476,14 +474,14 @@ def _new_message_id(mailbox: str) -> str:
     return f"<{secrets.token_hex(12)}@{domain}>"
 
 
-async def _free_reference(db: aiosqlite.Connection) -> str:
+async def _free_reference(db: Connection) -> str:
     while True:
         reference = new_reference()
         if await _one(db, "SELECT 1 FROM mail_threads WHERE reference = ?", (reference,)) is None:
             return reference
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[object]) -> sqlite3.Row | None:
+async def _one(db: Connection, sql: str, params: Sequence[object]) -> Row | None:
     async with db.execute(sql, params) as cur:
-        row: sqlite3.Row | None = await cur.fetchone()
+        row: Row | None = await cur.fetchone()
         return row

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
+from contactcenter.store.connection import Connection
 from contactcenter.store.errors import StoreError
 from contactcenter.store.sealing import PREFIX, LookupKind, is_sealed, kid_of
 
@@ -108,7 +107,7 @@ async def seal_clear_rows(store: Store) -> int:
 
 
 async def _seal_batch(
-    store: Store, db: aiosqlite.Connection, table: str, upto: int, last: int
+    store: Store, db: Connection, table: str, upto: int, last: int
 ) -> tuple[int, int]:
     """Seal the next rows of ``table`` after rowid ``upto`` (up to ``last``); returns how many
     values were sealed and the last rowid done."""

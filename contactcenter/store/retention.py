@@ -28,9 +28,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-import aiosqlite
-
 from contactcenter.config.models import RetentionSettings
+from contactcenter.store.connection import Connection
 from contactcenter.store.store import Store
 
 
@@ -172,6 +171,6 @@ async def _change(store: Store, step: Step) -> str:
     return f"UPDATE {step.table} SET {sets} WHERE rowid IN ({{ids}})"
 
 
-async def _apply(db: aiosqlite.Connection, change: str, rowids: list[int]) -> None:
+async def _apply(db: Connection, change: str, rowids: list[int]) -> None:
     if rowids:
         await db.execute(change.format(ids=", ".join("?" * len(rowids))), rowids)

@@ -35,6 +35,15 @@ from contactcenter.config.models import Customer
 from contactcenter.events import Event
 from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import passwords
+from contactcenter.store.connection import (
+    INTEGRITY_ERRORS,
+    Connection,
+    Cursor,
+    PgConnection,
+    Row,
+    is_url,
+    redacted,
+)
 from contactcenter.store.data_keys import DataKeys, default_path, used_keys
 from contactcenter.store.data_keys import problem as data_keys_problem
 from contactcenter.store.errors import (
@@ -114,7 +123,7 @@ def _make_private(path: Path) -> None:
         raise StoreError(f"cannot create or protect the database {path}: {e.strerror}") from e
 
 
-async def _sessions_reader(where: str) -> aiosqlite.Connection:
+async def _sessions_reader(where: str) -> Connection:
     """A read-only connection for session look-ups. In WAL mode it reads the last commit
     without waiting for the main connection's write in progress (and its fsync), so every API
     request can ask for its session, and a session ended by another process (``contactcenter
@@ -130,7 +139,7 @@ async def _sessions_reader(where: str) -> aiosqlite.Connection:
     return db
 
 
-async def _journal_to_wal(db: aiosqlite.Connection, patience: float = 10.0) -> str:
+async def _journal_to_wal(db: Connection, patience: float = 10.0) -> str:
     """Switch to WAL; the journal mode it got. SQLite answers "database is locked" at once,
     without its busy timeout, when another connection is switching a new database at the same
     moment (two processes starting together), so that answer is retried for ``patience``
@@ -157,16 +166,17 @@ class Store:
 
     def __init__(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         path: str,
-        sessions_db: aiosqlite.Connection | None = None,
+        sessions_db: Connection | None = None,
         keys: DataKeys | None = None,
     ) -> None:
         """Use ``Store.open``; this only wraps already prepared connections."""
-        self._db: aiosqlite.Connection | None = db
+        self._db: Connection | None = db
         self._sessions_db = sessions_db
         """A second connection that only reads sessions (below)."""
         self.path = path
+        """The SQLite file, or the PostgreSQL URL without its password."""
         self._lock = asyncio.Lock()
         self._keys = keys or DataKeys(Keyring.new(), None)
         """The keyring personal values are sealed with (``data_keys.py``)."""
@@ -187,8 +197,12 @@ class Store:
         database that uses no key yet; ``DataKeysError`` (naming the file) before anything is
         written if the database uses keys the file does not hold. Values an older version
         stored in clear are sealed here, in batches (``resealing.seal_clear_rows``).
+
+        ``path`` may instead be a ``postgresql://`` URL (``open_postgresql``).
         """
         where = os.fspath(path)
+        if is_url(where):
+            return await cls.open_postgresql(where, data_keys=data_keys)
         memory = where == ":memory:"
         keys_file = None
         if not memory:
@@ -220,6 +234,38 @@ class Store:
             raise
         return store
 
+    @classmethod
+    async def open_postgresql(
+        cls, url: str, *, data_keys: str | os.PathLike[str] | None = None
+    ) -> Store:
+        """Open and migrate the PostgreSQL database at ``url``. Its keys file must be named
+        (there is no directory "beside" a server's database); ``DataKeysError`` before
+        anything is written if the database uses keys the file does not hold."""
+        if data_keys is None:
+            raise DataKeysError(
+                f"a PostgreSQL store ({redacted(url)}) needs its data keys file named (--data-keys)"
+            )
+        keys_file = Path(data_keys)
+        db = await PgConnection.connect(url)
+        sessions_db: PgConnection | None = None
+        try:
+            keys = DataKeys.load(keys_file, await used_keys(db), redacted(url))
+            await migrate(db)
+            sessions_db = await PgConnection.connect(url)
+            await sessions_db.execute("SET default_transaction_read_only = on")
+        except BaseException:
+            await db.close()
+            if sessions_db is not None:
+                await sessions_db.close()
+            raise
+        store = cls(db, redacted(url), sessions_db, keys)
+        try:
+            await seal_clear_rows(store)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
     async def close(self) -> None:
         """Close the connections (idempotent); waits for a running call to finish."""
         async with self._lock:
@@ -243,13 +289,13 @@ class Store:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _conn(self) -> aiosqlite.Connection:
+    def _conn(self) -> Connection:
         if self._db is None:
             raise StoreError("the store is closed")
         return self._db
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _write(self) -> AsyncIterator[Connection]:
         """One write transaction, committed (and fsync'd) when the block ends without error.
 
         Inside it the keys file is looked at (a key rotation writes it holding this same write
@@ -270,21 +316,21 @@ class Store:
                 self._keys.registered(listed)
 
     @asynccontextmanager
-    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _read(self) -> AsyncIterator[Connection]:
         """The connection, for reads that must not interleave with another call."""
         async with self._lock:
             yield self._conn()
 
-    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         async with self._read() as db:
             return list(await db.execute_fetchall(sql, params))
 
-    async def _row(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+    async def _row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         rows = await self._rows(sql, params)
         return rows[0] if rows else None
 
     @asynccontextmanager
-    async def _lookup(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _lookup(self) -> AsyncIterator[Connection]:
         """A read by look-up hash: one snapshot, taken before the keys file is looked at, so
         the look-up hashes with every index key the rows it reads may use, also while another
         process rotates the index key (which writes the file before it rewrites a hash)."""
@@ -300,7 +346,7 @@ class Store:
     def _open(self, table: str, column: str, value: str | None) -> str | None:
         return self._keys.open(table, column, value)
 
-    def _contact(self, row: sqlite3.Row) -> ContactRecord:
+    def _contact(self, row: Row) -> ContactRecord:
         values = dict(zip(row.keys(), row, strict=True))
         values["breached"] = bool(values["breached"])
         values["verified"] = bool(values["verified"])
@@ -308,19 +354,19 @@ class Store:
             values[column] = self._open("contacts", column, values[column])
         return ContactRecord(**values)
 
-    def _callback(self, row: sqlite3.Row) -> CallbackRecord:
+    def _callback(self, row: Row) -> CallbackRecord:
         values = dict(zip(row.keys(), row, strict=True))
         values["verified"] = bool(values["verified"])
         for column in ("phone", "name"):
             values[column] = self._open("callbacks", column, values[column])
         return CallbackRecord(**values)
 
-    def _segment(self, row: sqlite3.Row) -> SegmentRecord:
+    def _segment(self, row: Row) -> SegmentRecord:
         values = dict(zip(row.keys(), row, strict=True))
         values["note"] = self._open("contact_segments", "note", values["note"])
         return SegmentRecord(**values)
 
-    def _message(self, row: sqlite3.Row) -> Message:
+    def _message(self, row: Row) -> Message:
         text = self._open("messages", "text", row["text"])
         assert text is not None  # NOT NULL
         return Message(
@@ -370,13 +416,14 @@ class Store:
         if not seeds:
             return 0
         async with self._write() as db:
-            before = db.total_changes
+            count = "SELECT count(*) FROM customers"
+            before = await _scalar(db, count)
             await db.executemany(
                 f"INSERT INTO customers ({_CUSTOMER_COLUMNS}, {_HASH_COLUMNS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 [self._customer_row(c, dedicated.get(c.id)) for c in seeds],
             )
-            return db.total_changes - before
+            return await _scalar(db, count) - before
 
     async def _customer(
         self, match: Callable[[], tuple[str, Sequence[object]]], *, by_hash: bool = False
@@ -482,11 +529,11 @@ class Store:
             async with self._write() as db:
                 cur = await db.execute(
                     "INSERT INTO customer_notes (customer_id, text, author, wall_time)"
-                    " VALUES (?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?) RETURNING id",
                     (customer_id, self._seal("customer_notes", "text", text), author, wall_time),
                 )
-                return _lastrowid(cur)
-        except sqlite3.IntegrityError as e:
+                return await _new_id(cur)
+        except INTEGRITY_ERRORS as e:
             raise UnknownCustomer(customer_id) from e
 
     async def customer_history(self, customer_id: str, limit: int = 5) -> list[ContactRecord]:
@@ -530,7 +577,7 @@ class Store:
                     self._seal("contacts", "customer_name", customer_name), topic, verified,
                     "inbound", None,
                 )  # fmt: skip
-        except sqlite3.IntegrityError as e:
+        except INTEGRITY_ERRORS as e:
             raise DuplicateContact(contact_id) from e
 
     async def record_events(self, events: Sequence[Event], wall_time: float) -> None:
@@ -830,10 +877,10 @@ class Store:
         async with self._write() as db:
             cur = await db.execute(
                 "INSERT INTO messages (contact_id, sender, text, wall_time, agent_id)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (contact_id, sender, self._seal("messages", "text", text), wall_time, agent_id),
             )
-            return _lastrowid(cur)
+            return await _new_id(cur)
 
     async def add_messages(self, messages: Iterable[NewMessage]) -> None:
         """Add many chat lines, in the given order, in one transaction (one fsync).
@@ -916,12 +963,12 @@ class Store:
                     "INSERT INTO sessions (token_hash, username, expires_wall) VALUES (?, ?, ?)",
                     (token_hash, username, expires_wall),
                 )
-        except sqlite3.IntegrityError as e:
+        except INTEGRITY_ERRORS as e:
             if await self._row("SELECT 1 FROM users WHERE username = ?", (username,)) is None:
                 raise UnknownUser(username) from e
             raise StoreError("a session with that token hash exists") from e
 
-    async def _session_rows(self, sql: str, params: Sequence[object]) -> list[sqlite3.Row]:
+    async def _session_rows(self, sql: str, params: Sequence[object]) -> list[Row]:
         """Rows read on the sessions connection (the main one for an in-memory database)."""
         if self._sessions_db is None:
             return await self._rows(sql, params)
@@ -967,7 +1014,7 @@ class Store:
         """Drop sessions expired at ``now_wall``; returns how many."""
         async with self._write() as db:
             cur = await db.execute("DELETE FROM sessions WHERE expires_wall <= ?", (now_wall,))
-            return cur.rowcount
+            return int(cur.rowcount)
 
     # -- audit ------------------------------------------------------------------------------
 
@@ -980,7 +1027,7 @@ class Store:
 
     async def _append_audit(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         actor: str,
         action: str,
         target: str,
@@ -1081,7 +1128,7 @@ class Store:
                     "INSERT INTO callbacks (contact_id, callback_contact_id, queue, customer_id,"
                     " verified, phone, phone_hash, name, tier, status, source, requested_by,"
                     " arrived_wall, created_wall, due_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    " 'scheduled', ?, ?, ?, ?, ?)",
+                    " 'scheduled', ?, ?, ?, ?, ?) RETURNING id",
                     (
                         booked_from, callback_contact_id, queue, customer_id, int(verified),
                         self._seal("callbacks", "phone", phone),
@@ -1090,14 +1137,14 @@ class Store:
                         arrived_wall, created_wall, due_wall,
                     ),
                 )  # fmt: skip
-                callback_id = _lastrowid(cur)
+                callback_id = await _new_id(cur)
                 rows = list(
                     await db.execute_fetchall(
                         f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)
                     )
                 )
             return self._callback(rows[0])
-        except sqlite3.IntegrityError as e:
+        except INTEGRITY_ERRORS as e:
             raise DuplicateContact(callback_contact_id) from e
 
     async def callback(self, callback_id: int) -> CallbackRecord:
@@ -1209,13 +1256,13 @@ class Store:
                     raise DuplicateSurvey(contact_id)
             cur = await db.execute(
                 "INSERT INTO surveys (contact_id, score, comment, wall_time, queue, channel,"
-                f" agent_id) SELECT ?, ?, ?, ?, {_ABOUT}",
+                f" agent_id) SELECT ?, ?, ?, ?, {_ABOUT} RETURNING id",
                 (contact_id, score, self._seal("surveys", "comment", comment), wall_time,
                  contact_id),
             )  # fmt: skip
             rows = list(
                 await db.execute_fetchall(
-                    f"SELECT {_SURVEY_COLUMNS} FROM surveys WHERE id = ?", (_lastrowid(cur),)
+                    f"SELECT {_SURVEY_COLUMNS} FROM surveys WHERE id = ?", (await _new_id(cur),)
                 )
             )
         return self._survey(rows[0])
@@ -1245,14 +1292,14 @@ class Store:
         )
         return [self._survey(r) for r in rows]
 
-    def _survey(self, row: sqlite3.Row) -> SurveyRecord:
+    def _survey(self, row: Row) -> SurveyRecord:
         values = dict(zip(row.keys(), row, strict=True))
         values["comment"] = self._open("surveys", "comment", values["comment"])
         return SurveyRecord(**values)
 
 
 async def _insert_contact(
-    db: aiosqlite.Connection,
+    db: Connection,
     contact_id: str,
     channel: str,
     queue: str,
@@ -1276,8 +1323,15 @@ async def _insert_contact(
     )  # fmt: skip
 
 
-def _lastrowid(cur: aiosqlite.Cursor) -> int:
-    rowid = cur.lastrowid
-    if rowid is None:  # pragma: no cover - an INSERT always sets it
-        raise StoreError("no row id after insert")
-    return rowid
+async def _scalar(db: Connection, sql: str) -> int:
+    """The one integer ``sql`` selects."""
+    rows = await db.execute_fetchall(sql)
+    return int(next(iter(rows))[0])
+
+
+async def _new_id(cur: Cursor) -> int:
+    """The id an ``INSERT ... RETURNING id`` gave."""
+    row = await cur.fetchone()
+    if row is None:  # pragma: no cover - an INSERT that returned gives its row
+        raise StoreError("no id after insert")
+    return int(row[0])

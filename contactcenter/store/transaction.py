@@ -1,4 +1,5 @@
-"""One SQLite write transaction on an aiosqlite connection in autocommit mode."""
+"""One write transaction (or one read snapshot) on the store's connection in autocommit mode,
+SQLite's or PostgreSQL's."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-import aiosqlite
-
+from contactcenter.store.connection import UNREACHABLE_ERRORS, Connection, dialect
 from contactcenter.store.errors import StoreUnavailable
 
 UNAVAILABLE = {
@@ -23,8 +23,11 @@ UNAVAILABLE = {
 machine, not of the statement), with how they are said."""
 
 
-def unavailable(err: sqlite3.Error) -> StoreUnavailable | None:
-    """``err`` as a ``StoreUnavailable`` when it is a fault of the machine, else None."""
+def unavailable(err: BaseException) -> StoreUnavailable | None:
+    """``err`` as a ``StoreUnavailable`` when it is a fault of the machine (or PostgreSQL
+    cannot be reached), else None."""
+    if isinstance(err, UNREACHABLE_ERRORS):
+        return StoreUnavailable(f"cannot reach the database: {err}")
     code = getattr(err, "sqlite_errorcode", None)
     if code is None:
         return None
@@ -35,9 +38,9 @@ def unavailable(err: sqlite3.Error) -> StoreUnavailable | None:
 
 
 @asynccontextmanager
-async def immediate(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """``BEGIN IMMEDIATE`` (the write lock before anything is read), COMMIT when the block
-    ends without error, else ROLLBACK and re-raise.
+async def immediate(db: Connection) -> AsyncIterator[Connection]:
+    """``BEGIN IMMEDIATE`` (the write lock before anything is read; PostgreSQL: ``BEGIN``, its
+    row locks serve), COMMIT when the block ends without error, else ROLLBACK and re-raise.
 
     A task cancelled while it awaits BEGIN or COMMIT does not stop the statement: it still
     runs on aiosqlite's thread, in order, after the await has returned. So a cancelled BEGIN
@@ -45,36 +48,42 @@ async def immediate(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connect
     undo (the COMMIT went through) is ignored: the cancellation must propagate, and the next
     write must find no transaction open.
 
-    A write the machine refuses (disk full, read-only, I/O error) raises ``StoreUnavailable``.
+    A write the machine refuses (disk full, read-only, I/O error, PostgreSQL out of reach)
+    raises ``StoreUnavailable``.
     """
+    begin = "BEGIN" if dialect(db) == "postgresql" else "BEGIN IMMEDIATE"
     try:
-        await db.execute("BEGIN IMMEDIATE")
+        await db.execute(begin)
     except asyncio.CancelledError:
-        with suppress(sqlite3.OperationalError):
+        with suppress(Exception):
             await db.execute("ROLLBACK")
         raise
-    except sqlite3.Error as err:
+    except Exception as err:
         raise unavailable(err) or err from err
     try:
         yield db
         await db.execute("COMMIT")
     except BaseException as exc:
-        with suppress(sqlite3.OperationalError):
+        with suppress(Exception):
             await db.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.Error) and (refused := unavailable(exc)) is not None:
+        if (refused := unavailable(exc)) is not None:
             raise refused from exc
         raise
 
 
 @asynccontextmanager
-async def snapshot(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+async def snapshot(db: Connection) -> AsyncIterator[Connection]:
     """A read transaction whose snapshot is taken before the block runs: everything the block
     reads is one commit's state, however other processes write meanwhile (WAL). Ended (also
     when cancelled, as in ``immediate``) so that the next write finds no transaction open."""
     try:
-        await db.execute("BEGIN")
-        await db.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1")  # the snapshot
+        if dialect(db) == "postgresql":
+            await db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            await db.execute_fetchall("SELECT 1")  # the snapshot
+        else:
+            await db.execute("BEGIN")
+            await db.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1")  # the snapshot
         yield db
     finally:
-        with suppress(sqlite3.OperationalError):
+        with suppress(Exception):
             await db.execute("ROLLBACK")

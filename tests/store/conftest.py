@@ -1,13 +1,43 @@
-"""A fresh store in a real SQLite file under ``tmp_path`` for each test, plus event helpers."""
+"""A fresh store for each test, on each database the store runs on: a SQLite file under
+``tmp_path`` and a database of its own on a real PostgreSQL server (``tests/postgres.py``).
+
+``store`` is the open store; ``database`` opens (and reopens) the test's database, for tests
+that close and open it again. ``db_path`` is the SQLite file alone, for tests of what only
+SQLite has (its files, their modes, its journal)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from contactcenter.store import Store
+from tests.postgres import Postgres, running_postgres
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One PostgreSQL server for this test process."""
+    with running_postgres() as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class Database:
+    """The test's database: a SQLite file, or a PostgreSQL URL with its keys file."""
+
+    backend: str
+    where: str
+    keys: Path
+
+    async def open(self, **kwargs: Any) -> Store:
+        kwargs.setdefault("data_keys", self.keys)
+        return await Store.open(self.where, **kwargs)
 
 
 @pytest.fixture
@@ -15,7 +45,20 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "center.db"
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
-    async with await Store.open(db_path) as s:
+def database(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Database:
+    if backend == "sqlite":
+        return Database(backend, str(db_path), db_path.parent / "data-keys")
+    server: Postgres = request.getfixturevalue("postgres")
+    return Database(backend, server.new_database(), db_path.parent / "data-keys")
+
+
+@pytest.fixture
+async def store(database: Database) -> AsyncIterator[Store]:
+    async with await database.open() as s:
         yield s

@@ -1,0 +1,216 @@
+"""The store's two databases behind the few calls it makes: SQLite through aiosqlite (the
+embedded default) and PostgreSQL through asyncpg (``postgresql://`` URLs).
+
+The store's SQL is written once, in the subset both understand (``?`` placeholders,
+``ON CONFLICT``, ``RETURNING``), and runs on an aiosqlite connection as it is. A
+``PgConnection`` offers the same calls (``execute`` as an awaitable and an async context
+manager giving a cursor, ``execute_fetchall``, ``executemany``) on an asyncpg connection,
+numbering the placeholders as PostgreSQL wants. Rows of both index by position and by name.
+Where the two really differ (schema types, catalog look-ups, JSON), the store asks ``dialect``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from typing import Any, Literal, Protocol, Self
+
+import asyncpg
+
+Dialect = Literal["sqlite", "postgresql"]
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(where: str) -> bool:
+    """Whether ``where`` names a PostgreSQL database rather than a SQLite file."""
+    return where.startswith(URL_SCHEMES)
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, to be said in messages and logs."""
+    return re.sub(r"^(\w+://[^:@/]*):[^@/]*@", r"\1:***@", url)
+
+
+class Row(Protocol):
+    """A result row: by position, by column name, and its column names (``sqlite3.Row`` and
+    ``asyncpg.Record`` both are)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __len__(self) -> int: ...
+    def keys(self) -> Iterable[str]: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    async def fetchone(self) -> Row | None: ...
+    async def fetchall(self) -> Iterable[Row]: ...
+
+
+class Connection(Protocol):
+    """What the store calls on its connection, whichever the database."""
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> Any: ...
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None, /
+    ) -> Iterable[Row]: ...
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> Any: ...
+    async def close(self) -> None: ...
+
+
+def dialect(db: Connection) -> Dialect:
+    return "postgresql" if isinstance(db, PgConnection) else "sqlite"
+
+
+async def table_exists(db: Connection, name: str) -> bool:
+    """Whether the database has a table ``name`` (asked of its catalog)."""
+    if dialect(db) == "postgresql":
+        sql = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?"
+    else:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return bool(list(await db.execute_fetchall(sql, (name,))))
+
+
+async def columns(db: Connection, table: str) -> set[str]:
+    """The names of ``table``'s columns."""
+    if dialect(db) == "postgresql":
+        rows = await db.execute_fetchall(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?",
+            (table,),
+        )
+        return {str(r[0]) for r in rows}
+    return {str(r[1]) for r in await db.execute_fetchall(f"PRAGMA table_info({table})")}
+
+
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError,
+    asyncpg.IntegrityConstraintViolationError,
+)
+"""A statement refused by a constraint (unique, not null, check, foreign key), either database."""
+
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
+"""PostgreSQL cannot be reached or the connection is lost (not a fault of the statement)."""
+
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
+
+
+def numbered(sql: str) -> str:
+    """``sql`` with its ``?`` placeholders numbered ``$1, $2, ...`` (PostgreSQL's style); a
+    ``?`` inside a quoted literal, a quoted name or a comment is left alone."""
+    n = 0
+
+    def number(m: re.Match[str]) -> str:
+        nonlocal n
+        if m.group(0) != "?":
+            return m.group(0)
+        n += 1
+        return f"${n}"
+
+    return _TOKENS.sub(number, sql)
+
+
+def _numeric(text: str) -> int | float:
+    """PostgreSQL's ``numeric`` (what ``sum`` of integers gives) as SQLite gives it: an int
+    when whole, else a float."""
+    return float(text) if "." in text or "e" in text.lower() or "n" in text.lower() else int(text)
+
+
+def _gives_rows(sql: str) -> bool:
+    head = sql.lstrip()[:6].upper()
+    return head == "SELECT" or head.startswith("WITH") or "RETURNING" in sql.upper()
+
+
+class PgCursor:
+    """The rows and row count of one statement, as aiosqlite's cursor offers them."""
+
+    def __init__(self, rows: list[asyncpg.Record], status: str | None) -> None:
+        self._rows = rows
+        self._next = 0
+        tail = (status or "").rpartition(" ")[2]
+        self.rowcount = int(tail) if tail.isdigit() else -1
+
+    async def fetchone(self) -> asyncpg.Record | None:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    async def fetchall(self) -> list[asyncpg.Record]:
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return rows
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+class _Statement:
+    """``PgConnection.execute``'s result: awaited, or used as ``async with``, like aiosqlite's."""
+
+    def __init__(self, conn: PgConnection, sql: str, parameters: Sequence[Any]) -> None:
+        self._run = conn._run(sql, parameters)
+
+    def __await__(self) -> Generator[Any, None, PgCursor]:
+        return self._run.__await__()
+
+    async def __aenter__(self) -> PgCursor:
+        return await self._run
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+class PgConnection:
+    """An asyncpg connection offering the calls the store makes on aiosqlite's."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def connect(cls, url: str, *, timeout: float = 10.0) -> PgConnection:
+        conn = await asyncpg.connect(url, timeout=timeout)
+        try:
+            await conn.set_type_codec(
+                "numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text"
+            )
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn)
+
+    async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
+        query = numbered(sql)
+        if _gives_rows(sql):
+            rows = await self._conn.fetch(query, *parameters)
+            return PgCursor(rows, str(len(rows)))
+        return PgCursor([], await self._conn.execute(query, *parameters))
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> _Statement:
+        return _Statement(self, sql, tuple(parameters or ()))
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None, /
+    ) -> list[asyncpg.Record]:
+        return await (await self._run(sql, tuple(parameters or ()))).fetchall()
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> None:
+        await self._conn.executemany(numbered(sql), [tuple(p) for p in parameters])
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    @property
+    def raw(self) -> asyncpg.Connection:
+        """The asyncpg connection itself (advisory locks, listening)."""
+        return self._conn
