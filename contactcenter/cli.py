@@ -136,6 +136,7 @@ def _serve(args: argparse.Namespace) -> int:
         return asyncio.run(
             serve(
                 center, host=args.host, port=args.port, db_path=args.db, demo=args.demo,
+                state_dir=args.state_dir,
                 data_keys=args.data_keys, edges=edges, runtime=runtime, heap=heap,
                 chat_identity_keys=args.chat_identity_keys,
                 settings=Settings(limits=limits, answers=answers, cases=cases),
@@ -145,6 +146,13 @@ def _serve(args: argparse.Namespace) -> int:
     except CannotServe as err:
         print(f"contactcenter serve: cannot start: {err}", file=sys.stderr)
         return 1
+
+
+def _database(text: str) -> Path | str:
+    """``--db``: a PostgreSQL URL as given, else a SQLite file's path."""
+    from contactcenter.store.connection import is_url
+
+    return text if is_url(text) else Path(text)
 
 
 def _with_chat_menu(center: Center, config_dir: Path) -> Center:
@@ -330,7 +338,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--config", type=Path, required=True, help="the center's config directory")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    serve.add_argument(
+        "--db",
+        type=_database,
+        default=DEFAULT_DB,
+        help=f"a SQLite file (default {DEFAULT_DB}) or a PostgreSQL URL "
+        "(postgresql://user[:password]@host[:port]/database; or libpq's PG* variables)",
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="the engine's own files (first-run passwords, chat secret, keys); default the "
+        f"SQLite file's directory, {DEFAULT_DB.parent} with PostgreSQL",
+    )
     add_data_keys_argument(serve)
     serve.add_argument(
         "--demo", action="store_true", help="add simulated customers and agents to watch"
@@ -338,8 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--standby",
         action="store_true",
-        help="while another engine on this machine serves --db, wait, and take over when it "
-        "ends (a crash included)",
+        help="while another engine serves --db (on this machine; with PostgreSQL, on any), "
+        "wait, and take over when it ends (a crash included)",
     )
     serve.add_argument(
         "--agent-grace",
@@ -414,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="read the password from the first line of standard input",
     )
-    user_set.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    user_set.add_argument("--db", type=_database, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
     add_data_keys_argument(user_set)
     user_set.add_argument("--config", type=Path, help="check --agent against this config")
     user_set.set_defaults(func=_user_set)

@@ -3,9 +3,12 @@ and ``pytester`` for the test of that rule."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests import peers
+from tests.postgres import Postgres, running_postgres
 
 pytest_plugins = ["pytester"]
 
@@ -21,3 +24,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for mark in item.iter_markers(peers.MARK):
         peers.require(*mark.args)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One real PostgreSQL server for this test process (started when a test first asks)."""
+    with running_postgres() as server:
+        yield server

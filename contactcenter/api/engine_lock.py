@@ -10,8 +10,8 @@ do not take it.
 The same lock makes a standby (``serve --standby``): a second engine that waits for it holds
 no routing state and opens nothing until the serving engine has ended, then takes the lock
 and starts as a restart does. Only one process holds a ``flock`` at a time, so two engines
-never route the same database at once. It is one machine's lock: a standby on another machine
-needs a database server's lock instead.
+never route the same database at once. That is one machine's lock; on PostgreSQL the lock is
+the server's instead (``ServerLock``), so the standby may run on another machine.
 """
 
 from __future__ import annotations
@@ -19,9 +19,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
+import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+
+import asyncpg
+
+from contactcenter.store.connection import UNREACHABLE_ERRORS, redacted
+
+log = logging.getLogger(__name__)
+
+_LOST: tuple[type[BaseException], ...] = (TimeoutError, *UNREACHABLE_ERRORS)
+
+ENGINE_LOCK = 0x6363_5F65_6E67  # "cc_eng": the advisory lock of the engine serving a database
 
 
 def lock_path(db: Path) -> Path:
@@ -92,3 +105,137 @@ class EngineLock:
         if fh is not None:
             fcntl.flock(fh, fcntl.LOCK_UN)
             fh.close()
+
+
+def _holder_name() -> str:
+    return f"contactcenter {socket.gethostname()} {os.getpid()}"
+
+
+class ServerLock:
+    """The engine's lock on a PostgreSQL database: a session advisory lock, held by a
+    connection of its own while the process lives. PostgreSQL lets go of it when that
+    session ends (the process killed, its machine lost, the connection cut), so a standby
+    anywhere that reaches the server can take over.
+
+    Fencing: the holder looks at its session every ``every`` seconds. A lost session means a
+    standby may have taken over, so the holder takes the lock again as soon as the server
+    answers; if another engine has it by then, ``on_lost`` is called and this engine must stop
+    routing. While the server is out of reach nobody can take it: the engine goes on."""
+
+    def __init__(self, url: str, conn: asyncpg.Connection, on_lost: Callable[[str], None]) -> None:
+        self._url = url
+        self._conn: asyncpg.Connection | None = conn
+        self._on_lost = on_lost
+        self._watch: asyncio.Task[None] | None = None
+
+    @staticmethod
+    async def _connect(url: str) -> asyncpg.Connection:
+        return await asyncpg.connect(
+            url, timeout=5, server_settings={"application_name": _holder_name()}
+        )
+
+    @staticmethod
+    async def _try(conn: asyncpg.Connection) -> bool:
+        return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", ENGINE_LOCK))
+
+    @staticmethod
+    async def holder(conn: asyncpg.Connection) -> str:
+        """Who holds the lock, as its ``application_name`` says (" (contactcenter host pid)")."""
+        name = await conn.fetchval(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted"
+            " AND (l.classid::bigint << 32) | l.objid::bigint = $1 LIMIT 1",
+            ENGINE_LOCK,
+        )
+        return f" ({name})" if name else ""
+
+    @classmethod
+    async def problem(cls, url: str) -> str | None:
+        """Why ``url`` is not free to serve now (another engine holds it), or None."""
+        conn = await cls._connect(url)
+        try:
+            if await cls._try(conn):
+                return None
+            return f"database {redacted(url)} is served by another engine{await cls.holder(conn)}"
+        finally:
+            await conn.close()
+
+    @classmethod
+    async def take(cls, url: str, on_lost: Callable[[str], None], every: float = 1.0) -> ServerLock:
+        """Take the lock; ``BlockingIOError`` with the problem said when another engine holds
+        it (connection errors propagate)."""
+        conn = await cls._connect(url)
+        try:
+            if not await cls._try(conn):
+                raise BlockingIOError(
+                    f"database {redacted(url)} is served by another engine{await cls.holder(conn)}"
+                )
+        except BaseException:
+            await conn.close()
+            raise
+        lock = cls(url, conn, on_lost)
+        lock._watch = asyncio.create_task(lock._watching(every), name="engine-lock")
+        return lock
+
+    @classmethod
+    async def wait(
+        cls,
+        url: str,
+        stop: asyncio.Event,
+        on_lost: Callable[[str], None],
+        every: float = 0.05,
+    ) -> ServerLock | None:
+        """Take the lock as soon as the engine holding it has ended (or its server session
+        has), or None once ``stop`` is set first. The server out of reach is waited out."""
+        while not stop.is_set():
+            with contextlib.suppress(BlockingIOError, *UNREACHABLE_ERRORS):
+                return await cls.take(url, on_lost)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+        return None
+
+    async def _watching(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            conn = self._conn
+            try:
+                if conn is None or conn.is_closed():
+                    raise ConnectionError("the lock's session is closed")
+                await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=max(every, 2.0))
+                continue
+            except _LOST as e:
+                log.warning("engine lock: session lost (%s); taking the lock again", e)
+            if conn is not None:
+                conn.terminate()
+            self._conn = None
+            self._conn = await self._again(every)
+            if self._conn is None:
+                return
+
+    async def _again(self, every: float) -> asyncpg.Connection | None:
+        """A new session holding the lock once the server answers; None (and ``on_lost``)
+        when another engine took it meanwhile."""
+        delay = every
+        while True:
+            try:
+                conn = await self._connect(self._url)
+            except UNREACHABLE_ERRORS:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            if await self._try(conn):
+                log.warning("engine lock: taken again; this engine goes on serving")
+                return conn
+            who = await self.holder(conn)
+            await conn.close()
+            self._on_lost(f"another engine{who} took over {redacted(self._url)}")
+            return None
+
+    def release(self) -> None:
+        """Let go (the session ends; PostgreSQL frees the lock at once)."""
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()

@@ -39,9 +39,11 @@ class Port:
     udp: bool = False
 
 
-def check(ports: Iterable[Port], db: Path) -> None:
-    """Raise ``CannotServe`` naming every problem found."""
-    problems = [p for p in (*map(port_problem, ports), database_problem(db)) if p is not None]
+def check(ports: Iterable[Port], db: Path | None) -> None:
+    """Raise ``CannotServe`` naming every problem found (``db``: a SQLite file's; None for a
+    database server, checked by connecting)."""
+    found = (*map(port_problem, ports), database_problem(db) if db is not None else None)
+    problems = [p for p in found if p is not None]
     if problems:
         raise CannotServe("; ".join(problems))
 

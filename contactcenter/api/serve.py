@@ -44,7 +44,7 @@ from contactcenter.api.connections import listen
 from contactcenter.api.context import Settings
 from contactcenter.api.customers import chat_token
 from contactcenter.api.demo import LiveDemo
-from contactcenter.api.engine_lock import EngineLock, lock_problem
+from contactcenter.api.engine_lock import EngineLock, ServerLock, lock_problem
 from contactcenter.api.preflight import (
     CannotServe,
     Port,
@@ -59,12 +59,28 @@ from contactcenter.runtime import Site
 from contactcenter.runtime.heap import HeapKeeper, HeapSettings
 from contactcenter.runtime.ports import Edge
 from contactcenter.runtime.site import RuntimeSettings
+from contactcenter.store.connection import UNREACHABLE_ERRORS, redacted
+from contactcenter.store.data_keys import DEFAULT_NAME as DATA_KEYS_FILE
 from contactcenter.store.errors import StoreError
 from contactcenter.store.store import Store
 
 DEFAULT_DB = Path("var/contactcenter.sqlite3")
 PASSWORDS_FILE = "initial-passwords.txt"
 SECRET_FILE = "chat-secret"
+
+
+_UNREACHABLE: tuple[type[BaseException], ...] = (TimeoutError, *UNREACHABLE_ERRORS)
+
+
+async def _server_problem(url: str) -> str | None:
+    """Whether another engine serves the PostgreSQL database at ``url`` (its problem, or None);
+    ``CannotServe`` when the server cannot be reached (one line, the password left out)."""
+    try:
+        return await ServerLock.problem(url)
+    except _UNREACHABLE as e:
+        raise CannotServe(f"cannot reach the database {redacted(url)}: {e}") from e
+    except Exception as e:  # e.g. refused login, no such database
+        raise CannotServe(f"cannot use the database {redacted(url)}: {e}") from e
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -80,9 +96,10 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def chat_secret(db_path: Path) -> bytes:
-    """The server's chat-token secret beside the database, created on first use."""
-    path = db_path.parent / SECRET_FILE
+def chat_secret(db_path: Path, *, state_dir: Path | None = None) -> bytes:
+    """The server's chat-token secret beside the database (or in ``state_dir``), created on
+    first use."""
+    path = (state_dir or db_path.parent) / SECRET_FILE
     if path.exists():
         data = path.read_bytes()
         if len(data) >= 32:
@@ -128,13 +145,24 @@ async def ensure_users(
     return [(name, role, pw) for name, role, _, pw in created]
 
 
+Lock = EngineLock | ServerLock
+
+
 async def _take_over(
-    db_path: Path, ports: Sequence[Port], stop: asyncio.Event, settle: float = 10.0
-) -> EngineLock | None:
+    db: Path | str,
+    ports: Sequence[Port],
+    stop: asyncio.Event,
+    on_lost: Callable[[str], None],
+    settle: float = 10.0,
+) -> Lock | None:
     """The database's lock once the serving engine has ended, with its ports free (given
     ``settle`` seconds to close after the lock: a process's files close one by one as it
     ends); None when ``stop`` comes first. ``CannotServe`` if a port stays taken."""
-    lock = await EngineLock.wait(db_path, stop)
+    lock: Lock | None
+    if isinstance(db, str):
+        lock = await ServerLock.wait(db, stop, on_lost)
+    else:
+        lock = await EngineLock.wait(db, stop)
     if lock is None:
         return None
     deadline = time.monotonic() + settle
@@ -163,8 +191,9 @@ async def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
-    db_path: Path = DEFAULT_DB,
-    data_keys: Path | None = None,  # what seals customers' data; None: beside db_path
+    db_path: Path | str = DEFAULT_DB,  # a SQLite file, or a postgresql:// URL
+    data_keys: Path | None = None,  # what seals customers' data; None: in the state directory
+    state_dir: Path | None = None,  # the engine's own files; None: the SQLite file's directory
     demo: bool = False,
     say: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
@@ -179,6 +208,8 @@ async def serve(
     site and run with it; ``heap`` runs a ``HeapKeeper`` for the process (None: the ordinary
     garbage collector); ``chat_identity_keys``: the keys file (None: beside the database).
     ``standby``: wait while another engine serves ``db_path`` (see the module docstring).
+    ``state_dir``: where the engine's own files are (passwords of the first run, the chat
+    secret, the keys files): beside a SQLite database, ``var/`` for a PostgreSQL one.
     Raises ``CannotServe`` when it cannot start, having written nothing."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -187,47 +218,68 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     http_port = Port("HTTP port", host, port)
     ports = [http_port, *(p for e in edges for p in e.ports)]
-    held = lock_problem(db_path)
-    waits = standby and held is not None
-    check([] if waits else ports, db_path)  # (a standby's ports are the serving engine's)
-    if (no_keys := sealed_data_problem(db_path, data_keys)) is not None:
-        raise CannotServe(no_keys)
+    url = db_path if isinstance(db_path, str) else None
+    state = state_dir or (DEFAULT_DB.parent if url is not None else Path(db_path).parent)
+    shown_db = redacted(url) if url is not None else str(db_path)
+
+    def lost(why: str) -> None:
+        say(f"Stopping: {why}.")
+        stop.set()
+
+    if url is not None:
+        held = await _server_problem(url)
+        waits = standby and held is not None
+        check([] if waits else ports, None)
+        data_keys = data_keys or state / DATA_KEYS_FILE
+    else:
+        path = Path(db_path)
+        held = lock_problem(path)
+        waits = standby and held is not None
+        check([] if waits else ports, path)  # (a standby's ports are the serving engine's)
+        if (no_keys := sealed_data_problem(path, data_keys)) is not None:
+            raise CannotServe(no_keys)
     if held is not None and not standby:
         raise CannotServe(held)
-    keys_path = chat_identity_keys or db_path.parent / KEYS_FILE
+    keys_path = chat_identity_keys or state / KEYS_FILE
     try:
         keys = read_keys(keys_path, directory_made=chat_identity_keys is None)
     except KeysFileError as e:
         raise CannotServe(str(e)) from e
-    lock: EngineLock | None = None
+    lock: Lock | None = None
     if not waits:
         try:
-            db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            lock = EngineLock.take(db_path)
+            state.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if url is not None:
+                lock = await ServerLock.take(url, lost)
+            else:
+                lock = EngineLock.take(Path(db_path))
         except BlockingIOError as e:  # another engine took it since the check
             if not standby:
                 raise CannotServe(str(e)) from e
             held = str(e)
-        except OSError as e:  # the disk refuses
+        except UNREACHABLE_ERRORS as e:  # the disk refuses, or the server is gone
             raise CannotServe(str(e)) from e
     if lock is None:
         say(f"Standby: {held}; this engine takes over when that one ends.")
-        lock = await _take_over(db_path, ports, stop)
+        lock = await _take_over(db_path, ports, stop, lost)
         if lock is None:
             say("Stopping…")
             return 0
-        say(f"Taking over {db_path}: the engine that served it has ended.")
+        say(f"Taking over {shown_db}: the engine that served it has ended.")
     try:
         store = await Store.open(db_path, data_keys=data_keys)
     except StoreError as e:  # e.g. written by a newer version
         lock.release()
         raise CannotServe(str(e)) from e
+    except UNREACHABLE_ERRORS as e:
+        lock.release()
+        raise CannotServe(f"cannot reach the database {shown_db}: {e}") from e
     runner: web.AppRunner | None = None
     demo_task: asyncio.Task[None] | None = None
     keeper: HeapKeeper | None = None
     try:
         await store.seed_customers(center.customers.values(), center.dedicated_agent)
-        passwords_file = db_path.parent / PASSWORDS_FILE
+        passwords_file = state / PASSWORDS_FILE
         created = await ensure_users(store, center.agents, passwords_file)
         if created:
             say(f"First run: created {len(created)} users; their passwords are in "
@@ -238,7 +290,7 @@ async def serve(
             say(f"First run: created the chat identity keys in {keys_path} (mode 0600): give "
                 "the secret only to your site's backend (README: chat identity).")  # fmt: skip
         metrics = Metrics(center)
-        secret = chat_secret(db_path)
+        secret = chat_secret(Path(), state_dir=state)
         live = Site(center, store, metrics=metrics, settings=runtime,
                     cases=settings.cases if settings is not None else None,
                     contact_token=partial(chat_token, secret))  # fmt: skip
@@ -264,7 +316,7 @@ async def serve(
             sim = LiveDemo(live, identity=identity)
             demo_task = asyncio.create_task(sim.run(), name="demo")
             say(f"Demo: simulated customers; simulated agents {', '.join(sim.agents)}.")
-        say(f"{center.settings.name}: serving on {base}  (database {db_path})")
+        say(f"{center.settings.name}: serving on {base}  (database {shown_db})")
         say(f"  customer chat   {base}/chat   (identity {identity.settings.policy}, keys "
             f"{keys_path})")  # fmt: skip
         say(f"  agent desktop   {base}/desktop")

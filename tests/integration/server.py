@@ -50,12 +50,19 @@ def open_around_the_clock(config: Path) -> None:
     path.write_text(yaml.safe_dump(hours, sort_keys=False))
 
 
-def set_users(db: Path, config: Path, users: Sequence[tuple[str, str, str | None]]) -> None:
-    """``contactcenter user set`` for every user (the first alone: it creates the database)."""
+def set_users(
+    db: Path | str,
+    config: Path,
+    users: Sequence[tuple[str, str, str | None]],
+    extra: Sequence[str] = (),
+) -> None:
+    """``contactcenter user set`` for every user (the first alone: it creates the database);
+    ``extra``: more options (``--data-keys``)."""
     for batch in (users[:1], users[1:]):
         procs = []
         for name, role, agent in batch:
-            args = ["user", "set", name, "--role", role, "--password-stdin", "--db", str(db)]
+            args = ["user", "set", name, "--role", role, "--password-stdin", "--db", str(db),
+                    *extra]  # fmt: skip
             if agent is not None:
                 args += ["--agent", agent, "--config", str(config)]
             procs.append(_cli(*args))
@@ -67,7 +74,7 @@ def set_users(db: Path, config: Path, users: Sequence[tuple[str, str, str | None
 class ServerProcess:
     """``python -m contactcenter serve`` as a child process, started and stopped by PID."""
 
-    def __init__(self, config: Path, db: Path, logs: Path, extra: Sequence[str] = ()) -> None:
+    def __init__(self, config: Path, db: Path | str, logs: Path, extra: Sequence[str] = ()) -> None:
         self.config = config
         self.db = db
         self.logs = logs
@@ -207,17 +214,23 @@ async def call(
 
 @contextlib.contextmanager
 def fresh_server(
-    tmp_path: Path, users: Sequence[tuple[str, str, str | None]]
+    tmp_path: Path, users: Sequence[tuple[str, str, str | None]], database: str | None = None
 ) -> Iterator[ServerProcess]:
     """A server (not started yet) on a copy of the example config (its chat open around the
-    clock) and a new database holding ``users``; killed by its PID at the end, whatever
-    happened."""
+    clock) and a new database holding ``users`` (``database``: a PostgreSQL URL, its files in
+    ``var/``; else a SQLite file); killed by its PID at the end, whatever happened."""
     config = tmp_path / "config"
     shutil.copytree(ROOT / "config", config)
     open_around_the_clock(config)
-    db = tmp_path / "var" / "cc.sqlite3"
-    set_users(db, config, users)
-    srv = ServerProcess(config, db, tmp_path)
+    state = tmp_path / "var"
+    db: Path | str = database or state / "cc.sqlite3"
+    extra: list[str] = []
+    if database is not None:
+        extra = ["--data-keys", str(state / "data-keys")]
+    set_users(db, config, users, extra)
+    if database is not None:
+        extra += ["--state-dir", str(state)]
+    srv = ServerProcess(config, db, tmp_path, extra)
     try:
         yield srv
     finally:

@@ -7,7 +7,7 @@ SQLite has (its files, their modes, its journal)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,16 +15,9 @@ from typing import Any
 import pytest
 
 from contactcenter.store import Store
-from tests.postgres import Postgres, running_postgres
+from tests.postgres import Postgres
 
 BACKENDS = ("sqlite", "postgresql")
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """One PostgreSQL server for this test process."""
-    with running_postgres() as server:
-        yield server
 
 
 @dataclass(frozen=True)
