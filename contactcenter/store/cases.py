@@ -476,7 +476,7 @@ async def open_tasks(store: Store) -> list[OpenTask]:
     """Routed tasks whose contact is not over, in arrival order."""
     rows = await store._rows(
         "SELECT t.contact_id, t.id, cs.owner, c.queue, c.arrived_wall,"
-        " c.segment + (s.answered_wall IS NOT NULL),"
+        " c.segment + CASE WHEN s.answered_wall IS NOT NULL THEN 1 ELSE 0 END,"
         " s.answered_wall IS NOT NULL AND s.ended_wall IS NULL, t.done_wall IS NOT NULL"
         " FROM case_tasks t JOIN cases cs ON cs.id = t.case_id"
         " JOIN contacts c ON c.contact_id = t.contact_id"

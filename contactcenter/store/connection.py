@@ -174,12 +174,17 @@ class _Statement:
 class PgConnection:
     """An asyncpg connection offering the calls the store makes on aiosqlite's."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(
+        self, conn: asyncpg.Connection, url: str, settings: dict[str, str] | None = None
+    ) -> None:
         self._conn = conn
+        self._url = url
+        self._settings = settings
+        self._closed = False
 
-    @classmethod
-    async def connect(cls, url: str, *, timeout: float = 10.0) -> PgConnection:
-        conn = await asyncpg.connect(url, timeout=timeout)
+    @staticmethod
+    async def _open(url: str, settings: dict[str, str] | None, timeout: float) -> Any:
+        conn = await asyncpg.connect(url, timeout=timeout, server_settings=settings)
         try:
             await conn.set_type_codec(
                 "numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text"
@@ -187,14 +192,29 @@ class PgConnection:
         except BaseException:
             await conn.close()
             raise
-        return cls(conn)
+        return conn
+
+    @classmethod
+    async def connect(
+        cls, url: str, *, timeout: float = 10.0, settings: dict[str, str] | None = None
+    ) -> PgConnection:
+        """Connect to ``url``; ``settings``: the session's settings (kept on reconnecting)."""
+        return cls(await cls._open(url, settings, timeout), url, settings)
+
+    async def _live(self) -> Any:
+        """The connection, a new one when the old one was lost (the server restarted, the
+        network cut it): the statement that found it lost failed, the next one goes on."""
+        if self._conn.is_closed() and not self._closed:
+            self._conn = await self._open(self._url, self._settings, timeout=5.0)
+        return self._conn
 
     async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
         query = numbered(sql)
+        conn = await self._live()
         if _gives_rows(sql):
-            rows = await self._conn.fetch(query, *parameters)
+            rows = await conn.fetch(query, *parameters)
             return PgCursor(rows, str(len(rows)))
-        return PgCursor([], await self._conn.execute(query, *parameters))
+        return PgCursor([], await conn.execute(query, *parameters))
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> _Statement:
         return _Statement(self, sql, tuple(parameters or ()))
@@ -205,9 +225,11 @@ class PgConnection:
         return await (await self._run(sql, tuple(parameters or ()))).fetchall()
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> None:
-        await self._conn.executemany(numbered(sql), [tuple(p) for p in parameters])
+        conn = await self._live()
+        await conn.executemany(numbered(sql), [tuple(p) for p in parameters])
 
     async def close(self) -> None:
+        self._closed = True
         await self._conn.close()
 
     @property

@@ -31,7 +31,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contactcenter.store.connection import Connection
+from contactcenter.store.connection import Connection, dialect
+from contactcenter.store.connection import columns as columns_of
 from contactcenter.store.errors import StoreError
 from contactcenter.store.records import ContactRecord, CustomerRecord
 from contactcenter.store.retention import closed_before
@@ -174,7 +175,7 @@ async def _change(db: Connection, sql: str, ids: Sequence[object], *before: obje
 
 async def _nulls(db: Connection, table: str, *columns: str) -> str:
     """``UPDATE table SET`` the columns, and their ``_hash`` companions, to NULL."""
-    have = {r[1] for r in await db.execute_fetchall(f"PRAGMA table_info({table})")}
+    have = await columns_of(db, table)
     nulled = [c for col in columns for c in (col, f"{col}_hash") if c in have]
     return f"UPDATE {table} SET {', '.join(f'{c} = NULL' for c in nulled)}"
 
@@ -182,9 +183,10 @@ async def _nulls(db: Connection, table: str, *columns: str) -> str:
 async def _mark_audit(db: Connection, customer_id: str, marker: str) -> int:
     """Entries naming the customer (as target, or as a value in the detail) name the marker."""
     quoted = json.dumps(customer_id)
+    found = "strpos(detail, ?)" if dialect(db) == "postgresql" else "instr(detail, ?)"
     rows = list(
         await db.execute_fetchall(
-            "SELECT id, target, detail FROM audit_log WHERE target = ? OR instr(detail, ?) > 0",
+            f"SELECT id, target, detail FROM audit_log WHERE target = ? OR {found} > 0",
             (customer_id, quoted),
         )
     )
@@ -212,9 +214,10 @@ async def _their_callbacks(
     """Call backs for the customer's id, booked from their contacts, or to their number."""
     number = _digits(card.phone) if card is not None else ""
     ids: set[int] = set()
-    for cb in await store.callbacks(limit=-1):  # SQLite: no limit; numbers compare opened
-        if cb.customer_id == customer_id or (number and _digits(cb.phone) == number):
-            ids.add(cb.id)
+    for row in await store._rows("SELECT id, customer_id, phone FROM callbacks"):
+        phone = store._open("callbacks", "phone", row[2])  # numbers compare opened
+        if row[1] == customer_id or (number and _digits(phone) == number):
+            ids.add(row[0])
     rows = await store._rows(
         "SELECT b.id FROM callbacks b JOIN contacts c ON c.contact_id = b.contact_id"
         " WHERE c.customer_id = ?",

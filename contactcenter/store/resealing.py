@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contactcenter.store.connection import Connection
+import asyncpg
+
+from contactcenter.store.connection import Connection, dialect
 from contactcenter.store.errors import StoreError
 from contactcenter.store.sealing import PREFIX, LookupKind, is_sealed, kid_of
 
@@ -68,11 +70,12 @@ async def seal_clear_rows(store: Store) -> int:
     clear (``clear_rows``, noted by migration 4); returns how many values were sealed.
 
     When all are sealed the file is rebuilt (``VACUUM``) and the -wal emptied, so that no
-    page of the file, free or not, still holds a clear value."""
+    page of the file, free or not, still holds a clear value (PostgreSQL: the tables that held
+    them are rewritten, ``VACUUM FULL``, leaving no dead row version behind)."""
     if not await store._rows("SELECT 1 FROM clear_rows LIMIT 1"):
         return 0  # (the usual case: a read, no write transaction)
     sealed = 0
-    pending = False
+    pending: list[str] = []
     while True:
         async with store._write() as db:
             rows = list(
@@ -82,7 +85,12 @@ async def seal_clear_rows(store: Store) -> int:
                 )
             )
             if not rows:
-                pending = bool(list(await db.execute_fetchall("SELECT 1 FROM clear_rows")))
+                pending = [
+                    str(r[0])
+                    for r in await db.execute_fetchall(
+                        "SELECT table_name FROM clear_rows ORDER BY table_name"
+                    )
+                ]
                 break
             table, upto, last = rows[0]
             done, upto = await _seal_batch(store, db, table, upto, last)
@@ -94,9 +102,15 @@ async def seal_clear_rows(store: Store) -> int:
         db = store._conn()
         async with store._lock:
             try:
-                await db.execute("VACUUM")
-                await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as e:  # e.g. no room for the copy: tried again at next open
+                if dialect(db) == "postgresql":  # (outside a transaction, as VACUUM must be)
+                    for table in pending:
+                        if table in SEALED:  # (names from this module, not from the row)
+                            await db.execute(f"VACUUM FULL {table}")
+                else:
+                    await db.execute("VACUUM")
+                    await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except (sqlite3.Error, asyncpg.PostgresError) as e:
+                # e.g. no room for the copy: tried again at next open
                 raise StoreError(
                     f"cannot rebuild the database {store.path} after sealing its clear values "
                     f"(it needs free space about its size for a moment): {e}"
@@ -269,12 +283,18 @@ async def key_use(store: Store) -> KeyUse:
     """Count the sealed values by key (reads every personal column: a full scan)."""
     values: Counter[str | None] = Counter()
     start = len(PREFIX) + 1
+    postgres = dialect(store._conn()) == "postgresql"
     for table, columns in SEALED.items():
         for column in columns:
+            rest = f"substr({column}, {start})"
+            kid = (
+                f"split_part({rest}, ':', 1)"
+                if postgres
+                else f"substr({column}, {start}, instr({rest}, ':') - 1)"
+            )
             rows = await store._rows(
                 f"SELECT CASE WHEN substr({column}, 1, {len(PREFIX)}) = '{PREFIX}'"
-                f" THEN substr({column}, {start}, instr(substr({column}, {start}), ':') - 1)"
-                f" END, count(*) FROM {table} WHERE {column} IS NOT NULL GROUP BY 1"
+                f" THEN {kid} END, count(*) FROM {table} WHERE {column} IS NOT NULL GROUP BY 1"
             )
             for kid, n in rows:
                 values[kid] += n

@@ -29,7 +29,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from contactcenter.config.models import RetentionSettings
-from contactcenter.store.connection import Connection
+from contactcenter.store.connection import Connection, columns
 from contactcenter.store.store import Store
 
 
@@ -95,7 +95,7 @@ STEPS = (
          f"t.customer_name IS NOT NULL AND {closed_before('t')}", ("customer_name",)),
     Step("case_texts", "notes_days", "cases", "t.description IS NOT NULL AND t.closed_wall < ?",
          ("description",)),
-    Step("case_texts", "notes_days", "case_notes", _of_closed_case("1")),
+    Step("case_texts", "notes_days", "case_notes", _of_closed_case("1 = 1")),
     Step("case_texts", "notes_days", "case_tasks", _of_closed_case("t.title IS NOT NULL"),
          ("title",)),
 )  # fmt: skip
@@ -165,7 +165,8 @@ async def _change(store: Store, step: Step) -> str:
     """The step's DELETE, or its UPDATE nulling the columns and their ``_hash`` companions."""
     if not step.columns:
         return f"DELETE FROM {step.table} WHERE rowid IN ({{ids}})"
-    have = {r[1] for r in await store._rows(f"PRAGMA table_info({step.table})")}
+    async with store._read() as db:
+        have = await columns(db, step.table)
     nulled = [c for col in step.columns for c in (col, f"{col}_hash") if c in have]
     sets = ", ".join(f"{c} = NULL" for c in nulled)
     return f"UPDATE {step.table} SET {sets} WHERE rowid IN ({{ids}})"

@@ -1,8 +1,10 @@
-"""The embedded store: one SQLite file, reached through aiosqlite from the asyncio runtime.
+"""The store: one SQLite file, reached through aiosqlite from the asyncio runtime (embedded,
+the default), or a PostgreSQL database (``postgresql://`` URL, through asyncpg).
 
-Durability: the file runs in WAL mode with ``synchronous=FULL``, so every committed
-transaction is on disk (fsync'd) when the call that made it returns; a contact whose
-``create_contact`` returned survives ``kill -9`` and a power cut. Each public call is one
+Durability: the file runs in WAL mode with ``synchronous=FULL`` (PostgreSQL: a synchronous
+commit), so every committed transaction is on disk (fsync'd) when the call that made it
+returns; a contact whose ``create_contact`` returned survives ``kill -9`` and a power cut
+(PostgreSQL: of the engine or of the server). Each public call is one
 transaction; calls are serialized on the one connection by an asyncio lock, so concurrent
 coroutines never see or commit each other's half-done work.
 
@@ -41,6 +43,7 @@ from contactcenter.store.connection import (
     Cursor,
     PgConnection,
     Row,
+    dialect,
     is_url,
     redacted,
 )
@@ -157,6 +160,18 @@ async def _journal_to_wal(db: Connection, patience: float = 10.0) -> str:
             waited += 0.02
 
 
+async def _commits_flushed(db: PgConnection, url: str) -> PgConnection:
+    """PostgreSQL's ``synchronous = FULL``: a COMMIT returns once it is on disk, so that what
+    a call committed survives a crash of the server, also where the server's or database's
+    default turns that off (a stronger setting, e.g. ``remote_apply``, is kept). ``db``, or
+    (closing it) a connection with that setting, which it keeps when it reconnects."""
+    rows = list(await db.execute_fetchall("SELECT current_setting('synchronous_commit')"))
+    if not rows or rows[0][0] != "off":
+        return db
+    await db.close()
+    return await PgConnection.connect(url, settings={"synchronous_commit": "on"})
+
+
 class Store:
     """Customers, contact records and their segments, transcripts, users, sessions, audit,
     call backs and their attempts, surveys, and the engine's last sign of life.
@@ -249,10 +264,11 @@ class Store:
         db = await PgConnection.connect(url)
         sessions_db: PgConnection | None = None
         try:
+            db = await _commits_flushed(db, url)
             keys = DataKeys.load(keys_file, await used_keys(db), redacted(url))
             await migrate(db)
-            sessions_db = await PgConnection.connect(url)
-            await sessions_db.execute("SET default_transaction_read_only = on")
+            read_only = {"default_transaction_read_only": "on"}
+            sessions_db = await PgConnection.connect(url, settings=read_only)
         except BaseException:
             await db.close()
             if sessions_db is not None:
@@ -719,11 +735,13 @@ class Store:
         """End a contact the routing core no longer has (a crash cut it, or it ended outside
         routing): its record and current segment are closed at ``wall_time`` with ``reason``
         and ``outcome``; talk time counts up to then. False if it had ended already."""
+        # the greatest of values (none NULL): SQLite's max of several, PostgreSQL's greatest
+        greatest = "greatest" if dialect(self._conn()) == "postgresql" else "max"
         async with self._write() as db:
             rows = list(
                 await db.execute_fetchall(
                     "SELECT c.ended_wall, c.completed_wall, c.segment, s.answered_wall,"
-                    " s.ended_wall, max(c.arrived_wall, coalesce(c.queued_wall, 0),"
+                    f" s.ended_wall, {greatest}(c.arrived_wall, coalesce(c.queued_wall, 0),"
                     " coalesce(c.offered_wall, 0), coalesce(s.answered_wall, 0))"
                     " FROM contacts c LEFT JOIN contact_segments s"
                     " ON s.contact_id = c.contact_id AND s.segment = c.segment"
@@ -743,9 +761,9 @@ class Store:
                 talk = max(0.0, wall_time - answered)
             await db.execute(
                 "UPDATE contacts SET ended_wall = ?, end_reason = ?, outcome = ?,"
-                " talk_seconds = CASE WHEN ? IS NULL THEN talk_seconds"
-                " ELSE coalesce(talk_seconds, 0) + ? END WHERE contact_id = ?",
-                (wall_time, reason, outcome, talk, talk, contact_id),
+                " talk_seconds = coalesce(coalesce(talk_seconds, 0) + ?, talk_seconds)"
+                " WHERE contact_id = ?",
+                (wall_time, reason, outcome, talk, contact_id),
             )
             await db.execute(
                 "UPDATE contact_segments SET ended_wall = coalesce(ended_wall, ?),"
@@ -1067,10 +1085,12 @@ class Store:
                 where.append(f"{column} = ?")
                 params.append(value)
         if target is not None:
-            where.append(
-                "(target = ? OR EXISTS (SELECT 1 FROM json_each(detail, '$.shown')"
-                " WHERE value = ?))"
+            shown = (  # the target is an element of the detail's "shown" list
+                "(detail::jsonb -> 'shown') @> to_jsonb(?::text)"
+                if isinstance(self._db, PgConnection)
+                else "EXISTS (SELECT 1 FROM json_each(detail, '$.shown') WHERE value = ?)"
             )
+            where.append(f"(target = ? OR {shown})")
             params += [target, target]
         for clause, bound in (("wall_time >= ?", since_wall), ("wall_time <= ?", until_wall),
                               ("id < ?", before_id)):  # fmt: skip

@@ -27,7 +27,8 @@ class CsatReport:
 async def csat_between(store: Store, since_wall: float, until_wall: float) -> CsatReport:
     """The answers given at or after ``since_wall`` and before ``until_wall``."""
     rows = await store._rows(
-        "SELECT queue, channel, agent_id, count(*), sum(score), sum(score >= ?) FROM surveys"
+        "SELECT queue, channel, agent_id, count(*), sum(score),"
+        " sum(CASE WHEN score >= ? THEN 1 ELSE 0 END) FROM surveys"
         " WHERE wall_time >= ? AND wall_time < ? AND queue IS NOT NULL"
         " GROUP BY queue, channel, agent_id",
         (SATISFIED, since_wall, until_wall),

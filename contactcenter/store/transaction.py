@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager, suppress
 from contactcenter.store.connection import UNREACHABLE_ERRORS, Connection, dialect
 from contactcenter.store.errors import StoreUnavailable
 
+WRITE_LOCK = 0x6363_5F77_7274  # "cc_wrt": held by a write transaction on PostgreSQL
+
 UNAVAILABLE = {
     sqlite3.SQLITE_PERM: "permission denied",
     sqlite3.SQLITE_BUSY: "locked by another process",
@@ -39,8 +41,10 @@ def unavailable(err: BaseException) -> StoreUnavailable | None:
 
 @asynccontextmanager
 async def immediate(db: Connection) -> AsyncIterator[Connection]:
-    """``BEGIN IMMEDIATE`` (the write lock before anything is read; PostgreSQL: ``BEGIN``, its
-    row locks serve), COMMIT when the block ends without error, else ROLLBACK and re-raise.
+    """``BEGIN IMMEDIATE`` (the write lock before anything is read; PostgreSQL: ``BEGIN`` and
+    the advisory lock ``WRITE_LOCK``, so writers of one database take turns there too, e.g. a
+    key rotation and the engine), COMMIT when the block ends without error, else ROLLBACK and
+    re-raise.
 
     A task cancelled while it awaits BEGIN or COMMIT does not stop the statement: it still
     runs on aiosqlite's thread, in order, after the await has returned. So a cancelled BEGIN
@@ -51,9 +55,11 @@ async def immediate(db: Connection) -> AsyncIterator[Connection]:
     A write the machine refuses (disk full, read-only, I/O error, PostgreSQL out of reach)
     raises ``StoreUnavailable``.
     """
-    begin = "BEGIN" if dialect(db) == "postgresql" else "BEGIN IMMEDIATE"
+    postgres = dialect(db) == "postgresql"
     try:
-        await db.execute(begin)
+        await db.execute("BEGIN" if postgres else "BEGIN IMMEDIATE")
+        if postgres:  # one writer at a time, as SQLite's write lock (to COMMIT or ROLLBACK)
+            await db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
     except asyncio.CancelledError:
         with suppress(Exception):
             await db.execute("ROLLBACK")

@@ -7,12 +7,22 @@ reached at start is one clear line, with nothing written and no password said.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 from tests.bus.conftest import free_port
-from tests.integration.server import ROOT
+from tests.integration.server import ROOT, call, fresh_server, login
+from tests.postgres import running_postgres
+
+USERS = [("root", "admin", None), ("boss", "supervisor", None)]
+QUEUE = "sales_chat"
 
 
 def test_an_unreachable_server_is_one_line_and_nothing_is_written(tmp_path: Path) -> None:
@@ -31,3 +41,70 @@ def test_an_unreachable_server_is_one_line_and_nothing_is_written(tmp_path: Path
     assert "s3cret-pw" not in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
     assert not state.exists()  # nothing written
+
+
+async def test_the_engine_rides_out_a_stopped_server_and_loses_nothing_acknowledged(
+    tmp_path: Path,
+) -> None:
+    """The real server stopped mid-run: the engine stays up, says so (healthz, metrics, one
+    log line), promises no new chat it cannot keep (503), and once the server is back it
+    takes its lock again and goes on; every chat it acknowledged is waiting, in order."""
+    with running_postgres() as pg, fresh_server(tmp_path, USERS, pg.new_database()) as srv:
+        base = srv.start()
+        async with aiohttp.ClientSession() as http:
+            before = [await _chat(http, base, n) for n in range(3)]
+            pg.stop()
+            down = time.monotonic()
+            status = 201
+            while status == 201:  # until a write finds the server gone
+                assert time.monotonic() - down < 30, srv.log()
+                async with http.post(
+                    f"{base}/api/chat", json={"name": "Late", "topic": "sales"}
+                ) as resp:
+                    status = resp.status
+                    if status == 201:
+                        before.append((await resp.json())["contact_id"])
+            assert status == 503, status
+            health = await _health(http, base, 503, deadline=30)
+            assert any("database" in p for p in health["problems"]), health
+            async with http.get(f"{base}/metrics") as resp:
+                metrics = await resp.text()
+            assert re.search(r"^contactcenter_store_write_failures_total [1-9]", metrics, re.M)
+            assert srv.proc is not None and srv.proc.poll() is None  # still up
+
+            pg.start()
+            await _health(http, base, 200, deadline=60)
+            after = await _chat(http, base, 9)
+            sup = await login(http, base, "boss")
+            rows = {r["queue"]: r for r in await call(
+                http, "GET", f"{base}/api/supervisor/queues", sup)}  # fmt: skip
+            assert rows[QUEUE]["waiting"] == len(before) + 1, rows[QUEUE]
+            for cid in [*before, after]:
+                ex = await call(http, "GET", f"{base}/api/supervisor/contacts/{cid}/explain", sup)
+                assert ex["state"] == "waiting", ex
+        assert "database takes writes again" in srv.log()
+        assert srv.stop() == 0
+    assert "Traceback" not in srv.log()
+
+
+async def _chat(http: aiohttp.ClientSession, base: str, n: int) -> str:
+    async with http.post(
+        f"{base}/api/chat", json={"name": f"Customer {n}", "topic": "sales"}
+    ) as resp:
+        assert resp.status == 201, await resp.text()
+        cid: str = (await resp.json())["contact_id"]
+        return cid
+
+
+async def _health(
+    http: aiohttp.ClientSession, base: str, want: int, deadline: float
+) -> dict[str, Any]:
+    """/healthz once it answers ``want`` (within ``deadline`` seconds)."""
+    end = time.monotonic() + deadline
+    while True:
+        async with http.get(f"{base}/healthz") as resp:
+            if resp.status == want:
+                body: dict[str, Any] = await resp.json()
+                return body
+        assert time.monotonic() < end, f"/healthz never answered {want}"
+        await asyncio.sleep(0.2)

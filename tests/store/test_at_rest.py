@@ -1,5 +1,6 @@
-"""Customers' personal data at rest: the database file and its -wal hold none of it in clear,
-the store still hands it back, and look-ups by phone, e-mail and account number still work.
+"""Customers' personal data at rest: the database file and its -wal hold none of it in clear
+(PostgreSQL: its rows as stored), the store still hands it back, and look-ups by phone, e-mail
+and account number still work.
 
 Found in issue 11: names, numbers, e-mails, chat lines and notes were stored in clear in
 SQLite (anyone with a copy of the file, or of a backup, read them).
@@ -7,13 +8,14 @@ SQLite (anyone with a copy of the file, or of a backup, read them).
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from contactcenter.events import ContactQueued
 from contactcenter.store import CustomerRecord, Store, UnreadableValue
+from tests.store import stored
+from tests.store.conftest import Database
 
 ADA = CustomerRecord(
     "C1", "Ada Lovelace", "vip", None, "+49 30 5550-0001", "Ada.Lovelace@Example.com", "AC-100001"
@@ -75,7 +77,9 @@ def found_in_clear(db: Path) -> list[tuple[str, str]]:
     ]
 
 
-async def test_no_personal_value_is_in_the_files(store: Store, db_path: Path) -> None:
+async def test_no_personal_value_is_in_the_files(db_path: Path) -> None:
+    """SQLite's own files, every byte of them (free pages, the -wal)."""
+    store = await Store.open(db_path)
     await write_everything(store)
     wal = raw_bytes(db_path)
     assert len(wal.get("wal", b"")) > 0  # the writes are there, not yet checkpointed
@@ -84,10 +88,35 @@ async def test_no_personal_value_is_in_the_files(store: Store, db_path: Path) ->
     assert found_in_clear(db_path) == []  # after the last close's checkpoint too
 
 
-async def test_the_store_gives_the_clear_values_back(store: Store, db_path: Path) -> None:
+def _as_bytes(value: object) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode()
+
+
+async def test_no_personal_value_is_in_the_rows_as_stored(database: Database) -> None:
+    """Every cell of every table, read past the store by a plain connection (on PostgreSQL
+    this is what its server keeps: it has no file of the store's own to read)."""
+    async with await database.open() as store:
+        await write_everything(store)
+        cells = await stored.every_cell(database)
+        assert len(cells) > 50  # the values are there, sealed
+        leaks = [
+            (what, table, column)
+            for table, column, value in cells
+            for what, secret in SECRETS.items()
+            if secret in _as_bytes(value) or secret.lower() in _as_bytes(value).lower()
+        ]
+        assert leaks == []
+        sealed = await stored.rows(database, "SELECT name, phone FROM customers")
+        assert [tuple(v[:5] for v in row) for row in sealed] == [("enc1:", "enc1:")]
+
+
+async def test_the_store_gives_the_clear_values_back(database: Database) -> None:
+    store = await database.open()
     cb = await write_everything(store)
     await store.close()
-    async with await Store.open(db_path) as again:
+    async with await database.open() as again:
         customer = await again.customer("C1")
         assert customer is not None
         assert (customer.name, customer.phone, customer.email, customer.account_number) == (
@@ -157,31 +186,58 @@ async def test_open_callback_for_a_number(store: Store) -> None:
     assert await store.open_callback_for("support", "+44 20 7946 0958") is None
 
 
-def _tamper(db: Path, sql: str) -> None:
-    with sqlite3.connect(db) as conn:
-        conn.execute(sql)
-
-
-async def test_a_changed_sealed_value_is_an_error_not_garbage(store: Store, db_path: Path) -> None:
+async def test_a_changed_sealed_value_is_an_error_not_garbage(
+    store: Store, database: Database
+) -> None:
     await write_everything(store)
-    # flip one character of the name's ciphertext (its last one: the tag)
-    _tamper(
-        db_path,
+    # flip one character of the name's ciphertext (the last but one: in the tag, before the
+    # base64 padding)
+    await stored.execute(
+        database,
         "UPDATE customers SET name = substr(name, 1, length(name) - 2) ||"
-        " CASE substr(name, -2, 1) WHEN 'A' THEN 'B' ELSE 'A' END || substr(name, -1)",
+        " CASE substr(name, length(name) - 1, 1) WHEN 'A' THEN 'B' ELSE 'A' END ||"
+        " substr(name, length(name))",
     )
     with pytest.raises(UnreadableValue, match=r"customers\.name"):
         await store.customer("C1")
-    _tamper(db_path, "UPDATE messages SET text = substr(text, 1, 30)")  # cut short
+    await stored.execute(database, "UPDATE messages SET text = substr(text, 1, 30)")  # cut short
     with pytest.raises(UnreadableValue, match=r"messages\.text"):
         await store.transcript("k1")
 
 
-async def test_a_value_moved_to_another_column_is_refused(store: Store, db_path: Path) -> None:
+async def test_a_value_moved_to_another_column_is_refused(store: Store, database: Database) -> None:
     await write_everything(store)
-    _tamper(db_path, "UPDATE customers SET email = phone")
+    await stored.execute(database, "UPDATE customers SET email = phone")
     with pytest.raises(UnreadableValue, match=r"customers\.email"):
         await store.customer("C1")
-    _tamper(db_path, "UPDATE contacts SET customer_name = (SELECT name FROM customers)")
+    await stored.execute(
+        database, "UPDATE contacts SET customer_name = (SELECT name FROM customers)"
+    )
     with pytest.raises(UnreadableValue, match=r"contacts\.customer_name"):
         await store.contact_record("k1")
+
+
+async def test_values_an_older_version_left_in_clear_are_sealed_when_it_opens(
+    database: Database,
+) -> None:
+    async with await database.open() as store:
+        await write_everything(store)
+    # as a version from before sealing wrote them, noted by the migration that began sealing
+    await stored.execute(
+        database,
+        "INSERT INTO customers (id, name, tier, phone, email)"
+        " VALUES ('C9', 'Grace Hopper', 'standard', '+1 555 0199', 'grace@example.com')",
+        "INSERT INTO clear_rows (table_name, sealed_upto, last_rowid)"
+        " SELECT 'customers', 0, max(rowid) FROM customers",
+    )
+    async with await database.open() as store:
+        grace = CustomerRecord("C9", "Grace Hopper", "standard", None, "+1 555 0199",
+                               "grace@example.com")  # fmt: skip
+        assert await store.customer("C9") == grace
+        assert await store.find_customer(phone="+15550199") == grace
+        assert await store.find_customer(email="Grace@Example.com") == grace
+        ada = await store.customer("C1")  # sealed before: left as it was
+        assert ada is not None and ada.name == ADA.name and ada.phone == ADA.phone
+    cells = await stored.every_cell(database)
+    assert [c for c in cells if b"Grace" in _as_bytes(c[2]) or b"0199" in _as_bytes(c[2])] == []
+    assert await stored.rows(database, "SELECT * FROM clear_rows") == []

@@ -1,7 +1,8 @@
-"""Follow-up tasks as routed work, owner changes and targets passed, in a real SQLite file: a
-due task is routed once (also after reopening the file: a restart never routes it twice),
-with its contact on the task channel; a done task or one of a resolved case is not routed; an
-owner change and each target passed are history rows, a breach noted once."""
+"""Follow-up tasks as routed work, owner changes and targets passed, in a real database (a
+SQLite file and PostgreSQL): a due task is routed once (also after reopening the database: a
+restart never routes it twice), with its contact on the task channel; a done task or one of a
+resolved case is not routed; an owner change and each target passed are history rows, a
+breach noted once."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from contactcenter.store.cases import (
     route_task,
     task_work,
 )
+from tests.store.conftest import Database
 
 NOW = 1_800_000_000.0
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -45,8 +47,8 @@ async def route(store: Store, task_id: int, wall: float) -> bool:
     )  # fmt: skip
 
 
-async def test_a_due_task_is_routed_once_even_across_a_restart(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
+async def test_a_due_task_is_routed_once_even_across_a_restart(database: Database) -> None:
+    async with await database.open() as store:
         cid = await a_case(store)
         due = await add_case_task(store, cid, "refund", NOW + 60, actor="a05", wall_time=NOW)
         later = await add_case_task(store, cid, "call back", NOW + 600, actor="a05",
@@ -59,7 +61,7 @@ async def test_a_due_task_is_routed_once_even_across_a_restart(db_path: Path) ->
         assert await due_tasks(store, NOW + 61) == []
         assert await next_task_due(store) == NOW + 600
 
-    async with await Store.open(db_path) as store:  # the engine started again
+    async with await database.open() as store:  # the engine started again
         assert [t.task_id for t in await due_tasks(store, NOW + 700)] == [later]
         assert not await route(store, due, NOW + 700)  # a second try writes nothing
         contact = await store.contact("task-1")

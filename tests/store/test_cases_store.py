@@ -1,10 +1,10 @@
-"""Complaint cases in a real SQLite file: the moves the table allows and refuses, a history row
-for every change, notes and task texts sealed in the file, erasure and retention of their
-texts, and the case policy read from config."""
+"""Complaint cases in a real database (a SQLite file and PostgreSQL): the moves the table
+allows and refuses, a history row for every change, notes and task texts sealed at rest (in
+the file; in PostgreSQL's rows), erasure and retention of their texts, and the case policy
+read from config."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,9 @@ from contactcenter.store.cases import (
 )
 from contactcenter.store.erasure import erase_customer
 from contactcenter.store.retention import apply_retention
-from tests.store.scenes import DAY, contact, every_value
+from tests.store.conftest import Database
+from tests.store.scenes import DAY, contact
+from tests.store.stored import every_value, rows
 
 NOW = 1_800_000_000.0
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -153,22 +155,26 @@ async def test_working_cases_and_a_customers_cases(store: Store) -> None:
     assert [c.id for c in await working_cases(store)] == [second, other]
 
 
-async def test_texts_are_sealed_in_the_file(store: Store, db_path: Path) -> None:
+async def test_texts_are_sealed_at_rest(store: Store, database: Database) -> None:
     cid = await helena_case(store)
     await add_case_note(store, cid, NOTE, author="a05", wall_time=NOW + 1)
     await add_case_task(store, cid, TASK, NOW + DAY, actor="a05", wall_time=NOW + 2)
-    raw = every_value(db_path)
+    raw = await every_value(database)
+    assert [v for v in raw if v[0] == "cases"]  # the reading sees the stored rows
     assert not [v for v in raw if "Helena" in v[2]]
-    with sqlite3.connect(db_path) as db:
-        row = db.execute("SELECT description FROM cases WHERE id = ?", (cid,)).fetchone()
-        note = db.execute("SELECT text FROM case_notes WHERE case_id = ?", (cid,)).fetchone()
-        task = db.execute("SELECT title FROM case_tasks WHERE case_id = ?", (cid,)).fetchone()
-    assert all(v[0].startswith("enc1:") for v in (row, note, task))
+    texts = [
+        await rows(database, "SELECT description FROM cases WHERE id = ?", (cid,)),
+        await rows(database, "SELECT text FROM case_notes WHERE case_id = ?", (cid,)),
+        await rows(database, "SELECT title FROM case_tasks WHERE case_id = ?", (cid,)),
+    ]
+    assert all(str(v[0][0]).startswith("enc1:") for v in texts)
     got = await case(store, cid)  # the store opens them
     assert (got.description, got.notes[0].text, got.tasks[0].title) == (SECRET, NOTE, TASK)
 
 
-async def test_erasure_leaves_no_case_text_and_keeps_the_case(store: Store, db_path: Path) -> None:
+async def test_erasure_leaves_no_case_text_and_keeps_the_case(
+    store: Store, database: Database
+) -> None:
     await store.upsert_customer(CustomerRecord(id="C1001", name="Helena Brandt"))
     await contact(store, "h-chat", arrived=NOW - DAY, customer_id="C1001", name="Helena Brandt")
     cid = await helena_case(store)
@@ -180,7 +186,9 @@ async def test_erasure_leaves_no_case_text_and_keeps_the_case(store: Store, db_p
     )  # fmt: skip
     done = await erase_customer(store, "C1001", actor="dpo", wall_time=NOW + 3600)
     assert (done.counts["cases"], done.counts["case_texts"]) == (1, 3)
-    leaks = [v for v in every_value(db_path) if "Helena" in v[2] or "C1001" in v[2]]
+    raw = await every_value(database)
+    assert [v for v in raw if v[0] == "cases"]  # the reading sees the stored rows
+    leaks = [v for v in raw if "Helena" in v[2] or "C1001" in v[2]]
     assert leaks == []
     got = await case(store, cid)
     assert (got.customer_id, got.description, got.notes, got.tasks[0].title) == (

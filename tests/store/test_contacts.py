@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -27,6 +26,7 @@ from contactcenter.events import (
     WrapUpEnded,
 )
 from contactcenter.store import ContactRecord, DuplicateContact, Store, UnknownContact
+from tests.store.conftest import Database
 
 CHAT: ChannelName = "chat"
 T0 = 1_700_000_000.0
@@ -230,10 +230,10 @@ async def test_agent_states_and_unknown_contacts(store: Store) -> None:
     assert len(await store.agent_states(limit=1)) == 1
 
 
-async def test_waiting_contacts_after_reopen(db_path: Path) -> None:
+async def test_waiting_contacts_after_reopen(database: Database) -> None:
     """Exactly the waiting ones come back, by original arrival time, then creation order."""
     q, ch = "support_chat", CHAT
-    async with await Store.open(db_path) as store:
+    async with await database.open() as store:
         # created out of arrival order on purpose, with a tie at T0 + 1
         arrivals = {"w3": T0 + 3, "w1": T0 + 1, "w1b": T0 + 1, "w0": T0, "done": T0 + 0.5,
                     "gone": T0 + 0.7, "talking": T0 + 0.2, "ringing": T0 + 2,
@@ -258,7 +258,7 @@ async def test_waiting_contacts_after_reopen(db_path: Path) -> None:
         assert await store.mark_ended("closed", T0 + 13, "again") is False
         with pytest.raises(UnknownContact):
             await store.mark_ended("nope", T0, "x")
-    async with await Store.open(db_path) as store:
+    async with await database.open() as store:
         waiting = await store.waiting_contacts("chat")
         assert [w.contact_id for w in waiting] == ["w0", "w1", "w1b", "ringing", "w3"]
         assert [w.arrived_wall for w in waiting] == [T0, T0 + 1, T0 + 1, T0 + 2, T0 + 3]

@@ -1,4 +1,5 @@
-"""A contact whose ``create_contact`` returned survives ``kill -9`` of the process."""
+"""A contact whose ``create_contact`` returned survives ``kill -9`` of the process (and, on
+PostgreSQL, of the database server)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,22 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from contactcenter.store import Store
+from tests.postgres import running_postgres
+from tests.store.conftest import Database
 
 CHILD = """
 import asyncio, sys
 from contactcenter.store import Store
 
-async def main(path: str) -> None:
-    store = await Store.open(path)
+async def main(where: str, keys: str) -> None:
+    store = await Store.open(where, data_keys=keys)
     for i in range(100_000):
         cid = f"c{i:06d}"
         await store.create_contact(
@@ -29,15 +33,18 @@ async def main(path: str) -> None:
         )
         print(cid, flush=True)  # acknowledged: committed before this line
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 ACKED = 40
 
 
-async def test_acknowledged_contacts_survive_sigkill(db_path: Path) -> None:
+def _acknowledged_then_killed(where: str, keys: Path, crash: Callable[[], None]) -> list[str]:
+    """Run the child writing contacts to ``where``; after ``ACKED`` acknowledgements kill it
+    with SIGKILL (no chance to close, checkpoint or flush anything), then ``crash``. The
+    contact ids acknowledged."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db_path)],
+        [sys.executable, "-c", CHILD, where, str(keys)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -49,7 +56,8 @@ async def test_acknowledged_contacts_survive_sigkill(db_path: Path) -> None:
             line = child.stdout.readline()
             assert line, f"child ended early: {child.wait()} {child.stderr and child.stderr.read()}"
             acked.append(line.strip())
-        os.kill(child.pid, signal.SIGKILL)  # no chance to close, checkpoint or flush anything
+        os.kill(child.pid, signal.SIGKILL)
+        crash()
     finally:
         child.kill()
         rc = child.wait(timeout=30)
@@ -58,9 +66,12 @@ async def test_acknowledged_contacts_survive_sigkill(db_path: Path) -> None:
         if child.stderr is not None:
             child.stderr.close()
     assert rc == -signal.SIGKILL  # killed mid-run, not finished
+    return acked
 
+
+async def _check_survivors(where: str, keys: Path, acked: list[str]) -> None:
     started = time.perf_counter()
-    async with await Store.open(db_path) as store:
+    async with await Store.open(where, data_keys=keys) as store:
         stored = [r.contact_id for r in await store.contact_records(limit=1_000_000)]
         waiting = [r.contact_id for r in await store.waiting_contacts("chat")]
     took = time.perf_counter() - started
@@ -71,15 +82,35 @@ async def test_acknowledged_contacts_survive_sigkill(db_path: Path) -> None:
     assert waiting == stored
 
 
-async def test_a_write_cancelled_during_commit_stays_committed_and_cancelled(
+async def test_acknowledged_contacts_survive_sigkill(db_path: Path) -> None:
+    keys = db_path.parent / "data-keys"
+    acked = _acknowledged_then_killed(str(db_path), keys, lambda: None)
+    await _check_survivors(str(db_path), keys, acked)
+
+
+async def test_acknowledged_contacts_survive_sigkill_of_engine_and_postgresql(
     tmp_path: Path,
+) -> None:
+    """PostgreSQL's counterpart: the engine and then the database server are killed (SIGKILL,
+    a server of this test's own); restarted, the server recovers every acknowledged commit."""
+    keys = tmp_path / "data-keys"
+    with running_postgres() as server:
+        where = server.new_database()
+        acked = _acknowledged_then_killed(where, keys, server.kill)
+        server.start()
+        await _check_survivors(where, keys, acked)
+
+
+async def test_a_write_cancelled_during_commit_stays_committed_and_cancelled(
+    database: Database,
 ) -> None:
     """Regression: a task cancelled while awaiting COMMIT (a server shutting down its
     session-expiry task) got ``OperationalError: cannot rollback`` instead of its
     cancellation, so the task lived on and shutdown hung. The COMMIT itself cannot be
-    stopped (it runs on aiosqlite's thread); the cancellation is delivered at exactly that
-    await by wrapping the real connection's ``execute``."""
-    store = await Store.open(tmp_path / "center.db")
+    stopped (it runs on aiosqlite's thread; PostgreSQL has it when it is sent); the
+    cancellation is delivered at exactly that await by wrapping the real connection's
+    ``execute``."""
+    store = await database.open()
     try:
         db = store._conn()
         real_execute = db.execute

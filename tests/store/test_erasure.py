@@ -4,9 +4,6 @@ and every contact's statistics are as they were; again is harmless; open work re
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 
 from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
@@ -14,7 +11,9 @@ from contactcenter.store import CustomerRecord, Store
 from contactcenter.store.cases import add_case_note, add_case_task, open_case
 from contactcenter.store.contact_notes import add_contact_note, contact_notes
 from contactcenter.store.erasure import CustomerBusy, erase_customer
-from tests.store.scenes import DAY, callback, contact, every_value, statistics
+from tests.store.conftest import Database
+from tests.store.scenes import DAY, callback, contact
+from tests.store.stored import columns, every_value, rows, statistics
 
 NOW = 1_800_000_000.0
 HELENA = CustomerRecord(
@@ -73,18 +72,18 @@ async def scene(store: Store) -> dict[str, int]:
     return ids
 
 
-def leaks(db: Path) -> list[tuple[str, str, str]]:
+async def leaks(database: Database) -> list[tuple[str, str, str]]:
     found = []
-    for table, column, value in every_value(db):
+    for table, column, value in await every_value(database):
         found += [(table, column, s) for s in SECRETS if s.casefold() in value.casefold()]
     return found
 
 
-async def test_nothing_of_the_customer_is_left(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
+async def test_nothing_of_the_customer_is_left(database: Database) -> None:
+    async with await database.open() as store:
         ids = await scene(store)
-        stats = statistics(db_path)
-        marcus = every_value(db_path)
+        stats = await statistics(database)
+        marcus = await every_value(database)
         done = await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
         assert done.counts == {
             "crm_card": 1, "crm_notes": 1, "contacts": 4, "transcript_lines": 2, "notes": 2,
@@ -109,19 +108,18 @@ async def test_nothing_of_the_customer_is_left(db_path: Path) -> None:
         assert {(await store.contact(c)).customer_id for c in ("h-chat", "h-claim", "h-cb")} == {  # type: ignore[union-attr]
             done.marker
         }
-        # in the file itself, every table and column; no look-up hash of her number is left
-        assert leaks(db_path) == []
-        with sqlite3.connect(db_path) as conn:
-            hashes = [r[1] for r in conn.execute("PRAGMA table_info(callbacks)")
-                      if r[1].endswith("_hash")]  # fmt: skip
-            for column in hashes:
-                rows = conn.execute(f"SELECT {column} FROM callbacks WHERE id IN (?, ?)",
-                                    (ids["h-cb"], ids["v-cb"])).fetchall()  # fmt: skip
-                assert rows == [(None,), (None,)], column
+        # in the database itself, every table and column; no look-up hash of her number is left
+        assert await leaks(database) == []
+        hashes = [c for c in await columns(database, "callbacks") if c.endswith("_hash")]
+        assert hashes
+        for column in hashes:
+            found = await rows(database, f"SELECT {column} FROM callbacks WHERE id IN (?, ?)",
+                               (ids["h-cb"], ids["v-cb"]))  # fmt: skip
+            assert found == [(None,), (None,)], column
         # the statistics, and Marcus, are as they were
-        assert statistics(db_path) == stats
+        assert await statistics(database) == stats
         assert {v for v in marcus if "Marcus" in v[2] or MARCUS.id in v[2]} <= set(
-            every_value(db_path)
+            await every_value(database)
         )
         assert (await store.callback(ids["m-cb"])).phone == MARCUS.phone
         assert [m.text for m in await store.transcript("m-chat")] == ["Marcus here"]
@@ -138,22 +136,22 @@ async def test_nothing_of_the_customer_is_left(db_path: Path) -> None:
         ]  # fmt: skip
 
 
-async def test_erasing_again_changes_nothing(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
+async def test_erasing_again_changes_nothing(database: Database) -> None:
+    async with await database.open() as store:
         await scene(store)
         await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
-        before = every_value(db_path)
+        before = await every_value(database)
         again = await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW + 1)
         assert set(again.counts.values()) == {0}
         log = ("audit_log", "sqlite_sequence")
-        assert {v for v in every_value(db_path) if v[0] not in log} == {
+        assert {v for v in await every_value(database) if v[0] not in log} == {
             v for v in before if v[0] not in log
         }
 
 
 @pytest.mark.parametrize("what", ["contact", "call back to her number", "just ended"])
-async def test_open_work_refuses_it(db_path: Path, what: str) -> None:
-    async with await Store.open(db_path) as store:
+async def test_open_work_refuses_it(database: Database, what: str) -> None:
+    async with await database.open() as store:
         await scene(store)
         if what == "contact":
             await contact(store, "h-now", arrived=NOW, customer_id=HELENA.id, closed=False)
@@ -161,14 +159,34 @@ async def test_open_work_refuses_it(db_path: Path, what: str) -> None:
             await contact(store, "h-now", arrived=NOW - 150, customer_id=HELENA.id)
         else:
             await callback(store, "v-now", created=NOW, phone="+4930555010001", ended=False)
-        before = every_value(db_path)
+        before = await every_value(database)
         with pytest.raises(CustomerBusy) as refused:
             await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
         assert (refused.value.open_contacts, refused.value.open_callbacks) == (
             (1, 1) if what.startswith("call back") else (1, 0)
         )
         assert "still open" in str(refused.value)
-        assert every_value(db_path) == before
+        assert await every_value(database) == before
         if what == "just ended":  # once its lines are known to be written: settled
             await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW, settle=0)
             assert await store.transcript("h-now") == []
+
+
+async def test_a_list_that_showed_the_customer_names_the_marker(store: Store) -> None:
+    """An entry for a list that was read names each id shown (``detail.shown``): found by the
+    customer's id as its target before, by the marker after, and never by her id again."""
+    await store.upsert_customer(HELENA)
+    await store.upsert_customer(MARCUS)
+    both = {"shown": [HELENA.id, MARCUS.id]}
+    await store.audit("a05", "read_customers", "customers", both, NOW - DAY)
+    await store.audit("a05", "read_customers", "customers", {"shown": [MARCUS.id]}, NOW - DAY)
+    await store.audit("a05", "read_customers", "customers", {"shown": []}, NOW - DAY)
+    assert [e.detail for e in await store.audit_log(target=HELENA.id)] == [both]
+    assert len(await store.audit_log(target=MARCUS.id)) == 2
+    assert await store.audit_log(target="C10") == []  # an element, not a part of the text
+    done = await erase_customer(store, HELENA.id, actor="dpo", wall_time=NOW)
+    assert done.counts["audit_entries"] == 1
+    assert await store.audit_log(target=HELENA.id) == []
+    (entry,) = await store.audit_log(target=done.marker, action="read_customers")
+    assert entry.detail == {"shown": [done.marker, MARCUS.id]}
+    assert len(await store.audit_log(target=MARCUS.id)) == 2

@@ -15,6 +15,7 @@ from contactcenter.store import (
     Store,
     UnknownCallback,
 )
+from tests.store.conftest import Database
 
 T0 = 1_700_000_000.0
 
@@ -52,14 +53,14 @@ async def _book(store: Store, cid: str, phone: str, arrived: float, **kw: object
     return await store.add_callback(**args)  # type: ignore[arg-type]
 
 
-async def test_callbacks_keep_their_place_and_survive_reopen(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
+async def test_callbacks_keep_their_place_and_survive_reopen(database: Database) -> None:
+    async with await database.open() as store:
         late = await _book(store, "cb3", "+4930555010003", T0 + 600)
         first = await _book(
             store, "cb1", "+4930555010001", T0, customer_id="C1001", verified=True, tier="vip"
         )
         tie = await _book(store, "cb2", "+4930555010002", T0, source="api", requested_by="boss")
-    async with await Store.open(db_path) as store:
+    async with await database.open() as store:
         assert [c.id for c in await store.open_callbacks()] == [first.id, tie.id, late.id]
         got = await store.callback(first.id)
         assert got == first

@@ -5,15 +5,16 @@ records); open contacts and everything younger stay, and so do the statistics.""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
-from pathlib import Path
 
 from contactcenter.config.models import RetentionSettings
 from contactcenter.store import CustomerRecord, Store
 from contactcenter.store.contact_notes import add_contact_note, contact_notes
 from contactcenter.store.retention import apply_retention
-from tests.store.scenes import DAY, callback, contact, every_value, statistics
+from tests.store import stored
+from tests.store.conftest import Database
+from tests.store.scenes import DAY, callback, contact
+from tests.store.stored import every_value, statistics
 
 NOW = 1_800_000_000.0
 POLICY = RetentionSettings(
@@ -55,18 +56,18 @@ async def scene(store: Store) -> dict[str, int]:
     return ids
 
 
-async def test_what_is_older_than_kept_goes(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
+async def test_what_is_older_than_kept_goes(database: Database) -> None:
+    async with await database.open() as store:
         ids = await scene(store)
-        stats = statistics(db_path)
-        before = every_value(db_path)
+        stats = await statistics(database)
+        before = await every_value(database)
         dry = await apply_retention(store, POLICY, NOW, dry_run=True, actor="ops")
         assert dry.counts == EXPECTED
-        assert every_value(db_path) == before  # a dry run changes nothing, not even the log
+        assert await every_value(database) == before  # a dry run changes nothing, not the log
 
         done = await apply_retention(store, POLICY, NOW, actor="ops")
         assert done.counts == EXPECTED
-        assert statistics(db_path) == stats  # contact records stay for statistics
+        assert await statistics(database) == stats  # contact records stay for statistics
 
         # old and mid lost their lines and notes; old its name; recent and the open one kept all
         for cid in ("old", "mid"):
@@ -103,47 +104,51 @@ async def test_what_is_older_than_kept_goes(db_path: Path) -> None:
         assert set(again.counts.values()) == {0}
 
 
-async def test_none_keeps_for_ever(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
+async def test_none_keeps_for_ever(database: Database) -> None:
+    async with await database.open() as store:
         await scene(store)
-        before = every_value(db_path)
+        before = await every_value(database)
         report = await apply_retention(store, RetentionSettings(), NOW, actor="ops")
         assert set(report.counts.values()) == {0}
         log = ("audit_log", "sqlite_sequence")  # the run's entry, and its row number
-        assert {v for v in every_value(db_path) if v[0] not in log} == {
+        assert {v for v in await every_value(database) if v[0] not in log} == {
             v for v in before if v[0] not in log
         }
 
 
-async def test_a_lookup_hash_beside_a_nulled_column_goes_too(db_path: Path) -> None:
+async def test_a_lookup_hash_beside_a_nulled_column_goes_too(database: Database) -> None:
     """A sealed column may have a ``*_hash`` companion for look-ups (the number of a call back,
     the name on a contact): it would still find the customer, so it is nulled with it."""
-    async with await Store.open(db_path) as store:
+    async with await database.open() as store:
         ids = await scene(store)
-    with sqlite3.connect(db_path) as conn:
-        for table, column in (("callbacks", "phone_hash"), ("contacts", "customer_name_hash")):
-            have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} BLOB")
-        conn.execute("UPDATE callbacks SET phone_hash = randomblob(16)")
-        conn.execute("UPDATE contacts SET customer_name_hash = randomblob(16)")
-    async with await Store.open(db_path) as store:
+    postgres = database.backend == "postgresql"
+    blob, random16 = ("BYTEA", "decode(md5(random()::text), 'hex')") if postgres else (
+        "BLOB", "randomblob(16)"
+    )  # fmt: skip
+    for table, column in (("callbacks", "phone_hash"), ("contacts", "customer_name_hash")):
+        if column not in await stored.columns(database, table):
+            await stored.execute(database, f"ALTER TABLE {table} ADD COLUMN {column} {blob}")
+    await stored.execute(
+        database,
+        f"UPDATE callbacks SET phone_hash = {random16}",
+        f"UPDATE contacts SET customer_name_hash = {random16}",
+    )
+    async with await database.open() as store:
         await apply_retention(store, POLICY, NOW, actor="ops")
-    with sqlite3.connect(db_path) as conn:
-        hashed = "SELECT {key}, {column} IS NOT NULL FROM {table}"
-        numbers = dict(
-            conn.execute(hashed.format(key="id", column="phone_hash", table="callbacks"))
-        )
-        names = dict(conn.execute(hashed.format(key="contact_id", column="customer_name_hash",
-                                                table="contacts")))  # fmt: skip
+    hashed = "SELECT {key}, CASE WHEN {column} IS NOT NULL THEN 1 ELSE 0 END FROM {table}"
+    numbers = dict(
+        await stored.rows(database, hashed.format(key="id", column="phone_hash", table="callbacks"))
+    )
+    names = dict(await stored.rows(database, hashed.format(
+        key="contact_id", column="customer_name_hash", table="contacts")))  # fmt: skip
     assert numbers == {ids["cb_old"]: 0, ids["cb_new"]: 1, ids["cb_open"]: 1}
     assert (names["old"], names["cb_old"], names["mid"], names["open_old"]) == (0, 0, 1, 1)
 
 
-async def test_it_runs_beside_a_busy_writer(db_path: Path) -> None:
+async def test_it_runs_beside_a_busy_writer(database: Database) -> None:
     """As beside ``serve``: another connection keeps writing contacts and chat lines while
     retention deletes many old lines in small batches; no write fails or waits long."""
-    async with await Store.open(db_path) as store:
+    async with await database.open() as store:
         for i in range(40):
             await contact(store, f"old{i}", arrived=NOW - 400 * DAY,
                           lines=[f"line {n}" for n in range(250)])  # fmt: skip
@@ -152,7 +157,7 @@ async def test_it_runs_beside_a_busy_writer(db_path: Path) -> None:
 
     async def writer() -> int:
         n = 0
-        async with await Store.open(db_path) as other:
+        async with await database.open() as other:
             while not stop.is_set():
                 started = time.perf_counter()
                 await contact(other, f"new{n}", arrived=NOW, lines=["hello", "again"])
@@ -160,7 +165,7 @@ async def test_it_runs_beside_a_busy_writer(db_path: Path) -> None:
                 n += 1
         return n
 
-    async with await Store.open(db_path) as store:
+    async with await database.open() as store:
         busy = asyncio.create_task(writer())
         await asyncio.sleep(0.2)
         report = await apply_retention(store, POLICY, NOW, actor="ops", batch=200)

@@ -4,15 +4,15 @@ same database: nothing becomes unreadable or unfindable, and the old key is gone
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from contactcenter.store import CustomerRecord, Store, resealing
 from contactcenter.store.resealing import key_use, rotate_data_key, rotate_index_key
 from contactcenter.store.sealing import Keyring
+from tests.store import stored
+from tests.store.conftest import Database
 
 
 @pytest.fixture(autouse=True)
@@ -21,23 +21,24 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def serving(db_path: Path) -> AsyncIterator[Store]:
+async def serving(database: Database) -> AsyncIterator[Store]:
     """The running engine's store."""
-    async with await Store.open(db_path) as s:
+    async with await database.open() as s:
         yield s
 
 
-def keyring(db_path: Path) -> Keyring:
-    return Keyring.from_json((db_path.parent / "data-keys").read_bytes())
+def keyring(database: Database) -> Keyring:
+    return Keyring.from_json(database.keys.read_bytes())
 
 
-def listed_keys(db_path: Path) -> set[tuple[str, str]]:
-    with sqlite3.connect(db_path) as db:
-        return {(r[0], r[1]) for r in db.execute("SELECT kid, kind FROM sealing_keys")}
+async def listed_keys(database: Database) -> set[tuple[str, str]]:
+    return {(r[0], r[1]) for r in await stored.rows(database, "SELECT kid, kind FROM sealing_keys")}
 
 
-async def test_data_key_rotation_while_the_engine_writes(serving: Store, db_path: Path) -> None:
-    old = keyring(db_path).active
+async def test_data_key_rotation_while_the_engine_writes(
+    serving: Store, database: Database
+) -> None:
+    old = keyring(database).active
     await serving.upsert_customer(CustomerRecord("C1", "Ada", phone="+4930111"))
     await serving.create_contact(
         "k1", channel="chat", queue="support", arrived_wall=1.0, tier="standard",
@@ -50,17 +51,17 @@ async def test_data_key_rotation_while_the_engine_writes(serving: Store, db_path
             await serving.add_message("k1", "customer", f"during {i}", 3.0)
             await asyncio.sleep(0)
 
-    async with await Store.open(db_path) as rotating:  # contactcenter keys rotate
+    async with await database.open() as rotating:  # contactcenter keys rotate
         rotation, _ = await asyncio.gather(rotate_data_key(rotating), chatting())
     await serving.add_message("k1", "agent", "after", 4.0)
 
-    ring = keyring(db_path)
+    ring = keyring(database)
     assert set(ring.data_keys) == {rotation.new_key} == {ring.active}
     assert rotation.dropped == (old,) and rotation.resealed >= 30 + 3
-    assert listed_keys(db_path) == {(rotation.new_key, "data"), (ring.index_active, "index")}
+    assert await listed_keys(database) == {(rotation.new_key, "data"), (ring.index_active, "index")}
     expected = [f"before {i}" for i in range(30)] + [f"during {i}" for i in range(40)] + ["after"]
     assert [m.text for m in await serving.transcript("k1")] == expected
-    async with await Store.open(db_path) as fresh:  # only the new key in the file now
+    async with await database.open() as fresh:  # only the new key in the file now
         assert [m.text for m in await fresh.transcript("k1")] == expected
         customer = await fresh.customer("C1")
         assert customer is not None and customer.name == "Ada"
@@ -71,17 +72,19 @@ async def test_data_key_rotation_while_the_engine_writes(serving: Store, db_path
 
 
 async def test_a_store_reads_what_a_rotation_sealed_without_writing_first(
-    serving: Store, db_path: Path
+    serving: Store, database: Database
 ) -> None:
     await serving.upsert_customer(CustomerRecord("C1", "Ada", email="ada@example.com"))
-    async with await Store.open(db_path) as rotating:
+    async with await database.open() as rotating:
         await rotate_data_key(rotating)
         await rotate_data_key(rotating)
     assert await serving.customer("C1") == CustomerRecord("C1", "Ada", email="ada@example.com")
 
 
-async def test_index_key_rotation_while_the_engine_looks_up(serving: Store, db_path: Path) -> None:
-    old = keyring(db_path).index_active
+async def test_index_key_rotation_while_the_engine_looks_up(
+    serving: Store, database: Database
+) -> None:
+    old = keyring(database).index_active
     for i in range(20):
         await serving.upsert_customer(
             CustomerRecord(f"C{i}", f"Name {i}", phone=f"+49 30 {i:04d}", email=f"c{i}@x.org")
@@ -103,15 +106,15 @@ async def test_index_key_rotation_while_the_engine_looks_up(serving: Store, db_p
                 misses.append(f"round {round_}: call back")
             await asyncio.sleep(0)
 
-    async with await Store.open(db_path) as rotating:
+    async with await database.open() as rotating:
         rotation, _ = await asyncio.gather(rotate_index_key(rotating), looking_up())
     assert misses == []
     assert rotation.dropped == (old,) and rotation.resealed == 20 * 2 + 1
-    ring = keyring(db_path)
+    ring = keyring(database)
     assert set(ring.index_keys) == {rotation.new_key}
-    assert listed_keys(db_path) == {(ring.active, "data"), (rotation.new_key, "index")}
+    assert await listed_keys(database) == {(ring.active, "data"), (rotation.new_key, "index")}
     await serving.upsert_customer(CustomerRecord("C99", "New", email="New@X.org"))
-    async with await Store.open(db_path) as fresh:
+    async with await database.open() as fresh:
         found = await fresh.find_customer(email="c7@x.org")
         assert found is not None and found.id == "C7"
         found = await fresh.find_customer(email="new@x.org")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from contactcenter.store import CustomerRecord, SchemaTooNew, Store, StoreError
+from contactcenter.store import CustomerRecord, SchemaTooNew, Store, StoreError, UnknownCustomer
+from contactcenter.store.connection import numbered
 from contactcenter.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
+from tests.store.conftest import Database
 
 TABLES = {
     "customers",
@@ -47,6 +50,38 @@ def _tables(path: Path) -> set[str]:
     return {r[0] for r in rows} - {"sqlite_sequence"}
 
 
+async def _tables_of(database: Database) -> set[str]:
+    """The store's tables, as the database's catalog lists them (PostgreSQL keeps the schema
+    version in a table of its own: SQLite in ``PRAGMA user_version``)."""
+    if database.backend == "sqlite":
+        return _tables(Path(database.where))
+    conn = await asyncpg.connect(database.where)
+    try:
+        rows = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+    finally:
+        await conn.close()
+    return {r[0] for r in rows} - {"schema_version"}
+
+
+async def _run(database: Database, *statements: str) -> None:
+    """SQL on the test's database with a plain connection of its own (not the store's), each
+    statement as that database says it (``?`` placeholders, none bound)."""
+    if database.backend == "sqlite":
+        with sqlite3.connect(database.where) as db:
+            for statement in statements:
+                db.execute(statement)
+        return
+    conn = await asyncpg.connect(database.where)
+    try:
+        async with conn.transaction():
+            for statement in statements:
+                await conn.execute(numbered(statement))
+    finally:
+        await conn.close()
+
+
 async def test_open_creates_file_dirs_and_applies_migrations(db_path: Path) -> None:
     assert not db_path.parent.exists()
     store = await Store.open(db_path)
@@ -58,17 +93,33 @@ async def test_open_creates_file_dirs_and_applies_migrations(db_path: Path) -> N
     assert _tables(db_path) == TABLES
 
 
-async def test_reopen_is_idempotent_and_keeps_data(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_open_creates_the_schema_in_an_empty_postgresql_database(
+    database: Database,
+) -> None:
+    assert await _tables_of(database) == set()
+    async with await database.open() as store:
+        assert await schema_version(store._conn()) == SCHEMA_VERSION == len(MIGRATIONS)
+    assert await _tables_of(database) == TABLES
+    conn = await asyncpg.connect(database.where)
+    try:
+        assert await conn.fetch("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    finally:
+        await conn.close()
+
+
+async def test_reopen_is_idempotent_and_keeps_data(database: Database) -> None:
+    async with await database.open() as store:
         await store.upsert_customer(CustomerRecord("C1", "Ada"))
     for _ in range(2):
-        async with await Store.open(db_path) as store:
+        async with await database.open() as store:
             assert await migrate(store._conn()) == 0
             assert await schema_version(store._conn()) == SCHEMA_VERSION
             assert await store.customer("C1") == CustomerRecord("C1", "Ada")
-    assert _tables(db_path) == TABLES
+    assert await _tables_of(database) == TABLES
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_durability_pragmas(store: Store) -> None:
     db = store._conn()
 
@@ -83,17 +134,37 @@ async def test_durability_pragmas(store: Store) -> None:
     assert await pragma("synchronous") == 2  # FULL
 
 
-async def test_newer_database_is_refused(db_path: Path) -> None:
-    async with await Store.open(db_path):
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_postgresql_commits_wait_for_the_disk(database: Database) -> None:
+    """PostgreSQL's ``synchronous = FULL``: a commit returns once it is flushed, also where the
+    database's default says otherwise; and foreign keys are kept (PostgreSQL always does)."""
+    name = database.where.rpartition("/")[2]
+    await _run(database, f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    async with await database.open() as store:
+        rows = await store._conn().execute_fetchall("SELECT current_setting('synchronous_commit')")
+        assert [r[0] for r in rows] == ["on"]
+        with pytest.raises(UnknownCustomer):
+            await store.add_customer_note("nobody", "a note", 1.0)  # refused by its key
+    conn = await asyncpg.connect(database.where)
+    try:
+        assert await conn.fetchval("SHOW synchronous_commit") == "off"  # as set for others
+    finally:
+        await conn.close()
+
+
+async def test_newer_database_is_refused(database: Database) -> None:
+    async with await database.open():
         pass
-    with sqlite3.connect(db_path) as db:
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    if database.backend == "sqlite":
+        await _run(database, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    else:
+        await _run(database, f"UPDATE schema_version SET version = {SCHEMA_VERSION + 1}")
     with pytest.raises(SchemaTooNew):
-        await Store.open(db_path)
+        await database.open()
 
 
-async def test_closed_store_refuses_calls(db_path: Path) -> None:
-    store = await Store.open(db_path)
+async def test_closed_store_refuses_calls(database: Database) -> None:
+    store = await database.open()
     await store.close()
     await store.close()  # idempotent
     with pytest.raises(StoreError, match="closed"):
@@ -101,7 +172,8 @@ async def test_closed_store_refuses_calls(db_path: Path) -> None:
 
 
 async def test_a_first_release_database_is_migrated_with_its_data(db_path: Path) -> None:
-    """Version 1 -> 2: each contact gets its one segment; call backs get a status."""
+    """Version 1 -> 2: each contact gets its one segment; call backs get a status. (SQLite
+    only: PostgreSQL databases were first made by a later release.)"""
     db_path.parent.mkdir(parents=True)
     with sqlite3.connect(db_path) as db:
         for statement in MIGRATIONS[0]:

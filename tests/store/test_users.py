@@ -6,17 +6,41 @@ import hashlib
 import secrets
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from contactcenter.store import SessionRecord, Store, UnknownUser, UserRecord
 from contactcenter.store.passwords import hash_password, verify_password
+from tests.store.conftest import Database
 
 PASSWORD = "correct horse battery staple 8472"
 T0 = 1_700_000_000.0
 
 
-async def test_passwords_are_hashed_and_checked(db_path: Path) -> None:
-    async with await Store.open(db_path) as store:
+async def stored_bytes(database: Database) -> bytes:
+    """Everything the database holds, as bytes: the SQLite file with its -wal and -shm, or
+    every row of every table of the PostgreSQL database as text (read by a plain connection)."""
+    if database.backend == "sqlite":
+        path = Path(database.where)
+        files = [p for p in path.parent.iterdir() if p.name.startswith(path.name)]
+        return b"".join(p.read_bytes() for p in files)
+    conn = await asyncpg.connect(database.where)
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+        rows = [
+            row[0]
+            for (table,) in tables
+            for row in await conn.fetch(f'SELECT t::text FROM "{table}" t')  # catalog names
+        ]
+    finally:
+        await conn.close()
+    return "\n".join(rows).encode()
+
+
+async def test_passwords_are_hashed_and_checked(database: Database) -> None:
+    async with await database.open() as store:
         await store.set_user("alice", PASSWORD, "supervisor")
         await store.set_user("bob", "hunter2-but-longer", "agent", agent_id="a01")
         assert await store.verify_user("alice", PASSWORD) == UserRecord("alice", "supervisor")
@@ -36,8 +60,7 @@ async def test_passwords_are_hashed_and_checked(db_path: Path) -> None:
         assert await store.verify_user("bob", "new secret 123") is not None
         with pytest.raises(ValueError, match="role"):
             await store.set_user("eve", "x", "root")  # type: ignore[arg-type]
-    files = [p for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)]
-    raw = b"".join(p.read_bytes() for p in files)
+    raw = await stored_bytes(database)
     assert b"alice" in raw  # we are looking at the right bytes
     for secret in (PASSWORD, "hunter2-but-longer", "new secret 123"):
         assert secret.encode() not in raw
@@ -72,16 +95,18 @@ async def test_sessions(store: Store) -> None:
     assert await store.session(token_hash) is None
 
 
-async def test_session_token_never_stored_and_expiry_sweep(db_path: Path) -> None:
+async def test_session_token_never_stored_and_expiry_sweep(database: Database) -> None:
     token = secrets.token_urlsafe(32)
-    async with await Store.open(db_path) as store:
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    async with await database.open() as store:
         await store.set_user("dave", PASSWORD, "admin")
-        await store.create_session("dave", hashlib.sha256(token.encode()).hexdigest(), T0)
+        await store.create_session("dave", token_hash, T0)
         await store.create_session("dave", "h-later", T0 + 100)
+        assert token_hash.encode() in await stored_bytes(database)  # the right bytes
+        assert token.encode() not in await stored_bytes(database)
         assert await store.delete_expired_sessions(T0 + 50) == 1
         assert await store.session("h-later") is not None
         # replacing the user ends its sessions
         await store.set_user("dave", PASSWORD, "supervisor")
         assert await store.session("h-later") is None
-    raw = b"".join(p.read_bytes() for p in db_path.parent.iterdir())
-    assert token.encode() not in raw
+    assert token.encode() not in await stored_bytes(database)
