@@ -136,7 +136,7 @@ def _serve(args: argparse.Namespace) -> int:
         return asyncio.run(
             serve(
                 center, host=args.host, port=args.port, db_path=args.db, demo=args.demo,
-                state_dir=args.state_dir,
+                state_dir=args.state_dir, site=args.site,
                 data_keys=args.data_keys, edges=edges, runtime=runtime, heap=heap,
                 chat_identity_keys=args.chat_identity_keys,
                 settings=Settings(limits=limits, answers=answers, cases=cases),
@@ -146,13 +146,6 @@ def _serve(args: argparse.Namespace) -> int:
     except CannotServe as err:
         print(f"contactcenter serve: cannot start: {err}", file=sys.stderr)
         return 1
-
-
-def _database(text: str) -> Path | str:
-    """``--db``: a PostgreSQL URL as given, else a SQLite file's path."""
-    from contactcenter.store.connection import is_url
-
-    return text if is_url(text) else Path(text)
 
 
 def _with_chat_menu(center: Center, config_dir: Path) -> Center:
@@ -267,8 +260,9 @@ def _with_mail(config_dir: Path, center: Center) -> list[EdgePlan]:
 
 
 def _user_set(args: argparse.Namespace) -> int:
+    from contactcenter.keys_cli import open_store
     from contactcenter.personal_data import log_user_set
-    from contactcenter.store import Store, StoreError
+    from contactcenter.store import StoreError
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -291,7 +285,7 @@ def _user_set(args: argparse.Namespace) -> int:
             return 1
 
     async def run() -> None:
-        async with await Store.open(args.db, data_keys=args.data_keys) as store:
+        async with await open_store(args.db, args.data_keys, site=args.site) as store:
             await store.set_user(args.username, password, args.role, agent)
             await log_user_set(store, args.username, args.role, agent)
 
@@ -331,8 +325,9 @@ def main(argv: list[str] | None = None) -> int:
 
     limits = Limits()
     from contactcenter.keys_cli import add_commands as add_keys_commands
-    from contactcenter.keys_cli import add_data_keys_argument
+    from contactcenter.keys_cli import add_data_keys_argument, add_database_argument
     from contactcenter.personal_data import add_commands as add_personal_data_commands
+    from contactcenter.store.connection import database_argument
 
     serve = sub.add_parser("serve", help="run the live engine: HTTP API, chat, desktop, wallboard")
     serve.add_argument("--config", type=Path, required=True, help="the center's config directory")
@@ -340,10 +335,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument(
         "--db",
-        type=_database,
+        type=database_argument,
         default=DEFAULT_DB,
         help=f"a SQLite file (default {DEFAULT_DB}) or a PostgreSQL URL "
         "(postgresql://user[:password]@host[:port]/database; or libpq's PG* variables)",
+    )
+    serve.add_argument(
+        "--site",
+        help="with several sites on one PostgreSQL database: the one this engine serves (its "
+        "contacts, users and reports its own; the CRM and cases shared)",
     )
     serve.add_argument(
         "--state-dir",
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="read the password from the first line of standard input",
     )
-    user_set.add_argument("--db", type=_database, default=DEFAULT_DB, help=f"default {DEFAULT_DB}")
+    add_database_argument(user_set, DEFAULT_DB)
     add_data_keys_argument(user_set)
     user_set.add_argument("--config", type=Path, help="check --agent against this config")
     user_set.set_defaults(func=_user_set)

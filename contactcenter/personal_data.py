@@ -4,7 +4,8 @@ audit entry of ``contactcenter user set``.
 
 Both work on the database a running ``serve`` uses, beside it: retention in small batches,
 an erasure in one short transaction. Both are in the audit log under the operating-system user
-who ran them (``cli:<user>``); a problem is one line naming the file and the reason, exit 1.
+who ran them (``cli:<user>``); a problem is one line naming the database (a SQLite file, or a
+PostgreSQL URL without its password) and the reason, exit 1.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ import argparse
 import asyncio
 import getpass
 import os
-import sqlite3
 import sys
 import time
 from pathlib import Path
 
 from contactcenter.config import Center, ConfigError, load_center
-from contactcenter.keys_cli import add_data_keys_argument
-from contactcenter.store import Store, StoreError
+from contactcenter.keys_cli import (
+    add_data_keys_argument,
+    add_database_argument,
+    open_store,
+    problem,
+    shown,
+)
+from contactcenter.store import Store
 from contactcenter.store.erasure import CustomerBusy, Erasure, erase_customer
 from contactcenter.store.retention import RetentionReport, apply_retention
 
@@ -72,14 +78,15 @@ def _fail(command: str, message: str) -> int:
 
 
 async def _open(args: argparse.Namespace) -> Store:
-    """The existing database (never a new, empty one: that would report nothing to do)."""
-    db: Path = args.db
-    if not db.is_file():
-        raise StoreError(f"no database at {db}")
-    try:
-        return await Store.open(db, data_keys=args.data_keys)
-    except sqlite3.DatabaseError as err:
-        raise StoreError(f"{db}: {err}") from err
+    """The existing database (never a new, empty file: that would report nothing to do)."""
+    return await open_store(args.db, args.data_keys, existing=True, site=args.site)
+
+
+def _problem(command: str, err: Exception, db: Path | str) -> int:
+    """``err`` as one line and exit 1 when it is a problem of the database; else raised."""
+    if (said := problem(err, db)) is None:
+        raise err
+    return _fail(command, said)
 
 
 def _lines(counts: dict[str, int]) -> list[str]:
@@ -102,13 +109,14 @@ def _retention(args: argparse.Namespace) -> int:
 
     try:
         report = asyncio.run(run())
-    except (StoreError, sqlite3.Error) as err:
-        return _fail("retention", str(err))
+    except Exception as err:
+        return _problem("retention", err, args.db)
     kept = {k: v for k, v in settings.model_dump().items() if v is not None}
     if not kept:
         _say(f"{args.config}: no retention set (center.yaml, retention:): everything is kept")
     mode = " (dry run: nothing changed)" if args.dry_run else ""
-    _say(f"retention in {args.db}{mode}: " + ", ".join(f"{k} {v:g}" for k, v in kept.items()))
+    kept_for = ", ".join(f"{k} {v:g}" for k, v in kept.items())
+    _say(f"retention in {shown(args.db)}{mode}: {kept_for}")
     _say(*_lines(report.counts))
     return 0
 
@@ -147,12 +155,13 @@ def _erase(args: argparse.Namespace) -> int:
         done = asyncio.run(run())
     except CustomerBusy as err:
         return _fail("erase-customer", f"{customer_id}: {err}")
-    except (StoreError, sqlite3.Error) as err:
-        return _fail("erase-customer", str(err))
+    except Exception as err:
+        return _problem("erase-customer", err, args.db)
     if not any(done.counts.values()):
-        _say(f"nothing of {customer_id} is held in {args.db} (erased before, or never known)")
+        _say(f"nothing of {customer_id} is held in {shown(args.db)} (erased before, or never "
+             "known)")  # fmt: skip
     else:
-        _say(f"erased {customer_id} in {args.db}; its records now say {done.marker}")
+        _say(f"erased {customer_id} in {shown(args.db)}; its records now say {done.marker}")
         _say(*_lines(done.counts))
     for place in _in_config(center, customer_id) if center is not None else []:
         _warn(f"{args.config}/{place} still names {customer_id}: remove it there, or the next "
@@ -169,7 +178,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], db: P
     retention.add_argument("--config", type=Path, default=Path("config"),
                            help="the center's config directory (center.yaml, retention:); "
                            "default config")  # fmt: skip
-    retention.add_argument("--db", type=Path, default=db, help=f"default {db}")
+    add_database_argument(retention, db)
     add_data_keys_argument(retention)
     retention.add_argument("--dry-run", action="store_true",
                            help="count what would go, change nothing")  # fmt: skip
@@ -178,7 +187,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], db: P
         "erase-customer", help="erase a customer's personal data (statistics stay)"
     )
     erase.add_argument("customer_id")
-    erase.add_argument("--db", type=Path, default=db, help=f"default {db}")
+    add_database_argument(erase, db)
     add_data_keys_argument(erase)
     erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     erase.add_argument("--config", type=Path,

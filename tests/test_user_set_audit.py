@@ -1,5 +1,6 @@
 """``contactcenter user set`` (a new login, or a password reset) is in the audit log: who ran
-it, when, which user, role and agent; never the password."""
+it, when, which user, role and agent; never the password. On a SQLite file and on a database
+of a real PostgreSQL server (``--db URL --data-keys FILE``)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,35 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from contactcenter.store import Store
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config"
 
 
-async def test_setting_a_user_is_audited(tmp_path: Path) -> None:
-    db = tmp_path / "cc.sqlite3"
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_setting_a_user_is_audited(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    keys = tmp_path / "data-keys"
+    if backend == "sqlite":
+        db = str(tmp_path / "cc.sqlite3")
+    else:
+        db = request.getfixturevalue("postgres").new_database()
     for role in ("agent", "supervisor"):  # created, then its role and password changed
         run = subprocess.run(
             [sys.executable, "-m", "contactcenter", "user", "set", "a05", "--role", role,
-             "--password-stdin", "--db", str(db), "--config", str(EXAMPLE)],
-            input="a secret password\n", capture_output=True, text=True, timeout=120,
+             "--password-stdin", "--db", db, "--data-keys", str(keys), "--config", str(EXAMPLE)],
+            input=f"a secret password {role}\n", capture_output=True, text=True, timeout=120,
             check=False,
         )  # fmt: skip
         assert run.returncode == 0, run.stderr
-    async with await Store.open(db) as store:
+    async with await Store.open(db, data_keys=keys) as store:
         log = await store.audit_log(action="user_set")
+        assert await store.verify_user("a05", "a secret password agent") is None
+        user = await store.verify_user("a05", "a secret password supervisor")
+    assert user is not None and (user.role, user.agent_id) == ("supervisor", None)
     assert [(e.actor, e.target, e.detail) for e in log] == [
         (f"cli:{getpass.getuser()}", "a05", {"role": "supervisor", "agent": None}),
         (f"cli:{getpass.getuser()}", "a05", {"role": "agent", "agent": "a05"}),

@@ -22,6 +22,7 @@ import fcntl
 import logging
 import os
 import socket
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 _LOST: tuple[type[BaseException], ...] = (TimeoutError, *UNREACHABLE_ERRORS)
 
-ENGINE_LOCK = 0x6363_5F65_6E67  # "cc_eng": the advisory lock of the engine serving a database
+ENGINE_LOCK = 0x6363_656E  # "ccen": the advisory locks of the engines serving a database
 
 
 def lock_path(db: Path) -> Path:
@@ -107,6 +108,11 @@ class EngineLock:
             fh.close()
 
 
+def _key(site: str) -> int:
+    """The second half of a site's lock key (0: the database's one site)."""
+    return zlib.crc32(site.encode()) & 0x7FFF_FFFF if site else 0
+
+
 def _holder_name() -> str:
     return f"contactcenter {socket.gethostname()} {os.getpid()}"
 
@@ -122,8 +128,11 @@ class ServerLock:
     answers; if another engine has it by then, ``on_lost`` is called and this engine must stop
     routing. While the server is out of reach nobody can take it: the engine goes on."""
 
-    def __init__(self, url: str, conn: asyncpg.Connection, on_lost: Callable[[str], None]) -> None:
+    def __init__(
+        self, url: str, site: str, conn: asyncpg.Connection, on_lost: Callable[[str], None]
+    ) -> None:
         self._url = url
+        self._site = site
         self._conn: asyncpg.Connection | None = conn
         self._on_lost = on_lost
         self._watch: asyncio.Task[None] | None = None
@@ -135,45 +144,55 @@ class ServerLock:
         )
 
     @staticmethod
-    async def _try(conn: asyncpg.Connection) -> bool:
-        return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", ENGINE_LOCK))
+    async def _try(conn: asyncpg.Connection, site: str) -> bool:
+        return bool(
+            await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", ENGINE_LOCK, _key(site))
+        )
 
     @staticmethod
-    async def holder(conn: asyncpg.Connection) -> str:
+    async def holder(conn: asyncpg.Connection, site: str) -> str:
         """Who holds the lock, as its ``application_name`` says (" (contactcenter host pid)")."""
         name = await conn.fetchval(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-            " WHERE l.locktype = 'advisory' AND l.granted"
-            " AND (l.classid::bigint << 32) | l.objid::bigint = $1 LIMIT 1",
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+            " AND l.classid::bigint = $1 AND l.objid::bigint = $2 LIMIT 1",
             ENGINE_LOCK,
+            _key(site),
         )
         return f" ({name})" if name else ""
 
+    @staticmethod
+    def _served(url: str, site: str) -> str:
+        of = f" for site {site}" if site else ""
+        return f"database {redacted(url)} is served{of} by another engine"
+
     @classmethod
-    async def problem(cls, url: str) -> str | None:
-        """Why ``url`` is not free to serve now (another engine holds it), or None."""
+    async def problem(cls, url: str, site: str = "") -> str | None:
+        """Why ``url`` is not free to serve now (another engine of ``site`` holds it), or
+        None."""
         conn = await cls._connect(url)
         try:
-            if await cls._try(conn):
+            if await cls._try(conn, site):
                 return None
-            return f"database {redacted(url)} is served by another engine{await cls.holder(conn)}"
+            return cls._served(url, site) + await cls.holder(conn, site)
         finally:
             await conn.close()
 
     @classmethod
-    async def take(cls, url: str, on_lost: Callable[[str], None], every: float = 1.0) -> ServerLock:
-        """Take the lock; ``BlockingIOError`` with the problem said when another engine holds
-        it (connection errors propagate)."""
+    async def take(
+        cls, url: str, on_lost: Callable[[str], None], every: float = 1.0, site: str = ""
+    ) -> ServerLock:
+        """Take the lock of ``site`` (each site sharing a database has its own; "": the one
+        site of the database); ``BlockingIOError`` with the problem said when another engine
+        holds it (connection errors propagate)."""
         conn = await cls._connect(url)
         try:
-            if not await cls._try(conn):
-                raise BlockingIOError(
-                    f"database {redacted(url)} is served by another engine{await cls.holder(conn)}"
-                )
+            if not await cls._try(conn, site):
+                raise BlockingIOError(cls._served(url, site) + await cls.holder(conn, site))
         except BaseException:
             await conn.close()
             raise
-        lock = cls(url, conn, on_lost)
+        lock = cls(url, site, conn, on_lost)
         lock._watch = asyncio.create_task(lock._watching(every), name="engine-lock")
         return lock
 
@@ -184,12 +203,13 @@ class ServerLock:
         stop: asyncio.Event,
         on_lost: Callable[[str], None],
         every: float = 0.05,
+        site: str = "",
     ) -> ServerLock | None:
         """Take the lock as soon as the engine holding it has ended (or its server session
         has), or None once ``stop`` is set first. The server out of reach is waited out."""
         while not stop.is_set():
             with contextlib.suppress(BlockingIOError, *UNREACHABLE_ERRORS):
-                return await cls.take(url, on_lost)
+                return await cls.take(url, on_lost, site=site)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
         return None
@@ -223,10 +243,10 @@ class ServerLock:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 continue
-            if await self._try(conn):
+            if await self._try(conn, self._site):
                 log.warning("engine lock: taken again; this engine goes on serving")
                 return conn
-            who = await self.holder(conn)
+            who = await self.holder(conn, self._site)
             await conn.close()
             self._on_lost(f"another engine{who} took over {redacted(self._url)}")
             return None

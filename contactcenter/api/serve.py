@@ -62,6 +62,7 @@ from contactcenter.runtime.site import RuntimeSettings
 from contactcenter.store.connection import UNREACHABLE_ERRORS, redacted
 from contactcenter.store.data_keys import DEFAULT_NAME as DATA_KEYS_FILE
 from contactcenter.store.errors import StoreError
+from contactcenter.store.schema import site_schema
 from contactcenter.store.store import Store
 
 DEFAULT_DB = Path("var/contactcenter.sqlite3")
@@ -72,11 +73,11 @@ SECRET_FILE = "chat-secret"
 _UNREACHABLE: tuple[type[BaseException], ...] = (TimeoutError, *UNREACHABLE_ERRORS)
 
 
-async def _server_problem(url: str) -> str | None:
+async def _server_problem(url: str, site: str) -> str | None:
     """Whether another engine serves the PostgreSQL database at ``url`` (its problem, or None);
     ``CannotServe`` when the server cannot be reached (one line, the password left out)."""
     try:
-        return await ServerLock.problem(url)
+        return await ServerLock.problem(url, site)
     except _UNREACHABLE as e:
         raise CannotServe(f"cannot reach the database {redacted(url)}: {e}") from e
     except Exception as e:  # e.g. refused login, no such database
@@ -153,6 +154,7 @@ async def _take_over(
     ports: Sequence[Port],
     stop: asyncio.Event,
     on_lost: Callable[[str], None],
+    site: str = "",
     settle: float = 10.0,
 ) -> Lock | None:
     """The database's lock once the serving engine has ended, with its ports free (given
@@ -160,7 +162,7 @@ async def _take_over(
     ends); None when ``stop`` comes first. ``CannotServe`` if a port stays taken."""
     lock: Lock | None
     if isinstance(db, str):
-        lock = await ServerLock.wait(db, stop, on_lost)
+        lock = await ServerLock.wait(db, stop, on_lost, site=site)
     else:
         lock = await EngineLock.wait(db, stop)
     if lock is None:
@@ -194,6 +196,7 @@ async def serve(
     db_path: Path | str = DEFAULT_DB,  # a SQLite file, or a postgresql:// URL
     data_keys: Path | None = None,  # what seals customers' data; None: in the state directory
     state_dir: Path | None = None,  # the engine's own files; None: the SQLite file's directory
+    site: str | None = None,  # this site's, of the sites sharing a PostgreSQL database
     demo: bool = False,
     say: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
@@ -210,6 +213,8 @@ async def serve(
     ``standby``: wait while another engine serves ``db_path`` (see the module docstring).
     ``state_dir``: where the engine's own files are (passwords of the first run, the chat
     secret, the keys files): beside a SQLite database, ``var/`` for a PostgreSQL one.
+    ``site``: the PostgreSQL database is shared by sites and this engine serves this one
+    (its own records in a schema of its own, the CRM and cases shared; one engine per site).
     Raises ``CannotServe`` when it cannot start, having written nothing."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -226,8 +231,15 @@ async def serve(
         say(f"Stopping: {why}.")
         stop.set()
 
+    if site is not None:
+        try:
+            site_schema(site)
+        except ValueError as e:
+            raise CannotServe(str(e)) from e
+        if url is None:
+            raise CannotServe("--site names a site of a shared PostgreSQL database (--db URL)")
     if url is not None:
-        held = await _server_problem(url)
+        held = await _server_problem(url, site or "")
         waits = standby and held is not None
         check([] if waits else ports, None)
         data_keys = data_keys or state / DATA_KEYS_FILE
@@ -250,7 +262,7 @@ async def serve(
         try:
             state.mkdir(mode=0o700, parents=True, exist_ok=True)
             if url is not None:
-                lock = await ServerLock.take(url, lost)
+                lock = await ServerLock.take(url, lost, site=site or "")
             else:
                 lock = EngineLock.take(Path(db_path))
         except BlockingIOError as e:  # another engine took it since the check
@@ -261,13 +273,13 @@ async def serve(
             raise CannotServe(str(e)) from e
     if lock is None:
         say(f"Standby: {held}; this engine takes over when that one ends.")
-        lock = await _take_over(db_path, ports, stop, lost)
+        lock = await _take_over(db_path, ports, stop, lost, site or "")
         if lock is None:
             say("Stopping…")
             return 0
         say(f"Taking over {shown_db}: the engine that served it has ended.")
     try:
-        store = await Store.open(db_path, data_keys=data_keys)
+        store = await Store.open(db_path, data_keys=data_keys, site=site)
     except StoreError as e:  # e.g. written by a newer version
         lock.release()
         raise CannotServe(str(e)) from e

@@ -11,9 +11,11 @@ Where the two really differ (schema types, catalog look-ups, JSON), the store as
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
 import asyncpg
@@ -31,6 +33,11 @@ def is_url(where: str) -> bool:
 def redacted(url: str) -> str:
     """``url`` without its password, to be said in messages and logs."""
     return re.sub(r"^(\w+://[^:@/]*):[^@/]*@", r"\1:***@", url)
+
+
+def database_argument(text: str) -> Path | str:
+    """A command's ``--db``: a PostgreSQL URL as given, else a SQLite file's path."""
+    return text if is_url(text) else Path(text)
 
 
 class Row(Protocol):
@@ -66,20 +73,20 @@ def dialect(db: Connection) -> Dialect:
 
 
 async def table_exists(db: Connection, name: str) -> bool:
-    """Whether the database has a table ``name`` (asked of its catalog)."""
+    """Whether the database has a table ``name`` (PostgreSQL: as its search path finds it)."""
     if dialect(db) == "postgresql":
-        sql = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?"
+        sql = "SELECT 1 WHERE to_regclass(?) IS NOT NULL"
     else:
         sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     return bool(list(await db.execute_fetchall(sql, (name,))))
 
 
 async def columns(db: Connection, table: str) -> set[str]:
-    """The names of ``table``'s columns."""
+    """The names of ``table``'s columns (PostgreSQL: the table its search path finds)."""
     if dialect(db) == "postgresql":
         rows = await db.execute_fetchall(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = ?",
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?)"
+            " AND attnum > 0 AND NOT attisdropped",
             (table,),
         )
         return {str(r[0]) for r in rows}
@@ -181,6 +188,9 @@ class PgConnection:
         self._url = url
         self._settings = settings
         self._closed = False
+        self._turn = asyncio.Lock()
+        """asyncpg runs one statement at a time on a connection and refuses a second; callers
+        that share one (API requests reading sessions) queue here, as on aiosqlite's thread."""
 
     @staticmethod
     async def _open(url: str, settings: dict[str, str] | None, timeout: float) -> Any:
@@ -210,11 +220,12 @@ class PgConnection:
 
     async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
         query = numbered(sql)
-        conn = await self._live()
-        if _gives_rows(sql):
-            rows = await conn.fetch(query, *parameters)
-            return PgCursor(rows, str(len(rows)))
-        return PgCursor([], await conn.execute(query, *parameters))
+        async with self._turn:
+            conn = await self._live()
+            if _gives_rows(sql):
+                rows = await conn.fetch(query, *parameters)
+                return PgCursor(rows, str(len(rows)))
+            return PgCursor([], await conn.execute(query, *parameters))
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> _Statement:
         return _Statement(self, sql, tuple(parameters or ()))
@@ -225,8 +236,9 @@ class PgConnection:
         return await (await self._run(sql, tuple(parameters or ()))).fetchall()
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> None:
-        conn = await self._live()
-        await conn.executemany(numbered(sql), [tuple(p) for p in parameters])
+        async with self._turn:
+            conn = await self._live()
+            await conn.executemany(numbered(sql), [tuple(p) for p in parameters])
 
     async def close(self) -> None:
         self._closed = True

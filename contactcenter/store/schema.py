@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from contactcenter.store.connection import Connection, dialect, table_exists
-from contactcenter.store.errors import SchemaTooNew
+from contactcenter.store.errors import SchemaTooNew, StoreError
 from contactcenter.store.transaction import immediate
 
 Migration = tuple[str, ...]
@@ -490,6 +490,62 @@ def postgresql(statement: str) -> str:
     return statement
 
 
+SHARED_TABLES = frozenset({
+    "customers", "customer_notes", "contact_notes", "cases", "case_history", "case_notes",
+    "case_tasks", "sealing_keys",
+})  # fmt: skip
+"""What the sites sharing one PostgreSQL database share (``site_schema``): the CRM, cases,
+agents' notes on customers' contacts, and the list of keys their values are sealed with."""
+
+_TARGET = re.compile(
+    r"\s*(?:CREATE (?:UNIQUE )?INDEX \w+ ON|CREATE TABLE|ALTER TABLE|INSERT INTO|UPDATE"
+    r"|(DROP INDEX))\s+(\w+)"
+)
+_SITE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def is_shared(statement: str) -> bool:
+    """Whether a migration statement acts on a shared table (``SHARED_TABLES``); an index is
+    its table's (its name begins with the table's)."""
+    m = _TARGET.match(statement)
+    if m is None:
+        raise ValueError(f"a migration statement of no known table: {statement[:60]!r}")
+    name = m.group(2)
+    if m.group(1):  # DROP INDEX name
+        return any(name.startswith(f"{t}_") for t in SHARED_TABLES)
+    return name in SHARED_TABLES
+
+
+def site_schema(site: str) -> str:
+    """The PostgreSQL schema of ``site``'s own tables (contacts, users, ...): ``site_<name>``;
+    ``ValueError`` unless the name is 1-40 of a-z, 0-9, ``_`` and ``-``."""
+    if _SITE.fullmatch(site) is None:
+        raise ValueError(
+            f"site {site!r}: 1-40 lower-case letters, digits, '_' or '-', first a letter or digit"
+        )
+    return "site_" + site.replace("-", "_")
+
+
+async def _version_in(db: Connection, table: str) -> int | None:
+    """The version recorded in ``table`` (schema-qualified); None when there is no such table."""
+    if not list(await db.execute_fetchall("SELECT 1 WHERE to_regclass(?) IS NOT NULL", (table,))):
+        return None
+    rows = list(await db.execute_fetchall(f"SELECT version FROM {table}"))
+    return int(rows[0][0]) if rows else 0
+
+
+async def _record(db: Connection, table: str, version: int) -> None:
+    await db.execute(f"CREATE TABLE IF NOT EXISTS {table} (version BIGINT NOT NULL)")
+    await db.execute(f"DELETE FROM {table}")
+    await db.execute(f"INSERT INTO {table} (version) VALUES (?)", (version,))
+
+
+def _too_new(version: int) -> SchemaTooNew:
+    return SchemaTooNew(
+        f"database schema version {version} is newer than this program's {SCHEMA_VERSION}"
+    )
+
+
 async def schema_version(db: Connection) -> int:
     """The version the database is at (0: empty)."""
     if dialect(db) == "postgresql":
@@ -504,35 +560,70 @@ async def schema_version(db: Connection) -> int:
 
 async def _set_version(db: Connection, version: int) -> None:
     if dialect(db) == "postgresql":
-        await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
-        await db.execute("DELETE FROM schema_version")
-        await db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        await _record(db, "schema_version", version)
     else:
         await db.execute(f"PRAGMA user_version = {version:d}")
 
 
-async def migrate(db: Connection) -> int:
+async def migrate(db: Connection, site: str | None = None) -> int:
     """Apply the missing migrations, each in its own transaction; returns how many ran.
 
     ``db`` must be in autocommit mode (``isolation_level=None``). ``BEGIN IMMEDIATE`` takes the
     write lock before the version is read (PostgreSQL: an advisory lock held to the end of the
     transaction), so two processes opening one database do not race.
+
+    ``site`` (PostgreSQL only): the database is shared by sites. The shared tables live in
+    ``public`` (their version in ``public.shared_schema_version``), each site's own in its
+    schema (``site_schema``; its version in that schema's ``schema_version``), so a second
+    site's first start adds its tables and leaves the shared ones as they are.
     """
-    applied = 0
     postgres = dialect(db) == "postgresql"
+    if site is not None:
+        if not postgres:
+            raise StoreError("sites share a PostgreSQL database only; a SQLite file is one site's")
+        return await _migrate_site(db, site_schema(site))
+    applied = 0
     while True:
         async with immediate(db):
             if postgres:
                 await db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+                if await _version_in(db, "public.shared_schema_version") is not None:
+                    raise StoreError("this database is shared by sites: name this one's (--site)")
             version = await schema_version(db)
             if version > SCHEMA_VERSION:
-                raise SchemaTooNew(
-                    f"database schema version {version} is newer than this program's "
-                    f"{SCHEMA_VERSION}"
-                )
+                raise _too_new(version)
             if version == SCHEMA_VERSION:
                 return applied
             for statement in MIGRATIONS[version]:
                 await db.execute(postgresql(statement) if postgres else statement)
             await _set_version(db, version + 1)
+        applied += 1
+
+
+async def _migrate_site(db: Connection, schema: str) -> int:
+    applied = 0
+    while True:
+        async with immediate(db):
+            await db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+            if await _version_in(db, "public.schema_version") is not None:
+                raise StoreError("this database serves one site (it was started without --site)")
+            await db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            own = await _version_in(db, f"{schema}.schema_version") or 0
+            shared = await _version_in(db, "public.shared_schema_version") or 0
+            for version in (own, shared):
+                if version > SCHEMA_VERSION:
+                    raise _too_new(version)
+            step = min(own, shared)
+            if step == SCHEMA_VERSION:
+                return applied
+            for statement in MIGRATIONS[step]:
+                common = is_shared(statement)
+                if (shared if common else own) > step:
+                    continue  # (done by another site's start)
+                path = "public" if common else f"{schema}, public"
+                await db.execute(f"SET LOCAL search_path = {path}")
+                await db.execute(postgresql(statement))
+            await db.execute(f"SET LOCAL search_path = {schema}, public")
+            await _record(db, f"{schema}.schema_version", max(own, step + 1))
+            await _record(db, "public.shared_schema_version", max(shared, step + 1))
         applied += 1

@@ -80,7 +80,7 @@ from contactcenter.store.records import (
     UserRecord,
 )
 from contactcenter.store.resealing import seal_clear_rows
-from contactcenter.store.schema import migrate
+from contactcenter.store.schema import migrate, site_schema
 from contactcenter.store.sealing import Keyring, LookupKind
 from contactcenter.store.transaction import immediate, snapshot
 
@@ -160,7 +160,7 @@ async def _journal_to_wal(db: Connection, patience: float = 10.0) -> str:
             waited += 0.02
 
 
-async def _commits_flushed(db: PgConnection, url: str) -> PgConnection:
+async def _commits_flushed(db: PgConnection, url: str, settings: dict[str, str]) -> PgConnection:
     """PostgreSQL's ``synchronous = FULL``: a COMMIT returns once it is on disk, so that what
     a call committed survives a crash of the server, also where the server's or database's
     default turns that off (a stronger setting, e.g. ``remote_apply``, is kept). ``db``, or
@@ -169,7 +169,7 @@ async def _commits_flushed(db: PgConnection, url: str) -> PgConnection:
     if not rows or rows[0][0] != "off":
         return db
     await db.close()
-    return await PgConnection.connect(url, settings={"synchronous_commit": "on"})
+    return await PgConnection.connect(url, settings={**settings, "synchronous_commit": "on"})
 
 
 class Store:
@@ -200,7 +200,11 @@ class Store:
 
     @classmethod
     async def open(
-        cls, path: str | os.PathLike[str], *, data_keys: str | os.PathLike[str] | None = None
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        data_keys: str | os.PathLike[str] | None = None,
+        site: str | None = None,
     ) -> Store:
         """Open (creating file and parent directories) and migrate the database at ``path``.
 
@@ -213,11 +217,13 @@ class Store:
         written if the database uses keys the file does not hold. Values an older version
         stored in clear are sealed here, in batches (``resealing.seal_clear_rows``).
 
-        ``path`` may instead be a ``postgresql://`` URL (``open_postgresql``).
+        ``path`` may instead be a ``postgresql://`` URL (``open_postgresql``, with ``site``).
         """
         where = os.fspath(path)
         if is_url(where):
-            return await cls.open_postgresql(where, data_keys=data_keys)
+            return await cls.open_postgresql(where, data_keys=data_keys, site=site)
+        if site is not None:
+            raise StoreError("sites share a PostgreSQL database only; a SQLite file is one site's")
         memory = where == ":memory:"
         keys_file = None
         if not memory:
@@ -251,23 +257,28 @@ class Store:
 
     @classmethod
     async def open_postgresql(
-        cls, url: str, *, data_keys: str | os.PathLike[str] | None = None
+        cls, url: str, *, data_keys: str | os.PathLike[str] | None = None, site: str | None = None
     ) -> Store:
         """Open and migrate the PostgreSQL database at ``url``. Its keys file must be named
         (there is no directory "beside" a server's database); ``DataKeysError`` before
-        anything is written if the database uses keys the file does not hold."""
+        anything is written if the database uses keys the file does not hold.
+
+        ``site``: the database is shared by sites, this store is that site's: its contacts,
+        users and the rest of its own in a schema of its own, the CRM and cases shared with
+        the other sites (``schema.migrate``; every site uses the same data keys file)."""
         if data_keys is None:
             raise DataKeysError(
                 f"a PostgreSQL store ({redacted(url)}) needs its data keys file named (--data-keys)"
             )
         keys_file = Path(data_keys)
-        db = await PgConnection.connect(url)
+        path = {} if site is None else {"search_path": f"{site_schema(site)}, public"}
+        db = await PgConnection.connect(url, settings=path or None)
         sessions_db: PgConnection | None = None
         try:
-            db = await _commits_flushed(db, url)
+            db = await _commits_flushed(db, url, path)
             keys = DataKeys.load(keys_file, await used_keys(db), redacted(url))
-            await migrate(db)
-            read_only = {"default_transaction_read_only": "on"}
+            await migrate(db, site)
+            read_only = {"default_transaction_read_only": "on", **path}
             sessions_db = await PgConnection.connect(url, settings=read_only)
         except BaseException:
             await db.close()

@@ -1,7 +1,9 @@
 """``kill -9`` during each kind of write the engine acknowledges to someone: a chat line (the
 customer saw it sent), a call back booking (the customer was told it is booked), a wrap-up
 (the agent saw it saved). A child process writes in a loop, printing each acknowledgement;
-it is killed mid-stream; every acknowledged write is in the reopened store."""
+it is killed mid-stream; every acknowledged write is in the reopened store. On a SQLite file
+and on a PostgreSQL database (the engine killed, the server left running: its own crash is
+``tests/store/test_durability.py``)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ CHILD = """
 import asyncio, sys
 from contactcenter.store import Store
 
-async def main(path: str, kind: str) -> None:
-    store = await Store.open(path)
+async def main(where: str, kind: str, keys: str) -> None:
+    store = await Store.open(where, data_keys=keys)
     await store.create_contact(
         "chat-0", channel="chat", queue="support_chat", arrived_wall=1.7e9,
         customer_id=None, tier="standard", customer_name="Jan", topic="fibre",
@@ -44,17 +46,23 @@ async def main(path: str, kind: str) -> None:
             await store.set_disposition_notes(cid, f"notes {i}")
         print(i, flush=True)  # acknowledged: committed before this line
 
-asyncio.run(main(sys.argv[1], sys.argv[2]))
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
 """
 
 ACKED = 60
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("kind", ["line", "callback", "wrapup"])
-async def test_every_acknowledged_write_survives_kill_9(tmp_path: Path, kind: str) -> None:
-    db = tmp_path / "cc.sqlite3"
+async def test_every_acknowledged_write_survives_kill_9(
+    tmp_path: Path, kind: str, backend: str, request: pytest.FixtureRequest
+) -> None:
+    db = str(tmp_path / "cc.sqlite3")
+    if backend == "postgresql":
+        db = request.getfixturevalue("postgres").new_database()
+    keys = tmp_path / "data-keys"  # beside the SQLite file; named for PostgreSQL
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db), kind],
+        [sys.executable, "-c", CHILD, db, kind, str(keys)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     acked = 0
@@ -75,7 +83,7 @@ async def test_every_acknowledged_write_survives_kill_9(tmp_path: Path, kind: st
             if pipe is not None:
                 pipe.close()
     assert rc == -signal.SIGKILL
-    async with await Store.open(db) as store:
+    async with await Store.open(db, data_keys=keys) as store:
         if kind == "line":
             texts = [m.text for m in await store.transcript("chat-0")]
             assert texts[:acked] == [f"line {i}" for i in range(acked)]

@@ -2,7 +2,8 @@
 agent owns is routed as work when the engine starts; the owner's desktop socket gets the offer
 on the ``task`` channel, its card names the case and the task, Accept, Done and the wrap-up
 end it, and after a clean stop the store holds the task done by that agent and the task's
-contact ended with its disposition. A second start routes nothing again."""
+contact ended with its disposition. A second start routes nothing again. On a SQLite file
+and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,15 +12,22 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from contactcenter.store import Store
 from contactcenter.store.cases import add_case_task, case, open_case
 from tests.integration.server import call, frame, fresh_server, login
 
 
-async def test_a_due_task_is_offered_accepted_and_done_on_a_real_server(tmp_path: Path) -> None:
-    with fresh_server(tmp_path, [("a05", "agent", "a05"), ("sup", "supervisor", None)]) as srv:
-        async with await Store.open(srv.db) as store:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_due_task_is_offered_accepted_and_done_on_a_real_server(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("postgres").new_database() if backend == "postgresql" else None
+    keys = tmp_path / "var" / "data-keys"  # the server's (beside the SQLite file, or named)
+    users = [("a05", "agent", "a05"), ("sup", "supervisor", None)]
+    with fresh_server(tmp_path, users, url) as srv:
+        async with await Store.open(srv.db, data_keys=keys) as store:
             now = time.time()
             case_id = await open_case(
                 store, customer_id="C1008", contact_id="chat-x", category="billing",
@@ -47,7 +55,7 @@ async def test_a_due_task_is_offered_accepted_and_done_on_a_real_server(tmp_path
         srv.start()  # nothing is routed again
         await asyncio.sleep(1.0)
         assert srv.stop() == 0
-        async with await Store.open(srv.db) as store:
+        async with await Store.open(srv.db, data_keys=keys) as store:
             [task] = (await case(store, case_id)).tasks
             assert (task.done_by, task.contact_id) == ("a05", cid)
             contact = await store.contact(cid)

@@ -13,6 +13,8 @@ After the restart:
   a06's desktop reconnects it is a06's again (a new segment), and the record holds both
   segments with honest times;
 * the waiting chat is back in its queue, first; the call back is still booked for later.
+
+On a SQLite file and on a PostgreSQL database (the engine killed, the server left running).
 """
 
 from __future__ import annotations
@@ -84,16 +86,25 @@ def site_config(tmp: Path, kamailio_port: int) -> Path:
     return config
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_kill_9_mid_conversation_leaves_every_record_honest(
-    voice_tools: None, tmp_path: Path
+    voice_tools: None, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     kam = Kamailio(tmp_path / "kamailio")
     kam.start()
     procs = []
     config = site_config(tmp_path, kam.port)
-    db = tmp_path / "var" / "cc.sqlite3"
-    set_users(db, config, USERS)
-    srv = ServerProcess(config, db, tmp_path, extra=["--restart-grace", str(RESTART_GRACE)])
+    state = tmp_path / "var"
+    keys = state / "data-keys"  # beside the SQLite file; named for PostgreSQL
+    db: Path | str = state / "cc.sqlite3"
+    extra: list[str] = []
+    if backend == "postgresql":
+        db = request.getfixturevalue("postgres").new_database()
+        extra = ["--data-keys", str(keys)]
+    set_users(db, config, USERS, extra)
+    if backend == "postgresql":
+        extra += ["--state-dir", str(state)]
+    srv = ServerProcess(config, db, tmp_path, extra=[*extra, "--restart-grace", str(RESTART_GRACE)])
     try:
         base = srv.start()
         async with aiohttp.ClientSession() as http:
@@ -148,7 +159,7 @@ async def test_kill_9_mid_conversation_leaves_every_record_honest(
             await desk.close()
 
         # what the crash left on disk: the call still open, answered by a05
-        async with await Store.open(db) as store:
+        async with await Store.open(db, data_keys=keys) as store:
             (cut,) = await store.open_contacts("voice")
             assert (cut.agent_id, cut.answered) == ("a05", True)
             alive = await store.last_alive()
@@ -192,7 +203,7 @@ async def test_kill_9_mid_conversation_leaves_every_record_honest(
             p.stop()
         kam.stop()
 
-    async with await Store.open(db) as store:
+    async with await Store.open(db, data_keys=keys) as store:
         rec = await store.contact(cut.contact_id)
         assert rec is not None and rec.answered_wall is not None
         assert (rec.outcome, rec.end_reason, rec.agent_id) == ("interrupted", "interrupted", "a05")

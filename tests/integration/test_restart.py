@@ -4,8 +4,9 @@ The architecture promises ("Data that must not be lost") that a chat is in the s
 customer is told it is queued, and that after a crash waiting chats come back in their queues in
 their original order with their original arrival times, so answer-time clocks stay honest.
 
-This test runs the server as a subprocess on a loopback port with a database in ``tmp_path``
-and the example center, with no agent logged in. Customers start chats at distinct times; the
+This test runs the server as a subprocess on a loopback port with a new database (a SQLite
+file in ``tmp_path``, or one on the shared PostgreSQL server: both run) and the example
+center, with no agent logged in. Customers start chats at distinct times; the
 server is killed with SIGKILL right after it acknowledged the last one, stays down for a few
 seconds, and is started again on the same database and port. Then:
 
@@ -60,9 +61,13 @@ SLACK = 0.15
 """The server rounds waits to 0.1 s."""
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    with fresh_server(tmp_path, USERS) as srv:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """The server on a new SQLite file or a new database of the shared PostgreSQL server."""
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").new_database()
+    with fresh_server(tmp_path, USERS, url) as srv:
         yield srv
 
 
@@ -93,7 +98,7 @@ def in_queue(chats: list[Chat], queue: str) -> list[Chat]:
 
 
 async def test_waiting_chats_survive_kill_9_in_order_with_their_arrival_times(
-    server: ServerProcess,
+    server: ServerProcess, tmp_path: Path
 ) -> None:
     base = server.start()
     chats: list[Chat] = []
@@ -223,7 +228,7 @@ async def test_waiting_chats_survive_kill_9_in_order_with_their_arrival_times(
     assert server.stop() == 0, server.log()
 
     # -- what the store kept --------------------------------------------------------------------
-    store = await Store.open(server.db)
+    store = await Store.open(server.db, data_keys=tmp_path / "var" / "data-keys")
     try:
         for chat in chats:
             rec = await store.contact_record(chat.contact_id)

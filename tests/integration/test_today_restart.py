@@ -4,6 +4,7 @@ answered and abandoned chats of the day as before the kill.
 
 The kill comes after a sign of life (written every 2 s, with today's tally) that followed the
 last chat; what a kill loses is at most the counts since the last one (docs/architecture.md).
+On a SQLite file and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ USERS = [("root", "admin", None), ("boss", "supervisor", None), ("a05", "agent",
 COUNTED = ("offered", "answered", "abandoned", "service_level", "asa_seconds", "aht_seconds")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    with fresh_server(tmp_path, USERS) as srv:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """The server on a new SQLite file or a new database of the shared PostgreSQL server."""
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").new_database()
+    with fresh_server(tmp_path, USERS, url) as srv:
         yield srv
 
 

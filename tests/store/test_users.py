@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from pathlib import Path
@@ -93,6 +94,19 @@ async def test_sessions(store: Store) -> None:
     await store.delete_session(token_hash)
     await store.delete_session(token_hash)  # no error
     assert await store.session(token_hash) is None
+
+
+async def test_many_requests_ask_for_their_sessions_at_once(store: Store) -> None:
+    """Every API request reads its session on the sessions connection, not under the store's
+    lock: requests arriving together ask at once, and each gets its answer (PostgreSQL's
+    connection takes one statement at a time, so the store must queue them as SQLite's
+    thread does)."""
+    await store.set_user("carol", PASSWORD, "agent", agent_id="a02")
+    hashes = [hashlib.sha256(f"t{i}".encode()).hexdigest() for i in range(20)]
+    for h in hashes[:10]:
+        await store.create_session("carol", h, T0 + 3600)
+    found = await asyncio.gather(*(store.session(h, T0) for h in hashes))
+    assert [s is not None for s in found] == [True] * 10 + [False] * 10
 
 
 async def test_session_token_never_stored_and_expiry_sweep(database: Database) -> None:
