@@ -1,11 +1,21 @@
-"""Scale benchmark: a standby engine's takeover, and the planner's replications on a Dask
-cluster against the local pool.
+"""Scale benchmark: contacts per second end to end on PostgreSQL against SQLite, a standby
+engine's takeover, and the planner's replications on a Dask cluster against the local pool.
+
+**Store.** ``contactcenter serve`` on the example center (its chat open around the clock), on
+a SQLite file and then on a database of a real PostgreSQL server (``tests/postgres.py``'s, on
+loopback, its commits waiting for the disk as SQLite's do). ``CUSTOMERS`` customers, at most
+``CONCURRENT`` at a time, each live a whole chat through the HTTP API and the customer's
+WebSocket: start it (the contact written before the 201), send a line (stored), leave (the
+contact's end written), see it ended. Each customer comes through a trusted proxy from an
+address of its own (``X-Forwarded-For``), as a site's customers do. Contacts per second
+each way and ``pg_vs_sqlite_ratio`` (PostgreSQL over SQLite, same run, same machine).
 
 **Takeover.** ``contactcenter serve --demo`` (the example center with simulated customers and
 agents: an engine under load) on a database in a temporary directory, and a second ``serve
 --standby`` on the same database and port. The serving engine is killed with SIGKILL; the
 time until the standby answers ``/healthz`` on the same port is one takeover. ``ROUNDS``
-rounds, each new standby taking over from the last one: ``takeover_seconds`` is their median.
+rounds, each new standby taking over from the last one: ``takeover_seconds`` is their median
+(``takeover_pg_seconds``: the same on PostgreSQL, where the lock is the server's).
 Baseline, same run, same database: no standby, the killed engine restarted at once (what a
 process supervisor does), from the kill to ``/healthz``: ``restart_seconds`` (median of
 ``ROUNDS``), and ``takeover_vs_restart_ratio``.
@@ -27,14 +37,19 @@ Each executor's results are checked equal to the pool's (the same seed gives the
 numbers whatever the executor); a mismatch fails the run.
 Last line: ``key=value`` pairs. ``--quick``: fewer, shorter replications (a smoke test).
 
+The PostgreSQL server and the opened-up copy of the example config come from the test suite
+(``tests/postgres.py``, ``tests/integration/server.py``): run from a checkout.
+
 Usage: ``python bench/scale.py [--quick]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -47,6 +62,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import numpy as np
 
 try:
@@ -59,6 +75,8 @@ from sim.cluster import loopback_cluster
 from sim.replications import Runner, seeds
 from sim.scenario import Model, load_scenario
 from sim.statistics import Tallies
+from tests.integration.server import open_around_the_clock
+from tests.postgres import running_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "config" / "planning" / "scenario.yaml"
@@ -67,17 +85,31 @@ REPLICATIONS = 16
 INTERVALS = 2
 TINY = 200
 ROUNDS = 3
+CUSTOMERS = 400
+CONCURRENT = 20
 
 
 class Engine:
     """``python -m contactcenter serve`` as a child process, its output in a file."""
 
-    def __init__(self, work: Path, db: Path, name: str, *extra: str, port: int = 0) -> None:
+    def __init__(
+        self,
+        work: Path,
+        db: Path | str,
+        name: str,
+        *extra: str,
+        port: int = 0,
+        config: Path = ROOT / "config",
+        demo: bool = True,
+    ) -> None:
         self.log = work / f"{name}.log"
+        if isinstance(db, str):  # PostgreSQL: the engine's files in the work directory
+            extra = ("--data-keys", str(work / "data-keys"), "--state-dir", str(work), *extra)
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "contactcenter", "serve", "--config", str(ROOT / "config"),
-                 "--db", str(db), "--host", "127.0.0.1", "--port", str(port), "--demo", *extra],
+                [sys.executable, "-m", "contactcenter", "serve", "--config", str(config),
+                 "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
+                 *(["--demo"] if demo else []), *extra],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )  # fmt: skip
@@ -109,14 +141,14 @@ def healthy(port: int, timeout: float) -> None:
     raise RuntimeError(f"nothing healthy on port {port} after {timeout} s")
 
 
-def recoveries(rounds: int, standby: bool) -> list[float]:
+def recoveries(rounds: int, standby: bool, url: str | None = None) -> list[float]:
     """Seconds from SIGKILL of the serving engine to ``/healthz`` on its port answered by
     the next one: a standby waiting beside it, or (``standby`` false) a fresh engine started
-    only after the kill."""
+    only after the kill. ``url``: on that PostgreSQL database, else a SQLite file."""
     out: list[float] = []
     with tempfile.TemporaryDirectory(prefix="cc-scale-") as tmp:
         work = Path(tmp)
-        db = work / "var" / "cc.sqlite3"
+        db: Path | str = url or work / "var" / "cc.sqlite3"
         active = Engine(work, db, "engine-0")
         engines = [active]
         try:
@@ -140,6 +172,55 @@ def recoveries(rounds: int, standby: bool) -> list[float]:
             for e in engines:
                 e.kill()
     return out
+
+
+async def customers(base: str, n: int, concurrent: int) -> float:
+    """``n`` customers each living a whole chat (start, a line, leave, seen ended), at most
+    ``concurrent`` at a time; contacts per wall second."""
+    gate = asyncio.Semaphore(concurrent)
+    async with aiohttp.ClientSession() as http:
+
+        async def one(i: int) -> None:
+            via = {"X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"}
+            async with gate:
+                async with http.post(
+                    f"{base}/api/chat", json={"name": f"Customer {i}", "topic": "sales"},
+                    headers=via,
+                ) as resp:  # fmt: skip
+                    if resp.status != 201:
+                        raise RuntimeError(f"chat start: {resp.status} {await resp.text()}")
+                    chat = await resp.json()
+                url = f"{base}/api/chat/{chat['contact_id']}/ws?token={chat['token']}"
+                async with http.ws_connect(url, headers=via) as ws:
+                    await ws.send_json({"type": "message", "text": f"hello from {i}"})
+                    await ws.send_json({"type": "end"})
+                    async with asyncio.timeout(60):
+                        while (await ws.receive_json()).get("type") != "ended":
+                            pass
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return n / (time.perf_counter() - start)
+
+
+def store_rate(n: int, concurrent: int, url: str | None) -> float:
+    """Contacts per second through a real engine on PostgreSQL (``url``) or SQLite."""
+    with tempfile.TemporaryDirectory(prefix="cc-scale-") as tmp:
+        work = Path(tmp)
+        config = work / "config"
+        shutil.copytree(ROOT / "config", config)
+        open_around_the_clock(config)
+        db: Path | str = url or work / "var" / "cc.sqlite3"
+        engine = Engine(work, db, "engine", "--trusted-proxy", "127.0.0.1",
+                        config=config, demo=False)  # fmt: skip
+        try:
+            port = int(engine.said(r"serving on http://127\.0\.0\.1:(\d+)").group(1))
+            healthy(port, 60)
+            base = f"http://127.0.0.1:{port}"
+            asyncio.run(customers(base, max(4, n // 10), concurrent))  # (warm-up)
+            return asyncio.run(customers(base, n, concurrent))
+        finally:
+            engine.kill()
 
 
 def tiny_model() -> Model:
@@ -183,11 +264,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         model = replace(model, warmup_seconds=0.0)
     rounds = 1 if args.quick else ROUNDS
+    chats = 40 if args.quick else CUSTOMERS
+    with running_postgres() as pg:
+        sqlite_rate = store_rate(chats, CONCURRENT, None)
+        pg_rate = store_rate(chats, CONCURRENT, pg.new_database())
+        taken_pg = recoveries(rounds, standby=True, url=pg.new_database())
+    print(f"{chats} customers' chats end to end, {CONCURRENT} at a time:")
+    print(f"  SQLite:      {sqlite_rate:7.1f} contacts/s")
+    print(f"  PostgreSQL:  {pg_rate:7.1f} contacts/s ({pg_rate / sqlite_rate:.2f}x)")
     taken = recoveries(rounds, standby=True)
     restarted = recoveries(rounds, standby=False)
     takeover, restart = statistics.median(taken), statistics.median(restarted)
+    takeover_pg = statistics.median(taken_pg)
     print(f"kill -9 of an engine under demo load, {rounds} round(s), until /healthz answers:")
     print(f"  standby takes over:    {', '.join(f'{t:.2f}' for t in taken)} s")
+    print(f"  on PostgreSQL:         {', '.join(f'{t:.2f}' for t in taken_pg)} s")
     print(f"  restarted (baseline):  {', '.join(f'{t:.2f}' for t in restarted)} s")
     print(f"  takeover vs restart:   {takeover / restart:.3f}x")
     tiny = tiny_model()
@@ -221,7 +312,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     pairs = {
         "quick": int(args.quick),
+        "customers": chats,
+        "sqlite_contacts_per_s": f"{sqlite_rate:.1f}",
+        "pg_contacts_per_s": f"{pg_rate:.1f}",
+        "pg_vs_sqlite_ratio": f"{pg_rate / sqlite_rate:.3f}",
         "takeover_seconds": f"{takeover:.2f}",
+        "takeover_pg_seconds": f"{takeover_pg:.2f}",
         "restart_seconds": f"{restart:.2f}",
         "takeover_vs_restart_ratio": f"{takeover / restart:.3f}",
         "takeover_rounds": rounds,

@@ -58,6 +58,7 @@ from contactcenter.runtime.transcripts import ChatLine
 from contactcenter.runtime.voice import CallerHold
 from contactcenter.store.cases import customer_cases
 from contactcenter.store.contact_notes import add_contact_note, contact_notes
+from contactcenter.store.errors import StoreUnavailable
 
 
 def state_of(ctx: Ctx, agent_id: str) -> dict[str, Any]:
@@ -95,14 +96,18 @@ def contact_id(request: web.Request) -> str:
 
 async def _customer_name(ctx: Ctx, cid: str) -> str | None:
     """The one name the desktop shows for the contact's customer (offer, tab, card): the
-    CRM's for a verified customer with a card, else the name the customer typed."""
-    rec = await ctx.store.contact(cid)
-    if rec is None:
+    CRM's for a verified customer with a card, else the name the customer typed; None while
+    the database cannot be read (the offer goes out without it: routing does not wait)."""
+    try:
+        rec = await ctx.store.contact(cid)
+        if rec is None:
+            return None
+        if rec.verified and rec.customer_id is not None:
+            customer = await ctx.store.customer(rec.customer_id)
+            if customer is not None:
+                return str(customer.name)
+    except StoreUnavailable:
         return None
-    if rec.verified and rec.customer_id is not None:
-        customer = await ctx.store.customer(rec.customer_id)
-        if customer is not None:
-            return str(customer.name)
     typed: str | None = rec.customer_name
     return typed
 

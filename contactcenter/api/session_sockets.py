@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from contactcenter.store.errors import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 SESSION = web.RequestKey("session", str)
@@ -71,6 +73,8 @@ class SessionSockets:
                 return
             try:
                 live = await self._sessions.live_sessions(list(self._open), time.time())
+            except StoreUnavailable:  # (the outage is said once, elsewhere) sockets stay
+                continue
             except Exception:
                 log.exception("checking the sessions of open sockets failed")
                 continue

@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import fields
@@ -39,6 +40,7 @@ from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import passwords
 from contactcenter.store.connection import (
     INTEGRITY_ERRORS,
+    UNREACHABLE_ERRORS,
     Connection,
     Cursor,
     PgConnection,
@@ -54,6 +56,7 @@ from contactcenter.store.errors import (
     DuplicateContact,
     DuplicateSurvey,
     StoreError,
+    StoreUnavailable,
     UnknownCallback,
     UnknownContact,
     UnknownCustomer,
@@ -83,6 +86,9 @@ from contactcenter.store.resealing import seal_clear_rows
 from contactcenter.store.schema import migrate, site_schema
 from contactcenter.store.sealing import Keyring, LookupKind
 from contactcenter.store.transaction import immediate, snapshot
+
+KNOWN_SESSIONS = 10_000
+"""Sessions a store remembers for an outage of its database (the most recently used)."""
 
 NewMessage = tuple[str, str, str, float, str | None]
 """A chat line to add: (contact id, sender, text, wall time, agent id or None)."""
@@ -193,6 +199,8 @@ class Store:
         self.path = path
         """The SQLite file, or the PostgreSQL URL without its password."""
         self._lock = asyncio.Lock()
+        self._known_sessions: OrderedDict[str, SessionRecord] = OrderedDict()
+        """The sessions last found, by token hash (``session``: kept through an outage)."""
         self._keys = keys or DataKeys(Keyring.new(), None)
         """The keyring personal values are sealed with (``data_keys.py``)."""
 
@@ -350,7 +358,10 @@ class Store:
 
     async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         async with self._read() as db:
-            return list(await db.execute_fetchall(sql, params))
+            try:
+                return list(await db.execute_fetchall(sql, params))
+            except UNREACHABLE_ERRORS as e:  # the server is gone: not a fault of the caller
+                raise StoreUnavailable(f"cannot reach the database: {e}") from e
 
     async def _row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         rows = await self._rows(sql, params)
@@ -1001,19 +1012,40 @@ class Store:
         """Rows read on the sessions connection (the main one for an in-memory database)."""
         if self._sessions_db is None:
             return await self._rows(sql, params)
-        return list(await self._sessions_db.execute_fetchall(sql, params))
+        try:
+            return list(await self._sessions_db.execute_fetchall(sql, params))
+        except UNREACHABLE_ERRORS as e:
+            raise StoreUnavailable(f"cannot reach the database: {e}") from e
 
     async def session(self, token_hash: str, now_wall: float | None = None) -> SessionRecord | None:
         """The session with that token hash (None if unknown, or expired at ``now_wall``), as
-        last committed by any process."""
-        rows = await self._session_rows(
-            "SELECT s.token_hash, s.username, s.expires_wall, u.role, u.agent_id"
-            " FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ?",
-            (token_hash,),
-        )
-        if not rows or (now_wall is not None and rows[0]["expires_wall"] <= now_wall):
+        last committed by any process.
+
+        While the database cannot be reached (a PostgreSQL server gone), a session this store
+        found before is taken as it was then (until it expires), so agents and supervisors
+        already at work go on; an unknown one is ``StoreUnavailable``."""
+        try:
+            rows = await self._session_rows(
+                "SELECT s.token_hash, s.username, s.expires_wall, u.role, u.agent_id"
+                " FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ?",
+                (token_hash,),
+            )
+        except StoreUnavailable:
+            found = self._known_sessions.get(token_hash)
+            if found is None:
+                raise
+        else:
+            if not rows:
+                self._known_sessions.pop(token_hash, None)
+                return None
+            found = SessionRecord(*rows[0])
+            self._known_sessions[token_hash] = found
+            self._known_sessions.move_to_end(token_hash)
+            while len(self._known_sessions) > KNOWN_SESSIONS:
+                self._known_sessions.popitem(last=False)
+        if now_wall is not None and found.expires_wall <= now_wall:
             return None
-        return SessionRecord(*rows[0])
+        return found
 
     async def live_sessions(self, token_hashes: Iterable[str], now_wall: float) -> set[str]:
         """Those of ``token_hashes`` whose sessions exist and hold at ``now_wall``."""

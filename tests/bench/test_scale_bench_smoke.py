@@ -1,5 +1,6 @@
-"""Smoke test of the scale benchmark: ``python bench/scale.py --quick`` has a standby engine
-take over from a killed one once (and, its baseline, a restart), runs the same replications
+"""Smoke test of the scale benchmark: ``python bench/scale.py --quick`` runs customers' chats
+through a real engine on SQLite and on a real PostgreSQL server, has a standby engine take
+over from a killed one once on each (and, its baseline, a restart), runs the same replications
 on the local pool and on Dask clusters of 1 and 2 real worker processes, checks their
 results equal, and ends with a parsable ``key=value`` line."""
 
@@ -14,6 +15,11 @@ def test_quick_run_prints_a_parsable_summary() -> None:
     summary = run_quick("scale.py")
     assert summary["replications"] == "4"
     assert summary["takeover_rounds"] == "1"
+    assert summary["customers"] == "40"
+    for key in ("sqlite_contacts_per_s", "pg_contacts_per_s", "pg_vs_sqlite_ratio"):
+        value = float(summary[key])
+        assert math.isfinite(value) and value > 0, key
+    assert 0 < float(summary["takeover_pg_seconds"]) < 60
     assert 0 < float(summary["takeover_seconds"]) < 60
     assert 0 < float(summary["restart_seconds"]) < 60
     assert math.isfinite(float(summary["takeover_vs_restart_ratio"]))

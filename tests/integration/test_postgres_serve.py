@@ -17,12 +17,12 @@ from typing import Any
 
 import aiohttp
 
+from contactcenter.store import Store
 from tests.bus.conftest import free_port
-from tests.integration.server import ROOT, call, fresh_server, login
+from tests.integration.server import ROOT, call, frame, fresh_server, login
 from tests.postgres import running_postgres
 
-USERS = [("root", "admin", None), ("boss", "supervisor", None)]
-QUEUE = "sales_chat"
+USERS = [("root", "admin", None), ("boss", "supervisor", None), ("a05", "agent", "a05")]
 
 
 def test_an_unreachable_server_is_one_line_and_nothing_is_written(tmp_path: Path) -> None:
@@ -47,12 +47,17 @@ async def test_the_engine_rides_out_a_stopped_server_and_loses_nothing_acknowled
     tmp_path: Path,
 ) -> None:
     """The real server stopped mid-run: the engine stays up, says so (healthz, metrics, one
-    log line), promises no new chat it cannot keep (503), and once the server is back it
-    takes its lock again and goes on; every chat it acknowledged is waiting, in order."""
+    log line), promises no new chat it cannot keep (503), and routing goes on: an agent
+    already logged in makes herself available, is offered the first waiting chat, answers
+    it and talks with the customer. Once the server is back the engine takes its lock again
+    and writes what it held back; every chat it acknowledged is there."""
     with running_postgres() as pg, fresh_server(tmp_path, USERS, pg.new_database()) as srv:
         base = srv.start()
         async with aiohttp.ClientSession() as http:
             before = [await _chat(http, base, n) for n in range(3)]
+            agent = await login(http, base, "a05")
+            desk = await http.ws_connect(f"{base}/api/agent/ws", headers=agent)
+            await frame(desk, "snapshot")
             pg.stop()
             down = time.monotonic()
             status = 201
@@ -72,16 +77,29 @@ async def test_the_engine_rides_out_a_stopped_server_and_loses_nothing_acknowled
             assert re.search(r"^contactcenter_store_write_failures_total [1-9]", metrics, re.M)
             assert srv.proc is not None and srv.proc.poll() is None  # still up
 
+            # routing goes on: the agent at work answers the first waiting chat
+            first = before[0]
+            await call(http, "POST", f"{base}/api/agent/login", agent)
+            offer = await frame(desk, "offer")
+            assert offer["contact_id"] == first, offer
+            await call(http, "POST", f"{base}/api/agent/contacts/{first}/accept", agent)
+
             pg.start()
             await _health(http, base, 200, deadline=60)
             after = await _chat(http, base, 9)
             sup = await login(http, base, "boss")
-            rows = {r["queue"]: r for r in await call(
-                http, "GET", f"{base}/api/supervisor/queues", sup)}  # fmt: skip
-            assert rows[QUEUE]["waiting"] == len(before) + 1, rows[QUEUE]
-            for cid in [*before, after]:
+            ex = await call(http, "GET", f"{base}/api/supervisor/contacts/{first}/explain", sup)
+            assert ex["state"] == "active", ex
+            for cid in [*before[1:], after]:  # (the agent, available, may be offered more)
                 ex = await call(http, "GET", f"{base}/api/supervisor/contacts/{cid}/explain", sup)
-                assert ex["state"] == "waiting", ex
+                assert ex["state"] in ("waiting", "offered"), ex
+            await desk.close()
+        # what was held back was written: the answer is in the contact's record
+        async with await Store.open(
+            pg.url(srv.db.rsplit("/", 1)[1]), data_keys=tmp_path / "var" / "data-keys"
+        ) as store:
+            record = await store.contact_record(first)
+        assert record is not None and record.agent_id == "a05" and record.answered_wall, record
         assert "database takes writes again" in srv.log()
         assert srv.stop() == 0
     assert "Traceback" not in srv.log()
