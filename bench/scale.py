@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         model = replace(model, warmup_seconds=0.0)
     rounds = 1 if args.quick else ROUNDS
-    chats = 40 if args.quick else CUSTOMERS
+    chats = 20 if args.quick else CUSTOMERS
     with running_postgres() as pg:
         sqlite_rate = store_rate(chats, CONCURRENT, None)
         pg_rate = store_rate(chats, CONCURRENT, pg.new_database())

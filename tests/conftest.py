@@ -28,6 +28,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
-    """One real PostgreSQL server for this test process (started when a test first asks)."""
-    with running_postgres() as server:
+    """One real PostgreSQL server for this test process (started when a test first asks),
+    not waiting for its disk (its tests kill engines, never it)."""
+    with running_postgres(durable=False) as server:
         yield server

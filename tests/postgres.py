@@ -12,16 +12,16 @@ import glob
 import itertools
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from tests import processes
 from tests.bus.conftest import free_port
@@ -54,6 +54,10 @@ class Postgres:
     workdir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    durable: bool = True
+    """False: the server does not wait for the disk (``fsync=off``): for the suite's shared
+    server, whose tests never lose the machine; what must survive a crash of the server is
+    tested on a durable one of its own."""
     _names: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -130,6 +134,7 @@ class Postgres:
                 "max_connections=200",
                 "-c",
                 "shared_buffers=32MB",
+                *([] if self.durable else ["-c", "fsync=off"]),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -188,17 +193,21 @@ class Postgres:
         return self.url(name)
 
 
+def database_for(request: pytest.FixtureRequest, backend: str) -> str | None:
+    """For a test run on ``backend``: a new database of the session's PostgreSQL server
+    (``postgres`` fixture) for "postgresql", None (a SQLite file of the test's) for "sqlite"."""
+    if backend == "sqlite":
+        return None
+    server: Postgres = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
 @contextmanager
-def running_postgres() -> Iterator[Postgres]:
+def running_postgres(*, durable: bool = True) -> Iterator[Postgres]:
     """A started server in a new directory under the system's temporary directory (pytest's
     own are closed to other users, and the server may run as ``postgres``); stopped and its
     directory removed at the end."""
-    workdir = Path(tempfile.mkdtemp(prefix="cc-postgres-"))
-    workdir.chmod(0o755)
-    server = Postgres(workdir)
-    try:
-        server.start()
+    with processes.running_in_own_dir(
+        "cc-postgres-", lambda workdir: Postgres(workdir, durable=durable)
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)

@@ -8,7 +8,6 @@ them and ``user set``, an unreachable server, a refused login, a missing databas
 from __future__ import annotations
 
 import getpass
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,26 +15,20 @@ from typing import Any
 
 import asyncpg
 import pytest
-import yaml
 
-from contactcenter.store import CustomerRecord, Store
+from contactcenter.store import Store
 from contactcenter.store.sealing import Keyring
 from tests.bus.conftest import free_port
 from tests.postgres import Postgres
-from tests.store.scenes import DAY, callback, contact
-from tests.test_personal_data import EXAMPLE, RETENTION, run_cli
+from tests.store.scenes import DAY, contact
+from tests.test_personal_data import EXAMPLE, config_with_retention, helenas_year, run_cli
 
 ME = f"cli:{getpass.getuser()}"
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    """The example center keeping transcripts and notes a year, call backs 90 days."""
-    cfg = tmp_path / "config"
-    shutil.copytree(EXAMPLE, cfg, ignore=shutil.ignore_patterns("planning"))
-    center = yaml.safe_load((cfg / "center.yaml").read_text())
-    (cfg / "center.yaml").write_text(yaml.safe_dump({**center, "retention": RETENTION}))
-    return cfg
+    return config_with_retention(tmp_path)
 
 
 @dataclass(frozen=True)
@@ -74,13 +67,8 @@ async def pg(postgres: Postgres, tmp_path: Path) -> Pg:
     db = Pg(postgres.new_database(), tmp_path / "data-keys")
     now = time.time()
     async with await db.open() as store:
-        await store.upsert_customer(CustomerRecord(id="C1001", name="Helena Brandt",
-                                                   phone="+4930555010001"))  # fmt: skip
+        await helenas_year(store, now)
         await store.add_customer_note("C1001", "prefers e-mail", now - 400 * DAY, author="a01")
-        await contact(store, "old", arrived=now - 400 * DAY, customer_id="C1001",
-                      name="Helena Brandt", lines=["an old line"], notes="old notes")  # fmt: skip
-        await callback(store, "old-cb", created=now - 400 * DAY, phone="+4930555010001")
-        await contact(store, "new", arrived=now - DAY, lines=["a new line"], notes="new notes")
     return db
 
 

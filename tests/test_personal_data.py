@@ -28,8 +28,8 @@ def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
+def config_with_retention(tmp_path: Path) -> Path:
+    """The example center keeping transcripts and notes a year, call backs 90 days."""
     cfg = tmp_path / "config"
     shutil.copytree(EXAMPLE, cfg, ignore=shutil.ignore_patterns("planning"))
     center = yaml.safe_load((cfg / "center.yaml").read_text())
@@ -38,18 +38,29 @@ def config(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return config_with_retention(tmp_path)
+
+
+@pytest.fixture
 async def db(tmp_path: Path) -> Path:
     """A year-old finished chat of Helena's, with a call back, and one from today."""
     path = tmp_path / "cc.sqlite3"
     now = time.time()
     async with await Store.open(path) as store:
-        await store.upsert_customer(CustomerRecord(id="C1001", name="Helena Brandt",
-                                                   phone="+4930555010001"))  # fmt: skip
-        await contact(store, "old", arrived=now - 400 * DAY, customer_id="C1001",
-                      name="Helena Brandt", lines=["an old line"], notes="old notes")  # fmt: skip
-        await callback(store, "old-cb", created=now - 400 * DAY, phone="+4930555010001")
-        await contact(store, "new", arrived=now - DAY, lines=["a new line"], notes="new notes")
+        await helenas_year(store, now)
     return path
+
+
+async def helenas_year(store: Store, now: float) -> None:
+    """Helena's card, her chat of 400 days ago (lines, notes) and a call back to her number
+    then, and someone's chat of yesterday."""
+    await store.upsert_customer(CustomerRecord(id="C1001", name="Helena Brandt",
+                                               phone="+4930555010001"))  # fmt: skip
+    await contact(store, "old", arrived=now - 400 * DAY, customer_id="C1001",
+                  name="Helena Brandt", lines=["an old line"], notes="old notes")  # fmt: skip
+    await callback(store, "old-cb", created=now - 400 * DAY, phone="+4930555010001")
+    await contact(store, "new", arrived=now - DAY, lines=["a new line"], notes="new notes")
 
 
 async def lines(db: Path, cid: str) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from contactcenter.store import Store
+from tests.postgres import database_for
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config"
 
@@ -23,10 +24,7 @@ async def test_setting_a_user_is_audited(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     keys = tmp_path / "data-keys"
-    if backend == "sqlite":
-        db = str(tmp_path / "cc.sqlite3")
-    else:
-        db = request.getfixturevalue("postgres").new_database()
+    db = database_for(request, backend) or str(tmp_path / "cc.sqlite3")
     for role in ("agent", "supervisor"):  # created, then its role and password changed
         run = subprocess.run(
             [sys.executable, "-m", "contactcenter", "user", "set", "a05", "--role", role,

@@ -234,8 +234,10 @@ class ServerLock:
 
     async def _again(self, every: float) -> asyncpg.Connection | None:
         """A new session holding the lock once the server answers; None (and ``on_lost``)
-        when another engine took it meanwhile."""
+        when another engine took it meanwhile. A waiting standby (which tries every 50 ms)
+        is let go first: after a lost session this engine's state is the one in doubt."""
         delay = every
+        await asyncio.sleep(every)
         while True:
             try:
                 conn = await self._connect(self._url)

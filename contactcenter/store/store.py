@@ -255,13 +255,7 @@ class Store:
         except BaseException:
             await db.close()
             raise
-        store = cls(db, where, sessions_db, keys)
-        try:
-            await seal_clear_rows(store)
-        except BaseException:
-            await store.close()
-            raise
-        return store
+        return await _sealed(cls(db, where, sessions_db, keys))
 
     @classmethod
     async def open_postgresql(
@@ -293,13 +287,7 @@ class Store:
             if sessions_db is not None:
                 await sessions_db.close()
             raise
-        store = cls(db, redacted(url), sessions_db, keys)
-        try:
-            await seal_clear_rows(store)
-        except BaseException:
-            await store.close()
-            raise
-        return store
+        return await _sealed(cls(db, redacted(url), sessions_db, keys))
 
     async def close(self) -> None:
         """Close the connections (idempotent); waits for a running call to finish."""
@@ -1384,6 +1372,17 @@ async def _insert_contact(
             arrived_wall, int(verified), kind, previous_contact_id,
         ),
     )  # fmt: skip
+
+
+async def _sealed(store: Store) -> Store:
+    """``store`` once the values an older version stored in clear are sealed (closed, and
+    the error raised, if that fails)."""
+    try:
+        await seal_clear_rows(store)
+    except BaseException:
+        await store.close()
+        raise
+    return store
 
 
 async def _scalar(db: Connection, sql: str) -> int:

@@ -15,7 +15,7 @@ def test_quick_run_prints_a_parsable_summary() -> None:
     summary = run_quick("scale.py")
     assert summary["replications"] == "4"
     assert summary["takeover_rounds"] == "1"
-    assert summary["customers"] == "40"
+    assert summary["customers"] == "20"
     for key in ("sqlite_contacts_per_s", "pg_contacts_per_s", "pg_vs_sqlite_ratio"):
         value = float(summary[key])
         assert math.isfinite(value) and value > 0, key

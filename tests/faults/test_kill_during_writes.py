@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from contactcenter.store import Store
+from tests.postgres import database_for
 
 CHILD = """
 import asyncio, sys
@@ -57,9 +58,7 @@ ACKED = 60
 async def test_every_acknowledged_write_survives_kill_9(
     tmp_path: Path, kind: str, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    db = str(tmp_path / "cc.sqlite3")
-    if backend == "postgresql":
-        db = request.getfixturevalue("postgres").new_database()
+    db = database_for(request, backend) or str(tmp_path / "cc.sqlite3")
     keys = tmp_path / "data-keys"  # beside the SQLite file; named for PostgreSQL
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, db, kind, str(keys)],

@@ -17,13 +17,14 @@ import pytest
 from contactcenter.store import Store
 from contactcenter.store.cases import add_case_task, case, open_case
 from tests.integration.server import call, frame, fresh_server, login
+from tests.postgres import database_for
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_a_due_task_is_offered_accepted_and_done_on_a_real_server(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    url = request.getfixturevalue("postgres").new_database() if backend == "postgresql" else None
+    url = database_for(request, backend)
     keys = tmp_path / "var" / "data-keys"  # the server's (beside the SQLite file, or named)
     users = [("a05", "agent", "a05"), ("sup", "supervisor", None)]
     with fresh_server(tmp_path, users, url) as srv:

@@ -40,6 +40,7 @@ from tests.integration.server import (
     set_users,
 )
 from tests.polling import until
+from tests.postgres import database_for
 from tests.voice.harness import (
     Kamailio,
     caller_scenario,
@@ -98,8 +99,8 @@ async def test_kill_9_mid_conversation_leaves_every_record_honest(
     keys = state / "data-keys"  # beside the SQLite file; named for PostgreSQL
     db: Path | str = state / "cc.sqlite3"
     extra: list[str] = []
-    if backend == "postgresql":
-        db = request.getfixturevalue("postgres").new_database()
+    if (url := database_for(request, backend)) is not None:
+        db = url
         extra = ["--data-keys", str(keys)]
     set_users(db, config, USERS, extra)
     if backend == "postgresql":

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 
 from contactcenter.store import Store
 from tests.bus.conftest import free_port
 from tests.integration.server import ROOT, call, frame, fresh_server, login
-from tests.postgres import running_postgres
+from tests.postgres import Postgres, running_postgres
 
 USERS = [("root", "admin", None), ("boss", "supervisor", None), ("a05", "agent", "a05")]
 
@@ -126,3 +127,32 @@ async def _health(
                 return body
         assert time.monotonic() < end, f"/healthz never answered {want}"
         await asyncio.sleep(0.2)
+
+
+async def test_an_engine_whose_lock_was_taken_over_stops(
+    tmp_path: Path, postgres: Postgres
+) -> None:
+    """Fencing: the serving engine's lock session is cut at the server (as a network cut
+    would) while a standby waits; the standby takes the lock and serves, and the engine that
+    lost it notices within seconds, finds the lock taken, and stops instead of routing on."""
+    with fresh_server(tmp_path, USERS, postgres.new_database()) as active:
+        active.start()
+        with active.standby() as standby:
+            standby.launch(port=0)
+            standby.waiting()
+            assert active.proc is not None
+            name = f"contactcenter %{active.proc.pid}"
+            conn = await asyncpg.connect(active.db)
+            try:
+                cut = await conn.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name LIKE $1",
+                    name,
+                )
+            finally:
+                await conn.close()
+            assert cut == 1
+            await asyncio.to_thread(standby.serving, 60)
+            assert active.proc.wait(timeout=30) == 0, active.log()
+            assert "took over" in active.log() and "Stopping" in active.log()
+            assert standby.stop() == 0

@@ -43,6 +43,7 @@ from tests.integration.server import (
     fresh_server,
     login,
 )
+from tests.postgres import database_for
 
 USERS = [  # (name, role, agent); an admin exists, so the first run creates no users
     ("root", "admin", None),
@@ -64,10 +65,7 @@ SLACK = 0.15
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     """The server on a new SQLite file or a new database of the shared PostgreSQL server."""
-    url = None
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres").new_database()
-    with fresh_server(tmp_path, USERS, url) as srv:
+    with fresh_server(tmp_path, USERS, database_for(request, request.param)) as srv:
         yield srv
 
 

@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 
 from tests.integration.server import ServerProcess, call, frame, fresh_server, login
+from tests.postgres import database_for
 
 USERS = [("root", "admin", None), ("boss", "supervisor", None), ("a05", "agent", "a05")]
 QUEUE = "sales_chat"  # a05 is its only chat agent among these users
@@ -38,9 +39,7 @@ allows a loaded CI machine)."""
 def active(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     """The serving engine, on SQLite unless the test asks for ``postgresql`` (the lock is then
     the server's, as for a standby on another machine)."""
-    url = None
-    if getattr(request, "param", "sqlite") == "postgresql":
-        url = request.getfixturevalue("postgres").new_database()
+    url = database_for(request, getattr(request, "param", "sqlite"))
     with fresh_server(tmp_path, USERS, url) as srv:
         yield srv
 
@@ -162,7 +161,6 @@ def test_a_waiting_standby_stops_cleanly_and_writes_nothing(
     assert active.stop() == 0
 
 
-@BOTH
 def test_two_standbys_started_together_one_serves_and_the_other_waits(
     active: ServerProcess, standby: ServerProcess
 ) -> None:

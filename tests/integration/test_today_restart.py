@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from tests.integration.server import ServerProcess, call, frame, fresh_server, login
+from tests.postgres import database_for
 
 USERS = [("root", "admin", None), ("boss", "supervisor", None), ("a05", "agent", "a05")]
 COUNTED = ("offered", "answered", "abandoned", "service_level", "asa_seconds", "aht_seconds")
@@ -25,10 +26,7 @@ COUNTED = ("offered", "answered", "abandoned", "service_level", "asa_seconds", "
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     """The server on a new SQLite file or a new database of the shared PostgreSQL server."""
-    url = None
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres").new_database()
-    with fresh_server(tmp_path, USERS, url) as srv:
+    with fresh_server(tmp_path, USERS, database_for(request, request.param)) as srv:
         yield srv
 
 

@@ -15,7 +15,6 @@ import os
 import pwd
 import shutil
 import subprocess
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -176,15 +175,11 @@ class Dovecot:
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
     """A started Dovecot with the center's mailbox and three customers'."""
-    workdir = Path(tempfile.mkdtemp(prefix="cc-dovecot-"))
-    workdir.chmod(0o755)  # (Dovecot's mail user must reach its mail dir)
-    server = Dovecot(workdir, (CENTER, *CUSTOMERS))
-    try:
-        server.start()
+    # (in a directory Dovecot's mail user may enter)
+    with processes.running_in_own_dir(
+        "cc-dovecot-", lambda workdir: Dovecot(workdir, (CENTER, *CUSTOMERS))
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 class _Deliver:

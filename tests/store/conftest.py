@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from contactcenter.store import Store
-from tests.postgres import Postgres
+from tests.postgres import database_for
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -45,10 +45,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def database(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Database:
-    if backend == "sqlite":
-        return Database(backend, str(db_path), db_path.parent / "data-keys")
-    server: Postgres = request.getfixturevalue("postgres")
-    return Database(backend, server.new_database(), db_path.parent / "data-keys")
+    where = database_for(request, backend) or str(db_path)
+    return Database(backend, where, db_path.parent / "data-keys")
 
 
 @pytest.fixture
