@@ -34,6 +34,7 @@ from contactcenter.store import Store
 from tests import processes
 from tests.bus.conftest import free_port
 from tests.peers import require
+from tests.postgres import database_for
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 DOVECOT = shutil.which("dovecot", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
@@ -252,18 +253,27 @@ class MailSite:
 
 MailSiteFactory = Callable[..., Awaitable[MailSite]]
 
+BOTH_DATABASES = pytest.mark.parametrize("make_mail_site", ["sqlite", "postgresql"], indirect=True)
+"""For a test whose mail site runs on either database."""
+
 
 @pytest.fixture
-async def make_mail_site(tmp_path: Path) -> AsyncIterator[MailSiteFactory]:
+async def make_mail_site(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[MailSiteFactory]:
     """``await make_mail_site(settings, db=...)``: a started site with the mail edge; all
-    stopped at the end (``stop`` one early for a restart)."""
+    stopped at the end (``stop`` one early for a restart). On a SQLite file, or on a new
+    PostgreSQL database when a test asks (``BOTH_DATABASES``)."""
     running: list[MailSite] = []
+    where = database_for(request, getattr(request, "param", "sqlite"))
 
     async def make(
-        settings: MailSettings, center: Center | None = None, db: Path | None = None
+        settings: MailSettings, center: Center | None = None, db: Path | str | None = None
     ) -> MailSite:
         c = center or load_center(CONFIG)
-        store = await Store.open(db or tmp_path / "cc.sqlite3")
+        store = await Store.open(
+            db or where or tmp_path / "cc.sqlite3", data_keys=tmp_path / "data-keys"
+        )
         await store.seed_customers(c.customers.values(), c.dedicated_agent)
         site = Site(c, store, metrics=Metrics(c))
         edge = MailEdge(site.serve_mail(settings), settings)

@@ -12,6 +12,7 @@ import pytest
 
 from contactcenter.routing import ContactState
 from tests.mail.conftest import (
+    BOTH_DATABASES,
     CENTER,
     Dovecot,
     MailSite,
@@ -88,6 +89,7 @@ async def test_the_customers_answer_joins_the_open_contact_and_is_not_acknowledg
     assert len(dovecot.inbox(ANN)) == 1  # one acknowledgement per thread
 
 
+@BOTH_DATABASES
 async def test_the_agents_answer_leaves_threaded_and_a_later_answer_reopens_the_thread(
     dovecot: Dovecot, smtp_peer: SmtpPeer, make_mail_site: MailSiteFactory
 ) -> None:
@@ -176,6 +178,7 @@ async def test_automatic_mail_is_routed_but_never_answered_automatically(
     assert smtp_peer.handler.envelopes == []
 
 
+@BOTH_DATABASES
 async def test_an_agent_hands_a_mail_to_a_colleague_who_answers_the_same_thread(
     dovecot: Dovecot, smtp_peer: SmtpPeer, make_mail_site: MailSiteFactory
 ) -> None:

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 
 from contactcenter.routing import ContactState
 from tests.mail.conftest import (
+    BOTH_DATABASES,
     CENTER,
     Dovecot,
     MailSiteFactory,
@@ -22,6 +23,7 @@ from tests.polling import until
 DOWN = 500
 
 
+@BOTH_DATABASES
 async def test_mails_that_arrived_while_the_engine_was_down_are_routed_in_order_once(
     dovecot: Dovecot, smtp_peer: SmtpPeer, make_mail_site: MailSiteFactory
 ) -> None:
@@ -55,6 +57,7 @@ async def test_mails_that_arrived_while_the_engine_was_down_are_routed_in_order_
     assert rate > 20, f"{rate:.0f} mails/s"  # (measured ~200/s on 2 cores, see the docs)
 
 
+@BOTH_DATABASES
 async def test_a_mail_stored_but_not_marked_seen_is_recognised_when_fetched_again(
     dovecot: Dovecot, smtp_peer: SmtpPeer, make_mail_site: MailSiteFactory, tmp_path: object
 ) -> None:
