@@ -24,7 +24,12 @@ from urllib.parse import unquote, urlsplit
 import asyncpg
 
 from contactcenter.store import Store, StoreError
-from contactcenter.store.connection import UNREACHABLE_ERRORS, database_argument, redacted
+from contactcenter.store.connection import (
+    UNREACHABLE_ERRORS,
+    database_argument,
+    redacted,
+    shown,
+)
 from contactcenter.store.data_keys import DEFAULT_NAME
 from contactcenter.store.resealing import KeyUse, key_use, rotate_data_key, rotate_index_key
 
@@ -49,14 +54,6 @@ def add_database_argument(parser: argparse.ArgumentParser, default: Path) -> Non
     parser.add_argument("--site", help="the site, of a PostgreSQL database shared by sites")
 
 
-def shown(db: Path | str) -> str:
-    """The database as messages say it: a file's path, a URL without its password."""
-    return redacted(db) if isinstance(db, str) else str(db)
-
-
-_UNREACHABLE: tuple[type[BaseException], ...] = (TimeoutError, *UNREACHABLE_ERRORS)
-
-
 def _said(err: BaseException, url: str) -> str:
     """``err`` on one line, the URL's password (should the driver repeat it) left out."""
     text = " ".join(str(err).split()) or type(err).__name__
@@ -78,7 +75,7 @@ async def open_store(
             return await Store.open(db, data_keys=data_keys, site=site)
         except ValueError as err:  # a site name that cannot be
             raise StoreError(str(err)) from err
-        except _UNREACHABLE as err:
+        except UNREACHABLE_ERRORS as err:
             raise StoreError(f"cannot reach the database {redacted(db)}: {_said(err, db)}") from err
         except asyncpg.PostgresError as err:  # e.g. a refused login, no such database
             raise StoreError(f"cannot use the database {redacted(db)}: {_said(err, db)}") from err
@@ -96,7 +93,7 @@ def problem(err: Exception, db: Path | str) -> str | None:
     if isinstance(err, StoreError):
         return str(err)
     if isinstance(db, str):
-        if isinstance(err, _UNREACHABLE):
+        if isinstance(err, UNREACHABLE_ERRORS):
             return f"lost the database {redacted(db)}: {_said(err, db)}"
         if isinstance(err, asyncpg.PostgresError):
             return f"the database {redacted(db)}: {_said(err, db)}"

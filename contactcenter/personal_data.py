@@ -24,9 +24,9 @@ from contactcenter.keys_cli import (
     add_database_argument,
     open_store,
     problem,
-    shown,
 )
 from contactcenter.store import Store
+from contactcenter.store.connection import shown
 from contactcenter.store.erasure import CustomerBusy, Erasure, erase_customer
 from contactcenter.store.retention import RetentionReport, apply_retention
 

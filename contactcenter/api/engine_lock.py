@@ -33,8 +33,6 @@ from contactcenter.store.connection import UNREACHABLE_ERRORS, redacted
 
 log = logging.getLogger(__name__)
 
-_LOST: tuple[type[BaseException], ...] = (TimeoutError, *UNREACHABLE_ERRORS)
-
 ENGINE_LOCK = 0x6363_656E  # "ccen": the advisory locks of the engines serving a database
 
 
@@ -223,7 +221,7 @@ class ServerLock:
                     raise ConnectionError("the lock's session is closed")
                 await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=max(every, 2.0))
                 continue
-            except _LOST as e:
+            except UNREACHABLE_ERRORS as e:  # (a timeout too: an OSError)
                 log.warning("engine lock: session lost (%s); taking the lock again", e)
             if conn is not None:
                 conn.terminate()

@@ -60,6 +60,7 @@ from contactcenter.runtime.heap import HeapKeeper, HeapSettings
 from contactcenter.runtime.ports import Edge
 from contactcenter.runtime.site import RuntimeSettings
 from contactcenter.store.connection import UNREACHABLE_ERRORS, redacted
+from contactcenter.store.connection import shown as said_database
 from contactcenter.store.data_keys import DEFAULT_NAME as DATA_KEYS_FILE
 from contactcenter.store.errors import StoreError
 from contactcenter.store.schema import site_schema
@@ -70,15 +71,12 @@ PASSWORDS_FILE = "initial-passwords.txt"
 SECRET_FILE = "chat-secret"
 
 
-_UNREACHABLE: tuple[type[BaseException], ...] = (TimeoutError, *UNREACHABLE_ERRORS)
-
-
 async def _server_problem(url: str, site: str) -> str | None:
     """Whether another engine serves the PostgreSQL database at ``url`` (its problem, or None);
     ``CannotServe`` when the server cannot be reached (one line, the password left out)."""
     try:
         return await ServerLock.problem(url, site)
-    except _UNREACHABLE as e:
+    except UNREACHABLE_ERRORS as e:
         raise CannotServe(f"cannot reach the database {redacted(url)}: {e}") from e
     except Exception as e:  # e.g. refused login, no such database
         raise CannotServe(f"cannot use the database {redacted(url)}: {e}") from e
@@ -97,10 +95,9 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def chat_secret(db_path: Path, *, state_dir: Path | None = None) -> bytes:
-    """The server's chat-token secret beside the database (or in ``state_dir``), created on
-    first use."""
-    path = (state_dir or db_path.parent) / SECRET_FILE
+def chat_secret(state_dir: Path) -> bytes:
+    """The server's chat-token secret in its state directory, created on first use."""
+    path = state_dir / SECRET_FILE
     if path.exists():
         data = path.read_bytes()
         if len(data) >= 32:
@@ -225,7 +222,7 @@ async def serve(
     ports = [http_port, *(p for e in edges for p in e.ports)]
     url = db_path if isinstance(db_path, str) else None
     state = state_dir or (DEFAULT_DB.parent if url is not None else Path(db_path).parent)
-    shown_db = redacted(url) if url is not None else str(db_path)
+    shown_db = said_database(db_path)
 
     def lost(why: str) -> None:
         say(f"Stopping: {why}.")
@@ -302,7 +299,7 @@ async def serve(
             say(f"First run: created the chat identity keys in {keys_path} (mode 0600): give "
                 "the secret only to your site's backend (README: chat identity).")  # fmt: skip
         metrics = Metrics(center)
-        secret = chat_secret(Path(), state_dir=state)
+        secret = chat_secret(state)
         live = Site(center, store, metrics=metrics, settings=runtime,
                     cases=settings.cases if settings is not None else None,
                     contact_token=partial(chat_token, secret))  # fmt: skip

@@ -15,10 +15,13 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
 import asyncpg
+
+from contactcenter.store.errors import StoreUnavailable
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -33,6 +36,11 @@ def is_url(where: str) -> bool:
 def redacted(url: str) -> str:
     """``url`` without its password, to be said in messages and logs."""
     return re.sub(r"^(\w+://[^:@/]*):[^@/]*@", r"\1:***@", url)
+
+
+def shown(db: Path | str) -> str:
+    """The database as messages say it: a file's path, a URL without its password."""
+    return redacted(db) if isinstance(db, str) else str(db)
 
 
 def database_argument(text: str) -> Path | str:
@@ -221,11 +229,12 @@ class PgConnection:
     async def _run(self, sql: str, parameters: Sequence[Any]) -> PgCursor:
         query = numbered(sql)
         async with self._turn:
-            conn = await self._live()
-            if _gives_rows(sql):
-                rows = await conn.fetch(query, *parameters)
-                return PgCursor(rows, str(len(rows)))
-            return PgCursor([], await conn.execute(query, *parameters))
+            with _reached():
+                conn = await self._live()
+                if _gives_rows(sql):
+                    rows = await conn.fetch(query, *parameters)
+                    return PgCursor(rows, str(len(rows)))
+                return PgCursor([], await conn.execute(query, *parameters))
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None, /) -> _Statement:
         return _Statement(self, sql, tuple(parameters or ()))
@@ -237,14 +246,20 @@ class PgConnection:
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]], /) -> None:
         async with self._turn:
-            conn = await self._live()
-            await conn.executemany(numbered(sql), [tuple(p) for p in parameters])
+            with _reached():
+                conn = await self._live()
+                await conn.executemany(numbered(sql), [tuple(p) for p in parameters])
 
     async def close(self) -> None:
         self._closed = True
         await self._conn.close()
 
-    @property
-    def raw(self) -> asyncpg.Connection:
-        """The asyncpg connection itself (advisory locks, listening)."""
-        return self._conn
+
+@contextmanager
+def _reached() -> Iterator[None]:
+    """A statement that finds the server out of reach raises ``StoreUnavailable``: a fault of
+    the machine, not of the statement (the store's writers hold back and retry on it)."""
+    try:
+        yield
+    except UNREACHABLE_ERRORS as e:
+        raise StoreUnavailable(f"cannot reach the database: {e}") from e

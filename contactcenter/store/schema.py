@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from contactcenter.store.connection import Connection, dialect, table_exists
+from contactcenter.store.connection import Connection, dialect
 from contactcenter.store.errors import SchemaTooNew, StoreError
 from contactcenter.store.transaction import immediate
 
@@ -527,7 +527,8 @@ def site_schema(site: str) -> str:
 
 
 async def _version_in(db: Connection, table: str) -> int | None:
-    """The version recorded in ``table`` (schema-qualified); None when there is no such table."""
+    """The version recorded in ``table`` (schema-qualified, or as the search path finds it);
+    None when there is no such table."""
     if not list(await db.execute_fetchall("SELECT 1 WHERE to_regclass(?) IS NOT NULL", (table,))):
         return None
     rows = list(await db.execute_fetchall(f"SELECT version FROM {table}"))
@@ -549,10 +550,7 @@ def _too_new(version: int) -> SchemaTooNew:
 async def schema_version(db: Connection) -> int:
     """The version the database is at (0: empty)."""
     if dialect(db) == "postgresql":
-        if not await table_exists(db, "schema_version"):
-            return 0
-        rows = list(await db.execute_fetchall("SELECT version FROM schema_version"))
-        return int(rows[0][0]) if rows else 0
+        return await _version_in(db, "schema_version") or 0
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row is not None else 0

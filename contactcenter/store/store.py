@@ -40,7 +40,6 @@ from contactcenter.ivr.outcomes import IvrOutcome, IvrVisit
 from contactcenter.store import passwords
 from contactcenter.store.connection import (
     INTEGRITY_ERRORS,
-    UNREACHABLE_ERRORS,
     Connection,
     Cursor,
     PgConnection,
@@ -346,10 +345,7 @@ class Store:
 
     async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         async with self._read() as db:
-            try:
-                return list(await db.execute_fetchall(sql, params))
-            except UNREACHABLE_ERRORS as e:  # the server is gone: not a fault of the caller
-                raise StoreUnavailable(f"cannot reach the database: {e}") from e
+            return list(await db.execute_fetchall(sql, params))
 
     async def _row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         rows = await self._rows(sql, params)
@@ -1000,10 +996,7 @@ class Store:
         """Rows read on the sessions connection (the main one for an in-memory database)."""
         if self._sessions_db is None:
             return await self._rows(sql, params)
-        try:
-            return list(await self._sessions_db.execute_fetchall(sql, params))
-        except UNREACHABLE_ERRORS as e:
-            raise StoreUnavailable(f"cannot reach the database: {e}") from e
+        return list(await self._sessions_db.execute_fetchall(sql, params))
 
     async def session(self, token_hash: str, now_wall: float | None = None) -> SessionRecord | None:
         """The session with that token hash (None if unknown, or expired at ``now_wall``), as
@@ -1118,7 +1111,7 @@ class Store:
         if target is not None:
             shown = (  # the target is an element of the detail's "shown" list
                 "(detail::jsonb -> 'shown') @> to_jsonb(?::text)"
-                if isinstance(self._db, PgConnection)
+                if dialect(self._conn()) == "postgresql"
                 else "EXISTS (SELECT 1 FROM json_each(detail, '$.shown') WHERE value = ?)"
             )
             where.append(f"(target = ? OR {shown})")

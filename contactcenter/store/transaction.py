@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from contactcenter.store.connection import UNREACHABLE_ERRORS, Connection, dialect
+from contactcenter.store.connection import Connection, dialect
 from contactcenter.store.errors import StoreUnavailable
 
 WRITE_LOCK = 0x6363_5F77_7274  # "cc_wrt": held by a write transaction on PostgreSQL
@@ -26,10 +26,8 @@ machine, not of the statement), with how they are said."""
 
 
 def unavailable(err: BaseException) -> StoreUnavailable | None:
-    """``err`` as a ``StoreUnavailable`` when it is a fault of the machine (or PostgreSQL
-    cannot be reached), else None."""
-    if isinstance(err, UNREACHABLE_ERRORS):
-        return StoreUnavailable(f"cannot reach the database: {err}")
+    """``err`` as a ``StoreUnavailable`` when it is a fault of the machine, else None (a
+    PostgreSQL connection says it itself: ``connection._reached``)."""
     code = getattr(err, "sqlite_errorcode", None)
     if code is None:
         return None

@@ -49,7 +49,7 @@ async def test_serve_first_run_and_restart(tmp_path: Path, center: Center) -> No
     assert await task == 0
 
     # a second run keeps users and the chat secret
-    secret = chat_secret(db)
+    secret = chat_secret(db.parent)
     lines.clear()
     stop = asyncio.Event()
     task = asyncio.create_task(serve(center, port=0, db_path=db, say=lines.append, stop=stop))
@@ -57,7 +57,7 @@ async def test_serve_first_run_and_restart(tmp_path: Path, center: Center) -> No
         while not any("serving on" in ln for ln in lines):
             await asyncio.sleep(0.05)
     assert not any("First run" in ln for ln in lines)
-    assert chat_secret(db) == secret
+    assert chat_secret(db.parent) == secret
     stop.set()
     await task
 
