@@ -21,8 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from contactcenter.agents import Agent
 from contactcenter.config import AgentConfig, Strategy
 
-SortKey = tuple[float, ...]
-
 UNRANKED = 100
 """The rank of a queue an agent's ``queue_rank`` leaves out: after every rank (1-99)."""
 
@@ -50,38 +48,82 @@ def choose_agent(
     ``skill_total`` (agent id -> sum of its proficiencies in the queue's skills) and ``order``
     (agent id -> position in the config) come from the router; ``round_robin_last`` is the
     position of the queue's last chosen agent; ``rng`` draws ``random``'s choice. Each other
-    strategy is the smallest of a sort key (``len(a.slots)`` is ``a.load()``), found in a plain
-    loop: this runs for every offer to one of several ready agents, and a key function would
-    cost a call per candidate.
+    strategy is the smallest of a sort key (``len(a.slots)`` is ``a.load()``):
+
+    * ``longest_idle``: (load, idle since, position);
+    * ``least_occupied``: (occupancy now, load, position);
+    * ``most_skilled``: (-skill total, load, idle since, position);
+    * ``round_robin``: position after the last chosen one, cyclically.
+
+    This runs for every offer to one of several ready agents (tens to hundreds of them in a
+    planning day), so each key is compared field by field in a plain loop: compiled, these are
+    machine comparisons, where a key tuple or key function would cost objects per candidate.
     """
-    best = candidates[0]
-    key: SortKey
-    best_key: SortKey
     if strategy == "longest_idle":
-        best_key = (len(best.slots), best.idle_since, order[best.id])
-        for a in candidates:
-            key = (len(a.slots), a.idle_since, order[a.id])
-            if key < best_key:
-                best, best_key = a, key
-    elif strategy == "least_occupied":
-        best_key = (best.occupancy(now), len(best.slots), order[best.id])
-        for a in candidates:
-            key = (a.occupancy(now), len(a.slots), order[a.id])
-            if key < best_key:
-                best, best_key = a, key
-    elif strategy == "most_skilled":
-        best_key = (-skill_total[best.id], len(best.slots), best.idle_since, order[best.id])
-        for a in candidates:
-            key = (-skill_total[a.id], len(a.slots), a.idle_since, order[a.id])
-            if key < best_key:
-                best, best_key = a, key
-    elif strategy == "random":
+        return _longest_idle(candidates, order)
+    if strategy == "least_occupied":
+        return _least_occupied(candidates, now, order)
+    if strategy == "most_skilled":
+        return _most_skilled(candidates, skill_total, order)
+    if strategy == "random":
         return candidates[rng.randrange(len(candidates))]
-    else:
-        last, n = round_robin_last, max(member_count, 1)
-        best_key = ((order[best.id] - last - 1) % n, order[best.id])
-        for a in candidates:
-            key = ((order[a.id] - last - 1) % n, order[a.id])
-            if key < best_key:
-                best, best_key = a, key
+    n = max(member_count, 1)
+    best = candidates[0]
+    best_turn = (order[best.id] - round_robin_last - 1) % n
+    for a in candidates:
+        turn = (order[a.id] - round_robin_last - 1) % n
+        if turn < best_turn:  # (positions differ, so turns differ: no tie to break)
+            best, best_turn = a, turn
+    return best
+
+
+def _longest_idle(candidates: Sequence[Agent], order: Mapping[str, int]) -> Agent:
+    best = candidates[0]
+    load, idle = len(best.slots), best.idle_since
+    for a in candidates:
+        a_load = len(a.slots)
+        if a_load > load:
+            continue
+        a_idle = a.idle_since
+        if a_load == load and (a_idle > idle or (a_idle == idle and order[a.id] > order[best.id])):
+            continue
+        best, load, idle = a, a_load, a_idle
+    return best
+
+
+def _least_occupied(candidates: Sequence[Agent], now: float, order: Mapping[str, int]) -> Agent:
+    best = candidates[0]
+    occupancy, load = best.occupancy(now), len(best.slots)
+    for a in candidates:
+        a_occupancy = a.occupancy(now)
+        if a_occupancy > occupancy:
+            continue
+        a_load = len(a.slots)
+        if a_occupancy == occupancy and (
+            a_load > load or (a_load == load and order[a.id] > order[best.id])
+        ):
+            continue
+        best, occupancy, load = a, a_occupancy, a_load
+    return best
+
+
+def _most_skilled(
+    candidates: Sequence[Agent], skill_total: Mapping[str, int], order: Mapping[str, int]
+) -> Agent:
+    best = candidates[0]
+    skill, load, idle = skill_total[best.id], len(best.slots), best.idle_since
+    for a in candidates:
+        a_skill = skill_total[a.id]
+        if a_skill < skill:
+            continue
+        a_load, a_idle = len(a.slots), a.idle_since
+        if a_skill == skill and (
+            a_load > load
+            or (
+                a_load == load
+                and (a_idle > idle or (a_idle == idle and order[a.id] > order[best.id]))
+            )
+        ):
+            continue
+        best, skill, load, idle = a, a_skill, a_load, a_idle
     return best

@@ -3,10 +3,16 @@ queues gets (tier weight * wait / answer threshold, own dedicated customers firs
 
 from __future__ import annotations
 
-import pytest
+import random
 
+import hypothesis.strategies as st
+import pytest
+from hypothesis import given
+
+from contactcenter.agents import Agent, SlotState
 from contactcenter.events import ContactOffered
 from contactcenter.routing import Router
+from contactcenter.routing.selection import choose_agent
 
 from .conftest import agent, customer, login, make_router, one, queue
 
@@ -189,3 +195,64 @@ def test_own_dedicated_customer_first_across_queues() -> None:
     r.contact_arrived(2, "k", "q2", customer_id="K")
     ev = r.contact_completed(5, "busy")
     assert one(ev, ContactOffered).contact_id == "k"
+
+
+# -- the choice is the smallest of each strategy's sort key -----------------------------------
+
+SORT_KEYS = {
+    "longest_idle": lambda a, now, skill, order: (len(a.slots), a.idle_since, order[a.id]),
+    "least_occupied": lambda a, now, skill, order: (a.occupancy(now), len(a.slots), order[a.id]),
+    "most_skilled": lambda a, now, skill, order: (
+        -skill[a.id],
+        len(a.slots),
+        a.idle_since,
+        order[a.id],
+    ),
+}
+"""What ``choose_agent`` documents, as plain sort keys: its loops compare them field by field."""
+
+few = st.integers(0, 2)  # small ranges: most candidates tie on most fields
+
+
+@given(
+    agents=st.lists(st.tuples(few, few, few, few, few), min_size=1, max_size=12),
+    data=st.data(),
+)
+def test_the_chosen_agent_has_the_smallest_sort_key(
+    agents: list[tuple[int, int, int, int, int]], data: st.DataObject
+) -> None:
+    """Per agent: load, idle since, busy and idle seconds (occupancy), skill total; the
+    candidates in a drawn order (not the config's), so position decides only full ties."""
+    pool = []
+    for i, (load, idle_since, busy, idle, _) in enumerate(agents):
+        a = Agent(f"a{i}", {"chat": 3}, {})
+        a.slots = {f"c{i}/{k}": ("chat", SlotState.ACTIVE) for k in range(load)}
+        a.idle_since, a.busy_seconds, a.available_idle_seconds = idle_since, busy, idle
+        pool.append(a)
+    skill = {f"a{i}": s for i, (*_, s) in enumerate(agents)}
+    order = {a.id: i for i, a in enumerate(pool)}
+    candidates = data.draw(st.permutations(pool))
+    for strategy, key in SORT_KEYS.items():
+        chosen = choose_agent(
+            strategy,  # type: ignore[arg-type]
+            candidates,
+            now=10.0,
+            skill_total=skill,
+            order=order,
+            round_robin_last=-1,
+            member_count=len(pool),
+            rng=random.Random(0),
+        )
+        assert chosen is min(candidates, key=lambda a: key(a, 10.0, skill, order)), strategy
+    last = data.draw(st.integers(-1, len(pool) - 1))
+    turn = choose_agent(
+        "round_robin",
+        candidates,
+        now=10.0,
+        skill_total=skill,
+        order=order,
+        round_robin_last=last,
+        member_count=len(pool),
+        rng=random.Random(0),
+    )
+    assert turn is min(candidates, key=lambda a: ((order[a.id] - last - 1) % len(pool), a.id))
