@@ -59,6 +59,7 @@ try:
 except ModuleNotFoundError:  # run from a checkout without ``pip install -e``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import sim as planner
 from contactcenter.routing import COMPILED
 from sim.builders import simple_center, stationary_model
 from sim.driver import simulate
@@ -207,6 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
     parser.add_argument("--profile", action="store_true", help="profile one planning day")
     parser.add_argument("--top", type=int, default=35, help="rows of profile output")
+    parser.add_argument(
+        "--staff-budget",
+        type=float,
+        default=STAFF_BUDGET_SECONDS,
+        metavar="SECONDS",
+        help="wall seconds after which the staffing search extrapolates the rest of the day",
+    )
     args = parser.parse_args(argv)
     if args.profile:
         profile_day(args.top)
@@ -216,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     our_n, our_cpu, our_wall = cpu_rate(ours, hours)
     base_rate, our_rate = base_n / base_cpu, our_n / our_cpu
     print(f"routing core: {'compiled (mypyc)' if COMPILED else 'pure Python'}")
+    print(f"planner driver: {'compiled (mypyc)' if planner.COMPILED else 'pure Python'}")
     print(f"M/M/c, {AGENTS} agents, occupancy {RHO}, AHT {AHT:.0f} s, {hours:g} h simulated")
     print(f"  bare SimPy:            {base_n:>8,} contacts {base_rate:>10,.0f}/s per core")
     print(f"  driver + routing core: {our_n:>8,} contacts {our_rate:>10,.0f}/s per core")
@@ -226,7 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"planning day: {day_contacts:,} contacts x {DAY_REPLICATIONS} replications on "
         f"{WORKERS} workers: {day_seconds:.0f} s wall, {day_cpu:.0f} CPU s per worker ({how})"
     )
-    staff_seconds, evaluations, staff_replications, staff_measured = staffing_day(args.quick)
+    staff_seconds, evaluations, staff_replications, staff_measured = staffing_day(
+        args.quick, args.staff_budget
+    )
     how = "measured" if staff_measured else "extrapolated by contacts from the intervals done"
     print(
         f"staffing search of the day: {evaluations} staffings judged, {staff_replications:,} "
@@ -235,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pairs = {
         "quick": int(args.quick),
         "core": "compiled" if COMPILED else "pure",
+        "driver": "compiled" if planner.COMPILED else "pure",
         "contacts_per_s_core": f"{our_rate:.0f}",
         "contacts_per_s_simpy_baseline": f"{base_rate:.0f}",
         "ratio_core_vs_baseline": f"{our_rate / base_rate:.3f}",

@@ -9,6 +9,7 @@ what to run.
 from __future__ import annotations
 
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+from importlib.util import find_spec
 from pathlib import Path
 from types import ModuleType
 
@@ -20,12 +21,19 @@ def is_compiled(module: ModuleType) -> bool:
     return isinstance(getattr(module, "__loader__", None), ExtensionFileLoader)
 
 
+def will_be_compiled(name: str) -> bool:
+    """Whether importing the module ``name`` (its package imported) would load a compiled
+    extension rather than its source: known without importing it and what it imports."""
+    spec = find_spec(name)
+    return spec is not None and isinstance(spec.loader, ExtensionFileLoader)
+
+
 def stale_modules(package: Path = PACKAGE) -> list[tuple[Path, Path]]:
     """(compiled module, its source) for every compiled module older than its source, in the
-    package's subpackages."""
+    package and its subpackages."""
     stale: list[tuple[Path, Path]] = []
     extensions = {s.rpartition(".")[2] for s in EXTENSION_SUFFIXES}  # "so" ("pyd" on Windows)
-    for built in sorted(f for ext in extensions for f in package.glob(f"*/*.{ext}")):
+    for built in sorted(f for ext in extensions for f in package.rglob(f"*.{ext}")):
         suffix = next((s for s in EXTENSION_SUFFIXES if built.name.endswith(s)), None)
         if suffix is None:
             continue

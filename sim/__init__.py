@@ -11,5 +11,16 @@ Modules, one concept each:
 * ``erlang``: Erlang B, C and A; ``builders``: small centers built in code;
 * ``report`` and ``cli``: files, charts and the ``contactcenter-sim`` command.
 
-Nothing is imported here, so ``import sim.erlang`` stays cheap.
+Nothing of the planner is imported here, so ``import sim.erlang`` stays cheap.
+``scripts/compile-core`` compiles the hot path (``driver``, ``statistics``,
+``distributions``) with the routing core; ``COMPILED`` says whether it runs so.
 """
+
+from pathlib import Path
+
+from contactcenter.compiled import refuse_stale, will_be_compiled
+
+refuse_stale(Path(__file__).resolve().parent)  # before any compiled module of it is imported
+
+COMPILED = will_be_compiled("sim.driver")
+"""Whether the planner's driver runs compiled with mypyc rather than as Python."""

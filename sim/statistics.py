@@ -55,6 +55,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 from scipy import stats as scipy_stats
 
 from contactcenter.events import (
@@ -163,6 +164,9 @@ _CATEGORY: dict[AgentActivity, int | None] = {
 }
 
 
+# Plain Python classes even when compiled: replications send them between processes, and a
+# compiled frozen dataclass cannot be unpickled (its state is set by assignment).
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class Tallies:
     """One replication's sums: ``counts[interval, queue, field]`` (fields: ``FIELDS``),
@@ -493,6 +497,7 @@ def occupancy(busy: np.ndarray, idle: np.ndarray) -> np.ndarray:
     return _ratio(np.asarray(busy, dtype=float), np.asarray(busy, dtype=float) + idle)
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class Estimate:
     """Mean over replications with a two-sided confidence interval (NaN: undefined)."""
@@ -526,6 +531,7 @@ def estimate(
     return Estimate(mean, low, high, n)
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class Summary:
     """KPIs of R replications: per interval and queue, per queue over all intervals, and for

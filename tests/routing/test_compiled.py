@@ -1,10 +1,11 @@
-"""The routing core compiled with mypyc (``scripts/compile-core``) passes the core's own tests,
-and a compiled module older than its source is refused.
+"""The routing core and the planner's driver compiled with mypyc (``scripts/compile-core``) pass
+their own tests, and a compiled module older than its source is refused.
 
 The normal test run uses whichever core is installed (pure Python on a fresh checkout). Here the
-core is built into a copy of the checkout and the routing and agents test files run there, in a
-child process, on the compiled modules (checked: each one's file is an extension module). It
-needs a C compiler, Python's headers and mypyc: missing, it skips, or fails under CI.
+core is built into a copy of the checkout and the routing, agents and planner test files run
+there, in a child process, on the compiled modules (checked: each one's file is an extension
+module). It needs a C compiler, Python's headers and mypyc: missing, it skips, or fails under
+CI.
 """
 
 from __future__ import annotations
@@ -19,16 +20,27 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from importlib.util import find_spec
 from pathlib import Path
 
+import pytest
+
 from tests.peers import required
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = sorted(
-    f"contactcenter.{p.parent.name}.{p.stem}"
-    for pkg in ("routing", "agents")
-    for p in (ROOT / "contactcenter" / pkg).glob("*.py")
-    if p.name != "__init__.py"
-)
-"""What scripts/compile-core compiles: every module of the two packages but their __init__."""
+CORE = [
+    *sorted(
+        f"contactcenter.{p.parent.name}.{p.stem}"
+        for pkg in ("routing", "agents")
+        for p in (ROOT / "contactcenter" / pkg).glob("*.py")
+        if p.name != "__init__.py"
+    ),
+    "sim.distributions",
+    "sim.driver",
+    "sim.statistics",
+]
+"""What scripts/compile-core compiles: every module of the two core packages but their
+__init__, and the planner's hot path."""
+SLOW_PLANNER_TESTS = ("test_staffing_error.py", "test_warmup.py", "test_cluster.py")
+"""Planner tests of the search's statistics over many seeds and of Dask, left out of the
+compiled run (minutes of CPU): what they run is what the other planner tests run."""
 
 
 def why_no_compiler() -> str | None:
@@ -46,7 +58,7 @@ def why_no_compiler() -> str | None:
 def copy_checkout(to: Path) -> Path:
     """What building and testing the core reads, copied without built files or caches."""
     skip = shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", ".hypothesis")
-    for name in ("contactcenter", "tests", "config", "scripts", "bench"):
+    for name in ("contactcenter", "sim", "tests", "config", "scripts", "bench"):
         shutil.copytree(ROOT / name, to / name, ignore=skip)
     shutil.copy2(ROOT / "pyproject.toml", to / "pyproject.toml")
     return to
@@ -61,17 +73,17 @@ def run(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProce
 
 
 @required(why_no_compiler())
-def test_the_compiled_core_passes_the_routing_and_agents_tests(tmp_path: Path) -> None:
+def test_the_compiled_core_passes_the_routing_agents_and_planner_tests(tmp_path: Path) -> None:
     copy = copy_checkout(tmp_path)
-    built = run(["scripts/compile-core"], copy, timeout=150)
+    built = run(["scripts/compile-core"], copy, timeout=300)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
 
     where = run(
         [
             sys.executable,
             "-c",
-            "import importlib, json, sys; import contactcenter.routing as r; "
-            "print(json.dumps({'COMPILED': r.COMPILED, 'files': "
+            "import importlib, json, sys; import contactcenter.routing as r, sim; "
+            "print(json.dumps({'COMPILED': [r.COMPILED, sim.COMPILED], 'files': "
             "{m: importlib.import_module(m).__file__ for m in sys.argv[1:]}}))",
             *CORE,
         ],
@@ -80,7 +92,7 @@ def test_the_compiled_core_passes_the_routing_and_agents_tests(tmp_path: Path) -
     )
     assert where.returncode == 0, where.stderr[-3000:]
     seen = json.loads(where.stdout)
-    assert seen["COMPILED"] is True
+    assert seen["COMPILED"] == [True, True]
     for module, file in seen["files"].items():
         assert file.startswith(str(copy)), (module, file)
         assert file.endswith(tuple(EXTENSION_SUFFIXES)), (module, file)
@@ -93,12 +105,16 @@ def test_the_compiled_core_passes_the_routing_and_agents_tests(tmp_path: Path) -
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n",
+            "2",
             "tests/routing",
             "tests/agents",
+            "tests/sim",
             "--ignore=tests/routing/test_compiled.py",
+            *(f"--ignore=tests/sim/{name}" for name in SLOW_PLANNER_TESTS),
         ],
         copy,
-        timeout=240,
+        timeout=400,
     )
     assert tests.returncode == 0, tests.stdout[-5000:] + tests.stderr[-2000:]
     assert " passed" in tests.stdout.splitlines()[-1]
@@ -115,20 +131,29 @@ def fake_build(copy: Path) -> list[Path]:
     return made
 
 
-def test_a_source_newer_than_its_compiled_module_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "imports"),
+    [
+        ("contactcenter.routing.router", ("contactcenter.routing", "contactcenter.events")),
+        ("sim.driver", ("sim.erlang", "sim.driver")),
+    ],
+)
+def test_a_source_newer_than_its_compiled_module_is_refused(
+    tmp_path: Path, module: str, imports: tuple[str, ...]
+) -> None:
     copy = copy_checkout(tmp_path)
     made = fake_build(copy)
-    router = made[CORE.index("contactcenter.routing.router")]
-    source = copy / "contactcenter" / "routing" / "router.py"
-    later = router.stat().st_mtime + 10
+    built = made[CORE.index(module)]
+    source = copy.joinpath(*module.split(".")).with_suffix(".py")
+    later = built.stat().st_mtime + 10
     os.utime(source, (later, later))  # the source changed after the build
 
-    for what in ("contactcenter.routing", "contactcenter.events"):
+    for what in imports:
         proc = run([sys.executable, "-c", f"import {what}"], copy, timeout=30)
         assert proc.returncode != 0
         last = proc.stderr.strip().splitlines()[-1]
         assert last.startswith("ImportError: ")
-        assert str(router) in last and "older than router.py" in last
+        assert str(built) in last and f"older than {source.name}" in last
         assert "run scripts/compile-core" in last and "--clean" in last
 
 
@@ -141,12 +166,16 @@ def test_clean_leaves_the_pure_python_core(tmp_path: Path) -> None:
     assert all(copy.joinpath(*m.split(".")).with_suffix(".py").exists() for m in CORE)
 
     proc = run(
-        [sys.executable, "-c", "import contactcenter.routing as r; print(r.COMPILED)"],
+        [
+            sys.executable,
+            "-c",
+            "import contactcenter.routing as r, sim, sim.driver; print(r.COMPILED, sim.COMPILED)",
+        ],
         copy,
         timeout=30,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "False"
+    assert proc.stdout.strip() == "False False"
 
     proc = run([sys.executable, "bench/routing.py", "--compare", "--quick"], copy, timeout=60)
     assert proc.returncode == 2

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from contactcenter.events import (
     AgentActivity,
@@ -20,11 +22,13 @@ from contactcenter.events import (
     WrapUpEnded,
 )
 from contactcenter.kpi import Tally
-from sim.driver import simulate, thresholds
+from sim.driver import RUN_GC_THRESHOLD, simulate, thresholds
 from sim.report import run_text
 from sim.scenario import Model, WrapUp, load_scenario
 from sim.statistics import FIELDS, summarize
 from tests.sim.files import STAFFING, base_spec, write_scenario
+
+DEFAULT = gc.get_threshold()
 
 
 def run(model: Model, seed: int = 1) -> tuple[list[Event], np.ndarray]:
@@ -274,3 +278,24 @@ def test_every_staffing_meets_the_same_customers(tmp_path: Path) -> None:
     assert wraps_lean != wraps_full  # the runs drew differently from the other stream
     assert len(customers_lean) > 300
     assert customers_lean == customers_full
+
+
+def test_a_run_collects_cycles_rarely_and_then_as_before(tmp_path: Path) -> None:
+    """The collector's thresholds are the run's while it runs (seen from inside it), and the
+    caller's again after it, also after a run that failed."""
+    model = load_scenario(write_scenario(tmp_path, base_spec()))
+    seen: list[tuple[int, int, int]] = []
+    gc.set_threshold(700, 10, 10)
+    try:
+        simulate(model, 1, trace=lambda _: seen.append(gc.get_threshold()))
+        assert seen and set(seen) == {RUN_GC_THRESHOLD}
+        assert gc.get_threshold() == (700, 10, 10)
+
+        def fail(_: list[Event]) -> None:
+            raise RuntimeError("stop")
+
+        with pytest.raises(RuntimeError, match="stop"):
+            simulate(model, 1, trace=fail)
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*DEFAULT)
