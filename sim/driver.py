@@ -8,8 +8,9 @@ model is a handful of small generator processes over an explicit environment, wi
   with the interval's rate), each contact with its tier, handle time and patience drawn; a
   warm-up (``Model.warmup_seconds``, exactly that long) runs first at the first interval's
   rates and staffing, and the ``Collector`` counts nothing of it;
-* ``_clock``: sleeps until ``router.next_deadline()`` (escalation steps, ring timeouts,
-  wrap-up ends...) and calls ``advance``; an input that creates an earlier deadline wakes it;
+* ``_tick``, the clock: a callback timed for ``router.next_deadline()`` (escalation steps,
+  ring timeouts, wrap-up ends...) that calls ``advance``; an input that creates an earlier
+  deadline arms an earlier tick (a plain callback, not a process: one event a deadline);
 * ``_schedule``: logs agents in and out per the staffing table or roster; an agent whose shift
   ends while holding contacts goes away and logs out when the last one ends;
 * ``_ring``, ``_wrap``, ``_retry``, ``_back``: one contact's or one agent's timeline (ring
@@ -170,7 +171,7 @@ class Driver:
         self._retries = 0
         self._arriving = True
         self._armed = math.inf
-        self._wake: simpy.Event = self.env.event()
+        """The core deadline the clock's next tick is armed for (none: infinity)."""
         self._done: simpy.Event = self.env.event()
 
     # == running ============================================================================
@@ -179,7 +180,6 @@ class Driver:
         env = self.env
         env.process(self._schedule())
         env.process(self._arrivals())
-        env.process(self._clock())
         limit = env.timeout(self.model.forecast.end + self.model.drain_seconds - env.now)
         env.run(until=env.any_of([self._done, limit]))
         return self.collector.finish(env.now)
@@ -192,11 +192,10 @@ class Driver:
     # == talking to the router ==============================================================
 
     def _input(self, events: list[Event]) -> None:
-        """Deliver an input's events, then wake the clock if a deadline moved earlier."""
+        """Deliver an input's events, then have the clock tick sooner if a deadline moved
+        earlier."""
         self._deliver(events)
-        due = self.router.next_deadline()
-        if due is not None and due < self._armed and not self._wake.triggered:
-            self._wake.succeed()
+        self._arm()
 
     def _deliver(self, events: list[Event]) -> None:
         """Record every event, react to it, then carry out the inputs it asked for (after the
@@ -226,25 +225,25 @@ class Driver:
                 if cid in self._waiting and router.contact(cid).state is ContactState.WAITING:
                     self._deliver(router.accept_callback(now, cid))
 
-    def _clock(self) -> Process:
-        env, router = self.env, self.router
-        while True:
+    def _arm(self) -> None:
+        """Have the clock tick at the core's next deadline, unless a tick comes before it."""
+        due = self.router.next_deadline()
+        if due is not None and due < self._armed:
+            self._armed = due
+            self.env.timeout(due - self.env.now, due).callbacks.append(self._tick)
+
+    def _tick(self, timeout: simpy.Event) -> None:
+        """The clock: carry out what came due (``advance``), then arm the next tick. A tick
+        armed for a later deadline than one armed since comes to nothing."""
+        if timeout.value != self._armed:
+            return
+        self._armed = math.inf
+        router, now = self.router, self.env.now
+        due = router.next_deadline()
+        while due is not None and due <= now:
+            self._deliver(router.advance(now))
             due = router.next_deadline()
-            if due is not None and due <= env.now:
-                self._deliver(router.advance(env.now))
-                continue
-            wake = self._wake = env.event()
-            if due is None:
-                self._armed = math.inf
-            else:
-                self._armed = due
-
-                def ring(_: simpy.Event, wake: simpy.Event = wake) -> None:
-                    if not wake.triggered:
-                        wake.succeed()
-
-                env.timeout(due - env.now).callbacks.append(ring)
-            yield wake
+        self._arm()
 
     # == reactions to events ================================================================
 
