@@ -76,13 +76,18 @@ def test_floors_are_judged_on_the_core_rate_and_the_planning_day(
 
     monkeypatch.setattr(planner, "cpu_rate", cpu_rate)
 
-    def staffing_day(quick: bool) -> tuple[float, int, int, bool]:
+    budgets: list[float] = []
+
+    def staffing_day(quick: bool, budget: float) -> tuple[float, int, int, bool]:
+        budgets.append(budget)
         return staff_per_floor * planner.FLOOR_STAFF_DAY_SECONDS, 100, 2_000, True
 
     monkeypatch.setattr(planner, "planning_day", planning_day)
     monkeypatch.setattr(planner, "staffing_day", staffing_day)
-    assert planner.main([]) == 0
+    assert planner.main(["--staff-budget", "42"]) == 0
+    assert budgets == [42.0]
     pairs = parse_summary(capsys.readouterr().out.splitlines())
+    assert pairs["driver"] in ("compiled", "pure")
     judged = ("floor_contacts_per_s_met", "floor_day_x30_met", "floor_staff_day_met")
     assert tuple(pairs[k] for k in judged) == met
     assert float(pairs["contacts_per_s_core"]) == pytest.approx(rate, abs=1)
