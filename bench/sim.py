@@ -26,15 +26,15 @@ Two measurements, both in this run:
    (``staff_day_seconds``). ``--quick`` searches the first interval only, with
    ``QUICK_REPLICATIONS`` replications of one interval length a staffing, and scales its wall
    time by the intervals (a smoke test, not a measurement: ``staff_day_measured=0``). The
-   search stops after the interval that crosses ``STAFF_BUDGET_SECONDS`` (30 minutes) and
-   extrapolates the rest of the day by contacts (``staff_day_measured=0``,
-   ``staff_day_intervals`` searched).
+   search stops after the interval that crosses ``--staff-budget`` seconds (default
+   ``STAFF_BUDGET_SECONDS``, 30 minutes) and extrapolates the rest of the day by contacts
+   (``staff_day_measured=0``, ``staff_day_intervals`` searched).
 
 Floors: >= 10,000 contacts/s per core with the production core; day x 30 < 60 s and the
 day's staffing search < 300 s on 2 cores.
 Last line: ``key=value`` pairs. ``--profile`` prints the hot spots of one planning day.
 
-Usage: ``python bench/sim.py [--quick] [--profile]``.
+Usage: ``python bench/sim.py [--quick] [--profile] [--staff-budget SECONDS]``.
 """
 
 from __future__ import annotations

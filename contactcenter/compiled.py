@@ -11,20 +11,15 @@ from __future__ import annotations
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
 from importlib.util import find_spec
 from pathlib import Path
-from types import ModuleType
 
 PACKAGE = Path(__file__).resolve().parent
 
 
-def is_compiled(module: ModuleType) -> bool:
-    """Whether ``module`` was loaded from a compiled extension rather than its source."""
-    return isinstance(getattr(module, "__loader__", None), ExtensionFileLoader)
-
-
-def will_be_compiled(name: str) -> bool:
-    """Whether importing the module ``name`` (its package imported) would load a compiled
-    extension rather than its source: known without importing it and what it imports."""
-    spec = find_spec(name)
+def is_compiled(name: str) -> bool:
+    """Whether the module ``name`` (its package imported) is loaded from a compiled extension
+    rather than its source; for a module not imported yet, whether it would be (known without
+    importing it and what it imports)."""
+    spec = find_spec(name)  # (an imported module's own spec)
     return spec is not None and isinstance(spec.loader, ExtensionFileLoader)
 
 

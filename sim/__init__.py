@@ -18,9 +18,9 @@ Nothing of the planner is imported here, so ``import sim.erlang`` stays cheap.
 
 from pathlib import Path
 
-from contactcenter.compiled import refuse_stale, will_be_compiled
+from contactcenter.compiled import is_compiled, refuse_stale
 
 refuse_stale(Path(__file__).resolve().parent)  # before any compiled module of it is imported
 
-COMPILED = will_be_compiled("sim.driver")
+COMPILED = is_compiled("sim.driver")
 """Whether the planner's driver runs compiled with mypyc rather than as Python."""

@@ -1,7 +1,6 @@
 """The sans-I/O routing core: feed it inputs stamped ``now``, carry out the events it returns."""
 
 from contactcenter.compiled import is_compiled
-from contactcenter.routing import router
 from contactcenter.routing.contact import ContactState
 from contactcenter.routing.explain import Candidate, Explanation
 from contactcenter.routing.router import (
@@ -16,7 +15,7 @@ from contactcenter.routing.router import (
     UnknownQueue,
 )
 
-COMPILED = is_compiled(router)
+COMPILED = is_compiled("contactcenter.routing.router")
 """Whether the core runs compiled with mypyc (``scripts/compile-core``) rather than as Python."""
 
 __all__ = [
