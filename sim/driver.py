@@ -368,6 +368,7 @@ class Driver:
             if m:
                 d = draws[j]
                 handle[at : at + m] = d.handle(rng, m, float(fc.aht[k, j]))
+                self.collector.work_offered(queues[j], start, float(handle[at : at + m].sum()))
                 p = d.patience_draws(rng, m)
                 if p is not None:
                     patience[at : at + m] = p

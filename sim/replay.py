@@ -202,6 +202,7 @@ class ReplayDriver(Driver):
             yield env.timeout(c.entered - env.now)
             self._entering = c
             self._arrive(c.queue, c.tier or default, self._talk[i], self._patience_of[i])
+            self.collector.work_offered(c.queue, c.entered, self._talk[i])
             cid = str(self._next_id)
             self._recorded[cid] = c
             if c.transfers:

@@ -32,6 +32,10 @@ interval of *arrival* and per queue:
   customer's first call is resolved when it was answered (an answered customer does not call
   again) and only calls after a gap of more than the window are first contacts again.
   Calls blocked before the core are not contacts of the center (it never saw them), as live.
+* **offered work** (``offered_work``): the handle seconds the forecast brought in, summed over
+  the customers' first calls arriving in the interval (drawn, not served: retrials and what
+  happens to the calls do not change it). Its expectation is known (contacts x AHT), so the
+  staffing search uses it as a control variate (``controlled_ratio``).
 * **occupancy** (per agent group): busy time / (busy + available idle time), from
   ``AgentStateChanged``: busy is ringing, busy or wrap-up (the agent holds a contact), idle is
   available with nothing held; away and offline time count in neither. Time is cut at
@@ -90,6 +94,7 @@ FIELDS = (
     "customers_3plus",
     "first_contacts",
     "resolved_first",
+    "offered_work",
 )
 (
     ENTERED,
@@ -111,6 +116,7 @@ FIELDS = (
     CUSTOMERS_3PLUS,
     FIRST_CONTACTS,
     RESOLVED_FIRST,
+    OFFERED_WORK,
 ) = range(len(FIELDS))
 
 FROM_EVENTS = slice(0, FRESH)
@@ -352,6 +358,12 @@ class Collector:
         """A customer whose first call came at ``first_at`` made their last, ``attempts``-th."""
         self._add(queue, tier, first_at, CUSTOMERS_1 + min(attempts, 3) - 1)
 
+    def work_offered(self, queue: str, at: float, seconds: float) -> None:
+        """First calls arriving in the interval of ``at`` brought ``seconds`` of handle time
+        to ``queue`` (none counted in the warm-up)."""
+        if at >= self._start:
+            self._counts[self._interval(at)][self._q[queue]][OFFERED_WORK] += seconds
+
     def _add(self, queue: str, tier: str, at: float, f: int) -> None:
         if at < self._start:
             return
@@ -489,6 +501,36 @@ def pooled_ratio(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if n < 2:
         return ratio, np.full(ratio.shape, np.nan)
     se = _ratio(np.sqrt((resid * resid).sum(axis=0) / (n * (n - 1))), y.mean(axis=0))
+    return ratio, se
+
+
+def controlled_ratio(
+    num: np.ndarray, den: np.ndarray, control: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``pooled_ratio`` with a control variate: ``control`` (per replication, like ``num``) has
+    expectation 0, and ``num`` is corrected by ``beta x control``, ``beta`` the least-squares
+    slope of the pooled ratio's residuals on the control. A replication that drew more work
+    than expected tends to answer fewer contacts in time; the correction takes that luck out,
+    so the standard error (delta method, one degree of freedom spent on ``beta``) shrinks by
+    the correlation. Without variation in the control the ratio is ``pooled_ratio``'s (its
+    error still on ``n - 2`` degrees of freedom); under three replications it is
+    ``pooled_ratio``."""
+    x = np.asarray(num, dtype=float)
+    y = np.asarray(den, dtype=float)
+    z = np.asarray(control, dtype=float)
+    n = x.shape[0]
+    if n < 3:
+        return pooled_ratio(x, y)
+    ratio = np.nan_to_num(_ratio(x.sum(axis=0), y.sum(axis=0)))
+    resid = x - ratio * y
+    zc = z - z.mean(axis=0)
+    spread = (zc * zc).sum(axis=0)
+    beta = np.zeros(spread.shape)
+    np.divide((resid * zc).sum(axis=0), spread, out=beta, where=spread > 0)
+    corrected = x - beta * z
+    ratio = _ratio(corrected.sum(axis=0), y.sum(axis=0))
+    e = corrected - np.nan_to_num(ratio) * y
+    se = _ratio(np.sqrt((e * e).sum(axis=0) / (n * (n - 2))), y.mean(axis=0))
     return ratio, se
 
 

@@ -299,3 +299,29 @@ def test_a_run_collects_cycles_rarely_and_then_as_before(tmp_path: Path) -> None
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*DEFAULT)
+
+
+def test_offered_work_is_the_forecast_work_of_the_first_calls(tmp_path: Path) -> None:
+    """Offered work, the staffing search's control variate, sums the handle times drawn for
+    the first calls of each interval: with the forecast's counts exactly (fixed counts) and
+    deterministic handle times it is contacts x AHT per interval and queue, whatever the
+    staffing did with the calls (retrials and the warm-up's calls add nothing)."""
+    spec = base_spec()
+    spec.update(
+        arrivals="fixed_count",
+        handle_time={"distribution": "deterministic"},
+        retrials={"probability": 0.5, "delay": {"distribution": "exponential", "mean_seconds": 60}},
+        warmup_minutes=20,
+    )
+    lean = "interval_start,sales,billing,chat\n09:00,2,2,1\n09:30,2,2,1\n"
+    model = load_scenario(write_scenario(tmp_path, spec, staffing=lean))
+    counts = simulate(model, 4).counts
+    f = FIELDS.index
+    assert counts[..., f("retrials")].sum() > 0  # lean staffing: some callers came again
+    fc = model.forecast
+    for k in range(fc.intervals):
+        for j, queue in enumerate(fc.queues):
+            q = list(model.center.queues).index(queue)
+            expected = fc.contacts[k, j] * fc.aht[k, j]
+            assert counts[k, q, f("offered_work")] == pytest.approx(expected)
+            assert counts[k, q, f("fresh")] == fc.contacts[k, j]
