@@ -79,6 +79,7 @@ from tests.voice.harness import (  # noqa: E402
     Sipp,
     caller_scenario,
     ensure_tools,
+    free_media_port,
     free_udp_port,
     free_udp_range,
     scenario,
@@ -532,7 +533,7 @@ class Rig:
         )  # fmt: skip
         uas = Sipp(
             ["-sf", str(uas_sf), "-i", "127.0.0.1", "-p", str(self.uas_port),
-             "-mp", str(free_udp_port()), "-m", str(calls),
+             "-mp", str(free_media_port()), "-m", str(calls),
              "-inf", str(self.ear_file(f"agents-{calls}", agent_ears))],
             self.tmp,
         ).start()  # fmt: skip

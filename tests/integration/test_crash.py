@@ -45,6 +45,7 @@ from tests.voice.harness import (
     Kamailio,
     caller_scenario,
     ensure_tools,
+    free_media_port,
     free_udp_port,
     free_udp_range,
     register_extension,
@@ -115,7 +116,7 @@ async def test_kill_9_mid_conversation_leaves_every_record_honest(
             # -- a call in conversation: a05's phone answers and talks until our BYE -------
             sf = scenario(tmp_path / "a05.xml", "agent_uas.xml", ring_ms=300)
             port = free_udp_port()
-            procs.append(sipp_uas(tmp_path, sf, port, free_udp_port(), 1))
+            procs.append(sipp_uas(tmp_path, sf, port, free_media_port(), 1))
             await register_extension(tmp_path, kam.port, "2005", port)
             await call(http, "POST", f"{base}/api/agent/login", a05)
             caller_sf = caller_scenario(

@@ -69,23 +69,48 @@ def free_media_port() -> int:
     return free_udp_range(4, low=61000, high=65535)
 
 
+_next_base: dict[tuple[int, int], int] = {}
+"""Per share of a range: where the next search for free ports starts."""
+
+
+def worker_share(low: int, high: int) -> tuple[int, int]:
+    """This pytest-xdist worker's share of ``[low, high)`` (all of it without xdist): the
+    workers are separate processes, and none hands out a port of another's share."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or "1")
+    index = int(worker[2:]) % count if worker[:2] == "gw" and worker[2:].isdigit() else 0
+    span = (high - low) // count
+    return low + index * span, low + (index + 1) * span
+
+
 def free_udp_range(size: int, low: int = 20000, high: int = 32700) -> int:
     """The first port of ``size`` consecutive free UDP ports (checked by binding them), by
     default below Linux's ephemeral range (32768-60999), where the kernel picks no ports and
-    ``free_udp_port`` (above it) none either."""
+    ``free_udp_port`` (above it) none either. Ports are handed out in turn through this
+    worker's share of the range (``worker_share``), so none is handed out again until the share
+    has gone round: a peer given ports binds them a moment later, and one picked at random
+    could meanwhile go to the next peer too (a caller's SIPp once failed at start so)."""
     import random
 
-    for _ in range(200):
-        base = random.randrange(low, high - size)
+    lo, hi = worker_share(low, high)
+    if hi - lo < size:
+        raise RuntimeError(f"a share of {hi - lo} UDP ports has no room for {size}")
+    base = _next_base.get((lo, hi))
+    if base is None:
+        base = random.randrange(lo, hi - size + 1)
+    for _ in range(hi - lo):
+        if base + size > hi:
+            base = lo
         socks: list[socket.socket] = []
         try:
             for p in range(base, base + size):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 socks.append(s)
                 s.bind(("127.0.0.1", p))
+            _next_base[lo, hi] = base + size
             return base
         except OSError:
-            continue
+            base += 1
         finally:
             for s in socks:
                 s.close()

@@ -18,7 +18,13 @@ import pytest
 from contactcenter.voice import _pyvoip as sip
 from contactcenter.voice.media import MediaEngine
 from tests.polling import until
-from tests.voice.harness import caller_scenario, free_udp_port, scenario, sipp_caller
+from tests.voice.harness import (
+    caller_scenario,
+    free_media_port,
+    free_udp_port,
+    scenario,
+    sipp_caller,
+)
 
 KNOWN = "+4930555010008"
 
@@ -63,7 +69,7 @@ async def test_reinvite_hold_keeps_one_stream_at_one_rate(make_site: Any) -> Non
 
     site = await make_site()
     counter = LoopbackTap().start()
-    mp = free_udp_port()
+    mp = free_media_port()
     sf = scenario(site.tmp / "hold.xml", "caller_hold.xml", hold_ms=2000, resume_ms=1500)
     caller = site.track(sipp_caller(site.tmp, sf, site.proxy, media_port=mp))
     stats = site.edge.stack.stats

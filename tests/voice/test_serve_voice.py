@@ -326,7 +326,7 @@ async def test_shipped_kamailio_lets_only_the_engine_dial_numbers_through_the_ga
         phone = Sipp(
             [f"127.0.0.1:{kam.port}", "-sf", str(refused), "-s", number, "-au", "2001", "-ap",
              PHONES["2001"], "-i", "127.0.0.1", "-p", str(free_udp_port()), "-mp",
-             str(free_udp_port()), "-m", "1"],
+             str(free_media_port()), "-m", "1"],
             tmp_path,
         ).start()  # fmt: skip
         procs.append(phone)
