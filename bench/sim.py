@@ -153,8 +153,11 @@ def planning_day(quick: bool) -> tuple[float, float, int, bool]:
     return wall, cpu, int(sum(n for n, _ in runs) / DAY_REPLICATIONS), True
 
 
-def staffing_day(quick: bool, budget: float = STAFF_BUDGET_SECONDS) -> tuple[float, int, int, bool]:
-    """(wall seconds for the whole day's search, evaluations, replications, measured).
+def staffing_day(
+    quick: bool, budget: float = STAFF_BUDGET_SECONDS
+) -> tuple[float, int, int, int, bool]:
+    """(wall seconds for the whole day's search, evaluations, replications, intervals
+    searched, measured).
 
     Intervals are searched in order until ``budget`` wall seconds are spent; a day not
     finished by then is extrapolated by contacts from the intervals done (not measured)."""
@@ -189,7 +192,7 @@ def staffing_day(quick: bool, budget: float = STAFF_BUDGET_SECONDS) -> tuple[flo
     measured = len(done) == model.forecast.intervals
     if not measured:
         wall *= float(contacts.sum()) / float(contacts[done].sum())
-    return wall, evaluations, replications, measured
+    return wall, evaluations, replications, len(done), measured
 
 
 def profile_day(top: int) -> None:
@@ -235,13 +238,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"planning day: {day_contacts:,} contacts x {DAY_REPLICATIONS} replications on "
         f"{WORKERS} workers: {day_seconds:.0f} s wall, {day_cpu:.0f} CPU s per worker ({how})"
     )
-    staff_seconds, evaluations, staff_replications, staff_measured = staffing_day(
+    staff_seconds, evaluations, staff_replications, staff_intervals, staff_measured = staffing_day(
         args.quick, args.staff_budget
     )
     how = "measured" if staff_measured else "extrapolated by contacts from the intervals done"
     print(
         f"staffing search of the day: {evaluations} staffings judged, {staff_replications:,} "
-        f"replications, {staff_seconds:.0f} s wall on {WORKERS} workers ({how})"
+        f"replications in {staff_intervals} intervals, {staff_seconds:.0f} s wall on {WORKERS} "
+        f"workers ({how})"
     )
     pairs = {
         "quick": int(args.quick),
@@ -260,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "staff_day_measured": int(staff_measured),
         "staff_day_evaluations": evaluations,
         "staff_day_replications": staff_replications,
+        "staff_day_intervals": staff_intervals,
         "floor_contacts_per_s_met": int(our_rate >= FLOOR_CONTACTS_PER_S),
         "floor_day_x30_met": int(day_seconds < FLOOR_DAY_X30_SECONDS),
         "floor_staff_day_met": int(staff_seconds < FLOOR_STAFF_DAY_SECONDS),

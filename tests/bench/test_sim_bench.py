@@ -29,6 +29,7 @@ def test_quick_run_prints_a_parsable_summary() -> None:
     assert int(summary["day_contacts"]) > 90_000
     assert summary["day_x30_measured"] == "0"
     assert summary["staff_day_measured"] == "0"
+    assert summary["staff_day_intervals"] == "1"  # --quick: the first interval only
     with loaded("sim.py") as bench:
         rate_met = float(summary["contacts_per_s_core"]) >= bench.FLOOR_CONTACTS_PER_S
         day_met = float(summary["day_x30_seconds"]) < bench.FLOOR_DAY_X30_SECONDS
@@ -78,9 +79,9 @@ def test_floors_are_judged_on_the_core_rate_and_the_planning_day(
 
     budgets: list[float] = []
 
-    def staffing_day(quick: bool, budget: float) -> tuple[float, int, int, bool]:
+    def staffing_day(quick: bool, budget: float) -> tuple[float, int, int, int, bool]:
         budgets.append(budget)
-        return staff_per_floor * planner.FLOOR_STAFF_DAY_SECONDS, 100, 2_000, True
+        return staff_per_floor * planner.FLOOR_STAFF_DAY_SECONDS, 100, 2_000, 28, True
 
     monkeypatch.setattr(planner, "planning_day", planning_day)
     monkeypatch.setattr(planner, "staffing_day", staffing_day)
@@ -91,3 +92,4 @@ def test_floors_are_judged_on_the_core_rate_and_the_planning_day(
     judged = ("floor_contacts_per_s_met", "floor_day_x30_met", "floor_staff_day_met")
     assert tuple(pairs[k] for k in judged) == met
     assert float(pairs["contacts_per_s_core"]) == pytest.approx(rate, abs=1)
+    assert pairs["staff_day_intervals"] == "28"
