@@ -75,6 +75,7 @@ from sim.statistics import (
     TRANSFERRED_OUT,
     Summary,
     Tallies,
+    controlled_degrees_of_freedom,
     controlled_ratio,
 )
 
@@ -264,6 +265,7 @@ class SimulationEvaluator:
             self._interval, self._tallies = k, {}
         tallies = self._tallies.setdefault(counts, [])
         sim_model = stationary(model, k, counts)
+        expected_work = self._expected_work(sim_model)
         assessment = None
         for look, total in enumerate(self.looks):
             if total < len(tallies):
@@ -272,9 +274,7 @@ class SimulationEvaluator:
                 batch = seeds(model.seed, total - len(tallies), key=(k,), first=len(tallies))
                 progress = self._progress(len(tallies), total)
                 tallies += self.runner.run(sim_model, batch, progress=progress)
-            assessment = self._judge(
-                tallies, self._expected_work(sim_model), last=look == len(self.looks) - 1
-            )
+            assessment = self._judge(tallies, expected_work, last=look == len(self.looks) - 1)
             open_ = assessment.unresolved if focus is None else assessment.unresolved & focus
             if not open_:
                 break
@@ -296,11 +296,11 @@ class SimulationEvaluator:
         return told
 
     def _quantile(self, n: int) -> float:
-        """Student's t quantile of the decision with ``n`` replications (one degree of freedom
-        goes to the control variate's slope from three on, as in ``controlled_ratio``)."""
+        """Student's t quantile of the decision with ``n`` replications, on the degrees of
+        freedom of ``controlled_ratio``'s error."""
         decision = self.model.targets.decision
         confidence = self.model.confidence
-        df = n - 2 if n >= 3 else n - 1
+        df = controlled_degrees_of_freedom(n)
         if decision == "mean":
             return 0.0
         if decision == "ci":

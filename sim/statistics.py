@@ -519,7 +519,8 @@ def controlled_ratio(
     y = np.asarray(den, dtype=float)
     z = np.asarray(control, dtype=float)
     n = x.shape[0]
-    if n < 3:
+    df = controlled_degrees_of_freedom(n)
+    if df == n - 1:
         return pooled_ratio(x, y)
     ratio = np.nan_to_num(_ratio(x.sum(axis=0), y.sum(axis=0)))
     resid = x - ratio * y
@@ -530,8 +531,14 @@ def controlled_ratio(
     corrected = x - beta * z
     ratio = _ratio(corrected.sum(axis=0), y.sum(axis=0))
     e = corrected - np.nan_to_num(ratio) * y
-    se = _ratio(np.sqrt((e * e).sum(axis=0) / (n * (n - 2))), y.mean(axis=0))
+    se = _ratio(np.sqrt((e * e).sum(axis=0) / (n * df)), y.mean(axis=0))
     return ratio, se
+
+
+def controlled_degrees_of_freedom(n: int) -> int:
+    """The degrees of freedom of ``controlled_ratio``'s error with ``n`` replications: one
+    goes to the slope from three replications on (below, it is ``pooled_ratio``'s)."""
+    return n - 2 if n >= 3 else n - 1
 
 
 def occupancy(busy: np.ndarray, idle: np.ndarray) -> np.ndarray:
