@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import itertools
 import json
 import os
 import shutil
@@ -240,17 +241,18 @@ class BusSite:
 BusSiteFactory = Callable[..., Awaitable[BusSite]]
 
 
-@pytest.fixture
-async def make_bus_site(tmp_path: Path) -> AsyncIterator[BusSiteFactory]:
-    """``await make_bus_site(settings)``: a started site with the bus edge (and its collector
-    in the site's metrics); all stopped at the end."""
-    running: list[tuple[Site, Store]] = []
-
-    async def make(
-        settings: BusSettings, center: Center | None = None, cases: CasePolicy | None = None
-    ) -> BusSite:
-        c = center or load_center(CONFIG)
-        store = await Store.open(tmp_path / f"cc-{len(running)}.sqlite3")
+@contextlib.asynccontextmanager
+async def running_bus_site(
+    path: Path,
+    settings: BusSettings,
+    center: Center | None = None,
+    cases: CasePolicy | None = None,
+) -> AsyncIterator[BusSite]:
+    """A started site on a SQLite store at ``path`` with the bus edge (and its collector in
+    the site's metrics), stopped on leaving; it runs in whichever event loop enters it."""
+    c = center or load_center(CONFIG)
+    store = await Store.open(path)
+    try:
         await store.seed_customers(c.customers.values(), c.dedicated_agent)
         metrics = Metrics(c)
         site = Site(c, store, metrics=metrics, cases=cases)
@@ -258,10 +260,27 @@ async def make_bus_site(tmp_path: Path) -> AsyncIterator[BusSiteFactory]:
         metrics.registry.register(BusCollector(bus))
         site.add_edge(bus)
         await site.start()
-        running.append((site, store))
-        return BusSite(site, bus, metrics)
-
-    yield make
-    for site, store in running:
-        await site.stop()
+        try:
+            yield BusSite(site, bus, metrics)
+        finally:
+            await site.stop()
+    finally:
         await store.close()
+
+
+@pytest.fixture
+async def make_bus_site(tmp_path: Path) -> AsyncIterator[BusSiteFactory]:
+    """``await make_bus_site(settings)``: a started site with the bus edge; all stopped at
+    the end."""
+    made = itertools.count()
+    async with contextlib.AsyncExitStack() as running:
+
+        async def make(
+            settings: BusSettings, center: Center | None = None, cases: CasePolicy | None = None
+        ) -> BusSite:
+            path = tmp_path / f"cc-{next(made)}.sqlite3"
+            return await running.enter_async_context(
+                running_bus_site(path, settings, center, cases)
+            )
+
+        yield make
