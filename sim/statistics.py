@@ -412,17 +412,28 @@ class Collector:
 
     def _first_contacts(self) -> None:
         """Count each first contact that arrived after the warm-up, and whether it was resolved
-        first time, in its interval and first queue (``contactcenter.kpi.first_contacts``)."""
-        contacts = [
-            CustomerContact(customer_of(cid), queue, at, self._handled_by.get(cid))
-            for cid, (queue, at) in self._reached.items()
-        ]
-        for first in first_contacts(contacts, self._fcr_window):
+        first time, in its interval and first queue (``contactcenter.kpi.first_contacts``).
+
+        Most customers call once. The rule makes a customer's only contact a first contact,
+        resolved when an agent handled it; only the calls of customers who called again go
+        through the rule itself (building every contact for it was ~7 % of a planning day)."""
+        reached, handled, start = self._reached, self._handled_by, self._start
+        again = {customer_of(cid) for cid in reached if "/" in cid}
+        repeating: list[CustomerContact] = []
+        for cid, (queue, at) in reached.items():
+            if again and customer_of(cid) in again:
+                repeating.append(CustomerContact(customer_of(cid), queue, at, handled.get(cid)))
+            elif at >= start:
+                self._count_first(queue, at, cid in handled)
+        for first in first_contacts(repeating, self._fcr_window):
             c = first.contact
-            if c.arrived >= self._start:
-                row = self._counts[self._interval(c.arrived)][self._q[c.queue]]
-                row[FIRST_CONTACTS] += 1
-                row[RESOLVED_FIRST] += first.resolved
+            if c.arrived >= start:
+                self._count_first(c.queue, c.arrived, first.resolved)
+
+    def _count_first(self, queue: str, at: float, resolved: bool) -> None:
+        row = self._counts[self._interval(at)][self._q[queue]]
+        row[FIRST_CONTACTS] += 1
+        row[RESOLVED_FIRST] += resolved
 
     def finish(self, now: float) -> Tallies:
         """Close the open agent states at ``now``, count first contacts, return the sums."""

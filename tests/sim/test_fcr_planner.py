@@ -2,7 +2,8 @@
 (``contactcenter.kpi.first_contacts``): a retrial of the same customer within the window is a
 repeat, so a customer's first call counts, resolved when it was answered.
 
-* exact: the collector fed chosen events, with a window shorter and longer than a retrial's
+* exact: the collector fed chosen events, and random customers' calls (its counts are the
+  rule's, applied to every contact), with a window shorter and longer than a retrial's
   delay; and a run with retrials, whose FCR is exactly the share of its customers whose first
   call was answered (read off the run's own events);
 * statistical: without retrials FCR is the share answered, which Erlang A gives for a
@@ -15,22 +16,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contactcenter.events import ContactAbandoned, ContactAnswered, ContactQueued, Event
+from contactcenter.kpi import CustomerContact, first_contacts
 from sim.builders import simple_center, stationary_model
 from sim.driver import simulate
 from sim.erlang import erlang_a
 from sim.replications import Runner, replicate, summary_of
 from sim.report import run_text
-from sim.statistics import FIELDS, FIRST_CONTACTS, RESOLVED_FIRST, Collector, pooled_ratio
+from sim.statistics import (
+    FIELDS,
+    FIRST_CONTACTS,
+    RESOLVED_FIRST,
+    Collector,
+    customer_of,
+    pooled_ratio,
+)
 
 AHT = 120.0
 
 
-def collector(window: float) -> Collector:
+def collector(window: float, start: float = 0.0, intervals: int = 1) -> Collector:
     return Collector(
-        queues=("q", "r"), thresholds=(20.0, 20.0), short_abandon=5.0, start=0.0,
-        interval_seconds=3600.0, intervals=1, agent_groups={}, groups=0, fcr_window=window,
+        queues=("q", "r"), thresholds=(20.0, 20.0), short_abandon=5.0, start=start,
+        interval_seconds=3600.0, intervals=intervals, agent_groups={}, groups=0,
+        fcr_window=window,
     )  # fmt: skip
 
 
@@ -58,6 +70,48 @@ def test_the_collector_applies_the_rule_to_the_drivers_customers() -> None:
     # the retrial 100 s after the first call: a repeat within an hour, a first contact within 60 s
     assert counts[3600.0] == [(2, 1), (1, 0)]  # c not resolved, d resolved; e not
     assert counts[60.0] == [(3, 2), (1, 0)]  # c, c/2 (resolved) and d; e
+
+
+calls = st.lists(  # a customer's calls: (queue, seconds after the call before, answered)
+    st.tuples(st.sampled_from("qr"), st.floats(1.0, 3000.0), st.booleans()), min_size=1, max_size=4
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(calls, min_size=1, max_size=25), st.sampled_from([60.0, 900.0, 7200.0]))
+def test_the_collectors_counts_are_the_rules_over_all_contacts(
+    customers: list[list[tuple[str, float, bool]]], window: float
+) -> None:
+    events: list[Event] = []
+    reached: list[tuple[str, str, float]] = []
+    handled: set[str] = set()
+    for n, customer in enumerate(customers):
+        at = 100.0 * n  # the first six in the warm-up (before 600 s)
+        for attempt, (queue, gap, answered) in enumerate(customer, start=1):
+            at += gap if attempt > 1 else 0.0
+            cid = str(n) if attempt == 1 else f"{n}/{attempt}"
+            events.append(ContactQueued(at, cid, queue, "voice", 0, "standard", at, 1))
+            if answered:
+                events.append(ContactAnswered(at + 1.0, cid, queue, "voice", "a1", 1.0, 1))
+                handled.add(cid)
+            else:
+                events.append(ContactAbandoned(at + 1.0, cid, queue, "voice", 1.0, 1))
+            reached.append((cid, queue, at))
+    c = collector(window, start=600.0, intervals=4)
+    for e in sorted(events, key=lambda e: e.at):
+        c.observe(e)
+    counts = c.finish(600.0 + 4 * 3600.0).counts
+
+    contacts = [
+        CustomerContact(customer_of(cid), q, at, "a1" if cid in handled else None)
+        for cid, q, at in reached
+    ]
+    expected = np.zeros((4, 2, 2))
+    for first in first_contacts(contacts, window):
+        k = int((first.contact.arrived - 600.0) // 3600.0)
+        if 0 <= k < 4:
+            expected[k, "qr".index(first.contact.queue)] += (1, first.resolved)
+    assert np.array_equal(counts[..., [FIRST_CONTACTS, RESOLVED_FIRST]], expected)
 
 
 def test_with_retrials_fcr_is_the_share_of_customers_answered_at_their_first_call() -> None:
