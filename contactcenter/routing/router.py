@@ -547,7 +547,16 @@ class Router:
         assert c.agent is not None
         agent = self.agents[c.agent]
         agent.accept(now, c.id)
-        self._timers.cancel(self.queues[c.queue].ring_lane, c.id, c.version)
+        qs = self.queues[c.queue]
+        timers, cid, epoch = self._timers, c.id, c.epoch
+        timers.cancel(qs.ring_lane, cid, c.version)
+        # Its wait's timers are stale from here on (a wait again is a new epoch). A contact
+        # answered on arrival has just set them: still last in their lanes, they go now
+        # instead of through the heap later (most timers of a planning day).
+        timers.cancel(qs.breach_lane, cid, epoch)
+        if c.step + 1 < len(qs.step_lanes):
+            timers.cancel(qs.step_lanes[c.step + 1], cid, epoch)
+        timers.cancel(qs.max_wait_lane, cid, epoch)
         c.state = _ACTIVE
         c.answered_at = now
         c.version += 1
