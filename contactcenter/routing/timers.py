@@ -40,7 +40,8 @@ class Timers:
     heap of all timers (``seq`` is unique, so the lane in a tuple is never compared).
 
     Lanes also make the commonest stale timers cheap: a ring timeout or wrap-up end set just
-    before the offer was accepted or the wrap-up ended is still its lane's last, and goes.
+    before the offer was accepted or the wrap-up ended is still its lane's last, and goes; so
+    do the step, breach and max-wait timers of a contact answered as it arrived.
     """
 
     __slots__ = ("_lanes", "_seq", "heap")
