@@ -252,8 +252,9 @@ class QueueState:
         self.staffed = 0
         """Logged-in agents who are eligible at some step."""
         self.rr_last = -1
-        self.ready_at: list[dict[str, None]] = [{} for _ in steps]
-        """Per step: the ready agents (for this queue's channel) first eligible at that step."""
+        self.ready_at: list[dict[str, Agent]] = [{} for _ in steps]
+        """Per step: the ready agents (for this queue's channel) first eligible at that step, by
+        id (the agent is the value: candidates are read off without a lookup each)."""
         # The timer lanes of this queue's constant delays (see ``Timers``).
         self.ring_lane = timers.lane(TimerKind.RING, cfg.ring_timeout_seconds)
         self.wrap_lane = timers.lane(TimerKind.WRAP_UP, cfg.wrap_up_seconds)
@@ -316,7 +317,7 @@ class Router:
                 )
         self._dedicated_lists: dict[str, WaitingList] = {a: WaitingList() for a in self.agents}
         routed = {q.channel for q in center.queues.values()}
-        self._ready: dict[ChannelName, dict[str, None]] = {
+        self._ready: dict[ChannelName, dict[str, Agent]] = {
             ch: {} for ch in settings.channels if ch in routed
         }
         self._routed = sum(CHANNEL_BITS[ch] for ch in self._ready)
@@ -328,7 +329,7 @@ class Router:
         takes nothing (``_list_ready``): most take a contact at once, and were never listed.
         Until then it is in ``_pending_agents``, which ``_match`` serves before any contact.
         """
-        self._ready_index: dict[str, list[tuple[int, list[dict[str, None]]]]] = {
+        self._ready_index: dict[str, list[tuple[int, list[dict[str, Agent]]]]] = {
             aid: [
                 (
                     CHANNEL_BITS[ch],
@@ -1527,7 +1528,7 @@ class Router:
             for bit, indexes in self._ready_index[aid]:
                 if gained & bit:
                     for index in indexes:
-                        index[aid] = None
+                        index[aid] = agent
 
     def _best_agent_for(self, c: Contact) -> Agent | None:
         ready = self._ready[c.channel]
@@ -1541,17 +1542,18 @@ class Router:
         step = c.step
         if not qs.open[step]:
             return None
-        agents = self.agents
         # (Candidates come grouped by first step; ``choose_agent`` orders them totally.)
         if c.excluded:
             candidates = [
-                agents[aid]
+                a
                 for k in range(step + 1)
-                for aid in qs.ready_at[k]
+                for aid, a in qs.ready_at[k].items()
                 if not c.is_excluded(aid, now)
             ]
+        elif step == 0:
+            candidates = list(qs.ready_at[0].values())
         else:
-            candidates = [agents[aid] for k in range(step + 1) for aid in qs.ready_at[k]]
+            candidates = [a for k in range(step + 1) for a in qs.ready_at[k].values()]
         if len(candidates) <= 1:
             return candidates[0] if candidates else None  # (any strategy picks the only one)
         return choose_agent(
