@@ -1550,8 +1550,6 @@ class Router:
                 for aid, a in qs.ready_at[k].items()
                 if not c.is_excluded(aid, now)
             ]
-        elif step == 0:
-            candidates = list(qs.ready_at[0].values())
         else:
             candidates = [a for k in range(step + 1) for a in qs.ready_at[k].values()]
         if len(candidates) <= 1:
