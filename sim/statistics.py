@@ -421,8 +421,8 @@ class Collector:
         again = {customer_of(cid) for cid in reached if "/" in cid}
         repeating: list[CustomerContact] = []
         for cid, (queue, at) in reached.items():
-            if again and customer_of(cid) in again:
-                repeating.append(CustomerContact(customer_of(cid), queue, at, handled.get(cid)))
+            if again and (customer := customer_of(cid)) in again:
+                repeating.append(CustomerContact(customer, queue, at, handled.get(cid)))
             elif at >= start:
                 self._count_first(queue, at, cid in handled)
         for first in first_contacts(repeating, self._fcr_window):
