@@ -157,6 +157,12 @@ class Engine:
     async def _dispatch(self, events: Sequence[Event]) -> None:
         if not events:
             return
+        # counted before the write's await: a scrape meanwhile must see the agents' states the
+        # core already left, or it counts time in them that the events never had
+        self.today.observe_all(events)
+        self.expected_wait.observe_all(events)
+        if self.metrics is not None:
+            self.metrics.observe_all(events)
         held = _Held(events, self.wall())
         if not self._held and await self._write(held):
             if self.store_health.down_since is not None:
@@ -166,10 +172,6 @@ class Engine:
             self._count_held()
             if self._catch_up_task is None or self._catch_up_task.done():
                 self._catch_up_task = asyncio.create_task(self._catch_up(), name="held-events")
-        self.today.observe_all(events)
-        self.expected_wait.observe_all(events)
-        if self.metrics is not None:
-            self.metrics.observe_all(events)
         for e in events:
             for listener in self._listeners:
                 listener(e)
