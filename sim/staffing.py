@@ -566,10 +566,11 @@ class AnalyticEvaluator:
 
 def calibrated(model: Model, k: int) -> Proposal:
     """Interval ``k``'s ``Proposal``: per group, Erlang (A or C, the group's queues pooled)
-    with the work per contact scaled so it predicts the service level just measured for the
-    group's worst queue, asked for the fewest agents meeting that queue's goal. The scale
-    stands for what the pooled model leaves out (agents shared with other groups' queues,
-    priorities, the handle-time distribution); the search checks every guess by simulation."""
+    with the work per contact scaled so it predicts what was just measured for the group's
+    worst queue (its service level, or its abandon rate when the abandon cap is what it misses
+    most), asked for the fewest agents meeting that queue's goal and cap. The scale stands for
+    what the pooled model leaves out (agents shared with other groups' queues, priorities, the
+    handle-time distribution); the search checks every guess by simulation."""
     traffic = group_traffic(model, k)
     own = owners(model)
     goals = _goals(model)
@@ -584,24 +585,51 @@ def calibrated(model: Model, k: int) -> Proposal:
                 out.append(None)
                 continue
             worst = max(queues, key=lambda q: a.deficits[q])
-            local = replace(t, threshold=_threshold(model, worst), goal=goals[worst][0])
-            out.append(_calibrated(local, counts[g], a.service_level[worst], step, limit))
+            goal, cap = goals[worst]
+            local = replace(t, threshold=_threshold(model, worst), goal=goal)
+            rate = a.abandon_rate.get(worst)
+            by_rate = (
+                cap is not None
+                and t.patience is not None
+                and rate is not None
+                and rate - cap >= goal - a.service_level[worst]
+            )
+            if by_rate:
+                assert rate is not None
+                local = replace(local, abandon_cap=cap)
+                measured = _abandon_measure(rate)
+            else:
+                measured = _level_measure(a.service_level[worst])
+            out.append(_calibrated(local, counts[g], measured, step, limit))
         return out
 
     return propose
 
 
-def _calibrated(
-    t: GroupTraffic, agents: int, level: float, interval_seconds: float, limit: int
-) -> int | None:
-    level = min(max(level, 0.02), 0.98)  # 0 % and 100 % tell no scale
+Measure = Callable[[ErlangResult | None], float]
+"""What a scaled Erlang model predicts, less what was measured: 0 at the calibrated scale;
+decreasing in the scale (None: the model saturates)."""
 
+
+def _level_measure(level: float) -> Measure:
+    level = min(max(level, 0.02), 0.98)  # 0 % and 100 % tell no scale
+    return lambda r: -level if r is None else r.service_level - level
+
+
+def _abandon_measure(rate: float) -> Measure:
+    rate = min(max(rate, 0.001), 0.9)  # no abandonment tells no scale
+    return lambda r: rate - 1.0 if r is None else rate - (r.prob_abandon or 0.0)
+
+
+def _calibrated(
+    t: GroupTraffic, agents: int, measured: Measure, interval_seconds: float, limit: int
+) -> int | None:
     def gap(scale: float) -> float:
         try:
             r = _erlang_measures(replace(t, aht=t.aht * scale), agents, interval_seconds)
         except ValueError:  # Erlang C past saturation
-            return -level
-        return r.service_level - level
+            return measured(None)
+        return measured(r)
 
     low, high = 0.25, 4.0
     if gap(low) < 0 or gap(high) > 0:
@@ -867,12 +895,16 @@ def refine_day(
             progress(done, iterations)
         grown = False
         for k, a in enumerate(assessments):
-            for qid, miss in a.deficits.items():
-                g = own.get(qid, 0)
-                if miss > 0 and counts[k, g] < limits[g]:
-                    add = max(1, math.ceil(max(miss, MIN_GROWTH) * counts[k, g]))
-                    counts[k, g] = min(limits[g], counts[k, g] + add)
-                    grown = True
+            short = {own.get(q, 0) for q, miss in a.deficits.items() if miss > 0}
+            short = {g for g in short if counts[k, g] < limits[g]}
+            if not short:
+                continue
+            guess = calibrated(model, k)([int(n) for n in counts[k]], a)
+            for g in short:
+                worst = max(miss for q, miss in a.deficits.items() if own.get(q, 0) == g)
+                add = max(1, math.ceil(max(worst, MIN_GROWTH) * counts[k, g]))
+                counts[k, g] = min(limits[g], max(counts[k, g] + add, guess[g] or 0))
+                grown = True
         if not grown:
             break
     erlang = plan_staffing(model, analytic=True)

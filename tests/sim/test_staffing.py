@@ -232,6 +232,34 @@ def test_whole_day_refinement_reaches_the_targets(runner: Runner) -> None:
         assert erlang - 3 <= p.required[0] <= erlang + 6
 
 
+def test_whole_day_refinement_grows_to_an_abandon_cap_in_a_few_runs(runner: Runner) -> None:
+    """A queue whose abandon cap, not its service level, sets the staffing: each run grows
+    the group to what Erlang A, calibrated on the abandon rate just measured, needs for the
+    cap. Growing by the miss (a point or two of abandon rate: 2 % more agents a run) took a
+    run per agent or two; the example day still had 16 of 28 intervals over its 5 % cap
+    after 6 runs."""
+    center = simple_center(60, threshold_seconds=20)
+    model = stationary_model(
+        center,
+        {"q": 300},
+        AHT,
+        hours=2,
+        patience_seconds=60,
+        spec={
+            "seed": 11,
+            "targets": {"service_level_percent": 60, "max_abandon_percent": 2, "decision": "mean"},
+            "search": {"replications": 4},
+        },
+    )
+    erlang = required_agents(150, 1800, AHT, 20, 60, patience=60, max_abandon=0.02).agents
+    assert erlang > required_agents(150, 1800, AHT, 20, 60, patience=60).agents + 3  # the cap
+    start = Staffing(("all",), np.full((4, 1), erlang - 8, dtype=np.int64))
+    plan = refine_day(model, runner, start=start, iterations=3)
+    assert all(p.assessment.meets for p in plan.intervals)
+    for p in plan.intervals:
+        assert erlang - 2 <= p.required[0] <= erlang + 3
+
+
 def test_groups_that_do_not_interact_descend_together() -> None:
     """The example day's seven groups judged by Erlang (so they do not interact): from well
     above and well below the minimum the search lands on every group's exact minimum, and
