@@ -210,20 +210,25 @@ def test_targets_out_of_reach_are_reported() -> None:
     assert found[1] == required_agents(900, 1800, AHT, 20, 80).agents
 
 
-def test_whole_day_refinement_reaches_the_targets(runner: Runner) -> None:
-    center = simple_center(40, threshold_seconds=20)
-    model = stationary_model(
-        center,
+def one_queue_day(agents: int, patience: float, targets: dict[str, object]) -> Model:
+    """Two hours of 300 calls a half hour on one queue (20 s threshold), judged by the
+    ``mean`` decision over 4 replications a run."""
+    return stationary_model(
+        simple_center(agents, threshold_seconds=20),
         {"q": 300},
         AHT,
         hours=2,
-        patience_seconds=120,
+        patience_seconds=patience,
         spec={
             "seed": 11,
-            "targets": {"service_level_percent": 80, "decision": "mean"},
+            "targets": {**targets, "decision": "mean"},
             "search": {"replications": 4},
         },
     )
+
+
+def test_whole_day_refinement_reaches_the_targets(runner: Runner) -> None:
+    model = one_queue_day(40, 120, {"service_level_percent": 80})
     start = Staffing(("all",), np.full((4, 1), 10, dtype=np.int64))  # far too few
     plan = refine_day(model, runner, start=start, iterations=8)
     assert all(p.assessment.meets for p in plan.intervals)
@@ -238,19 +243,7 @@ def test_whole_day_refinement_grows_to_an_abandon_cap_in_a_few_runs(runner: Runn
     cap. Growing by the miss (a point or two of abandon rate: 2 % more agents a run) took a
     run per agent or two; the example day still had 16 of 28 intervals over its 5 % cap
     after 6 runs."""
-    center = simple_center(60, threshold_seconds=20)
-    model = stationary_model(
-        center,
-        {"q": 300},
-        AHT,
-        hours=2,
-        patience_seconds=60,
-        spec={
-            "seed": 11,
-            "targets": {"service_level_percent": 60, "max_abandon_percent": 2, "decision": "mean"},
-            "search": {"replications": 4},
-        },
-    )
+    model = one_queue_day(60, 60, {"service_level_percent": 60, "max_abandon_percent": 2})
     erlang = required_agents(150, 1800, AHT, 20, 60, patience=60, max_abandon=0.02).agents
     assert erlang > required_agents(150, 1800, AHT, 20, 60, patience=60).agents + 3  # the cap
     start = Staffing(("all",), np.full((4, 1), erlang - 8, dtype=np.int64))
