@@ -835,9 +835,15 @@ MIN_GROWTH = 0.02
 
 
 def assess_day(model: Model, summary: Summary) -> list[Assessment]:
-    """Per interval of a whole-day run: does every queue meet its targets (scenario decision)?"""
+    """Per interval of a whole-day run: does every queue meet its targets (scenario decision)?
+
+    Whole-day runs have no sequential test: ``ci`` and ``sequential`` judge by the bounds at
+    the scenario's confidence, ``sequential`` with its indifference zone as the interval search
+    has it (a lower bound within ``search.tolerance_percent`` of the goal, an upper bound within
+    it of the cap, passes), ``mean`` by the estimates. A deficit is how far the bound misses."""
     goals = _goals(model)
     ci = model.targets.decision != "mean"  # (whole-day runs: the bounds, as "ci")
+    h = model.search.tolerance_percent / 100.0 if model.targets.decision == "sequential" else 0.0
     name = "sl_offered" if model.targets.sl_definition == "offered" else "sl_excl_short"
     sl_est, ab_est = summary.by_interval[name], summary.by_interval["abandon_rate"]
     offered = summary.by_interval["offered"].mean
@@ -852,9 +858,9 @@ def assess_day(model: Model, summary: Summary) -> list[Assessment]:
             rate = float(ab_est.high[k, j] if ci else ab_est.mean[k, j])
             level = float(sl_est.mean[k, j]) if math.isnan(level) else level
             rate = float(ab_est.mean[k, j]) if math.isnan(rate) else rate
-            miss = goal - level
+            miss = goal - h - level
             if cap is not None:
-                miss = max(miss, rate - cap)
+                miss = max(miss, rate - cap - h)
             sl[qid], ab[qid], deficits[qid] = level, rate, miss
         missed = frozenset(q for q, d in deficits.items() if d > 0)
         out.append(Assessment(not missed, deficits, sl, ab, missed))

@@ -22,6 +22,7 @@ from sim.replications import Runner, replicate, summary_of
 from sim.scenario import Forecast, Model, ScenarioSpec, Staffing, load_scenario, resolve
 from sim.staffing import (
     AnalyticEvaluator,
+    Assessment,
     SimulationEvaluator,
     assess_day,
     erlang_seed,
@@ -275,15 +276,27 @@ def test_groups_that_do_not_interact_descend_together() -> None:
 
 def test_whole_day_refinement_judges_by_the_bounds_by_default(runner: Runner) -> None:
     """The day method has no sequential test: under the default decision it judges an
-    interval by the service level's lower bound (as ``ci``), not by the mean."""
+    interval by the service level's lower bound, with the interval search's indifference zone
+    (a bound within ``tolerance_percent`` of the goal passes); ``ci`` by the bare bound,
+    ``mean`` by the estimate."""
     center = simple_center(12, threshold_seconds=20)
     model = stationary_model(center, {"q": 250}, AHT, hours=1, spec={"seed": 2})
     assert model.targets.decision == "sequential"
+    h = model.search.tolerance_percent / 100
     summary = summary_of(model, replicate(model, replications=4, runner=runner))
     sl = summary.by_interval["sl_offered"]
-    goal = (sl.mean[0, 0] + sl.low[0, 0]) / 2  # the mean meets it, the lower bound does not
-    targets = model.targets.model_copy(update={"service_level_percent": 100 * goal})
-    judged = assess_day(replace(model, targets=targets), summary)[0]
-    assert not judged.meets and judged.missed == {"q"}
-    by_mean = targets.model_copy(update={"decision": "mean"})
-    assert assess_day(replace(model, targets=by_mean), summary)[0].meets
+    mean, low = float(sl.mean[0, 0]), float(sl.low[0, 0])
+    assert mean - low > 2 * h
+
+    def judged(goal: float, decision: str) -> Assessment:
+        update = {"service_level_percent": 100 * goal, "decision": decision}
+        targets = model.targets.model_copy(update=update)
+        return assess_day(replace(model, targets=targets), summary)[0]
+
+    beyond = (mean + low + h) / 2  # the mean meets it, the bound misses it by more than h
+    assert judged(beyond, "sequential").missed == {"q"}
+    assert judged(beyond, "sequential").deficits["q"] == pytest.approx(beyond - h - low)
+    assert judged(beyond, "mean").meets
+    within = low + h / 2  # the bound misses it, by less than h
+    assert judged(within, "sequential").meets
+    assert judged(within, "ci").missed == {"q"}
