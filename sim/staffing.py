@@ -878,10 +878,11 @@ def refine_day(
     """A feasible staffing table from whole-day runs, cheap enough for big multi-group centers.
 
     From the Erlang table (or ``start``), simulate the whole day (``search.replications``
-    replications, so backlogs carry over between intervals as they would) and, in every
-    interval where a queue misses its targets, add ``ceil(max(deficit, 2%) x agents)`` (at
-    least one) agents to the group answering for it; repeat until every interval meets its
-    targets or ``iterations`` runs are done. Upward only: the result carries the day but is
+    replications, so backlogs carry over between intervals as they would; ``assess_day``
+    judges them) and, in every interval where a queue misses its targets, grow the group
+    answering for it to the count ``calibrated`` proposes, or by ``ceil(max(deficit, 2%) x
+    agents)`` (at least one) when that is more; repeat until every interval meets its targets
+    or ``iterations`` runs are done. Upward only: the result carries the day but is
     not proven minimal (``plan_staffing`` is the per-interval minimum).
     """
     fc = model.forecast
