@@ -55,7 +55,7 @@ from sim.scenario import (
     load_staffing,
     parse_clock,
 )
-from sim.staffing import plan_staffing, refine_day
+from sim.staffing import DAY_RUNS, plan_staffing, refine_day
 from sim.stored_day import read_stored_day
 from sim.week import (
     Week,
@@ -101,7 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     staff.add_argument("--analytic", action="store_true", help="same as --method analytic")
     staff.add_argument(
-        "--iterations", type=int, default=6, help="whole-day runs at most (--method day)"
+        "--iterations",
+        type=count,
+        default=DAY_RUNS,
+        help=f"whole-day runs at most (--method day; default {DAY_RUNS})",
     )
     staff.add_argument("--start", type=Path, help="staffing table CSV to start from (--method day)")
     staff.add_argument(
@@ -171,6 +174,17 @@ def percent(text: str) -> float:
     if not 0 < share <= 100:
         raise argparse.ArgumentTypeError(f"{text!r} is not a share within (0, 100] %")
     return share
+
+
+def count(text: str) -> int:
+    """A whole number of at least one (runs, replications)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 1")
+    return value
 
 
 def _common(p: argparse.ArgumentParser) -> None:

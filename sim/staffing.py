@@ -830,6 +830,9 @@ def _joint_descent(
             guessed[g] = False
 
 
+DAY_RUNS = 12
+"""Whole-day runs of ``refine_day`` at most: the example day met every interval after 10."""
+
 MIN_GROWTH = 0.02
 """Whole-day refinement grows a group missing its targets by at least this share per run."""
 
@@ -872,7 +875,7 @@ def refine_day(
     runner: Runner,
     *,
     start: Staffing | None = None,
-    iterations: int = 6,
+    iterations: int = DAY_RUNS,
     progress: Progress | None = None,
 ) -> StaffingPlan:
     """A feasible staffing table from whole-day runs, cheap enough for big multi-group centers.

@@ -137,6 +137,20 @@ def test_staff_whole_day_method(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "required (scheduled" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("count", ["0", "-1", "two"])
+def test_staff_refuses_whole_day_runs_that_are_not_a_count(
+    tmp_path: Path, count: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--iterations 0`` wrote an empty staffing table and said nothing."""
+    scenario = write_scenario(tmp_path / "s")
+    out = tmp_path / "plan"
+    with pytest.raises(SystemExit) as done:
+        main(["staff", str(scenario), "--method", "day", "--iterations", count, "--out", str(out)])
+    assert done.value.code == 2
+    assert "--iterations" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("percent", ["80", "0.8", "80%"])
 def test_erlang_target_percent_reads_80_and_0_8_alike(
     percent: str, capsys: pytest.CaptureFixture[str]
