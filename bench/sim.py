@@ -30,6 +30,12 @@ Two measurements, both in this run:
    ``STAFF_BUDGET_SECONDS``, 30 minutes) and extrapolates the rest of the day by contacts
    (``staff_day_measured=0``, ``staff_day_intervals`` searched).
 
+4. **A planning day's quick staffing.** ``contactcenter-sim staff --method day`` on the same
+   scenario (``sim.staffing.refine_day``: whole-day runs, upward only, at most ``DAY_RUNS``),
+   in 2 worker processes: wall seconds (``day_method_seconds``), the runs it took and the
+   intervals still short after them. ``--quick`` runs it once on the first ``QUICK_INTERVALS``
+   intervals with ``QUICK_REPLICATIONS`` replications (``day_method_measured=0``).
+
 Floors: >= 10,000 contacts/s per core with the production core; day x 30 < 60 s and the
 day's staffing search < 300 s on 2 cores.
 Last line: ``key=value`` pairs. ``--profile`` prints the hot spots of one planning day.
@@ -65,7 +71,7 @@ from sim.builders import simple_center, stationary_model
 from sim.driver import simulate
 from sim.replications import Runner, seeds
 from sim.scenario import Model, load_scenario
-from sim.staffing import Assessment, plan_staffing
+from sim.staffing import DAY_RUNS, Assessment, plan_staffing, refine_day
 
 AGENTS = 50
 RHO = 0.9
@@ -195,6 +201,22 @@ def staffing_day(
     return wall, evaluations, replications, len(done), measured
 
 
+def day_method(quick: bool) -> tuple[float, int, int, bool]:
+    """(wall seconds of the whole-day method, runs, intervals still short, measured)."""
+    model = load_scenario(SCENARIO)
+    iterations = DAY_RUNS
+    if quick:
+        few = model.search.model_copy(update={"replications": QUICK_REPLICATIONS})
+        model = replace(model.first_intervals(QUICK_INTERVALS), search=few)
+        iterations = 1
+    with Runner(WORKERS) as runner:
+        start = time.perf_counter()
+        plan = refine_day(model, runner, iterations=iterations)
+        wall = time.perf_counter() - start
+    short = sum(not p.assessment.meets for p in plan.intervals)
+    return wall, plan.intervals[0].evaluations, short, not quick
+
+
 def profile_day(top: int) -> None:
     model = load_scenario(SCENARIO)
     profiler = cProfile.Profile()
@@ -247,6 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"replications in {staff_intervals} intervals, {staff_seconds:.0f} s wall on {WORKERS} "
         f"workers ({how})"
     )
+    quick_seconds, quick_runs, quick_short, quick_measured = day_method(args.quick)
+    print(
+        f"quick staffing of the day (--method day): {quick_runs} whole-day runs, "
+        f"{quick_short} intervals still short, {quick_seconds:.0f} s wall on {WORKERS} workers"
+        + ("" if quick_measured else " (the first intervals only)")
+    )
     pairs = {
         "quick": int(args.quick),
         "core": "compiled" if COMPILED else "pure",
@@ -265,6 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "staff_day_evaluations": evaluations,
         "staff_day_replications": staff_replications,
         "staff_day_intervals": staff_intervals,
+        "day_method_seconds": f"{quick_seconds:.1f}",
+        "day_method_runs": quick_runs,
+        "day_method_short": quick_short,
+        "day_method_measured": int(quick_measured),
         "floor_contacts_per_s_met": int(our_rate >= FLOOR_CONTACTS_PER_S),
         "floor_day_x30_met": int(day_seconds < FLOOR_DAY_X30_SECONDS),
         "floor_staff_day_met": int(staff_seconds < FLOOR_STAFF_DAY_SECONDS),

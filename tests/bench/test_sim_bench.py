@@ -24,8 +24,11 @@ def test_quick_run_prints_a_parsable_summary() -> None:
         "staff_day_seconds",
         "staff_day_evaluations",
         "staff_day_replications",
+        "day_method_seconds",
     ):
         assert float(summary[key]) > 0, key
+    assert summary["day_method_runs"] == "1"  # --quick: one run of the first intervals
+    assert summary["day_method_measured"] == "0"
     assert int(summary["day_contacts"]) > 90_000
     assert summary["day_x30_measured"] == "0"
     assert summary["staff_day_measured"] == "0"
@@ -34,6 +37,7 @@ def test_quick_run_prints_a_parsable_summary() -> None:
         rate_met = float(summary["contacts_per_s_core"]) >= bench.FLOOR_CONTACTS_PER_S
         day_met = float(summary["day_x30_seconds"]) < bench.FLOOR_DAY_X30_SECONDS
         staff_met = float(summary["staff_day_seconds"]) < bench.FLOOR_STAFF_DAY_SECONDS
+        assert 0 <= int(summary["day_method_short"]) <= bench.QUICK_INTERVALS
     assert summary["floor_staff_day_met"] == str(int(staff_met)), "judged against its floor"
     assert summary["floor_contacts_per_s_met"] == str(int(rate_met)), "judged against its floor"
     assert summary["floor_day_x30_met"] == str(int(day_met)), "judged against its floor"
@@ -83,8 +87,12 @@ def test_floors_are_judged_on_the_core_rate_and_the_planning_day(
         budgets.append(budget)
         return staff_per_floor * planner.FLOOR_STAFF_DAY_SECONDS, 100, 2_000, 28, True
 
+    def day_method(quick: bool) -> tuple[float, int, int, bool]:
+        return 276.0, 10, 0, True
+
     monkeypatch.setattr(planner, "planning_day", planning_day)
     monkeypatch.setattr(planner, "staffing_day", staffing_day)
+    monkeypatch.setattr(planner, "day_method", day_method)
     assert planner.main(["--staff-budget", "42"]) == 0
     assert budgets == [42.0]
     pairs = parse_summary(capsys.readouterr().out.splitlines())
@@ -93,3 +101,4 @@ def test_floors_are_judged_on_the_core_rate_and_the_planning_day(
     assert tuple(pairs[k] for k in judged) == met
     assert float(pairs["contacts_per_s_core"]) == pytest.approx(rate, abs=1)
     assert pairs["staff_day_intervals"] == "28"
+    assert (pairs["day_method_seconds"], pairs["day_method_runs"]) == ("276.0", "10")
