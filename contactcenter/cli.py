@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contactcenter.answers import load_answers
+from contactcenter.arguments import at_least_one
 from contactcenter.cases import load_cases
 from contactcenter.config import Center, ConfigError, ConfigIssue, load_center
 from contactcenter.demo import run_demo
@@ -298,16 +299,6 @@ def _user_set(args: argparse.Namespace) -> int:
     return 0
 
 
-def _at_least_one(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return n
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -395,14 +386,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument(
         "--max-connections",
-        type=_at_least_one,
+        type=at_least_one,
         default=limits.connections,
         metavar="N",
         help=f"open connections in all; default {limits.connections}",
     )
     serve.add_argument(
         "--max-connections-per-address",
-        type=_at_least_one,
+        type=at_least_one,
         default=limits.address_connections,
         metavar="N",
         help="open connections per client address (a proxy is not capped by it); default "

@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from contactcenter.arguments import at_least_one
 from contactcenter.config import ConfigError, ConfigIssue
 from contactcenter.store import StoreError
 from sim.erlang import ErlangResult, erlang_a_metrics, erlang_c_metrics, required_agents
@@ -102,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument("--analytic", action="store_true", help="same as --method analytic")
     staff.add_argument(
         "--iterations",
-        type=count,
+        type=at_least_one,
         default=DAY_RUNS,
         help=f"whole-day runs at most (--method day; default {DAY_RUNS})",
     )
@@ -174,17 +175,6 @@ def percent(text: str) -> float:
     if not 0 < share <= 100:
         raise argparse.ArgumentTypeError(f"{text!r} is not a share within (0, 100] %")
     return share
-
-
-def count(text: str) -> int:
-    """A whole number of at least one (runs, replications)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: at least 1")
-    return value
 
 
 def _common(p: argparse.ArgumentParser) -> None:
