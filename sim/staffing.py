@@ -587,19 +587,13 @@ def calibrated(model: Model, k: int) -> Proposal:
             worst = max(queues, key=lambda q: a.deficits[q])
             goal, cap = goals[worst]
             local = replace(t, threshold=_threshold(model, worst), goal=goal)
-            rate = a.abandon_rate.get(worst)
-            by_rate = (
-                cap is not None
-                and t.patience is not None
-                and rate is not None
-                and rate - cap >= goal - a.service_level[worst]
-            )
-            if by_rate:
-                assert rate is not None
+            level, rate = a.service_level[worst], a.abandon_rate.get(worst)
+            measured = _level_measure(level)
+            patient = t.patience is not None
+            # (the abandon cap, where that is what the queue misses most)
+            if patient and cap is not None and rate is not None and rate - cap >= goal - level:
                 local = replace(local, abandon_cap=cap)
                 measured = _abandon_measure(rate)
-            else:
-                measured = _level_measure(a.service_level[worst])
             out.append(_calibrated(local, counts[g], measured, step, limit))
         return out
 
@@ -905,14 +899,16 @@ def refine_day(
             progress(done, iterations)
         grown = False
         for k, a in enumerate(assessments):
-            short = {own.get(q, 0) for q, miss in a.deficits.items() if miss > 0}
-            short = {g for g in short if counts[k, g] < limits[g]}
+            worst: dict[int, float] = {}  # group -> its queues' largest miss
+            for q, miss in a.deficits.items():
+                g = own.get(q, 0)
+                worst[g] = max(miss, worst.get(g, -math.inf))
+            short = [g for g, miss in worst.items() if miss > 0 and counts[k, g] < limits[g]]
             if not short:
                 continue
             guess = calibrated(model, k)([int(n) for n in counts[k]], a)
             for g in short:
-                worst = max(miss for q, miss in a.deficits.items() if own.get(q, 0) == g)
-                add = max(1, math.ceil(max(worst, MIN_GROWTH) * counts[k, g]))
+                add = max(1, math.ceil(max(worst[g], MIN_GROWTH) * counts[k, g]))
                 counts[k, g] = min(limits[g], max(counts[k, g] + add, guess[g] or 0))
                 grown = True
         if not grown:
