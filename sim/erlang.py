@@ -21,12 +21,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.integrate import quad
+from scipy.special import gammainc, gammaln, hyp1f1
 
 __all__ = [
+    "ErlangLevels",
     "ErlangResult",
     "asa_c",
     "erlang_a",
+    "erlang_a_levels",
     "erlang_a_metrics",
     "erlang_b",
     "erlang_c",
@@ -52,6 +56,16 @@ class ErlangResult:
     prob_wait: float
     service_level: float
     asa_seconds: float
+    occupancy: float
+    prob_abandon: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErlangLevels:
+    """What targets judge a staffing by: ``ErlangResult`` but ASA (``erlang_a_levels``)."""
+
+    prob_wait: float
+    service_level: float
     occupancy: float
     prob_abandon: float | None
 
@@ -246,6 +260,16 @@ def _edge(psi: Callable[[float], float], limit: float, step: float, sign: float)
     return limit
 
 
+def _log_w(alpha: float, x: float) -> float:
+    """log W(alpha, x), W = e^x x^-alpha gamma(alpha, x) (gamma: the lower incomplete gamma
+    function) = 1F1(1; alpha + 1; x) / alpha: Kummer's series where it converges quickly
+    (x < alpha; there the regularized gamma can underflow while W stays moderate), the
+    regularized gamma in logs past it (where the series would overflow)."""
+    if x < alpha:
+        return math.log(float(hyp1f1(1.0, alpha + 1.0, x)) / alpha)
+    return x - alpha * math.log(x) + float(gammaln(alpha)) + math.log(float(gammainc(alpha, x)))
+
+
 def erlang_a(
     servers: int, traffic: float, aht: float, patience: float, target_seconds: float
 ) -> ErlangResult:
@@ -263,28 +287,92 @@ def erlang_a(
     * service level = P(V = 0) + E[exp(-theta V); 0 < V <= t],
     * ASA = E[V exp(-theta V)] / P(answered).
 
-    phi is concave, so each integral is taken by adaptive quadrature (scipy ``quad``) over
-    the finite range where exp(phi) is within exp(-80) of its peak. phi is evaluated
-    relative to its peak and E, D in log space, so thousands of agents and heavy overload
-    stay finite. Cross-checked in the tests against the birth-death chain of M/M/c+M.
+    With y = b exp(-theta x) (a = c mu / theta, b = lam / theta) the first three are
+    incomplete gamma functions: lam * int_0^inf exp(phi) = b W(a, b) and
+    lam * int_0^t exp(-theta x) exp(phi) = b W(a+1, b) - y_t exp(phi(t)) W(a+1, y_t),
+    y_t = b exp(-theta t) (``_log_w``), which scipy evaluates in microseconds. ASA's
+    integral has no such form (``_answered_wait``). Terms are combined in logs, so thousands
+    of agents and heavy overload stay finite. Cross-checked in the tests against the
+    birth-death chain of M/M/c+M.
     """
+    _check_erlang_a(servers, traffic, aht, patience, target_seconds)
+    levels, log_d = _erlang_a_levels(servers, traffic, aht, patience, target_seconds)
+    answered_wait = 0.0  # E[V exp(-theta V)]
+    if levels.prob_wait > 0.0:
+        mu = 1.0 / aht
+        answered_wait = _answered_wait(traffic * mu, servers * mu, 1.0 / patience, log_d)
+    answered = 1.0 - (levels.prob_abandon or 0.0)
+    return ErlangResult(
+        agents=servers,
+        traffic_erlangs=traffic,
+        prob_wait=levels.prob_wait,
+        service_level=levels.service_level,
+        asa_seconds=answered_wait / answered if answered > 0.0 else math.inf,
+        occupancy=levels.occupancy,
+        prob_abandon=levels.prob_abandon,
+    )
+
+
+def erlang_a_levels(
+    servers: int, traffic: float, aht: float, patience: float, target_seconds: float
+) -> ErlangLevels:
+    """``erlang_a`` without ASA, whose quadrature is most of its cost: for searches that
+    judge many staffings by their targets."""
+    _check_erlang_a(servers, traffic, aht, patience, target_seconds)
+    return _erlang_a_levels(servers, traffic, aht, patience, target_seconds)[0]
+
+
+def _check_erlang_a(
+    servers: int, traffic: float, aht: float, patience: float, target_seconds: float
+) -> None:
     _check_servers(servers, 1)
     _check_nonnegative("traffic", traffic)
     _check_positive("aht", aht)
     _check_positive("patience", patience)
     _check_nonnegative("target_seconds", target_seconds)
-    if traffic == 0.0:
-        return ErlangResult(servers, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
 
+
+def _erlang_a_levels(
+    servers: int, traffic: float, aht: float, patience: float, target_seconds: float
+) -> tuple[ErlangLevels, float]:
+    """``erlang_a``'s levels and log D, from incomplete gamma functions."""
+    if traffic == 0.0:
+        return ErlangLevels(0.0, 1.0, 0.0, 0.0), 0.0
     mu = 1.0 / aht
-    lam = traffic * mu
     theta = 1.0 / patience
     c_mu = servers * mu
+    a, b = c_mu / theta, traffic * mu / theta
 
-    # phi peaks where lam * exp(-theta x) = c mu (x = 0 when stable). Around the peak, in
-    # u = x - peak, phi(peak + u) - phi(peak) = (r - c mu) u - (r / theta) h(theta u) with
-    # r = lam exp(-theta peak) and h(z) = exp(-z) - 1 + z >= 0: both terms are <= 0, so
-    # nothing cancels even when phi itself is ~1e7 (heavy overload, patient callers).
+    log_b = math.log(b)
+    log_waiting = log_b + _log_w(a, b)  # log(lam J)
+    log_e = _log_inv_erlang_b(servers - 1, traffic)
+    log_d = float(np.logaddexp(log_e, log_waiting))
+    prob_no_wait = math.exp(log_e - log_d)
+    prob_wait = math.exp(log_waiting - log_d)
+    prob_answered_waiting = math.exp(log_b + _log_w(a + 1.0, b) - log_d)
+    answered_late = 0.0  # P(answered after waiting past the target)
+    y_t = b * math.exp(-theta * target_seconds)
+    if y_t > 0.0:  # (else the target is so far out that nobody waits past it)
+        phi_t = -b * math.expm1(-theta * target_seconds) - c_mu * target_seconds
+        answered_late = math.exp(math.log(y_t) + phi_t + _log_w(a + 1.0, y_t) - log_d)
+    prob_answered = prob_no_wait + prob_answered_waiting
+    service_level = prob_no_wait + max(0.0, prob_answered_waiting - answered_late)
+    levels = ErlangLevels(
+        prob_wait=min(1.0, prob_wait),
+        service_level=min(1.0, service_level),
+        occupancy=min(1.0, traffic * prob_answered / servers),
+        prob_abandon=min(1.0, max(0.0, prob_wait - prob_answered_waiting)),
+    )
+    return levels, log_d
+
+
+def _answered_wait(lam: float, c_mu: float, theta: float, log_d: float) -> float:
+    """E[V exp(-theta V)] of ``erlang_a`` (D = exp(``log_d``)), by quadrature.
+
+    phi peaks where lam * exp(-theta x) = c mu (x = 0 when stable). Around the peak, in
+    u = x - peak, phi(peak + u) - phi(peak) = (r - c mu) u - (r / theta) h(theta u) with
+    r = lam exp(-theta peak) and h(z) = exp(-z) - 1 + z >= 0: both terms are <= 0, so
+    nothing cancels even when phi itself is ~1e7 (heavy overload, patient callers)."""
     peak = math.log(lam / c_mu) / theta if lam > c_mu else 0.0
     rate = min(lam, c_mu)
     top = lam / theta * -math.expm1(-theta * peak) - c_mu * peak
@@ -295,51 +383,18 @@ def erlang_a(
     width = 1.0 / math.sqrt(rate * theta)
     if lam < c_mu:
         width = min(width, 1.0 / (c_mu - lam))
-    width = min(width, patience)
+    width = min(width, 1.0 / theta)
     low = -_edge(psi, peak, width, -1.0)
     high = _edge(psi, math.inf, width, 1.0)
     points = [sign * width * 4.0**j for j in range(8) for sign in (-1.0, 1.0)]
     points.append(0.0)
     damping = math.exp(-theta * peak)  # exp(-theta x) = damping * exp(-theta u)
 
-    def density(u: float) -> float:
-        return math.exp(psi(u))
-
-    def answered(u: float) -> float:
-        return damping * math.exp(psi(u) - theta * u)
-
-    def abandoned(u: float) -> float:
-        return -math.expm1(-theta * (peak + u)) * math.exp(psi(u))
-
     def answered_wait(u: float) -> float:
         return (peak + u) * damping * math.exp(psi(u) - theta * u)
 
-    waiting = _integrate(density, low, high, points)
-    # Everything relative to lam * exp(top), so the huge `top` of heavy overload never
-    # meets a small number: delta = log(E) - log(lam) - top, and D = lam exp(top) (e^delta + J).
-    delta = _log_inv_erlang_b(servers - 1, traffic) - math.log(lam) - top
-    log_j = math.log(waiting)
-    log_d = max(delta, log_j) + math.log1p(math.exp(-abs(delta - log_j)))
-    prob_no_wait = math.exp(delta - log_d)
-    factor = math.exp(-log_d)  # turns the scaled integrals into probabilities
-
-    prob_wait = factor * waiting
-    prob_abandon = factor * _integrate(abandoned, low, high, points)
-    prob_answered = prob_no_wait + factor * _integrate(answered, low, high, points)
-    service_level = prob_no_wait + factor * _integrate(
-        answered, low, min(high, target_seconds - peak), points
-    )
-    answered_wait_total = factor * _integrate(answered_wait, low, high, points)
-    asa = answered_wait_total / prob_answered if prob_answered > 0.0 else math.inf
-    return ErlangResult(
-        agents=servers,
-        traffic_erlangs=traffic,
-        prob_wait=min(1.0, prob_wait),
-        service_level=min(1.0, service_level),
-        asa_seconds=asa,
-        occupancy=min(1.0, traffic * prob_answered / servers),
-        prob_abandon=min(1.0, prob_abandon),
-    )
+    total = _integrate(answered_wait, low, high, points)  # relative to exp(top)
+    return math.exp(math.log(lam) + top - log_d) * total
 
 
 def erlang_a_metrics(
@@ -390,12 +445,13 @@ def required_agents(
         raise ValueError("max_abandon needs patience: Erlang C has no abandonment")
     goal = target_percent / 100.0
 
-    def evaluate(agents: int) -> ErlangResult:
+    def evaluate(agents: int) -> ErlangResult | ErlangLevels:
+        """(Erlang A: the levels only; the answer's ASA is computed once, at the end.)"""
         if patience is None:
             return _erlang_c_result(agents, traffic, aht, target_seconds)
-        return erlang_a(agents, traffic, aht, patience, target_seconds)
+        return _erlang_a_levels(agents, traffic, aht, patience, target_seconds)[0]
 
-    def meets(result: ErlangResult) -> bool:
+    def meets(result: ErlangResult | ErlangLevels) -> bool:
         if result.service_level < goal:
             return False
         if max_occupancy is not None and result.occupancy > max_occupancy:
@@ -424,8 +480,7 @@ def required_agents(
     candidate = lowest
     step = 1
     while True:
-        best = evaluate(candidate)
-        if meets(best):
+        if meets(evaluate(candidate)):
             break
         failing = candidate
         if candidate >= ceiling:
@@ -434,9 +489,10 @@ def required_agents(
         step *= 2
     while candidate - failing > 1:
         middle = (failing + candidate) // 2
-        result = evaluate(middle)
-        if meets(result):
-            candidate, best = middle, result
+        if meets(evaluate(middle)):
+            candidate = middle
         else:
             failing = middle
-    return best
+    if patience is None:
+        return _erlang_c_result(candidate, traffic, aht, target_seconds)
+    return erlang_a(candidate, traffic, aht, patience, target_seconds)

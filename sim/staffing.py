@@ -63,7 +63,13 @@ import numpy as np
 from scipy import optimize as scipy_optimize
 from scipy import stats as scipy_stats
 
-from sim.erlang import ErlangResult, erlang_a, erlang_c_metrics, required_agents
+from sim.erlang import (
+    ErlangLevels,
+    ErlangResult,
+    erlang_a_levels,
+    erlang_c_metrics,
+    required_agents,
+)
 from sim.replications import Progress, Runner, seeds, summary_of
 from sim.scenario import Forecast, Model, Staffing
 from sim.statistics import (
@@ -526,11 +532,13 @@ def erlang_seed(model: Model, k: int) -> tuple[int, ...]:
     return tuple(erlang_required(t, step, limit) for t in group_traffic(model, k))
 
 
-def _erlang_measures(t: GroupTraffic, agents: int, interval_seconds: float) -> ErlangResult:
+def _erlang_measures(
+    t: GroupTraffic, agents: int, interval_seconds: float
+) -> ErlangResult | ErlangLevels:
     if t.patience is None:
         return erlang_c_metrics(t.calls, interval_seconds, t.aht, t.threshold, agents)
     traffic = t.calls * t.aht / interval_seconds
-    return erlang_a(agents, traffic, t.aht, t.patience, t.threshold)
+    return erlang_a_levels(agents, traffic, t.aht, t.patience, t.threshold)
 
 
 class AnalyticEvaluator:
@@ -600,7 +608,7 @@ def calibrated(model: Model, k: int) -> Proposal:
     return propose
 
 
-Measure = Callable[[ErlangResult | None], float]
+Measure = Callable[[ErlangResult | ErlangLevels | None], float]
 """What a scaled Erlang model predicts, less what was measured: 0 at the calibrated scale;
 decreasing in the scale (None: the model saturates)."""
 

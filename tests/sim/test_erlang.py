@@ -19,6 +19,7 @@ from sim.erlang import (
     ErlangResult,
     asa_c,
     erlang_a,
+    erlang_a_levels,
     erlang_a_metrics,
     erlang_b,
     erlang_c,
@@ -365,6 +366,27 @@ def test_erlang_a_without_traffic() -> None:
     result = erlang_a(2, 0.0, 180.0, 60.0, 20.0)
     assert (result.prob_wait, result.service_level, result.prob_abandon) == (0.0, 1.0, 0.0)
     assert (result.asa_seconds, result.occupancy) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("servers", "traffic", "patience"),
+    [(13, 10.0, 300.0), (10, 12.0, 60.0), (5000, 4900.0, 120.0), (11, 10.0, 1e9), (2, 0.0, 60.0)],
+)
+def test_erlang_a_levels_are_erlang_a_without_asa(
+    servers: int, traffic: float, patience: float
+) -> None:
+    """Searches judge staffings by ``erlang_a_levels``: the very numbers of ``erlang_a``,
+    without the quadrature ASA needs (three quarters of its time)."""
+    full = erlang_a(servers, traffic, 180.0, patience, 20.0)
+    levels = erlang_a_levels(servers, traffic, 180.0, patience, 20.0)
+    assert (levels.prob_wait, levels.service_level, levels.occupancy, levels.prob_abandon) == (
+        full.prob_wait,
+        full.service_level,
+        full.occupancy,
+        full.prob_abandon,
+    )
+    with pytest.raises(ValueError, match="patience"):
+        erlang_a_levels(servers, traffic, 180.0, 0.0, 20.0)
 
 
 # --------------------------------------------------------------------------- staffing
