@@ -887,8 +887,10 @@ def refine_day(
     judges them) and, in every interval where a queue misses its targets, grow the group
     answering for it to the count ``calibrated`` proposes, or by ``ceil(max(deficit, 2%) x
     agents)`` (at least one) when that is more; repeat until every interval meets its targets
-    or ``iterations`` runs are done. Upward only: the result carries the day but is
-    not proven minimal (``plan_staffing`` is the per-interval minimum).
+    or ``iterations`` runs are done. Each interval reports the last run's staffing and what
+    that run measured (not the growth it then proposed, which no run simulated). Upward only:
+    the result carries the day but is not proven minimal (``plan_staffing`` is the
+    per-interval minimum).
     """
     fc = model.forecast
     own = owners(model)
@@ -899,8 +901,10 @@ def refine_day(
     counts = np.minimum(start.counts.copy(), limits)
     seed_list = seeds(model.seed, model.search.replications, key=(1 << 20,))
     assessments: list[Assessment] = []
+    simulated = counts.copy()  # the staffing ``assessments`` were measured on
     for done in range(1, iterations + 1):
-        day = model.with_staffing(Staffing(groups, counts.copy()))
+        simulated = counts.copy()
+        day = model.with_staffing(Staffing(groups, simulated))
         summary = summary_of(day, runner.run(day, seed_list))
         assessments = assess_day(day, summary)
         if progress is not None:
@@ -924,7 +928,7 @@ def refine_day(
     erlang = plan_staffing(model, analytic=True)
     plans = []
     for k, a in enumerate(assessments):
-        required = tuple(int(x) for x in counts[k])
+        required = tuple(int(x) for x in simulated[k])
         plans.append(
             IntervalPlan(
                 k,

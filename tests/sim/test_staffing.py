@@ -18,7 +18,7 @@ from contactcenter.config import (
 )
 from sim.builders import simple_center, stationary_model
 from sim.erlang import erlang_c_metrics, required_agents
-from sim.replications import Runner, replicate, summary_of
+from sim.replications import Runner, replicate, seeds, summary_of
 from sim.scenario import Forecast, Model, ScenarioSpec, Staffing, load_scenario, resolve
 from sim.staffing import (
     AnalyticEvaluator,
@@ -236,6 +236,21 @@ def test_whole_day_refinement_reaches_the_targets(runner: Runner) -> None:
     erlang = required_agents(150, 1800, AHT, 20, 80, patience=120).agents
     for p in plan.intervals:
         assert erlang - 3 <= p.required[0] <= erlang + 6
+
+
+def test_whole_day_refinement_reports_the_staffing_it_simulated(runner: Runner) -> None:
+    """When the runs run out with intervals short, each interval's staffing is the one its
+    assessment was measured on (the last run's), not the grown one no run simulated: a
+    planner reading "52 agents: 71 %, misses" must be able to trust both numbers."""
+    model = one_queue_day(40, 120, {"service_level_percent": 80})
+    start = Staffing(("all",), np.full((4, 1), 10, dtype=np.int64))  # far too few
+    plan = refine_day(model, runner, start=start, iterations=1)
+    assert not any(p.assessment.meets for p in plan.intervals)
+    assert [p.required for p in plan.intervals] == [(10,)] * 4
+    simulated = model.with_staffing(plan.staffing(model.forecast))
+    seed_list = seeds(model.seed, model.search.replications, key=(1 << 20,))
+    again = assess_day(simulated, summary_of(simulated, runner.run(simulated, seed_list)))
+    assert [p.assessment for p in plan.intervals] == again
 
 
 def test_whole_day_refinement_grows_to_an_abandon_cap_in_a_few_runs(runner: Runner) -> None:
