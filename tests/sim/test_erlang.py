@@ -14,6 +14,8 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from sim.erlang import (
     ErlangResult,
@@ -283,6 +285,32 @@ def test_erlang_a_matches_birth_death_chain(
     assert result.service_level == pytest.approx(chain.service_level(target), rel=1e-10)
     carried = traffic * (1.0 - chain.prob_abandon())
     assert result.occupancy == pytest.approx(carried / servers, rel=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    servers=st.integers(1, 40),
+    load=st.floats(0.05, 1.6),
+    aht=st.floats(20.0, 900.0),
+    patience_in_ahts=st.floats(0.05, 10.0),
+    target=st.floats(0.0, 120.0),
+)
+def test_erlang_a_matches_the_chain_anywhere(
+    servers: int, load: float, aht: float, patience_in_ahts: float, target: float
+) -> None:
+    """The closed forms (incomplete gamma functions on either side of their mode) against
+    the birth-death chain from light to heavy load, impatient to patient callers. The chain's
+    service level (an alternating sum, even in 80 digits) is only exact for callers about as
+    patient as a call is long, so it is compared there."""
+    traffic, patience = servers * load, aht * patience_in_ahts
+    assume((traffic - servers) * patience_in_ahts < 20)  # the mean queue in overload
+    chain = Chain(servers, traffic, aht, patience)
+    result = erlang_a(servers, traffic, aht, patience, target)
+    assert result.prob_wait == pytest.approx(chain.prob_wait(), rel=1e-9, abs=1e-14)
+    assert result.prob_abandon == pytest.approx(chain.prob_abandon(), rel=1e-9, abs=1e-14)
+    if patience_in_ahts <= 1.5:
+        assert result.service_level == pytest.approx(chain.service_level(target), rel=1e-9)
+    assert result.asa_seconds == pytest.approx(chain.asa(), rel=1e-8, abs=1e-12)
 
 
 @pytest.mark.parametrize(
