@@ -62,7 +62,7 @@ class ErlangResult:
 
 @dataclass(frozen=True, slots=True)
 class ErlangLevels:
-    """What targets judge a staffing by: ``ErlangResult`` but ASA (``erlang_a_levels``)."""
+    """What targets judge a staffing by: ``ErlangResult`` without ASA (``erlang_a_levels``)."""
 
     prob_wait: float
     service_level: float
