@@ -896,8 +896,9 @@ def refine_day(
     own = owners(model)
     groups = tuple(g.name for g in model.groups)
     limits = np.array([len(g.agents) for g in model.groups])
+    erlang = plan_staffing(model, analytic=True)  # the start, unless given; every plan's column
     if start is None:
-        start = plan_staffing(model, analytic=True).staffing(fc)
+        start = erlang.staffing(fc)
     counts = np.minimum(start.counts.copy(), limits)
     seed_list = seeds(model.seed, model.search.replications, key=(1 << 20,))
     assessments: list[Assessment] = []
@@ -925,7 +926,6 @@ def refine_day(
                 grown = True
         if not grown:
             break
-    erlang = plan_staffing(model, analytic=True)
     plans = []
     for k, a in enumerate(assessments):
         required = tuple(int(x) for x in simulated[k])
