@@ -5,6 +5,10 @@ measurements on either side of each floor."""
 
 from __future__ import annotations
 
+import platform
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
 
@@ -33,6 +37,8 @@ def test_quick_run_prints_a_parsable_summary() -> None:
     assert summary["day_x30_measured"] == "0"
     assert summary["staff_day_measured"] == "0"
     assert summary["staff_day_intervals"] == "1"  # --quick: the first interval only
+    assert summary["python"] == platform.python_version()
+    assert summary["libpython"] in ("shared", "static", "unknown")
     with loaded("sim.py") as bench:
         rate_met = float(summary["contacts_per_s_core"]) >= bench.FLOOR_CONTACTS_PER_S
         day_met = float(summary["day_x30_seconds"]) < bench.FLOOR_DAY_X30_SECONDS
@@ -41,6 +47,15 @@ def test_quick_run_prints_a_parsable_summary() -> None:
     assert summary["floor_staff_day_met"] == str(int(staff_met)), "judged against its floor"
     assert summary["floor_contacts_per_s_met"] == str(int(rate_met)), "judged against its floor"
     assert summary["floor_day_x30_met"] == str(int(day_met)), "judged against its floor"
+
+
+@pytest.mark.skipif(shutil.which("ldd") is None, reason="no ldd to read the executable with")
+def test_the_interpreter_is_reported_as_linked() -> None:
+    """The bench tells a pyenv-style shared libpython from a static one (16 % of the day's
+    instructions): what it reads in the process's maps is what ``ldd`` reads in the file."""
+    ldd = subprocess.run(["ldd", sys.executable], capture_output=True, text=True).stdout
+    with loaded("sim.py") as bench:
+        assert bench.libpython() == ("shared" if "libpython" in ldd else "static")
 
 
 @pytest.fixture(scope="module")
