@@ -67,6 +67,7 @@ except ModuleNotFoundError:  # run from a checkout without ``pip install -e``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sim as planner
+from contactcenter.compiled import libpython_linkage
 from contactcenter.routing import COMPILED
 from sim.builders import simple_center, stationary_model
 from sim.driver import simulate
@@ -218,18 +219,6 @@ def day_method(quick: bool) -> tuple[float, int, int, bool]:
     return wall, plan.intervals[0].evaluations, short, not quick
 
 
-def libpython() -> str:
-    """How this interpreter holds libpython: ``shared`` (a build ``--enable-shared`` without
-    PGO and LTO, as pyenv makes by default, where every C-API call of the compiled core goes
-    through the PLT), ``static`` (linked into the executable, as the distributions build it,
-    with PGO and LTO) or ``unknown`` (no ``/proc``). The same day's simulation costs 16 %
-    fewer instructions on Debian's static build than on pyenv's shared one."""
-    maps = Path("/proc/self/maps")
-    if not maps.exists():
-        return "unknown"
-    return "shared" if "libpython" in maps.read_text() else "static"
-
-
 def profile_day(top: int) -> None:
     model = load_scenario(SCENARIO)
     profiler = cProfile.Profile()
@@ -261,7 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     base_n, base_cpu, base_wall = cpu_rate(bare_simpy, hours)
     our_n, our_cpu, our_wall = cpu_rate(ours, hours)
     base_rate, our_rate = base_n / base_cpu, our_n / our_cpu
-    print(f"python: {platform.python_version()} ({sys.executable}, libpython {libpython()})")
+    linkage = libpython_linkage()
+    print(f"python: {platform.python_version()} ({sys.executable}, libpython {linkage})")
     print(f"routing core: {'compiled (mypyc)' if COMPILED else 'pure Python'}")
     print(f"planner driver: {'compiled (mypyc)' if planner.COMPILED else 'pure Python'}")
     print(f"M/M/c, {AGENTS} agents, occupancy {RHO}, AHT {AHT:.0f} s, {hours:g} h simulated")
@@ -294,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "core": "compiled" if COMPILED else "pure",
         "driver": "compiled" if planner.COMPILED else "pure",
         "python": platform.python_version(),
-        "libpython": libpython(),
+        "libpython": linkage,
         "contacts_per_s_core": f"{our_rate:.0f}",
         "contacts_per_s_simpy_baseline": f"{base_rate:.0f}",
         "ratio_core_vs_baseline": f"{our_rate / base_rate:.3f}",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from contactcenter.compiled import libpython_linkage
 from tests.peers import required
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,3 +189,21 @@ def test_an_unknown_option_is_refused(tmp_path: Path) -> None:
     proc = run([str(ROOT / "scripts" / "compile-core"), "--fast"], tmp_path, timeout=30)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "usage: scripts/compile-core [--clean]"
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="no /proc: not Linux")
+def test_how_the_interpreter_holds_libpython_is_read_from_the_process() -> None:
+    """What the process's maps say is what ``ldd`` reads in the executable's file (a shared
+    libpython makes the compiled planner's day take about a quarter longer)."""
+    ldd = subprocess.run(["ldd", sys.executable], capture_output=True, text=True, check=True)
+    assert libpython_linkage() == ("shared" if "libpython" in ldd.stdout else "static")
+
+
+def test_libpython_linkage_from_made_up_maps(tmp_path: Path) -> None:
+    maps = tmp_path / "maps"
+    assert libpython_linkage(maps) == "unknown"
+    lib = "7f0e1c000000-7f0e1c100000 r-xp 00000000 08:01 42 /usr/lib/libpython3.11.so.1.0\n"
+    maps.write_text("55d0c0000000-55d0c0001000 r--p 00000000 08:01 7 /usr/bin/python3.11\n")
+    assert libpython_linkage(maps) == "static"
+    maps.write_text(maps.read_text() + lib)
+    assert libpython_linkage(maps) == "shared"
