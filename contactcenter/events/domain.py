@@ -14,9 +14,24 @@ as offered or answered twice.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal, get_args
+from typing import Literal, TypeVar, dataclass_transform
+
+_E = TypeVar("_E")
+
+
+@dataclass_transform(frozen_default=True)
+def event(cls: type[_E]) -> type[_E]:
+    """An event class: a slotted dataclass, equal and hashed by value, never changed.
+
+    "Never changed" is the type checker's to enforce (``frozen_default``: mypy rejects any
+    assignment to an event's field anywhere in the checked code) and is not checked again at
+    run time. A frozen dataclass's ``__init__`` must go around its own ``__setattr__`` for every
+    field: building the ~850,000 events of a planning day that way was 12.6 % of the day's
+    instructions (8 % of its CPU time)."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
+
 
 ChannelName = Literal["voice", "chat", "email", "task"]
 """``task``: a follow-up task of a complaint case, routed as work (nobody is on the line)."""
@@ -38,7 +53,7 @@ class AgentActivity(StrEnum):
     WRAP_UP = "wrap_up"
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactQueued:
     """A contact entered a queue (on arrival, overflow or transfer). ``arrived_at`` is the
     original arrival, which answer-time targets are measured from."""
@@ -53,7 +68,7 @@ class ContactQueued:
     segment: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactOffered:
     """Action: ring ``agent_id`` (it is reserved) until ``ring_deadline``."""
 
@@ -66,7 +81,7 @@ class ContactOffered:
     step: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class OfferRejected:
     """The offer ended unanswered. After ``declined``, ``timeout`` or ``agent_left`` the contact
     is back in its place in the queue; after ``contact_left`` it is gone; after ``moved`` it
@@ -80,7 +95,7 @@ class OfferRejected:
     reason: RejectReason
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactAnswered:
     """The agent accepted the offer (or took over in a consult). ``wait_seconds`` counts from
     the original arrival in segment 1, from the segment's queueing in later ones."""
@@ -94,7 +109,7 @@ class ContactAnswered:
     segment: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactEscalated:
     """The contact reached escalation ``step`` (index into the queue's steps)."""
 
@@ -105,7 +120,7 @@ class ContactEscalated:
     step: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class TargetBreached:
     """The contact has waited past its queue's answer threshold."""
 
@@ -116,7 +131,7 @@ class TargetBreached:
     threshold_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class CallbackOffered:
     """Action: offer the waiting customer a callback (an escalation step asked for it)."""
 
@@ -126,7 +141,7 @@ class CallbackOffered:
     channel: ChannelName
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactAbandoned:
     """The customer left before being answered (also while an agent was being rung)."""
 
@@ -138,7 +153,7 @@ class ContactAbandoned:
     segment: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactTransferred:
     """The contact moved to another queue; a ContactQueued for ``to_queue`` follows."""
 
@@ -151,7 +166,7 @@ class ContactTransferred:
     segment: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactRemoved:
     """The center took the contact out of the queue unanswered.
 
@@ -169,7 +184,7 @@ class ContactRemoved:
     segment: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactCompleted:
     """The conversation ended (hang-up); wrap-up starts."""
 
@@ -181,7 +196,7 @@ class ContactCompleted:
     handle_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactHandedOff:
     """An agent's segment ended but the contact goes on (a transfer, or it left routing to be
     brought back later: a call back to retry); the agent's wrap-up of the segment starts.
@@ -201,7 +216,7 @@ class ContactHandedOff:
     to_agent: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ContactResumed:
     """A contact an agent held when the engine stopped is with that agent again (after a
     restart): its next segment starts in conversation. Not a new answer."""
@@ -214,7 +229,7 @@ class ContactResumed:
     segment: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ConsultOffered:
     """Action: ring ``agent_id`` (reserved) to consult with ``from_agent`` about the contact,
     whose customer waits on hold; until ``ring_deadline``."""
@@ -228,7 +243,7 @@ class ConsultOffered:
     ring_deadline: float
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ConsultAnswered:
     """The consulted agent took the consult: the two agents talk."""
 
@@ -240,7 +255,7 @@ class ConsultAnswered:
     from_agent: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ConsultEnded:
     """The consult ended without a hand-off; the consulted agent is free again."""
 
@@ -253,7 +268,7 @@ class ConsultEnded:
     reason: ConsultEndReason
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class WrapUpEnded:
     """After-contact work is done; the agent's slot is free. ``disposition`` None: timed out."""
 
@@ -266,7 +281,7 @@ class WrapUpEnded:
     wrap_up_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class AgentStateChanged:
     at: float
     agent_id: str
@@ -275,7 +290,7 @@ class AgentStateChanged:
     reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class PriorityChanged:
     at: float
     contact_id: str
@@ -315,7 +330,7 @@ Event = (
 CaseTarget = Literal["acknowledge", "resolve"]
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class CaseOpened:
     at: float
     case_id: int
@@ -324,7 +339,7 @@ class CaseOpened:
     owner: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class CaseEscalated:
     """The case went to the supervisors; ``owner`` is whose it is now."""
 
@@ -336,7 +351,7 @@ class CaseEscalated:
     by: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class CaseOwnerChanged:
     at: float
     case_id: int
@@ -347,7 +362,7 @@ class CaseOwnerChanged:
     by: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class CaseResolved:
     at: float
     case_id: int
@@ -357,7 +372,7 @@ class CaseResolved:
     by: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class CaseSlaBreached:
     """The case passed its severity's ``target`` (counted from its opening); once per case and
     target."""
@@ -370,30 +385,3 @@ class CaseSlaBreached:
 
 
 CaseEvent = CaseOpened | CaseEscalated | CaseOwnerChanged | CaseResolved | CaseSlaBreached
-
-
-def _store_through_slots(cls: type[Any]) -> None:
-    """Give the frozen, slotted event ``cls`` a cheaper ``__init__`` of the same signature.
-
-    The generated one stores each field with ``object.__setattr__`` (frozen classes must go
-    around their own ``__setattr__``); storing through the slot descriptors' ``__set__`` does
-    the same thing at about half the cost, and the router builds ~10 events per contact. The
-    class stays a frozen dataclass: assignment still raises ``FrozenInstanceError``.
-    """
-    names = [f.name for f in fields(cls)]
-    assert all(f.default is MISSING and f.default_factory is MISSING for f in fields(cls))
-    scope: dict[str, Any] = {f"_set_{n}": cls.__dict__[n].__set__ for n in names}
-    body = "".join(f"    _set_{n}(self, {n})\n" for n in names)
-    exec(f"def __init__(self, {', '.join(names)}):\n{body}", scope)
-    init = scope["__init__"]
-    generated = cls.__init__
-    init.__qualname__ = generated.__qualname__
-    init.__annotations__ = generated.__annotations__
-    init.__doc__ = generated.__doc__
-    init.__module__ = cls.__module__
-    cls.__init__ = init
-
-
-for _cls in (*get_args(Event), *get_args(CaseEvent)):
-    _store_through_slots(_cls)
-del _cls  # (not an event of the module)
