@@ -28,7 +28,7 @@ def libpython_linkage(maps: Path = Path("/proc/self/maps")) -> str:
     and LTO, as pyenv builds by default: every C-API call of the compiled core goes through the
     PLT), ``static`` (linked into the executable, with PGO and LTO, as Debian and Ubuntu build
     it) or ``unknown`` (no ``maps``, not Linux). The compiled core spends much of its time in
-    CPython's own C: a planning day costs 16 % fewer instructions on the static build."""
+    CPython's own C: a planning day costs 15 % fewer instructions on the static build."""
     if not maps.exists():
         return "unknown"
     return "shared" if "libpython" in maps.read_text() else "static"

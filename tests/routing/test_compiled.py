@@ -194,7 +194,7 @@ def test_an_unknown_option_is_refused(tmp_path: Path) -> None:
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="no /proc: not Linux")
 def test_how_the_interpreter_holds_libpython_is_read_from_the_process() -> None:
     """What the process's maps say is what ``ldd`` reads in the executable's file (a shared
-    libpython makes the compiled planner's day take about a quarter longer)."""
+    libpython makes the compiled planner's day take about a fifth longer)."""
     ldd = subprocess.run(["ldd", sys.executable], capture_output=True, text=True, check=True)
     assert libpython_linkage() == ("shared" if "libpython" in ldd.stdout else "static")
 
