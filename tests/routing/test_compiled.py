@@ -191,7 +191,7 @@ def test_an_unknown_option_is_refused(tmp_path: Path) -> None:
     assert proc.stderr.strip() == "usage: scripts/compile-core [--clean]"
 
 
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="no /proc: not Linux")
+@required(None if Path("/proc/self/maps").exists() else "no /proc/self/maps (Linux) to read")
 def test_how_the_interpreter_holds_libpython_is_read_from_the_process() -> None:
     """What the process's maps say is what ``ldd`` reads in the executable's file (a shared
     libpython makes the compiled planner's day take about a fifth longer)."""
