@@ -24,11 +24,12 @@ def is_compiled(name: str) -> bool:
 
 
 def libpython_linkage(maps: Path = Path("/proc/self/maps")) -> str:
-    """How this interpreter holds libpython: ``shared`` (built ``--enable-shared`` without PGO
-    and LTO, as pyenv builds by default: every C-API call of the compiled core goes through the
-    PLT), ``static`` (linked into the executable, with PGO and LTO, as Debian and Ubuntu build
-    it) or ``unknown`` (no ``maps``, not Linux). The compiled core spends much of its time in
-    CPython's own C: a planning day costs 15 % fewer instructions on the static build."""
+    """How this interpreter holds libpython: ``shared`` (a separate library: every C-API call of
+    the compiled core goes through the PLT; pyenv's build here, also without PGO and LTO),
+    ``static`` (linked into the executable: Debian's and Ubuntu's, built with PGO and LTO) or
+    ``unknown`` (no ``maps``, not Linux). Only the linkage is read, not how it was optimized.
+    The compiled core spends much of its time in CPython's own C: a planning day cost 15 %
+    fewer instructions on Debian's build than on pyenv's."""
     if not maps.exists():
         return "unknown"
     return "shared" if "libpython" in maps.read_text() else "static"

@@ -115,19 +115,18 @@ def test_the_type_checker_refuses_any_change_to_an_event(tmp_path: Path) -> None
             lines.append(f"    e.{f.name} = e.{f.name}")
             assignments += 1
     snippet = tmp_path / "change.py"
-    snippet.write_text("\n".join(lines) + "\n")
-    out, err, status = mypy_api.run(
-        [str(snippet), "--strict", "--cache-dir", str(tmp_path / "cache"), "--no-error-summary"]
-    )
+
+    def mypy(code: list[str]) -> tuple[str, str, int]:
+        snippet.write_text("\n".join(code) + "\n")
+        cache = str(tmp_path / "cache")
+        return mypy_api.run([str(snippet), "--strict", "--cache-dir", cache, "--no-error-summary"])
+
+    out, err, status = mypy(lines)
     assert status == 1, err
     errors = out.splitlines()
     assert len(errors) == assignments, out
     assert all("is read-only" in e for e in errors), out
-    without = [line for line in lines if " = " not in line]
-    snippet.write_text("\n".join(without) + "\n")
-    out, err, status = mypy_api.run(
-        [str(snippet), "--strict", "--cache-dir", str(tmp_path / "cache"), "--no-error-summary"]
-    )
+    out, err, status = mypy([line for line in lines if " = " not in line])
     assert (status, out) == (0, ""), err
 
 
