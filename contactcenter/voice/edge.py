@@ -55,6 +55,8 @@ log = logging.getLogger("contactcenter.voice")
 T = TypeVar("T")
 
 VOICE_PROMPTS = Path("voice") / "prompts"
+COMMAND_THREADS = 2
+"""Threads that run blocking SIP stack commands (dials, hang-ups) off the event loop."""
 """The edge's own prompts, under the center's config directory."""
 
 _NOTICES = (
@@ -122,7 +124,7 @@ class VoiceEdge:
     async def start(self) -> None:
         """Load prompts, open the SIP stack and start registering (in the background)."""
         loop = self._loop = asyncio.get_running_loop()
-        self._cmd = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sip-cmd")
+        self._cmd = ThreadPoolExecutor(max_workers=COMMAND_THREADS, thread_name_prefix="sip-cmd")
         count = await loop.run_in_executor(None, self.prompts.load)
         log.info("voice: %d prompts loaded", count)
         s = self.settings
