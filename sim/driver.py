@@ -180,9 +180,20 @@ class Driver:
         env = self.env
         env.process(self._schedule())
         env.process(self._arrivals())
+        env.process(self._looks())
         limit = env.timeout(self.model.forecast.end + self.model.drain_seconds - env.now)
         env.run(until=env.any_of([self._done, limit]))
+        self.collector.look(env.now, self.router.agents)
         return self.collector.finish(env.now)
+
+    def _looks(self) -> Process:
+        """The collector reads the agents' busy and idle time at every interval boundary."""
+        env, fc = self.env, self.model.forecast
+        for k in range(fc.intervals + 1):
+            t = fc.start + k * fc.interval_seconds
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.collector.look(env.now, self.router.agents)
 
     def _check_done(self) -> None:
         idle = not self._arriving and self._in_system == 0 and self._retries == 0

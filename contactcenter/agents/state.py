@@ -198,15 +198,21 @@ class Agent:
             return "in wrap-up" if in_wrap else "at capacity"
         return None
 
-    def occupancy(self, now: float) -> float:
-        """Busy share of the time the agent was available or busy; 0 before any such time."""
+    def accrued(self, now: float) -> tuple[float, float]:
+        """Seconds busy (holding a contact: ringing, talking or in wrap-up) and available with
+        nothing held, logged in, up to ``now``; reading them changes nothing."""
         busy, idle = self.busy_seconds, self.available_idle_seconds
-        if self.presence is not Presence.OFFLINE:
+        if self.presence is not _OFFLINE:
             dt = max(0.0, now - self._accrued_at)
             if self.slots:
                 busy += dt
-            elif self.presence is Presence.AVAILABLE:
+            elif self.presence is _AVAILABLE:
                 idle += dt
+        return busy, idle
+
+    def occupancy(self, now: float) -> float:
+        """Busy share of the time the agent was available or busy; 0 before any such time."""
+        busy, idle = self.accrued(now)
         total = busy + idle
         return busy / total if total > 0 else 0.0
 

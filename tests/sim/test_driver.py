@@ -325,3 +325,70 @@ def test_offered_work_is_the_forecast_work_of_the_first_calls(tmp_path: Path) ->
             expected = fc.contacts[k, j] * fc.aht[k, j]
             assert counts[k, q, f("offered_work")] == pytest.approx(expected)
             assert counts[k, q, f("fresh")] == fc.contacts[k, j]
+
+
+def occupancy_from_events(
+    model: Model, events: list[Event], end: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Busy and available-idle seconds per interval and group, straight from the agents'
+    state changes: ringing, busy and wrap-up are busy, available is idle; time is cut at the
+    interval boundaries, before the first interval and at ``end`` (or the last interval's)."""
+    fc = model.forecast
+    group_of = {a: g for g, grp in enumerate(model.groups) for a in grp.agents}
+    shape = (fc.intervals, len(model.groups))
+    busy, idle = np.zeros(shape), np.zeros(shape)
+    counted = {
+        AgentActivity.RINGING: busy,
+        AgentActivity.BUSY: busy,
+        AgentActivity.WRAP_UP: busy,
+        AgentActivity.AVAILABLE: idle,
+    }
+    last = min(end, fc.end)
+
+    def add(into: np.ndarray | None, g: int, t0: float, t1: float) -> None:
+        for k in range(fc.intervals):
+            lo = fc.start + k * fc.interval_seconds
+            hi = min(lo + fc.interval_seconds, last)
+            if into is not None and min(t1, hi) > max(t0, lo):
+                into[k, g] += min(t1, hi) - max(t0, lo)
+
+    since: dict[str, tuple[float, AgentActivity]] = {}
+    for e in events:
+        if isinstance(e, AgentStateChanged) and e.agent_id in group_of:
+            if e.agent_id in since:
+                t0, state = since[e.agent_id]
+                add(counted.get(state), group_of[e.agent_id], t0, e.at)
+            since[e.agent_id] = (e.at, e.state)
+    for aid, (t0, state) in since.items():
+        add(counted.get(state), group_of[aid], t0, last)
+    return busy, idle
+
+
+OCCUPANCY_CASES = {
+    "leaving": (
+        {"warmup_minutes": 10, "ring_delay_seconds": 4},
+        "interval_start,sales,billing,chat\n09:00,6,7,2\n09:30,2,7,1\n",
+    ),
+    "never-answering": (  # rings outlast the 15 s ring timeout: away for no-answer, back
+        {"ring_delay_seconds": 30, "no_answer_return_seconds": 20, "drain_minutes": 5},
+        "interval_start,sales,billing,chat\n09:00,3,3,2\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", OCCUPANCY_CASES)
+def test_occupancy_is_the_time_the_agents_state_changes_say(tmp_path: Path, case: str) -> None:
+    """Per interval and group, busy and idle seconds equal what the AgentStateChanged events
+    add up to: with a warm-up, ringing, multi-slot chat agents, agents leaving at 09:30 after
+    what they hold (away while holding it), agents away for not answering."""
+    changes, staffing = OCCUPANCY_CASES[case]
+    model = load_scenario(write_scenario(tmp_path, {**base_spec(), **changes}, staffing=staffing))
+    for seed in (1, 2, 3):
+        events: list[Event] = []
+        tallies = simulate(model, seed, trace=events.extend)
+        states = [e for e in events if isinstance(e, AgentStateChanged)]
+        assert any(e.state is AgentActivity.AWAY for e in states)
+        busy, idle = occupancy_from_events(model, events, tallies.end)
+        assert busy.sum() > 0 and idle.sum() > 0
+        assert np.allclose(tallies.busy, busy, rtol=1e-12, atol=1e-6)
+        assert np.allclose(tallies.idle, idle, rtol=1e-12, atol=1e-6)
