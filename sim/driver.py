@@ -215,7 +215,7 @@ class Driver:
         if self._trace is not None:
             self._trace(events)
         for e in events:
-            cls = e.__class__
+            cls = type(e)
             handler = observe.get(cls)
             if handler is not None:
                 handler(e)
