@@ -207,15 +207,19 @@ class QueueState:
         "first_open_step",
         "first_step",
         "handoff_lane",
+        "id",
         "lists",
         "max_wait_lane",
+        "max_wait_seconds",
         "open",
         "plain",
+        "priority",
         "ready_at",
         "ring_lane",
         "rr_last",
         "skill_total",
         "staffed",
+        "step_after",
         "step_lanes",
         "threshold",
         "wrap_lane",
@@ -224,6 +228,11 @@ class QueueState:
     def __init__(self, cfg: QueueConfig, center: Center, timers: Timers) -> None:
         self.cfg = cfg
         steps = cfg.escalation
+        # Read on every contact: held here, not looked up on the config model each time.
+        self.id = cfg.id
+        self.priority = cfg.priority
+        self.max_wait_seconds = cfg.max_wait.seconds if cfg.max_wait is not None else None
+        self.step_after = [s.after_seconds for s in steps]
         self.first_open_step = next(i for i, s in enumerate(steps) if not s.dedicated_only)
         self.lists = [WaitingList() for _ in steps]
         self.open = [not s.dedicated_only for s in steps]
@@ -279,6 +288,7 @@ class Router:
         self._rng = rng if rng is not None else random.Random()
         settings = center.settings
         self._tiers = center.tiers
+        self._tier_priority = {t: tier.priority for t, tier in self._tiers.items()}
         self._routing = settings.routing
         self._now = 0.0
         self._seq = 0
@@ -1022,7 +1032,7 @@ class Router:
     # == internals: queueing =================================================================
 
     def _priority(self, c: Contact, qs: QueueState) -> int:
-        return self._tiers[c.tier].priority + qs.cfg.priority + c.boost + c.nudge
+        return self._tier_priority[c.tier] + qs.priority + c.boost + c.nudge
 
     def _enter_queue(
         self,
@@ -1032,7 +1042,7 @@ class Router:
         queued_at: float,
         offer_to: Agent | None = None,
     ) -> None:
-        c.queue = qs.cfg.id
+        c.queue = qs.id
         c.queued_at = queued_at
         c.epoch += 1
         epoch = c.epoch
@@ -1050,8 +1060,8 @@ class Router:
         dedicated = c.preferred_agent is not None and self._dedicated_usable(c)
         start = 0 if dedicated else qs.first_open_step
         timers = self._timers
-        if qs.cfg.max_wait is not None and not c.patient:
-            due = queued_at + qs.cfg.max_wait.seconds
+        if qs.max_wait_seconds is not None and not c.patient:
+            due = queued_at + qs.max_wait_seconds
             timers.add(qs.max_wait_lane, due, _MAX_WAIT, c.id, epoch)
         if not c.breached:
             timers.add(qs.breach_lane, c.arrived_at + qs.threshold, _BREACH, c.id, epoch)
@@ -1111,9 +1121,9 @@ class Router:
         return agent.presence is not Presence.OFFLINE and agent.capacity.get(c.channel, 0) > 0
 
     def _schedule_step(self, c: Contact, qs: QueueState, step: int) -> None:
-        steps = qs.cfg.escalation
-        if step < len(steps):
-            due = c.queued_at + steps[step].after_seconds
+        after = qs.step_after
+        if step < len(after):
+            due = c.queued_at + after[step]
             self._timers.add(qs.step_lanes[step], due, _STEP, c.id, c.epoch)
 
     def _advance_step(self, c: Contact, qs: QueueState, step: int) -> None:
