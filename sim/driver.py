@@ -202,13 +202,14 @@ class Driver:
 
     # == talking to the router ==============================================================
 
-    def _input(self, events: list[Event]) -> None:
-        """Deliver an input's events, then have the clock tick sooner if a deadline moved
-        earlier."""
-        self._deliver(events)
-        self._arm()
+    def _input(self, events: list[Event], now: float) -> None:
+        """Deliver the events of an input made at ``now`` (``env.now``, read once by the
+        caller: a SimPy property call each time), then have the clock tick sooner if a
+        deadline moved earlier."""
+        self._deliver(events, now)
+        self._arm(now)
 
-    def _deliver(self, events: list[Event]) -> None:
+    def _deliver(self, events: list[Event], now: float) -> None:
         """Record every event, react to it, then carry out the inputs it asked for (after the
         whole list, so the collector sees each agent's changes in order)."""
         observe, act = self._observe, self._actions
@@ -224,24 +225,23 @@ class Driver:
                 action(e)
         router = self.router
         while self._accepts or self._logouts or self._callbacks:
-            now = self.env.now
             if self._accepts:
-                self._deliver(router.offer_accepted(now, self._accepts.pop(0)))
+                self._deliver(router.offer_accepted(now, self._accepts.pop(0)), now)
             elif self._logouts:
-                self._deliver(router.agent_logged_out(now, self._logouts.pop(0)))
+                self._deliver(router.agent_logged_out(now, self._logouts.pop(0)), now)
             else:
                 cid = self._callbacks.pop(0)
                 # (The customer hears the offer while waiting; one an agent's phone is
                 # already ringing for, or who has hung up meanwhile, does not take it.)
                 if cid in self._waiting and router.contact(cid).state is ContactState.WAITING:
-                    self._deliver(router.accept_callback(now, cid))
+                    self._deliver(router.accept_callback(now, cid), now)
 
-    def _arm(self) -> None:
+    def _arm(self, now: float) -> None:
         """Have the clock tick at the core's next deadline, unless a tick comes before it."""
         due = self.router.next_deadline()
         if due is not None and due < self._armed:
             self._armed = due
-            self.env.timeout(due - self.env.now, due).callbacks.append(self._tick)
+            self.env.timeout(due - now, due).callbacks.append(self._tick)
 
     def _tick(self, timeout: simpy.Event) -> None:
         """The clock: carry out what came due (``advance``), then arm the next tick. A tick
@@ -252,9 +252,9 @@ class Driver:
         router, now = self.router, self.env.now
         due = router.next_deadline()
         while due is not None and due <= now:
-            self._deliver(router.advance(now))
+            self._deliver(router.advance(now), now)
             due = router.next_deadline()
-        self._arm()
+        self._arm(now)
 
     # == reactions to events ================================================================
 
@@ -386,6 +386,7 @@ class Driver:
                 tier[at : at + m] = d.tier_draws(rng, m)
                 at += m
         order = np.argsort(times, kind="stable")
+        now = env.now
         for t, j, h, p, ti in zip(
             times[order].tolist(),
             which[order].tolist(),
@@ -394,14 +395,21 @@ class Driver:
             tier[order].tolist(),
             strict=True,
         ):
-            yield env.timeout(t - env.now)
-            self._arrive(queues[j], draws[j].tiers[ti], h, p)
+            yield env.timeout(t - now)
+            now = env.now
+            self._arrive(now, queues[j], draws[j].tiers[ti], h, p)
 
     def _arrive(
-        self, queue: str, tier: str, handle: float, patience: float, again: Call | None = None
+        self,
+        now: float,
+        queue: str,
+        tier: str,
+        handle: float,
+        patience: float,
+        again: Call | None = None,
     ) -> None:
-        """A call comes in: a customer's first, or ``again`` one more after that call."""
-        now = self.env.now
+        """A call comes in at ``now``: a customer's first, or ``again`` one more after that
+        call."""
         if again is None:
             self._next_id += 1
             cid = str(self._next_id)
@@ -424,7 +432,7 @@ class Driver:
         self._handle[cid] = handle
         self._waiting[cid] = call
         self._in_system += 1
-        self._input(self._enter(now, cid, queue, tier))
+        self._input(self._enter(now, cid, queue, tier), now)
         if patience < math.inf and cid in self._waiting:
             self.env.timeout(patience, cid).callbacks.append(self._patience)
 
@@ -435,16 +443,19 @@ class Driver:
     def _patience(self, timeout: simpy.Event) -> None:
         cid = timeout.value
         if cid in self._waiting:
-            self._input(self.router.contact_abandoned(self.env.now, cid))
+            now = self.env.now
+            self._input(self.router.contact_abandoned(now, cid), now)
 
     def _serve(self, timeout: simpy.Event) -> None:
-        self._input(self.router.contact_completed(self.env.now, str(timeout.value)))
+        now = self.env.now
+        self._input(self.router.contact_completed(now, str(timeout.value)), now)
 
     def _ring(self, offer: ContactOffered) -> Process:
         yield self.env.timeout(self.model.ring_delay)
         if self._ringing.get(offer.contact_id) is offer:
             del self._ringing[offer.contact_id]
-            self._input(self.router.offer_accepted(self.env.now, offer.contact_id))
+            now = self.env.now
+            self._input(self.router.offer_accepted(now, offer.contact_id), now)
 
     def _wrap(self, cid: str) -> Process:
         spec = self.model.wrap_up
@@ -454,18 +465,20 @@ class Driver:
             seconds = float(self.rng.exponential(seconds))
         yield self.env.timeout(seconds)
         if cid in self._in_wrap:
-            self._input(self.router.wrap_up_done(self.env.now, cid, "done"))
+            now = self.env.now
+            self._input(self.router.wrap_up_done(now, cid, "done"), now)
 
     def _retry(self, call: Call, delay: float) -> Process:
         yield self.env.timeout(delay)
         self._retries -= 1
         queue = call.queue
         fc = self.model.forecast
-        k = min(fc.intervals - 1, max(0, int((self.env.now - fc.start) // fc.interval_seconds)))
+        now = self.env.now
+        k = min(fc.intervals - 1, max(0, int((now - fc.start) // fc.interval_seconds)))
         d = self._draws[queue]
         handle = float(d.handle(self.rng, 1, float(fc.aht[k, fc.queues.index(queue)]))[0])
         p = d.patience_draws(self.rng, 1)
-        self._arrive(queue, call.tier, handle, math.inf if p is None else float(p[0]), call)
+        self._arrive(now, queue, call.tier, handle, math.inf if p is None else float(p[0]), call)
 
     # == agents =============================================================================
 
@@ -510,9 +523,11 @@ class Driver:
         self._on.add(aid)
         if aid in self._leaving:
             self._leaving.discard(aid)
-            self._input(self.router.set_agent_presence(self.env.now, aid, Presence.AVAILABLE))
+            now = self.env.now
+            self._input(self.router.set_agent_presence(now, aid, Presence.AVAILABLE), now)
         elif self.router.agent(aid).presence is Presence.OFFLINE:
-            self._input(self.router.agent_logged_in(self.env.now, aid))
+            now = self.env.now
+            self._input(self.router.agent_logged_in(now, aid), now)
 
     def _shift_off(self, aid: str) -> None:
         self._on.discard(aid)
@@ -522,9 +537,11 @@ class Driver:
         if any(c != agent.offered_contact for c in agent.slots):
             self._leaving.add(aid)
             reason = self.model.shift_end_reason
-            self._input(self.router.set_agent_presence(self.env.now, aid, Presence.AWAY, reason))
+            now = self.env.now
+            self._input(self.router.set_agent_presence(now, aid, Presence.AWAY, reason), now)
         else:
-            self._input(self.router.agent_logged_out(self.env.now, aid))
+            now = self.env.now
+            self._input(self.router.agent_logged_out(now, aid), now)
 
     def _maybe_leave(self, aid: str) -> None:
         agent = self.router.agent(aid)
@@ -536,7 +553,8 @@ class Driver:
         yield self.env.timeout(self.model.no_answer_return)
         agent = self.router.agent(aid)
         if aid in self._on and agent.presence is Presence.AWAY and agent.away_reason == "no-answer":
-            self._input(self.router.set_agent_presence(self.env.now, aid, Presence.AVAILABLE))
+            now = self.env.now
+            self._input(self.router.set_agent_presence(now, aid, Presence.AVAILABLE), now)
 
 
 def simulate(

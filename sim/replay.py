@@ -201,7 +201,7 @@ class ReplayDriver(Driver):
             c = contacts[i]
             yield env.timeout(c.entered - env.now)
             self._entering = c
-            self._arrive(c.queue, c.tier or default, self._talk[i], self._patience_of[i])
+            self._arrive(env.now, c.queue, c.tier or default, self._talk[i], self._patience_of[i])
             self.collector.work_offered(c.queue, c.entered, self._talk[i])
             cid = str(self._next_id)
             self._recorded[cid] = c
@@ -231,7 +231,8 @@ class ReplayDriver(Driver):
         if c is None or not c.is_callback:
             super()._patience(timeout)
         elif cid in self._waiting:  # a call back cancelled while queued
-            self._input(self.router.contact_cancelled(self.env.now, cid))
+            now = self.env.now
+            self._input(self.router.contact_cancelled(now, cid), now)
 
     def _serve(self, timeout: simpy.Event) -> None:
         cid = str(timeout.value)
@@ -246,9 +247,9 @@ class ReplayDriver(Driver):
         self._handle[cid] = talk
         self._segment_wraps.add((cid, view.agent))
         if t.queue is not None or t.agent is not None:
-            self._input(self._hand_on(now, cid, t))
+            self._input(self._hand_on(now, cid, t), now)
         else:  # out of routing: a call back's attempt that did not reach the customer
-            self._input(router.hand_off(now, cid))
+            self._input(router.hand_off(now, cid), now)
             if t.back is None:
                 self._out_for_good.add(cid)
             else:
@@ -271,17 +272,20 @@ class ReplayDriver(Driver):
         """A call back's next attempt queues ``delay`` after the last one ended."""
         yield self.env.timeout(delay)
         c = self._recorded[cid]
+        now = self.env.now
         self._input(
             self.router.contact_arrived(
-                self.env.now, cid, queue, tier=tier, preferred_agent=c.dedicated_agent,
+                now, cid, queue, tier=tier, preferred_agent=c.dedicated_agent,
                 arrived_at=c.arrived, segment=segment, patient=True,
-            )
+            ),
+            now,
         )  # fmt: skip
 
     def _segment_wrap(self, cid: str, agent: str, seconds: float) -> Process:
         yield self.env.timeout(seconds)
         if (cid, agent) in self._segment_wraps:  # (void when the queue's timer just ended it)
-            self._input(self.router.wrap_up_done(self.env.now, cid, "done", agent))
+            now = self.env.now
+            self._input(self.router.wrap_up_done(now, cid, "done", agent), now)
 
     def _wrapped(self, e: WrapUpEnded) -> None:
         key = (e.contact_id, e.agent_id)
@@ -310,7 +314,8 @@ class ReplayDriver(Driver):
         if cid in self._in_wrap:
             # (a wrap-up the queue's timer ended is recorded as long as the timer: the core
             # ends it first and this input is void)
-            self._input(self.router.wrap_up_done(self.env.now, cid, "done"))
+            now = self.env.now
+            self._input(self.router.wrap_up_done(now, cid, "done"), now)
 
 
 def replay_once(
