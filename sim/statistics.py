@@ -45,9 +45,10 @@ interval of *arrival* and per queue:
   boundaries and at the end of the last interval.
 
 Contacts that arrive in the warm-up (before the first interval) count nowhere, and agents'
-time in it neither. Everything comes from the core's events except what only the driver
-knows: which call is a retrial, calls blocked before the core, a customer's last call
-(``call_placed``, ``call_blocked``, ``customer_done``).
+time in it neither. Everything comes from the core's events, except occupancy (the core's
+agents, ``look``) and what only the driver knows: which call is a retrial, calls blocked
+before the core, a customer's last call (``call_placed``, ``call_blocked``,
+``customer_done``).
 
 Across replications every KPI is computed per replication (a ratio of that replication's
 sums), then averaged; the confidence interval is Student's t over the replication values.
@@ -386,22 +387,16 @@ class Collector:
             return
         self._looked_at = now
         looked = self._looked
-        if last is None:
-            for aid in self._group_of:
-                agent = agents.get(aid)
-                if agent is not None:
-                    looked[aid] = agent.accrued(now)
-            return
-        k = self._interval((last + now) / 2)  # (a boundary's time may be off by a rounding)
+        # (the first look only notes where each agent stands; a boundary's time may be off
+        # by a rounding, hence the middle of the span names its interval)
+        k = self._interval((last + now) / 2) if last is not None else None
         busy, idle = self._occ
         for aid, g in self._group_of.items():
-            agent = agents.get(aid)
-            if agent is None:
-                continue
-            b, i = agent.accrued(now)
-            b0, i0 = looked.get(aid, (0.0, 0.0))
-            busy[g][k] += b - b0
-            idle[g][k] += i - i0
+            b, i = agents[aid].accrued(now)
+            if k is not None:
+                b0, i0 = looked[aid]
+                busy[g][k] += b - b0
+                idle[g][k] += i - i0
             looked[aid] = (b, i)
 
     def _first_contacts(self) -> None:

@@ -320,10 +320,10 @@ class Router:
         agent's rank of the queue)."""
         for aid, pairs in self._agent_queues.items():
             by_channel = self._agent_lists[aid]
-            ranks = queue_ranks(center.agents[aid], (qs.cfg.id for qs, _ in pairs))
+            ranks = queue_ranks(center.agents[aid], (qs.id for qs, _ in pairs))
             for qs, first in pairs:
                 by_channel.setdefault(qs.cfg.channel, []).append(
-                    (qs, qs.lists[first:], ranks[qs.cfg.id])
+                    (qs, qs.lists[first:], ranks[qs.id])
                 )
         self._dedicated_lists: dict[str, WaitingList] = {a: WaitingList() for a in self.agents}
         routed = {q.channel for q in center.queues.values()}
@@ -1161,9 +1161,7 @@ class Router:
     def _move(self, c: Contact, target: QueueState, reason: TransferReason) -> None:
         """Take a waiting contact out of its queue and queue it in ``target``."""
         self._out.append(
-            ContactTransferred(
-                self._now, c.id, c.queue, target.cfg.id, c.channel, reason, c.segment
-            )
+            ContactTransferred(self._now, c.id, c.queue, target.id, c.channel, reason, c.segment)
         )
         c.version += 1
         self._enter_queue(c, target, self._now, queued_at=self._now)
@@ -1192,7 +1190,7 @@ class Router:
     def _overflow_for_no_agents(self, qs: QueueState) -> QueueState | None:
         """Follow ``no_agents_overflow_to`` to a queue that can take the contact; None when the
         chain only leads back through unstaffed overflow queues (then the contact waits)."""
-        seen = {qs.cfg.id}
+        seen = {qs.id}
         target = qs.cfg.no_agents_overflow_to
         while target is not None and target not in seen:
             nxt = self.queues[target]

@@ -55,9 +55,9 @@ log = logging.getLogger("contactcenter.voice")
 T = TypeVar("T")
 
 VOICE_PROMPTS = Path("voice") / "prompts"
+"""The edge's own prompts, under the center's config directory."""
 COMMAND_THREADS = 2
 """Threads that run blocking SIP stack commands (dials, hang-ups) off the event loop."""
-"""The edge's own prompts, under the center's config directory."""
 
 _NOTICES = (
     ContactOffered, OfferRejected, ContactRemoved, CallbackOffered, ContactHandedOff,

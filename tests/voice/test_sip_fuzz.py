@@ -222,9 +222,8 @@ async def test_hostile_sip_never_breaks_the_edge(make_site: Any) -> None:
             await _probe(site, agent_ear, n)
             assert await until(lambda: site.edge.stack.legs == [], 10)
             assert site.edge.stack.free_ports == free, f"batch {n}: RTP ports leaked"
-            assert not _leaked(_threads(), threads), (
-                f"batch {n}: (before, now) {_leaked(_threads(), threads)}"
-            )
+            leaked = _leaked(_threads(), threads)
+            assert not leaked, f"batch {n}: (before, now) {leaked}"
             # the receiver thread closes a finished stream's socket on its next turn
             assert await until(lambda: _sockets() <= sockets, 2), f"batch {n}: {_udp()}"
             assert site.edge.media.healthy()
